@@ -1,0 +1,15 @@
+# Every third-party library custodian builds against, found the way
+# ../shared/DEPENDENCIES.md describes. scripts/packages.txt installs them.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(sodium REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(utf8proc REQUIRED IMPORTED_TARGET libutf8proc)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(GTest REQUIRED)
+find_library(PHONENUMBER_LIB phonenumber REQUIRED)
+if(CUSTODIAN_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

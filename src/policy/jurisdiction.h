@@ -1,0 +1,22 @@
+// Default response deadlines by jurisdiction, used when a policy's rights
+// section sets none. Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace custodian::policy {
+
+struct JurisdictionDefaults {
+  std::string law;               // "GDPR", "DPDP Act 2023 / DPDP Rules 2025", ...
+  int64_t rights_deadline_days;  // access, correction, erasure, ...
+  int64_t extension_days;        // how much longer, if the law allows (0 = none)
+  int64_t grievance_deadline_days;
+};
+
+// Known: EU/EEA member states and GB (GDPR: 30 days + 60), IN (DPDP: 90 days),
+// ID (UU PDP). Anything else gets a conservative 30 days.
+JurisdictionDefaults DefaultsFor(std::string_view iso_country);
+
+}  // namespace custodian::policy

@@ -1,0 +1,24 @@
+// Rendering the human-readable privacy notice from a policy.
+//
+// What is published is what is enforced: every category, purpose, recipient,
+// retention rule, right, cookie category and security measure of the policy
+// appears in the notice. Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "policy/model.h"
+
+namespace custodian::policy {
+
+enum class NoticeFormat { kMarkdown, kHtml, kJson };
+
+std::string RenderNotice(const Policy& policy, NoticeFormat format);
+// The normalized policy for machines (the `json` format); defaults filled in.
+nlohmann::json PolicyToJson(const Policy& policy);
+// "Billing records are kept for 12 months after your account is closed, then deleted."
+std::string DescribeRetentionRule(const Policy& policy, const RetentionRule& rule);
+
+}  // namespace custodian::policy
