@@ -16,7 +16,8 @@ struct JurisdictionDefaults {
 };
 
 // Known: EU/EEA member states and GB (GDPR: 30 days + 60), IN (DPDP: 90 days),
-// ID (UU PDP). Anything else gets a conservative 30 days.
+// ID (UU PDP, 3 days). Anything else gets a conservative 30 days and an empty
+// `law`. `iso_country` is matched exactly (upper case).
 JurisdictionDefaults DefaultsFor(std::string_view iso_country);
 
 }  // namespace custodian::policy

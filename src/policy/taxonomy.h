@@ -35,5 +35,8 @@ std::string_view ParentKey(std::string_view key);
 std::optional<std::string> SuggestTaxonomyKey(TaxonomyKind kind, std::string_view key);
 // All keys of a kind, in file order.
 std::vector<std::string> TaxonomyKeys(TaxonomyKind kind);
+// The known keys directly under `parent` ("user.contact" -> "user.contact.email", ...),
+// in file order; empty when there are none.
+std::vector<std::string> TaxonomyChildren(TaxonomyKind kind, std::string_view parent);
 
 }  // namespace custodian::policy

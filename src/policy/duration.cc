@@ -1,0 +1,133 @@
+#include "policy/duration.h"
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "policy/suggest.h"
+
+namespace custodian::policy {
+namespace {
+
+constexpr std::string_view kDurationForm =
+    "a positive whole number and a unit (days, weeks, months or years), e.g. "
+    "'12 months'";
+
+struct UnitName {
+  std::string_view singular;
+  std::string_view plural;
+  Duration::Unit unit;
+};
+constexpr std::array<UnitName, 4> kUnits = {{
+    {"day", "days", Duration::Unit::kDays},
+    {"week", "weeks", Duration::Unit::kWeeks},
+    {"month", "months", Duration::Unit::kMonths},
+    {"year", "years", Duration::Unit::kYears},
+}};
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Status BadDuration(std::string_view text, std::string_view problem) {
+  return Status::InvalidArgument(
+      fmt::format("invalid duration '{}': {}; expected {}", text, problem, kDurationForm));
+}
+
+bool AllDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Duration> ParseDuration(std::string_view raw) {
+  std::string_view text = Trim(raw);
+  if (text.empty()) return BadDuration(raw, "it is empty");
+  std::size_t i = 0;
+  if (text[0] == '-' || text[0] == '+') ++i;
+  std::size_t digits_begin = i;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' ||
+                             text[i] == ',')) {
+    ++i;
+  }
+  std::string_view number = text.substr(digits_begin, i - digits_begin);
+  std::string_view unit_text = Trim(text.substr(i));
+  if (number.empty()) return BadDuration(raw, "it does not start with a number");
+  if (!AllDigits(number)) return BadDuration(raw, "the number must be a whole number");
+  if (text[0] == '-') return BadDuration(raw, "the number must be positive");
+  int64_t count = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), count);
+  if (ec != std::errc() || count > kMaxDurationCount) {
+    return BadDuration(raw, fmt::format("the number is larger than {}", kMaxDurationCount));
+  }
+  if (count == 0) return BadDuration(raw, "the number must be positive");
+  if (unit_text.empty()) return BadDuration(raw, "the unit is missing");
+
+  std::string unit = Lower(unit_text);
+  for (const UnitName& u : kUnits) {
+    if (unit == u.singular || unit == u.plural) return Duration{count, u.unit};
+  }
+  std::array<std::string_view, 8> names;
+  for (std::size_t k = 0; k < kUnits.size(); ++k) {
+    names[2 * k] = count == 1 ? kUnits[k].singular : kUnits[k].plural;
+    names[2 * k + 1] = count == 1 ? kUnits[k].plural : kUnits[k].singular;
+  }
+  std::optional<std::string> guess = ClosestMatch(unit, names);
+  if (guess) {
+    return Status::InvalidArgument(
+        fmt::format("invalid duration '{}': unknown unit '{}'; did you mean '{} {}'? Expected {}", raw,
+                    unit_text, count, *guess, kDurationForm));
+  }
+  return BadDuration(raw, fmt::format("unknown unit '{}'", unit_text));
+}
+
+int DaysInMonth(int year, int month) {
+  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12) return 0;
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+Result<Date> ParseDate(std::string_view text) {
+  auto number = [&](std::size_t pos, std::size_t len, int* out) {
+    std::string_view part = text.substr(pos, len);
+    if (!AllDigits(part)) return false;
+    std::from_chars(part.data(), part.data() + part.size(), *out);
+    return true;
+  };
+  Date d;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !number(0, 4, &d.year) ||
+      !number(5, 2, &d.month) || !number(8, 2, &d.day)) {
+    return Status::InvalidArgument(fmt::format(
+        "invalid date '{}': expected YYYY-MM-DD, e.g. '2026-04-07'", text));
+  }
+  if (d.month < 1 || d.month > 12) {
+    return Status::InvalidArgument(fmt::format(
+        "invalid date '{}': there is no month {:02}; expected YYYY-MM-DD, e.g. '2026-04-07'", text,
+        d.month));
+  }
+  if (d.day < 1 || d.day > DaysInMonth(d.year, d.month)) {
+    return Status::InvalidArgument(fmt::format(
+        "invalid date '{}': {:04}-{:02} has no day {:02}; expected YYYY-MM-DD, e.g. "
+        "'2026-04-07'",
+        text, d.year, d.month, d.day));
+  }
+  return d;
+}
+
+}  // namespace custodian::policy

@@ -1,0 +1,29 @@
+// Parsing the policy's durations ("12 months") and dates ("2026-04-07").
+//
+// Pure functions; thread-safe. Error messages say what was found and what
+// was expected, and are meant to be shown as they are (after a context such
+// as "retention rule 'media': ").
+#pragma once
+
+#include <string_view>
+
+#include "custodian/status.h"
+#include "policy/model.h"
+
+namespace custodian::policy {
+
+// "<positive whole number> <unit>", unit one of day(s), week(s), month(s),
+// year(s) in any case; singular and plural are both accepted whatever the
+// number. Spaces around and between are allowed ("12months" too). The number
+// is at most kMaxDurationCount. A unit typo gets a did-you-mean:
+// "12 monthz" -> "... did you mean '12 months'?".
+inline constexpr int64_t kMaxDurationCount = 10000;
+Result<Duration> ParseDuration(std::string_view text);
+
+// Exactly YYYY-MM-DD, and a day that exists in the proleptic Gregorian calendar.
+Result<Date> ParseDate(std::string_view text);
+
+// Days in `month` (1..12) of `year`; 0 for a month out of range.
+int DaysInMonth(int year, int month);
+
+}  // namespace custodian::policy
