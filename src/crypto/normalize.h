@@ -1,0 +1,46 @@
+// Canonical forms of personal values, so that equal values meet in the blind
+// index (crypto/blind_index.h) however they were typed.
+//
+// Each function returns the canonical form or InvalidArgument. Error messages
+// say what was expected and, for encoding errors, the byte offset; they never
+// contain the value or any part of it.
+//
+// Thread-safety: every function is thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "custodian/status.h"
+
+namespace custodian::crypto {
+
+// OK iff `text` is well-formed UTF-8 (no overlong forms, surrogates or code
+// points above U+10FFFF). Otherwise InvalidArgument naming the byte offset of
+// the first bad sequence.
+Status ValidateUtf8(std::string_view text);
+
+// Free text (names, addresses): valid UTF-8 without NUL characters, in Unicode
+// NFC, with leading and trailing white space (Unicode White_Space and U+FEFF)
+// removed. InvalidArgument if invalid or empty after trimming.
+Result<std::string> NormalizeText(std::string_view raw);
+
+// An email address: NFC, trimmed, the local part's ASCII letters lower-cased
+// and the domain lower-cased. Shape checks only: at most 254 bytes, exactly one
+// '@', a non-empty local part of at most 64 bytes, a domain with a dot and no
+// empty label, no white space, control characters or unquoted specials
+// ("(),:;<>[\]). Quoted local parts are not supported. Not checked: that
+// the domain exists or receives mail.
+Result<std::string> NormalizeEmail(std::string_view raw);
+
+// A phone number in E.164 ("+918870100100"), parsed and validated against
+// libphonenumber's numbering plans. Numbers without a country code are read
+// as national numbers of `default_region` (ISO 3166-1 alpha-2 such as "IN",
+// "US", "ID"; case-insensitive; empty accepts only international numbers).
+// Digits that begin with the region's country code but are not a valid
+// national number are retried as international ("918870100100" in IN).
+// An extension, if any, is dropped. InvalidArgument if the region is unknown
+// or the number is not a valid number.
+Result<std::string> NormalizePhone(std::string_view raw, std::string_view default_region);
+
+}  // namespace custodian::crypto
