@@ -104,7 +104,9 @@ std::string Encode(std::initializer_list<std::string_view> parts) {
 Result<SecretBytes> LoadMasterKeyFile(const std::string& path) {
   internal::EnsureSodium();
   const std::string source = "master key file " + path;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: a FIFO planted at `path` must not hang the open; it is then
+  // refused as not a regular file. (No effect on regular files.)
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) return Status::NotFound(source + " does not exist");

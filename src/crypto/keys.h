@@ -44,7 +44,9 @@ inline constexpr char kMasterKeyEnvVar[] = "CUSTODIAN_MASTER_KEY";
 Result<SecretBytes> LoadMasterKeyFile(const std::string& path);
 
 // Reads the master key from $CUSTODIAN_MASTER_KEY. NotFound if it is unset or
-// empty, InvalidArgument if it is not 32 bytes as base64.
+// empty, InvalidArgument if it is not 32 bytes as base64. The variable itself
+// stays in the process environment (and /proc/PID/environ, readable by the same
+// user); the key file is the better home for a long-running server.
 Result<SecretBytes> MasterKeyFromEnv();
 
 // Creates a master key file holding a fresh random key, atomically: the key is

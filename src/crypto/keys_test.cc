@@ -144,6 +144,14 @@ TEST_F(KeyFileTest, MissingFileAndDirectory) {
   EXPECT_EQ(directory.status().message(), "master key file " + dir_ + " is not a regular file");
 }
 
+TEST_F(KeyFileTest, AFifoIsRefusedWithoutBlocking) {
+  std::string path = dir_ + "/fifo.key";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto key = LoadMasterKeyFile(path);
+  EXPECT_EQ(key.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(key.status().message(), "master key file " + path + " is not a regular file");
+}
+
 TEST_F(KeyFileTest, CreateMakesA0600FileThatLoads) {
   mode_t old_umask = ::umask(0);  // the mode must not depend on the umask
   std::string path = dir_ + "/master.key";
