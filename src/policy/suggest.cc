@@ -35,7 +35,7 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
 std::optional<std::size_t> TypoDistance(std::string_view word, std::string_view candidate) {
   if (word == candidate || word.empty()) return std::nullopt;
   std::size_t d = EditDistance(Lower(word), Lower(candidate));
-  std::size_t limit = std::max<std::size_t>(2, word.size() / 4);
+  std::size_t limit = std::clamp<std::size_t>(word.size() / 4, 2, 3);
   if (d > limit || d >= word.size()) return std::nullopt;
   return d;
 }

@@ -14,7 +14,7 @@ namespace custodian::policy {
 std::size_t EditDistance(std::string_view a, std::string_view b);
 
 // Whether `candidate` is close enough to `word` to be offered as a correction:
-// compared case-insensitively, at most max(2, |word| / 4) edits away, fewer
+// compared case-insensitively, at most clamp(|word| / 4, 2, 3) edits away, fewer
 // edits than |word|, and not equal to it. Returns the distance when it is.
 std::optional<std::size_t> TypoDistance(std::string_view word, std::string_view candidate);
 
