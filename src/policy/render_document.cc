@@ -7,7 +7,6 @@
 #include <utility>
 #include <vector>
 
-#include "policy/jurisdiction.h"
 #include "policy/render.h"
 #include "policy/render_internal.h"
 #include "policy/taxonomy.h"
@@ -67,15 +66,6 @@ Inline Concat(Inline a, const Inline& b) {
   return a;
 }
 
-std::string AsciiLowerCopy(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
-
-std::string Days(int64_t n) { return std::to_string(n) + (n == 1 ? " day" : " days"); }
-
 std::string OrgName(const Policy& policy) {
   const Organization& org = policy.organization;
   if (!org.name.empty()) return org.name;
@@ -105,96 +95,6 @@ std::string GroupKey(const std::string& key) {
   if (first == std::string::npos) return key;
   const size_t second = key.find('.', first + 1);
   return second == std::string::npos ? key : key.substr(0, second);
-}
-
-std::string SourceInWords(DataSource source) {
-  switch (source) {
-    case DataSource::kProvided:
-      return "Provided by you";
-    case DataSource::kObserved:
-      return "Recorded automatically";
-    case DataSource::kDerived:
-      return "Derived from other data";
-  }
-  return "";
-}
-
-std::string RecipientKindInWords(RecipientKind kind) {
-  switch (kind) {
-    case RecipientKind::kProcessor:
-      return "a service provider that handles the data on our behalf and on our instructions "
-             "(processor)";
-    case RecipientKind::kThirdParty:
-      return "an independent organisation that decides for itself how to use the data "
-             "(third party)";
-    case RecipientKind::kAffiliate:
-      return "a company related to us (affiliate)";
-    case RecipientKind::kAuthority:
-      return "a public authority, regulator or law enforcement body (authority)";
-  }
-  return "";
-}
-
-std::string MarketingChannelName(const std::string& channel) {
-  if (channel == "push") return "push notifications";
-  if (channel == "phone") return "phone calls";
-  const std::string name = ContactChannelName(channel);
-  return name == "Email" ? "email" : name;
-}
-
-std::string RightTitle(const std::string& name) {
-  static const std::map<std::string, std::string> kTitles = {
-      {"access", "Access your data"},
-      {"correction", "Correct your data"},
-      {"erasure", "Delete your data"},
-      {"objection", "Object to a use of your data"},
-      {"restriction", "Restrict how we use your data"},
-      {"portability", "Take your data elsewhere"},
-      {"consent_withdrawal", "Withdraw your consent"},
-      {"grievance", "Raise a grievance"},
-  };
-  if (auto it = kTitles.find(name); it != kTitles.end()) return it->second;
-  std::string words = name;
-  for (char& c : words) {
-    if (c == '_') c = ' ';
-  }
-  return UpperFirst(words);
-}
-
-std::string RightMeaning(const std::string& name) {
-  if (name == "access") return "See the personal data we hold about you and get a copy.";
-  if (name == "correction") return "Have inaccurate or incomplete data corrected.";
-  if (name == "erasure") return "Have your personal data deleted.";
-  if (name == "objection") {
-    return "Object to a use of your data that relies on our legitimate interests.";
-  }
-  if (name == "restriction") return "Ask us to limit how we use your data for a while.";
-  if (name == "portability") {
-    return "Receive your data in a machine-readable format, or have it sent to another "
-           "organisation.";
-  }
-  if (name == "consent_withdrawal") {
-    return "Withdraw consent you gave, at any time (see Marketing and how to opt out).";
-  }
-  if (name == "grievance") return "Complain about how we handle your data (see Grievance officer).";
-  return "";
-}
-
-std::string VerificationInWords(const std::string& method) {
-  if (method == "otp") return "A one-time code (OTP) sent to your contact details on file";
-  if (method == "operator") return "A member of our staff checks your identity";
-  if (method == "none") return "No identity check";
-  return method;
-}
-
-std::string DeadlineInWords(const Policy& policy, const Right& right) {
-  const ResolvedDeadline d = ResolveDeadline(policy, right);
-  std::string out = Days(d.days);
-  if (!d.from_policy && !d.law.empty()) out += " (the default under " + d.law + ")";
-  if (d.extension_days > 0) {
-    out += ", or up to " + Days(d.extension_days) + " more where the law allows";
-  }
-  return out;
 }
 
 Section WhoWeAreSection(const Policy& policy) {
@@ -336,7 +236,7 @@ Section WhoWeShareItWithSection(const Policy& policy) {
     return s.Done();
   }
   s.Paragraph(
-      "We share personal data with the recipients below, for the purposes and only the "
+      "We share personal data with the recipients below, for the purposes and the "
       "data listed for each.");
   for (const Recipient& r : policy.recipients) {
     s.Subheading(r.label.empty() ? r.id : r.label);
@@ -383,7 +283,7 @@ Section HowLongWeKeepItSection(const Policy& policy) {
     s.Paragraph("This policy sets no retention periods.");
     return s.Done();
   }
-  s.Paragraph("We keep your personal data only as set out below.");
+  s.Paragraph("We keep your personal data as set out below.");
   std::vector<Inline> items;
   for (const RetentionRule& rule : policy.retention) {
     items.push_back(Text(DescribeRetentionRule(policy, rule)));
@@ -480,7 +380,7 @@ Section GrievanceOfficerSection(const Policy& policy) {
   } else {
     std::string who = "our grievance officer";
     if (!officer.name.empty()) who += ", " + officer.name;
-    if (!officer.title.empty() && AsciiLowerCopy(officer.title) != "grievance officer") {
+    if (!officer.title.empty() && AsciiLower(officer.title) != "grievance officer") {
       who += " (" + officer.title + ")";
     }
     s.Paragraph("For privacy concerns or complaints, contact " + who + ".");
@@ -544,27 +444,6 @@ Section VersionSection(const Policy& policy) {
 }
 
 }  // namespace
-
-ResolvedDeadline ResolveDeadline(const Policy& policy, const Right& right) {
-  const JurisdictionDefaults defaults = DefaultsFor(policy.organization.jurisdiction);
-  const bool grievance = right.name == "grievance";
-  const int64_t default_days =
-      grievance ? defaults.grievance_deadline_days : defaults.rights_deadline_days;
-  const int64_t default_extension = grievance ? 0 : defaults.extension_days;
-  ResolvedDeadline d;
-  d.law = defaults.law;
-  // The loader fills the defaults into the model, so a value equal to the
-  // default is reported as the default: it is what the law sets either way.
-  d.days = right.deadline_days.value_or(default_days);
-  d.from_policy = d.days != default_days;
-  d.extension_days = right.extension_days.value_or(default_extension);
-  d.extension_from_policy = d.extension_days != default_extension;
-  return d;
-}
-
-std::string ResolveVerification(const Policy& policy, const Right& right) {
-  return right.verification.empty() ? policy.rights_verification : right.verification;
-}
 
 NoticeDocument BuildNotice(const Policy& policy) {
   NoticeDocument doc;

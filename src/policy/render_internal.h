@@ -78,6 +78,9 @@ std::string SafeHref(std::string_view url);
 std::string CategoryLabel(const Policy& policy, const std::string& key);
 std::string PurposeLabel(const Policy& policy, const std::string& key);
 std::string RecordKindLabel(const Policy& policy, const std::string& id);
+std::string AsciiLower(std::string_view text);
+bool StartsWithNoCase(std::string_view text, std::string_view prefix);  // prefix in lower case
+std::string Trim(std::string_view text);  // ASCII whitespace at both ends
 // "Name" -> "name" but "IP address", "WhatsApp chats" and "MAC address" unchanged.
 std::string LowerFirst(std::string_view text);
 std::string UpperFirst(std::string_view text);
@@ -94,6 +97,20 @@ std::string HumanDate(const Date& date);
 std::string ContactChannelName(std::string_view channel);
 // "sms_stop" -> "reply STOP to any promotional SMS"; unknown channels unchanged.
 std::string OptOutInWords(std::string_view channel);
+// "Provided by you", "Recorded automatically", "Derived from other data".
+std::string SourceInWords(DataSource source);
+// "a service provider that handles the data on our behalf ... (processor)".
+std::string RecipientKindInWords(RecipientKind kind);
+// A purpose's marketing channel: "sms" -> "SMS", "push" -> "push notifications".
+std::string MarketingChannelName(const std::string& channel);
+// "erasure" -> "Delete your data", and what the right lets the person do.
+std::string RightTitle(const std::string& name);
+std::string RightMeaning(const std::string& name);  // "" for a right we have no words for
+// "otp" -> "A one-time code (OTP) sent to your contact details on file".
+std::string VerificationInWords(const std::string& method);
+// "90 days (the default under DPDP ...)", "30 days (...), or up to 60 days more ...".
+std::string DeadlineInWords(const Policy& policy, const Right& right);
+
 // A right's response deadline: the policy's own, else the jurisdiction's default
 // (DefaultsFor); grievances use the grievance default and no extension. A value
 // equal to the default counts as the default (`from_policy` false).
