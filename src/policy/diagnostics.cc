@@ -34,6 +34,10 @@ void DiagnosticSink::Warning(SourcePos pos, std::string message) {
 }
 
 void DiagnosticSink::Add(Diagnostic::Severity severity, SourcePos pos, std::string message) {
+  if (diagnostics_.size() >= kMaxDiagnostics) {
+    ++dropped_;
+    return;
+  }
   Diagnostic d;
   d.severity = severity;
   d.file = file_;
@@ -49,7 +53,14 @@ std::vector<Diagnostic> DiagnosticSink::Take() {
                      if (a.line != b.line) return a.line < b.line;
                      return a.column < b.column;
                    });
+  if (dropped_ > 0) {
+    Diagnostic more;
+    more.file = file_;
+    more.message = fmt::format("{} more problems not shown; fix the ones above first", dropped_);
+    diagnostics_.push_back(std::move(more));
+  }
   errors_ = 0;
+  dropped_ = 0;
   std::vector<Diagnostic> out;
   out.swap(diagnostics_);
   return out;

@@ -21,8 +21,12 @@ class DiagnosticSink {
   int error_count() const { return errors_; }
   const std::string& file() const { return file_; }
 
-  // All diagnostics so far, stably sorted by line then column; empties the sink.
+  // All diagnostics so far, stably sorted by line then column; empties the
+  // sink. Past kMaxDiagnostics (a pathological file), the rest are counted,
+  // not kept, and a last file-level error says how many were left out.
   std::vector<Diagnostic> Take();
+
+  static constexpr std::size_t kMaxDiagnostics = 1000;
 
  private:
   void Add(Diagnostic::Severity severity, SourcePos pos, std::string message);
@@ -30,6 +34,7 @@ class DiagnosticSink {
   std::string file_;
   std::vector<Diagnostic> diagnostics_;
   int errors_ = 0;
+  std::size_t dropped_ = 0;
 };
 
 }  // namespace custodian::policy::internal

@@ -341,6 +341,11 @@ const std::vector<Case>& Cases() {
        {"t.yaml:45:10: error: retention rule 'media': invalid duration '12 monthz': unknown unit "
         "'monthz'; did you mean '12 months'? Expected a positive whole number and a unit (days, "
         "weeks, months or years), e.g. '12 months'"}},
+      {"UnnamedRuleIsNamedByPosition",
+       {{"  - name: media\n    records", "  - records"}, {"for: 90 days", "for: 90 dayz"}},
+       {"t.yaml:44:10: error: retention rule 'retention[2]': invalid duration '90 dayz': unknown "
+        "unit 'dayz'; did you mean '90 days'? Expected a positive whole number and a unit (days, "
+        "weeks, months or years), e.g. '12 months'"}},
       {"UnknownAnchorEvent",
        {{"after: verified", "after: approved"}},
        {"t.yaml:44:12: error: retention rule 'media' is anchored on unknown event 'approved'; "

@@ -59,8 +59,18 @@ void PolicyParser::ParseRetentionRule(const YAML::Node& node, std::size_t index)
   RetentionRule rule;
   rule.pos = r_.Pos(node, {});
   rule.name = fmt::format("retention[{}]", index + 1);
-  const YAML::Node name = node.IsMap() ? node["name"] : YAML::Node();
-  if (name.IsScalar() && !name.Scalar().empty()) rule.name = name.Scalar();
+  // The name first, so that every message about the rule can use it. (Not
+  // node["name"]: on a mapping without the key, yaml-cpp then throws.)
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      if (key.IsScalar() && key.Scalar() == "name" && value.IsScalar() && !value.Scalar().empty()) {
+        rule.name = value.Scalar();
+        break;
+      }
+    }
+  }
   const std::string ctx = fmt::format("retention rule '{}'", rule.name);
   if (!node.IsMap()) {
     r_.sink().Error(rule.pos, fmt::format("{} must be a mapping (categories, records, while or "
