@@ -1,5 +1,6 @@
 #include "policy/duration.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -101,6 +102,51 @@ int DaysInMonth(int year, int month) {
   if (month < 1 || month > 12) return 0;
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+// Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
+int64_t DaysSinceEpoch(const Date& date) {
+  int64_t y = date.year - (date.month <= 2 ? 1 : 0);
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t mp = (date.month + 9) % 12;
+  int64_t doy = (153 * mp + 2) / 5 + date.day - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+Date DateFromDaysSinceEpoch(int64_t days) {
+  days += 719468;
+  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  int64_t doe = days - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  int year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
+  return {year, month, day};
+}
+
+Date AddDuration(const Date& date, const Duration& duration) {
+  switch (duration.unit) {
+    case Duration::Unit::kDays:
+    case Duration::Unit::kWeeks: {
+      int64_t days = duration.count * (duration.unit == Duration::Unit::kWeeks ? 7 : 1);
+      return DateFromDaysSinceEpoch(DaysSinceEpoch(date) + days);
+    }
+    case Duration::Unit::kMonths:
+    case Duration::Unit::kYears: {
+      int64_t months = duration.count * (duration.unit == Duration::Unit::kYears ? 12 : 1);
+      int64_t index = int64_t{date.year} * 12 + (date.month - 1) + months;
+      Date out;
+      out.year = static_cast<int>(index >= 0 ? index / 12 : (index - 11) / 12);
+      out.month = static_cast<int>(index - int64_t{out.year} * 12) + 1;
+      out.day = std::min(date.day, DaysInMonth(out.year, out.month));
+      return out;
+    }
+  }
+  return date;
 }
 
 Result<Date> ParseDate(std::string_view text) {

@@ -26,4 +26,14 @@ Result<Date> ParseDate(std::string_view text);
 // Days in `month` (1..12) of `year`; 0 for a month out of range.
 int DaysInMonth(int year, int month);
 
+// `date` plus `duration` in the calendar: days and weeks are exact; months and
+// years keep the day of the month, or take the month's last day when it has
+// no such day (31 January + 1 month = 28 February; 29 February 2024 + 1 year
+// = 28 February 2025). `date` must be a valid date.
+Date AddDuration(const Date& date, const Duration& duration);
+
+// Days since 1970-01-01 (negative before), and back.
+int64_t DaysSinceEpoch(const Date& date);
+Date DateFromDaysSinceEpoch(int64_t days);
+
 }  // namespace custodian::policy

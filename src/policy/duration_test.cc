@@ -132,6 +132,41 @@ TEST(ParseDate, RejectsOtherForms) {
   EXPECT_FALSE(ParseDate("").ok());
 }
 
+TEST(AddDuration, CalendarMonthsAndYears) {
+  auto add = [](Date d, int64_t n, Unit u) { return AddDuration(d, Duration{n, u}); };
+  EXPECT_EQ(add({2026, 1, 31}, 12, Unit::kMonths), (Date{2027, 1, 31}));
+  EXPECT_EQ(add({2026, 1, 31}, 1, Unit::kMonths), (Date{2026, 2, 28}));
+  EXPECT_EQ(add({2024, 1, 31}, 1, Unit::kMonths), (Date{2024, 2, 29}));
+  EXPECT_EQ(add({2024, 2, 29}, 1, Unit::kYears), (Date{2025, 2, 28}));
+  EXPECT_EQ(add({2024, 2, 29}, 2, Unit::kYears), (Date{2026, 2, 28}));
+  EXPECT_EQ(add({2024, 2, 29}, 4, Unit::kYears), (Date{2028, 2, 29}));
+  EXPECT_EQ(add({2026, 11, 15}, 3, Unit::kMonths), (Date{2027, 2, 15}));
+  EXPECT_EQ(add({2026, 12, 1}, 1, Unit::kMonths), (Date{2027, 1, 1}));
+}
+
+TEST(AddDuration, ExactDaysAndWeeks) {
+  auto add = [](Date d, int64_t n, Unit u) { return AddDuration(d, Duration{n, u}); };
+  EXPECT_EQ(add({2026, 1, 31}, 1, Unit::kDays), (Date{2026, 2, 1}));
+  EXPECT_EQ(add({2024, 2, 28}, 1, Unit::kDays), (Date{2024, 2, 29}));
+  EXPECT_EQ(add({2025, 12, 31}, 1, Unit::kDays), (Date{2026, 1, 1}));
+  EXPECT_EQ(add({2026, 4, 7}, 90, Unit::kDays), (Date{2026, 7, 6}));
+  EXPECT_EQ(add({2026, 4, 7}, 6, Unit::kWeeks), (Date{2026, 5, 19}));
+  EXPECT_EQ(add({2026, 1, 1}, 365, Unit::kDays), (Date{2027, 1, 1}));
+}
+
+TEST(DaysSinceEpoch, KnownDaysAndRoundTrip) {
+  EXPECT_EQ(DaysSinceEpoch({1970, 1, 1}), 0);
+  EXPECT_EQ(DaysSinceEpoch({1969, 12, 31}), -1);
+  EXPECT_EQ(DaysSinceEpoch({2000, 3, 1}), 11017);
+  EXPECT_EQ(DaysSinceEpoch({2026, 4, 7}), 20550);
+  for (int64_t d = -800000; d <= 800000; d += 997) {
+    Date date = DateFromDaysSinceEpoch(d);
+    ASSERT_GE(date.day, 1);
+    ASSERT_LE(date.day, DaysInMonth(date.year, date.month));
+    ASSERT_EQ(DaysSinceEpoch(date), d) << date.ToString();
+  }
+}
+
 TEST(DateOrder, ComparesChronologically) {
   EXPECT_LT((Date{2025, 12, 31}), (Date{2026, 1, 1}));
   EXPECT_LT((Date{2026, 1, 31}), (Date{2026, 2, 1}));

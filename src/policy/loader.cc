@@ -4,7 +4,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 #include <fmt/format.h>
 #include <utf8proc.h>
@@ -157,9 +156,18 @@ LoadResult LoadPolicyFile(const std::string& path) {
   if (!in) {
     return OnlyError(path, {}, fmt::format("cannot read the policy: {}", std::strerror(errno)));
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Bounded read: the size check above does not apply to pipes and devices.
+  std::string text;
+  char buffer[64 * 1024];
+  while (text.size() <= kMaxPolicyBytes && in.read(buffer, sizeof buffer).gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+  }
   if (in.bad()) {
     return OnlyError(path, {}, fmt::format("cannot read the policy: {}", std::strerror(errno)));
+  }
+  if (text.size() > kMaxPolicyBytes) {
+    return OnlyError(path, {}, fmt::format("the file is larger than the {} bytes a policy may have",
+                                           kMaxPolicyBytes));
   }
   return LoadPolicyString(text, path);
 }

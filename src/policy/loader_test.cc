@@ -391,6 +391,13 @@ const std::vector<Case>& Cases() {
         "'anonymize'; 'keep' lists the categories that 'action: anonymize' keeps in generalized "
         "form"}},
 
+      {"KeepsACategoryTheRuleDoesNotCover",
+       {{"    while: active\n  - name: media\n    records: [media]\n    after: verified\n",
+         "    while: active\n  - name: media\n    records: [media]\n    after: verified\n"
+         "    action: anonymize\n    keep: [user.name]\n"}},
+       {"t.yaml:46:12: error: retention rule 'media' keeps category 'user.name', which the rule "
+        "does not cover; add it to the rule's categories or remove it from 'keep'"}},
+
       // --- rights and cookies -----------------------------------------------
       {"ZeroDeadline",
        {{"  access: {}", "  access: {deadline_days: 0}"}},

@@ -308,6 +308,14 @@ class Validator {
                     rule.pos, name + " covers", "the rule");
       CheckDeclared(rule.keep, categories_, "categories", "category", path + "/keep", rule.pos,
                     name + " keeps", "the rule");
+      for (std::size_t j = 0; j < rule.keep.size(); ++j) {
+        const std::string& key = rule.keep[j];
+        if (!Contains(categories_, key) || Contains(rule.categories, key)) continue;
+        sink_.Error(s_.Get(fmt::format("{}/keep/{}", path, j), rule.pos),
+                    fmt::format("{} keeps category '{}', which the rule does not cover; add it to "
+                                "the rule's categories or remove it from 'keep'",
+                                name, key));
+      }
       if (rule.anchor != AnchorKind::kAfterEvent || rule.after.empty()) continue;
       SourcePos pos = s_.Get(path + "/after", rule.pos);
       if (rule.after == "closed" || rule.after == "collected") continue;

@@ -43,7 +43,7 @@ class SourceInfo {
 // Runs every semantic check of the policy format on `policy`, whose defaults
 // are already filled in (the loader does that). Diagnostics name
 // `policy.file`; positions come from the model's `pos` members and `sources`.
-// Returned in check order; the loader sorts them.
+// Returned sorted by line, then column.
 std::vector<Diagnostic> ValidatePolicy(const Policy& policy, const SourceInfo& sources);
 // For a policy built in code: no positions beyond the model's own.
 std::vector<Diagnostic> ValidatePolicy(const Policy& policy);
