@@ -1,8 +1,8 @@
 #include "policy/diagnostics.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace custodian::policy {
 

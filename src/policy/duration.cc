@@ -1,12 +1,12 @@
 #include "policy/duration.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "policy/suggest.h"
 
@@ -62,8 +62,8 @@ Result<Duration> ParseDuration(std::string_view raw) {
   std::size_t i = 0;
   if (text[0] == '-' || text[0] == '+') ++i;
   std::size_t digits_begin = i;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' ||
-                             text[i] == ',')) {
+  while (i < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' || text[i] == ',')) {
     ++i;
   }
   std::string_view number = text.substr(digits_begin, i - digits_begin);
@@ -91,8 +91,8 @@ Result<Duration> ParseDuration(std::string_view raw) {
   std::optional<std::string> guess = ClosestMatch(unit, names);
   if (guess) {
     return Status::InvalidArgument(
-        fmt::format("invalid duration '{}': unknown unit '{}'; did you mean '{} {}'? Expected {}", raw,
-                    unit_text, count, *guess, kDurationForm));
+        fmt::format("invalid duration '{}': unknown unit '{}'; did you mean '{} {}'? Expected {}",
+                    raw, unit_text, count, *guess, kDurationForm));
   }
   return BadDuration(raw, fmt::format("unknown unit '{}'", unit_text));
 }
@@ -159,8 +159,8 @@ Result<Date> ParseDate(std::string_view text) {
   Date d;
   if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !number(0, 4, &d.year) ||
       !number(5, 2, &d.month) || !number(8, 2, &d.day)) {
-    return Status::InvalidArgument(fmt::format(
-        "invalid date '{}': expected YYYY-MM-DD, e.g. '2026-04-07'", text));
+    return Status::InvalidArgument(
+        fmt::format("invalid date '{}': expected YYYY-MM-DD, e.g. '2026-04-07'", text));
   }
   if (d.month < 1 || d.month > 12) {
     return Status::InvalidArgument(fmt::format(
@@ -168,10 +168,10 @@ Result<Date> ParseDate(std::string_view text) {
         d.month));
   }
   if (d.day < 1 || d.day > DaysInMonth(d.year, d.month)) {
-    return Status::InvalidArgument(fmt::format(
-        "invalid date '{}': {:04}-{:02} has no day {:02}; expected YYYY-MM-DD, e.g. "
-        "'2026-04-07'",
-        text, d.year, d.month, d.day));
+    return Status::InvalidArgument(
+        fmt::format("invalid date '{}': {:04}-{:02} has no day {:02}; expected YYYY-MM-DD, e.g. "
+                    "'2026-04-07'",
+                    text, d.year, d.month, d.day));
   }
   return d;
 }

@@ -25,11 +25,13 @@ TEST_P(ParseDurationGood, Parses) {
 INSTANTIATE_TEST_SUITE_P(
     Forms, ParseDurationGood,
     testing::Values(GoodDuration{"12 months", 12, Unit::kMonths},
-                    GoodDuration{"90 days", 90, Unit::kDays}, GoodDuration{"1 year", 1, Unit::kYears},
+                    GoodDuration{"90 days", 90, Unit::kDays},
+                    GoodDuration{"1 year", 1, Unit::kYears},
                     GoodDuration{"6 weeks", 6, Unit::kWeeks}, GoodDuration{"1 day", 1, Unit::kDays},
                     GoodDuration{"1 months", 1, Unit::kMonths},  // plural with 1: unambiguous
                     GoodDuration{"2 year", 2, Unit::kYears},     // singular with 2: likewise
-                    GoodDuration{"  7   Days ", 7, Unit::kDays}, GoodDuration{"3years", 3, Unit::kYears},
+                    GoodDuration{"  7   Days ", 7, Unit::kDays},
+                    GoodDuration{"3years", 3, Unit::kYears},
                     GoodDuration{"10000 days", 10000, Unit::kDays}));
 
 struct BadDuration {
@@ -49,37 +51,46 @@ TEST_P(ParseDurationBad, ExplainsTheProblem) {
 INSTANTIATE_TEST_SUITE_P(
     Forms, ParseDurationBad,
     testing::Values(
-        BadDuration{"12 monthz",
-                    "invalid duration '12 monthz': unknown unit 'monthz'; did you mean '12 months'? "
-                    "Expected a positive whole number and a unit (days, weeks, months or years), "
-                    "e.g. '12 months'"},
-        BadDuration{"1 dya",
-                    "invalid duration '1 dya': unknown unit 'dya'; did you mean '1 day'? Expected a "
-                    "positive whole number and a unit (days, weeks, months or years), e.g. '12 "
-                    "months'"},
+        BadDuration{
+            "12 monthz",
+            "invalid duration '12 monthz': unknown unit 'monthz'; did you mean '12 months'? "
+            "Expected a positive whole number and a unit (days, weeks, months or years), "
+            "e.g. '12 months'"},
+        BadDuration{
+            "1 dya",
+            "invalid duration '1 dya': unknown unit 'dya'; did you mean '1 day'? Expected a "
+            "positive whole number and a unit (days, weeks, months or years), e.g. '12 "
+            "months'"},
         BadDuration{"12 fortnights",
                     "invalid duration '12 fortnights': unknown unit 'fortnights'; expected a "
                     "positive whole number and a unit (days, weeks, months or years), e.g. '12 "
                     "months'"},
-        BadDuration{"", "invalid duration '': it is empty; expected a positive whole number and a "
-                        "unit (days, weeks, months or years), e.g. '12 months'"},
-        BadDuration{"months", "invalid duration 'months': it does not start with a number; "
-                              "expected a positive whole number and a unit (days, weeks, months or "
-                              "years), e.g. '12 months'"},
-        BadDuration{"12", "invalid duration '12': the unit is missing; expected a positive whole "
-                          "number and a unit (days, weeks, months or years), e.g. '12 months'"},
-        BadDuration{"0 days", "invalid duration '0 days': the number must be positive; expected a "
-                              "positive whole number and a unit (days, weeks, months or years), "
-                              "e.g. '12 months'"},
-        BadDuration{"-3 days", "invalid duration '-3 days': the number must be positive; expected "
-                               "a positive whole number and a unit (days, weeks, months or years), "
-                               "e.g. '12 months'"},
-        BadDuration{"1.5 years", "invalid duration '1.5 years': the number must be a whole number; "
-                                 "expected a positive whole number and a unit (days, weeks, months "
-                                 "or years), e.g. '12 months'"},
-        BadDuration{"10001 days", "invalid duration '10001 days': the number is larger than 10000; "
-                                  "expected a positive whole number and a unit (days, weeks, "
-                                  "months or years), e.g. '12 months'"},
+        BadDuration{"",
+                    "invalid duration '': it is empty; expected a positive whole number and a "
+                    "unit (days, weeks, months or years), e.g. '12 months'"},
+        BadDuration{"months",
+                    "invalid duration 'months': it does not start with a number; "
+                    "expected a positive whole number and a unit (days, weeks, months or "
+                    "years), e.g. '12 months'"},
+        BadDuration{"12",
+                    "invalid duration '12': the unit is missing; expected a positive whole "
+                    "number and a unit (days, weeks, months or years), e.g. '12 months'"},
+        BadDuration{"0 days",
+                    "invalid duration '0 days': the number must be positive; expected a "
+                    "positive whole number and a unit (days, weeks, months or years), "
+                    "e.g. '12 months'"},
+        BadDuration{"-3 days",
+                    "invalid duration '-3 days': the number must be positive; expected "
+                    "a positive whole number and a unit (days, weeks, months or years), "
+                    "e.g. '12 months'"},
+        BadDuration{"1.5 years",
+                    "invalid duration '1.5 years': the number must be a whole number; "
+                    "expected a positive whole number and a unit (days, weeks, months "
+                    "or years), e.g. '12 months'"},
+        BadDuration{"10001 days",
+                    "invalid duration '10001 days': the number is larger than 10000; "
+                    "expected a positive whole number and a unit (days, weeks, "
+                    "months or years), e.g. '12 months'"},
         BadDuration{"99999999999999999999 days",
                     "invalid duration '99999999999999999999 days': the number is larger than "
                     "10000; expected a positive whole number and a unit (days, weeks, months or "

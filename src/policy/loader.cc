@@ -1,14 +1,14 @@
 #include "policy/loader.h"
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-
 #include <fmt/format.h>
 #include <utf8proc.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include "policy/diagnostics.h"
 #include "policy/parser.h"
@@ -35,8 +35,8 @@ std::optional<std::pair<std::size_t, std::string>> FindBadText(std::string_view 
   std::size_t i = 0;
   while (i < text.size()) {
     utf8proc_int32_t cp = 0;
-    utf8proc_ssize_t n = utf8proc_iterate(bytes + i, static_cast<utf8proc_ssize_t>(text.size() - i),
-                                          &cp);
+    utf8proc_ssize_t n =
+        utf8proc_iterate(bytes + i, static_cast<utf8proc_ssize_t>(text.size() - i), &cp);
     if (n <= 0) {
       return std::make_pair(
           i, fmt::format("the file is not valid UTF-8: byte 0x{:02X} does not belong here; save "
@@ -46,8 +46,8 @@ std::optional<std::pair<std::size_t, std::string>> FindBadText(std::string_view 
     bool control = (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0x7F;
     if (control) {
       return std::make_pair(
-          i, fmt::format("control character U+{:04X} is not allowed in a YAML file; remove it",
-                         cp));
+          i,
+          fmt::format("control character U+{:04X} is not allowed in a YAML file; remove it", cp));
     }
     i += static_cast<std::size_t>(n);
   }
@@ -82,9 +82,10 @@ std::string SyntaxMessage(const YAML::ParserException& e, const internal::TextPo
 
 LoadResult LoadPolicyString(std::string_view text, const std::string& name) {
   if (text.size() > kMaxPolicyBytes) {
-    return OnlyError(name, {}, fmt::format("the file is {} bytes, larger than the {} bytes a policy "
-                                           "may have",
-                                           text.size(), kMaxPolicyBytes));
+    return OnlyError(name, {},
+                     fmt::format("the file is {} bytes, larger than the {} bytes a policy "
+                                 "may have",
+                                 text.size(), kMaxPolicyBytes));
   }
   if (text.substr(0, kUtf8Bom.size()) == kUtf8Bom) text.remove_prefix(kUtf8Bom.size());
   internal::TextPositions lines(text);
@@ -99,8 +100,7 @@ LoadResult LoadPolicyString(std::string_view text, const std::string& name) {
                      "levels");
   } catch (const YAML::ParserException& e) {
     SourcePos pos = lines.At(e.mark);
-    return OnlyError(name, pos.line > 0 ? pos : SourcePos{1, 1},
-                     SyntaxMessage(e, lines, pos.line));
+    return OnlyError(name, pos.line > 0 ? pos : SourcePos{1, 1}, SyntaxMessage(e, lines, pos.line));
   } catch (const std::exception& e) {
     return OnlyError(name, {1, 1}, fmt::format("invalid YAML: {}", e.what()));
   }
@@ -148,9 +148,10 @@ LoadResult LoadPolicyFile(const std::string& path) {
   }
   std::uintmax_t size = std::filesystem::file_size(path, ec);
   if (!ec && size > kMaxPolicyBytes) {
-    return OnlyError(path, {}, fmt::format("the file is {} bytes, larger than the {} bytes a "
-                                           "policy may have",
-                                           size, kMaxPolicyBytes));
+    return OnlyError(path, {},
+                     fmt::format("the file is {} bytes, larger than the {} bytes a "
+                                 "policy may have",
+                                 size, kMaxPolicyBytes));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -166,8 +167,9 @@ LoadResult LoadPolicyFile(const std::string& path) {
     return OnlyError(path, {}, fmt::format("cannot read the policy: {}", std::strerror(errno)));
   }
   if (text.size() > kMaxPolicyBytes) {
-    return OnlyError(path, {}, fmt::format("the file is larger than the {} bytes a policy may have",
-                                           kMaxPolicyBytes));
+    return OnlyError(
+        path, {},
+        fmt::format("the file is larger than the {} bytes a policy may have", kMaxPolicyBytes));
   }
   return LoadPolicyString(text, path);
 }

@@ -1,11 +1,11 @@
 // Tests of what the loader builds: the model of a real policy, the defaults
 // of the format, positions, and robustness against any input.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "policy/loader.h"
 #include "policy/validator.h"
@@ -295,9 +295,9 @@ TEST(LoadFile, MissingFileIsADiagnosticNotACrash) {
 
 TEST(LoadFile, ReadsBytesAsTheyAre) {
   std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("custodian_loader_test_" +
-                                                std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                                                ".yaml");
+      std::filesystem::temp_directory_path() /
+      ("custodian_loader_test_" +
+       std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + ".yaml");
   {
     std::ofstream out(path, std::ios::binary);
     out << "version: \"1\"\n\xC3\x28: x\n";  // an invalid two-byte sequence
@@ -306,8 +306,9 @@ TEST(LoadFile, ReadsBytesAsTheyAre) {
   std::filesystem::remove(path);
   ASSERT_EQ(r.diagnostics.size(), 1u);
   EXPECT_EQ(r.diagnostics[0].ToString(),
-            path.string() + ":2:1: error: the file is not valid UTF-8: byte 0xC3 does not belong "
-                            "here; save the file as UTF-8");
+            path.string() +
+                ":2:1: error: the file is not valid UTF-8: byte 0xC3 does not belong "
+                "here; save the file as UTF-8");
 }
 
 TEST(LoadRobustness, NeverThrowsOnAnyPrefixOfARealPolicy) {
@@ -344,8 +345,7 @@ TEST(LoadRobustness, OversizedInputIsRefused) {
 
 TEST(LoadRobustness, FloodsOfErrorsAreCapped) {
   // Every item of the list is an alias of a list, each one an error.
-  std::string text =
-      "purposes:\n  essential.service:\n    roles: &r [admin]\n    categories: [";
+  std::string text = "purposes:\n  essential.service:\n    roles: &r [admin]\n    categories: [";
   for (int i = 0; i < 5000; ++i) text += "*r, ";
   text += "*r]\n";
   LoadResult r = LoadPolicyString(text, "flood.yaml");

@@ -2,12 +2,12 @@
 // small valid policy and lists the exact diagnostics, positions included.
 #include "policy/loader.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace custodian::policy {
 namespace {
@@ -67,7 +67,7 @@ rights:
 )";
 
 struct Edit {
-  std::string find;     // must occur exactly once in the base
+  std::string find;  // must occur exactly once in the base
   std::string replace;
 };
 
@@ -84,8 +84,8 @@ std::string Build(const Case& c) {
   for (const Edit& e : c.edits) {
     std::size_t at = text.find(e.find);
     EXPECT_NE(at, std::string::npos) << c.name << ": '" << e.find << "' not in the base";
-    EXPECT_EQ(text.find(e.find, at + 1), std::string::npos) << c.name << ": '" << e.find
-                                                            << "' is ambiguous";
+    EXPECT_EQ(text.find(e.find, at + 1), std::string::npos)
+        << c.name << ": '" << e.find << "' is ambiguous";
     if (at != std::string::npos) text.replace(at, e.find.size(), e.replace);
   }
   return text;
@@ -94,13 +94,17 @@ std::string Build(const Case& c) {
 const std::vector<Case>& Cases() {
   static const std::vector<Case> kCases = {
       // --- the file and its syntax ----------------------------------------
-      {"EmptyFile", {}, {"t.yaml:1:1: error: the file is empty; expected a policy document with at "
-                         "least version, effective, organization, categories, purposes and "
-                         "retention"},
+      {"EmptyFile",
+       {},
+       {"t.yaml:1:1: error: the file is empty; expected a policy document with at "
+        "least version, effective, organization, categories, purposes and "
+        "retention"},
        "<empty>"},
-      {"OnlyComments", {}, {"t.yaml:1:1: error: the file is empty; expected a policy document "
-                            "with at least version, effective, organization, categories, "
-                            "purposes and retention"},
+      {"OnlyComments",
+       {},
+       {"t.yaml:1:1: error: the file is empty; expected a policy document "
+        "with at least version, effective, organization, categories, "
+        "purposes and retention"},
        "# policy to come\n\n"},
       {"NotUtf8",
        {{"name: Acme", "name: Acm\xE9"}},
@@ -129,9 +133,11 @@ const std::vector<Case>& Cases() {
        {{"  grievance: {}\n", "  grievance: {}\n---\nversion: 2\n"}},
        {"t.yaml:50:1: error: the file holds 2 YAML documents (separated by '---'); a policy "
         "file holds exactly one"}},
-      {"TopLevelNotAMapping", {}, {"t.yaml:1:1: error: a policy must be a mapping of keys "
-                                   "(version, effective, organization, categories, purposes, "
-                                   "...) at the top level, found a list"},
+      {"TopLevelNotAMapping",
+       {},
+       {"t.yaml:1:1: error: a policy must be a mapping of keys "
+        "(version, effective, organization, categories, purposes, "
+        "...) at the top level, found a list"},
        "- version\n- categories\n"},
 
       // --- keys -------------------------------------------------------------
@@ -139,7 +145,7 @@ const std::vector<Case>& Cases() {
        {{"rights:", "rigths:"}},
        {"t.yaml:46:1: error: unknown key 'rigths' at the top level; did you mean 'rights'? "
         "Allowed keys: version, effective, updated, organization, categories, purposes, "
-        "recipients, record_kinds, retention, rights, cookies, security, changes"}}, 
+        "recipients, record_kinds, retention, rights, cookies, security, changes"}},
       {"UnknownNestedKey",
        {{"    index: exact", "    indx: exact"}},
        {"t.yaml:9:5: error: unknown key 'indx' in category 'user.contact.phone_number'; did you "
@@ -255,12 +261,14 @@ const std::vector<Case>& Cases() {
        {"t.yaml:7:3: error: category 'user.name' is in the taxonomy, so it is not custom; remove "
         "'custom: true'"}},
       {"CustomCategoryWithoutLabel",
-       {{"    sensitive: true\n", "    sensitive: true\n  user.contact.phone_number.work: "
-                                   "{custom: true}\n"},
+       {{"    sensitive: true\n",
+         "    sensitive: true\n  user.contact.phone_number.work: "
+         "{custom: true}\n"},
         {"categories: [user.name, user.contact.phone_number]\n    roles: [admin]",
          "categories: [user.name, user.contact.phone_number.work]\n    roles: [admin]"},
-        {"user.government_id]\n    while", "user.government_id, user.contact.phone_number.work]\n"
-                                            "    while"}},
+        {"user.government_id]\n    while",
+         "user.government_id, user.contact.phone_number.work]\n"
+         "    while"}},
        {"t.yaml:12:3: error: custom category 'user.contact.phone_number.work' needs a 'label': "
         "the taxonomy has none for it"}},
 
@@ -276,7 +284,8 @@ const std::vector<Case>& Cases() {
         "opt-out channel; add 'opt_out:' with at least one of: sms_stop, whatsapp_stop, "
         "email_link, portal, operator"}},
       {"OptOutOnANonConsentPurpose",
-       {{"    roles: [admin]\n  marketing", "    roles: [admin]\n    opt_out: [portal]\n  marketing"}},
+       {{"    roles: [admin]\n  marketing",
+         "    roles: [admin]\n    opt_out: [portal]\n  marketing"}},
        {"t.yaml:17:5: error: purpose 'essential.service' has basis 'contract'; 'opt_out' applies "
         "only to consent-based purposes (basis: consent)"}},
       {"PurposeUsesUndeclaredCategory",
@@ -285,6 +294,22 @@ const std::vector<Case>& Cases() {
        {"t.yaml:25:38: error: purpose 'essential.legal_obligation' uses category "
         "'user.contact.fax_number', which is not declared under categories; declare it or remove "
         "it from the purpose"}},
+      {"ConsentPurposeWithEmptyOptOut",
+       {{"opt_out: [sms_stop]", "opt_out: []"}},
+       {"t.yaml:18:12: error: purpose 'marketing.communications.sms' is consent-based but has no "
+        "opt-out channel; add 'opt_out:' with at least one of: sms_stop, whatsapp_stop, "
+        "email_link, portal, operator"}},
+      {"ConsentPurposeWithMisspeltOptOut",
+       {{"opt_out: [sms_stop]", "opt_out: [sms_stp]"}},
+       {"t.yaml:22:15: error: unknown value 'sms_stp' for 'opt_out' in purpose "
+        "'marketing.communications.sms'; did you mean 'sms_stop'? Expected one of: sms_stop, "
+        "whatsapp_stop, email_link, portal, operator"}},
+      {"PurposeWithEmptyCategories",
+       {{"categories: [user.government_id]\n    roles", "categories: []\n    roles"}},
+       {"t.yaml:10:3: error: category 'user.government_id' is collected but no purpose uses it; "
+        "add it to the categories of the purposes that need it, or remove it",
+        "t.yaml:23:3: error: purpose 'essential.legal_obligation' uses no categories; list the "
+        "categories it may use under 'categories'"}},
       {"PurposeWithoutRoles",
        {{"    roles: [admin]\n  marketing", "  marketing"}},
        {"t.yaml:13:3: error: purpose 'essential.service' names no roles; list the roles allowed "
@@ -293,8 +318,9 @@ const std::vector<Case>& Cases() {
       // --- categories ---------------------------------------------------------
       {"CategoryUsedByNoPurpose",
        {{"    sensitive: true\n", "    sensitive: true\n  user.demographic.date_of_birth: {}\n"},
-        {"user.government_id]\n    while", "user.government_id, user.demographic.date_of_birth]\n"
-                                            "    while"}},
+        {"user.government_id]\n    while",
+         "user.government_id, user.demographic.date_of_birth]\n"
+         "    while"}},
        {"t.yaml:12:3: error: category 'user.demographic.date_of_birth' is collected but no "
         "purpose uses it; add it to the categories of the purposes that need it, or remove it"}},
       {"CategoryWithoutRetention",
@@ -315,6 +341,14 @@ const std::vector<Case>& Cases() {
          "categories: [user.contact.phone_number, user.contact.email]\n"}},
        {"t.yaml:32:45: error: recipient 'sms_gateway' receives category 'user.contact.email', "
         "which is not declared under categories; declare it or remove it from the recipient"}},
+      {"RecipientWithoutPurposes",
+       {{"purposes: [marketing.communications.sms]", "purposes: []"}},
+       {"t.yaml:28:3: error: recipient 'sms_gateway' lists no purposes; name the purposes data is "
+        "shared with it for under 'purposes'"}},
+      {"RecipientWithoutCategories",
+       {{"    categories: [user.contact.phone_number]\nrecord_kinds", "record_kinds"}},
+       {"t.yaml:28:3: error: recipient 'sms_gateway' lists no categories; name the categories "
+        "shared with it under 'categories'"}},
       {"RecipientCategoryOutsideItsPurposes",
        {{"categories: [user.contact.phone_number]\n",
          "categories: [user.contact.phone_number, user.government_id]\n"}},
@@ -416,14 +450,16 @@ const std::vector<Case>& Cases() {
        {"t.yaml:47:12: error: 'self_service' applies only to the correction right (the "
         "categories people may correct themselves), not to right 'access'"}},
       {"CookieWithoutConsentForAConsentPurpose",
-       {{"  grievance: {}\n", "  grievance: {}\ncookies:\n  marketing:\n    label: Ads\n"
-                              "    purpose: marketing.communications.sms\n    consent: false\n"}},
+       {{"  grievance: {}\n",
+         "  grievance: {}\ncookies:\n  marketing:\n    label: Ads\n"
+         "    purpose: marketing.communications.sms\n    consent: false\n"}},
        {"t.yaml:53:14: error: cookie category 'marketing' does not ask for consent ('consent: "
         "false') but its purpose 'marketing.communications.sms' is consent-based; set 'consent: "
         "true' or pick a purpose with another basis"}},
       {"CookieWithUndeclaredPurpose",
-       {{"  grievance: {}\n", "  grievance: {}\ncookies:\n  analytics:\n    label: Analytics\n"
-                              "    purpose: analytics\n"}},
+       {{"  grievance: {}\n",
+         "  grievance: {}\ncookies:\n  analytics:\n    label: Analytics\n"
+         "    purpose: analytics\n"}},
        {"t.yaml:52:14: error: cookie category 'analytics' names purpose 'analytics', which is not "
         "declared under purposes; declare it or pick a declared purpose"}},
 

@@ -18,10 +18,18 @@ const T* FindBy(const std::vector<T>& items, const std::string& wanted, Key T::*
 std::string Duration::ToString() const {
   const char* unit_name = "day";
   switch (unit) {
-    case Unit::kDays: unit_name = "day"; break;
-    case Unit::kWeeks: unit_name = "week"; break;
-    case Unit::kMonths: unit_name = "month"; break;
-    case Unit::kYears: unit_name = "year"; break;
+    case Unit::kDays:
+      unit_name = "day";
+      break;
+    case Unit::kWeeks:
+      unit_name = "week";
+      break;
+    case Unit::kMonths:
+      unit_name = "month";
+      break;
+    case Unit::kYears:
+      unit_name = "year";
+      break;
   }
   return fmt::format("{} {}{}", count, unit_name, count == 1 ? "" : "s");
 }
@@ -46,19 +54,26 @@ const Right* Policy::FindRight(const std::string& name) const {
 
 const char* LegalBasisName(LegalBasis b) {
   switch (b) {
-    case LegalBasis::kContract: return "contract";
-    case LegalBasis::kLegalObligation: return "legal_obligation";
-    case LegalBasis::kConsent: return "consent";
-    case LegalBasis::kLegitimateInterest: return "legitimate_interest";
-    case LegalBasis::kVitalInterest: return "vital_interest";
-    case LegalBasis::kPublicTask: return "public_task";
+    case LegalBasis::kContract:
+      return "contract";
+    case LegalBasis::kLegalObligation:
+      return "legal_obligation";
+    case LegalBasis::kConsent:
+      return "consent";
+    case LegalBasis::kLegitimateInterest:
+      return "legitimate_interest";
+    case LegalBasis::kVitalInterest:
+      return "vital_interest";
+    case LegalBasis::kPublicTask:
+      return "public_task";
   }
   return "unknown";
 }
 
 const char* LegalBasisPlainWords(LegalBasis b) {
   switch (b) {
-    case LegalBasis::kContract: return "to provide the service you signed up for (contract)";
+    case LegalBasis::kContract:
+      return "to provide the service you signed up for (contract)";
     case LegalBasis::kLegalObligation:
       return "because the law requires us to (legal obligation)";
     case LegalBasis::kConsent:
@@ -76,36 +91,48 @@ const char* LegalBasisPlainWords(LegalBasis b) {
 
 const char* RecipientKindName(RecipientKind k) {
   switch (k) {
-    case RecipientKind::kProcessor: return "processor";
-    case RecipientKind::kThirdParty: return "third_party";
-    case RecipientKind::kAffiliate: return "affiliate";
-    case RecipientKind::kAuthority: return "authority";
+    case RecipientKind::kProcessor:
+      return "processor";
+    case RecipientKind::kThirdParty:
+      return "third_party";
+    case RecipientKind::kAffiliate:
+      return "affiliate";
+    case RecipientKind::kAuthority:
+      return "authority";
   }
   return "unknown";
 }
 
 const char* NormalizerName(Normalizer n) {
   switch (n) {
-    case Normalizer::kText: return "text";
-    case Normalizer::kPhone: return "phone";
-    case Normalizer::kEmail: return "email";
+    case Normalizer::kText:
+      return "text";
+    case Normalizer::kPhone:
+      return "phone";
+    case Normalizer::kEmail:
+      return "email";
   }
   return "unknown";
 }
 
 const char* DataSourceName(DataSource s) {
   switch (s) {
-    case DataSource::kProvided: return "provided";
-    case DataSource::kObserved: return "observed";
-    case DataSource::kDerived: return "derived";
+    case DataSource::kProvided:
+      return "provided";
+    case DataSource::kObserved:
+      return "observed";
+    case DataSource::kDerived:
+      return "derived";
   }
   return "unknown";
 }
 
 const char* RetentionActionName(RetentionAction a) {
   switch (a) {
-    case RetentionAction::kDelete: return "delete";
-    case RetentionAction::kAnonymize: return "anonymize";
+    case RetentionAction::kDelete:
+      return "delete";
+    case RetentionAction::kAnonymize:
+      return "anonymize";
   }
   return "unknown";
 }

@@ -1,9 +1,9 @@
 #include "policy/parser.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cctype>
-
-#include <fmt/format.h>
 
 #include "policy/duration.h"
 #include "policy/taxonomy.h"
@@ -17,31 +17,31 @@ constexpr std::array<std::string_view, 13> kTopKeys = {
     "version",      "effective", "updated", "organization", "categories", "purposes", "recipients",
     "record_kinds", "retention", "rights",  "cookies",      "security",   "changes"};
 constexpr std::array<std::string_view, 9> kOrganizationKeys = {
-    "name",    "legal_name", "jurisdiction", "default_region",   "role",
-    "role_note", "website",  "contacts",     "grievance_officer"};
+    "name",      "legal_name", "jurisdiction", "default_region",   "role",
+    "role_note", "website",    "contacts",     "grievance_officer"};
 constexpr std::array<std::string_view, 3> kGrievanceKeys = {"name", "title", "contacts"};
 constexpr std::array<std::string_view, 2> kContactKeys = {"channel", "value"};
-constexpr std::array<std::string_view, 7> kContactChannels = {
-    "email", "phone", "whatsapp", "sms", "web", "post", "in_person"};
+constexpr std::array<std::string_view, 7> kContactChannels = {"email", "phone", "whatsapp", "sms",
+                                                              "web",   "post",  "in_person"};
 constexpr std::array<std::string_view, 2> kRoles = {"controller", "processor"};
 constexpr std::array<std::string_view, 7> kCategoryKeys = {
     "label", "description", "sensitive", "source", "index", "normalize", "custom"};
 constexpr std::array<std::string_view, 3> kSources = {"provided", "observed", "derived"};
 constexpr std::array<std::string_view, 2> kIndexes = {"exact", "none"};
 constexpr std::array<std::string_view, 3> kNormalizers = {"text", "phone", "email"};
-constexpr std::array<std::string_view, 9> kPurposeKeys = {
-    "label", "description", "basis", "categories", "roles", "opt_out", "channels", "default",
-    "custom"};
-constexpr std::array<std::string_view, 6> kBases = {
-    "contract",  "legal_obligation", "consent", "legitimate_interest", "vital_interest",
-    "public_task"};
+constexpr std::array<std::string_view, 9> kPurposeKeys = {"label",      "description", "basis",
+                                                          "categories", "roles",       "opt_out",
+                                                          "channels",   "default",     "custom"};
+constexpr std::array<std::string_view, 6> kBases = {"contract",       "legal_obligation",
+                                                    "consent",        "legitimate_interest",
+                                                    "vital_interest", "public_task"};
 constexpr std::array<std::string_view, 5> kOptOuts = {"sms_stop", "whatsapp_stop", "email_link",
                                                       "portal", "operator"};
 constexpr std::array<std::string_view, 5> kMarketingChannels = {"sms", "whatsapp", "email", "push",
                                                                 "phone"};
 constexpr std::array<std::string_view, 2> kDefaults = {"opted_out", "opted_in"};
-constexpr std::array<std::string_view, 6> kRecipientKeys = {
-    "label", "kind", "purposes", "categories", "country", "description"};
+constexpr std::array<std::string_view, 6> kRecipientKeys = {"label",      "kind",    "purposes",
+                                                            "categories", "country", "description"};
 constexpr std::array<std::string_view, 4> kRecipientKinds = {"processor", "third_party",
                                                              "affiliate", "authority"};
 constexpr std::array<std::string_view, 3> kRecordKindKeys = {"label", "category", "anchors"};
@@ -117,10 +117,11 @@ std::string ToIdentifier(std::string_view s) {
 
 void PolicyParser::Parse(const YAML::Node& root) {
   if (!root.IsMap()) {
-    r_.sink().Error(r_.Pos(root, {1, 1}),
-                    fmt::format("a policy must be a mapping of keys (version, effective, "
-                                "organization, categories, purposes, ...) at the top level, found {}",
-                                YamlReader::Describe(root)));
+    r_.sink().Error(
+        r_.Pos(root, {1, 1}),
+        fmt::format("a policy must be a mapping of keys (version, effective, "
+                    "organization, categories, purposes, ...) at the top level, found {}",
+                    YamlReader::Describe(root)));
     for (std::string_view s : kTopKeys) sources_.MarkBroken(std::string(s));
     return;
   }
@@ -172,8 +173,8 @@ void PolicyParser::Parse(const YAML::Node& root) {
     bool present = std::any_of(entries.begin(), entries.end(),
                                [&](const MapEntry& e) { return e.key == key; });
     if (!present) {
-      r_.sink().Error({1, 1}, fmt::format("missing required key '{}' at the top level; {}", key,
-                                          hint));
+      r_.sink().Error({1, 1},
+                      fmt::format("missing required key '{}' at the top level; {}", key, hint));
       sources_.MarkBroken(std::string(key));
     }
   }
@@ -194,7 +195,10 @@ std::vector<std::string> PolicyParser::ListAt(const MapEntry& e, const std::stri
   std::vector<std::string> out;
   sources_.Set(path, e.pos);
   std::optional<std::vector<ListItem>> items = r_.TextList(e, context);
-  if (!items) return out;
+  if (!items) {
+    sources_.MarkBroken(path);
+    return out;
+  }
   for (ListItem& item : *items) {
     sources_.Set(fmt::format("{}/{}", path, out.size()), item.pos);
     out.push_back(std::move(item.value));
@@ -207,8 +211,7 @@ void PolicyParser::CheckId(const std::string& id, SourcePos pos, const std::stri
   std::string fixed = ToIdentifier(id);
   r_.sink().Error(pos, fmt::format("{} id '{}' is not valid; expected lower-case letters, digits, "
                                    "'_' or '-', starting with a letter{}",
-                                   what, id,
-                                   IsId(fixed) ? fmt::format(", e.g. '{}'", fixed) : ""));
+                                   what, id, IsId(fixed) ? fmt::format(", e.g. '{}'", fixed) : ""));
 }
 
 void PolicyParser::CheckCountry(const std::string& code, SourcePos pos, const std::string& key,
@@ -234,7 +237,8 @@ void PolicyParser::RequireKeys(const std::vector<MapEntry>& entries,
     bool present = std::any_of(entries.begin(), entries.end(),
                                [&](const MapEntry& e) { return e.key == key; });
     if (!present) {
-      r_.sink().Error(pos, fmt::format("missing required key '{}'{}", key, YamlReader::In(context)));
+      r_.sink().Error(pos,
+                      fmt::format("missing required key '{}'{}", key, YamlReader::In(context)));
     }
   }
 }
@@ -382,6 +386,10 @@ void PolicyParser::ParsePurposes(const MapEntry& e) {
         } else if (k == "opt_out" || k == "channels") {
           std::optional<std::vector<ListItem>> items =
               r_.OneOfList(f, ctx, k == "opt_out" ? Names(kOptOuts) : Names(kMarketingChannels));
+          // Some item was wrong, and said so: an empty list is not news.
+          if (!items || items->size() != (f.value.IsSequence() ? f.value.size() : 0)) {
+            sources_.MarkBroken(path + "/" + k);
+          }
           if (!items) continue;
           for (ListItem& item : *items) {
             auto& list = k == "opt_out" ? p.opt_out : p.channels;

@@ -10,9 +10,9 @@
 // Not thread-safe: one parser per load.
 #pragma once
 
-#include <string>
-
 #include <yaml-cpp/yaml.h>
+
+#include <string>
 
 #include "policy/model.h"
 #include "policy/validator.h"
@@ -31,8 +31,7 @@ class PolicyParser {
  private:
   // parser.cc
   void ParseOrganization(const MapEntry& e);
-  void ParseContacts(const MapEntry& e, const std::string& owner,
-                     std::vector<ContactChannel>* out);
+  void ParseContacts(const MapEntry& e, const std::string& owner, std::vector<ContactChannel>* out);
   void ParseGrievanceOfficer(const MapEntry& e);
   void ParseCategories(const MapEntry& e);
   void ParsePurposes(const MapEntry& e);

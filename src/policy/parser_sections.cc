@@ -1,7 +1,7 @@
 // PolicyParser: retention, rights, cookies, security, changes and defaults.
-#include <array>
-
 #include <fmt/format.h>
+
+#include <array>
 
 #include "policy/duration.h"
 #include "policy/jurisdiction.h"
@@ -16,8 +16,8 @@ constexpr std::array<std::string_view, 9> kRuleKeys = {
 constexpr std::array<std::string_view, 1> kWhile = {"active"};
 constexpr std::array<std::string_view, 2> kActions = {"delete", "anonymize"};
 constexpr std::array<std::string_view, 9> kRightsKeys = {
-    "verification", "access",      "correction",  "erasure",           "objection",
-    "restriction",  "portability", "grievance",   "consent_withdrawal"};
+    "verification", "access",      "correction", "erasure",           "objection",
+    "restriction",  "portability", "grievance",  "consent_withdrawal"};
 constexpr std::array<std::string_view, 6> kRightKeys = {
     "deadline_days", "extension_days", "verification", "self_service", "exceptions", "how"};
 constexpr std::array<std::string_view, 3> kVerifications = {"otp", "operator", "none"};
@@ -30,7 +30,8 @@ constexpr std::array<std::string_view, 2> kNotices = {"posted", "opt_in_out"};
 constexpr int64_t kMaxDeadlineDays = 3650;
 
 bool Has(const std::vector<MapEntry>& entries, std::string_view key) {
-  return std::any_of(entries.begin(), entries.end(), [&](const MapEntry& e) { return e.key == key; });
+  return std::any_of(entries.begin(), entries.end(),
+                     [&](const MapEntry& e) { return e.key == key; });
 }
 
 const MapEntry* Find(const std::vector<MapEntry>& entries, std::string_view key) {
@@ -198,8 +199,9 @@ void PolicyParser::ParseRight(const MapEntry& e) {
                                       "of days, found {}",
                                       ctx, *days));
         } else if (*days > kMaxDeadlineDays) {
-          r_.sink().Error(r_.ValuePos(f), fmt::format("'{}' in {} must be at most {} days, found {}",
-                                                      k, ctx, kMaxDeadlineDays, *days));
+          r_.sink().Error(r_.ValuePos(f),
+                          fmt::format("'{}' in {} must be at most {} days, found {}", k, ctx,
+                                      kMaxDeadlineDays, *days));
         } else {
           (deadline ? right.deadline_days : right.extension_days) = *days;
         }

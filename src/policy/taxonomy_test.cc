@@ -2,10 +2,10 @@
 // model's small helpers.
 #include "policy/taxonomy.h"
 
-#include <set>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "policy/jurisdiction.h"
 #include "policy/model.h"
@@ -134,9 +134,9 @@ TEST(Model, Names) {
   EXPECT_STREQ(RetentionActionName(RetentionAction::kAnonymize), "anonymize");
   EXPECT_STREQ(LegalBasisPlainWords(LegalBasis::kContract),
                "to provide the service you signed up for (contract)");
-  for (LegalBasis b : {LegalBasis::kContract, LegalBasis::kLegalObligation, LegalBasis::kConsent,
-                       LegalBasis::kLegitimateInterest, LegalBasis::kVitalInterest,
-                       LegalBasis::kPublicTask}) {
+  for (LegalBasis b :
+       {LegalBasis::kContract, LegalBasis::kLegalObligation, LegalBasis::kConsent,
+        LegalBasis::kLegitimateInterest, LegalBasis::kVitalInterest, LegalBasis::kPublicTask}) {
     std::string words = LegalBasisPlainWords(b);
     std::string name = LegalBasisName(b);
     for (char& c : name) c = c == '_' ? ' ' : c;

@@ -1,9 +1,9 @@
 #include "policy/validator.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "policy/diagnostics.h"
 #include "policy/parser.h"
@@ -70,11 +70,11 @@ class Validator {
     if (s_.IsBroken(section)) return;
     for (std::size_t i = 0; i < list.size(); ++i) {
       if (Contains(declared, list[i])) continue;
-      sink_.Error(s_.Get(fmt::format("{}/{}", path, i), fallback),
-                  fmt::format("{} {} '{}', which is not declared under {}{}; declare it or "
-                              "remove it from {}",
-                              what, item_noun, list[i], section, Mean(list[i], declared),
-                              owner_noun));
+      sink_.Error(
+          s_.Get(fmt::format("{}/{}", path, i), fallback),
+          fmt::format("{} {} '{}', which is not declared under {}{}; declare it or "
+                      "remove it from {}",
+                      what, item_noun, list[i], section, Mean(list[i], declared), owner_noun));
     }
   }
 
@@ -83,8 +83,8 @@ class Validator {
   bool CheckKey(TaxonomyKind kind, const std::string& key, bool custom, const std::string& label,
                 SourcePos pos, const std::vector<std::string>& declared) {
     const char* noun = kind == TaxonomyKind::kDataCategory ? "category" : "purpose";
-    const char* taxonomy = kind == TaxonomyKind::kDataCategory ? "fideslang data category"
-                                                               : "fideslang data use";
+    const char* taxonomy =
+        kind == TaxonomyKind::kDataCategory ? "fideslang data category" : "fideslang data use";
     if (IsTaxonomyKey(kind, key)) {
       if (custom) {
         sink_.Error(pos, fmt::format("{} '{}' is in the taxonomy, so it is not custom; remove "
@@ -101,11 +101,11 @@ class Validator {
       }
       std::vector<std::string> siblings = TaxonomyChildren(kind, parent);
       if (!siblings.empty()) {
-        sink_.Error(pos, fmt::format("unknown {} '{}': it is not a {}; known keys under '{}': "
-                                     "{}. To extend '{}' with a key of your own, add "
-                                     "'custom: true'",
-                                     noun, key, taxonomy, parent, fmt::join(siblings, ", "),
-                                     parent));
+        sink_.Error(pos,
+                    fmt::format("unknown {} '{}': it is not a {}; known keys under '{}': "
+                                "{}. To extend '{}' with a key of your own, add "
+                                "'custom: true'",
+                                noun, key, taxonomy, parent, fmt::join(siblings, ", "), parent));
       } else {
         sink_.Error(pos, fmt::format("unknown {} '{}': it is not a {}; use a taxonomy key, or "
                                      "add 'custom: true' to extend a known key",
@@ -123,11 +123,11 @@ class Validator {
       return false;
     }
     if (parent.empty()) {
-      sink_.Error(pos, fmt::format("custom {} '{}' must extend a known key: it has no parent; "
-                                   "write it under a known key, e.g. '{}.{}'",
-                                   noun, key,
-                                   kind == TaxonomyKind::kDataCategory ? "user" : "essential",
-                                   key));
+      sink_.Error(
+          pos,
+          fmt::format("custom {} '{}' must extend a known key: it has no parent; "
+                      "write it under a known key, e.g. '{}.{}'",
+                      noun, key, kind == TaxonomyKind::kDataCategory ? "user" : "essential", key));
       return false;
     }
     if (!IsTaxonomyKey(kind, parent) && !Contains(declared, parent)) {
@@ -147,8 +147,8 @@ class Validator {
 
   void CheckCategories() {
     std::vector<std::string> used;
-    for (const Purpose& x : p_.purposes) used.insert(used.end(), x.categories.begin(),
-                                                     x.categories.end());
+    for (const Purpose& x : p_.purposes)
+      used.insert(used.end(), x.categories.begin(), x.categories.end());
     std::vector<std::string> retained;
     for (const RetentionRule& rule : p_.retention) {
       retained.insert(retained.end(), rule.categories.begin(), rule.categories.end());
@@ -185,7 +185,7 @@ class Validator {
                                        kBasisNames));
       }
       bool consent = x.basis == LegalBasis::kConsent;
-      if (consent && x.opt_out.empty() && !s_.Has(path + "/opt_out")) {
+      if (consent && x.opt_out.empty() && !s_.IsBroken(path + "/opt_out")) {
         sink_.Error(x.basis_pos, fmt::format("{} is consent-based but has no opt-out channel; add "
                                              "'opt_out:' with at least one of: {}",
                                              name, kOptOutNames));
@@ -219,12 +219,12 @@ class Validator {
       }
       CheckDeclared(x.categories, categories_, "categories", "category", path + "/categories",
                     x.pos, name + " uses", "the purpose");
-      if (x.categories.empty() && !s_.Has(path + "/categories")) {
+      if (x.categories.empty() && !s_.IsBroken(path + "/categories")) {
         sink_.Error(x.pos, fmt::format("{} uses no categories; list the categories it may use "
                                        "under 'categories'",
                                        name));
       }
-      if (x.roles.empty() && !s_.Has(path + "/roles")) {
+      if (x.roles.empty() && !s_.IsBroken(path + "/roles")) {
         sink_.Error(x.pos, fmt::format("{} names no roles; list the roles allowed to use it under "
                                        "'roles', e.g. [admin]",
                                        name));
@@ -261,13 +261,15 @@ class Validator {
                     name + " names", "the recipient");
       CheckDeclared(rec.categories, categories_, "categories", "category", path + "/categories",
                     rec.pos, name + " receives", "the recipient");
-      for (const char* key : {"purposes", "categories"}) {
-        const auto& list = std::string_view(key) == "purposes" ? rec.purposes : rec.categories;
-        if (list.empty() && !s_.Has(path + "/" + key)) {
-          sink_.Error(rec.pos, fmt::format("{} lists no {}; name the {} it receives data for "
-                                           "under '{}'",
-                                           name, key, key, key));
-        }
+      if (rec.purposes.empty() && !s_.IsBroken(path + "/purposes")) {
+        sink_.Error(rec.pos, fmt::format("{} lists no purposes; name the purposes data is shared "
+                                         "with it for under 'purposes'",
+                                         name));
+      }
+      if (rec.categories.empty() && !s_.IsBroken(path + "/categories")) {
+        sink_.Error(rec.pos, fmt::format("{} lists no categories; name the categories shared with "
+                                         "it under 'categories'",
+                                         name));
       }
       // Shared categories must be ones its purposes may use (purpose limitation).
       std::vector<std::string> usable;

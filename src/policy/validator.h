@@ -21,7 +21,8 @@ namespace custodian::policy {
 
 // Positions the model itself does not carry (list items, single values),
 // keyed by a path such as "purposes/essential.service/categories/3"; and the
-// sections that could not be read at all, whose references are then not
+// sections or values ("categories", "purposes/essential.service/roles") that
+// could not be read, already reported, whose consequences are then not
 // checked (so that one broken section does not bury the file in errors).
 class SourceInfo {
  public:

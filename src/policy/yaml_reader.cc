@@ -1,11 +1,11 @@
 #include "policy/yaml_reader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "policy/suggest.h"
 
@@ -44,8 +44,8 @@ SourcePos TextPositions::AtOffset(std::size_t offset) const {
 std::string_view TextPositions::Line(int line) const {
   if (line < 1 || static_cast<std::size_t>(line) > line_starts_.size()) return {};
   std::size_t start = line_starts_[line - 1];
-  std::size_t end = static_cast<std::size_t>(line) < line_starts_.size() ? line_starts_[line] - 1
-                                                                         : text_.size();
+  std::size_t end =
+      static_cast<std::size_t>(line) < line_starts_.size() ? line_starts_[line] - 1 : text_.size();
   std::string_view s = text_.substr(start, end - start);
   if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
   return s;
@@ -64,10 +64,14 @@ std::string YamlReader::In(const std::string& context) {
 std::string YamlReader::Describe(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Scalar: break;
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Scalar:
+      break;
   }
   const std::string& s = node.Scalar();
   if (s.empty()) return "empty text";
@@ -89,8 +93,8 @@ std::vector<MapEntry> YamlReader::Entries(const YAML::Node& map, const std::stri
     const YAML::Node value = it->second;
     SourcePos pos = Pos(key, Pos(map, {}));
     if (!key.IsScalar()) {
-      sink_.Error(pos, fmt::format("a key{} must be plain text, found {}", In(context),
-                                   Describe(key)));
+      sink_.Error(pos,
+                  fmt::format("a key{} must be plain text, found {}", In(context), Describe(key)));
       continue;
     }
     std::string name = key.Scalar();
@@ -106,8 +110,8 @@ std::vector<MapEntry> YamlReader::Entries(const YAML::Node& map, const std::stri
       std::optional<std::string> guess = ClosestMatch(name, allowed);
       std::string where = context.empty() ? " at the top level" : In(context);
       if (guess) {
-        sink_.Error(pos, fmt::format("unknown key '{}'{}; did you mean '{}'? Allowed keys: {}", name,
-                                     where, *guess, JoinNames(allowed)));
+        sink_.Error(pos, fmt::format("unknown key '{}'{}; did you mean '{}'? Allowed keys: {}",
+                                     name, where, *guess, JoinNames(allowed)));
       } else {
         sink_.Error(pos, fmt::format("unknown key '{}'{}; allowed keys: {}", name, where,
                                      JoinNames(allowed)));
@@ -119,8 +123,8 @@ std::vector<MapEntry> YamlReader::Entries(const YAML::Node& map, const std::stri
   return entries;
 }
 
-void YamlReader::WrongType(const MapEntry& e, const std::string& context,
-                           std::string_view expected, std::string_view hint) {
+void YamlReader::WrongType(const MapEntry& e, const std::string& context, std::string_view expected,
+                           std::string_view hint) {
   sink_.Error(ValuePos(e), fmt::format("'{}'{} must be {}, found {}{}", e.key, In(context),
                                        expected, Describe(e.value), hint));
 }
@@ -180,8 +184,8 @@ std::optional<std::vector<ListItem>> YamlReader::TextList(const MapEntry& e,
   for (const YAML::Node& item : e.value) {
     SourcePos pos = Pos(item, ValuePos(e));
     if (!item.IsScalar() || item.Scalar().empty()) {
-      sink_.Error(pos, fmt::format("each item of '{}'{} must be text, found {}", e.key,
-                                   In(context), Describe(item)));
+      sink_.Error(pos, fmt::format("each item of '{}'{} must be text, found {}", e.key, In(context),
+                                   Describe(item)));
       continue;
     }
     auto [first, inserted] = seen.emplace(item.Scalar(), pos);

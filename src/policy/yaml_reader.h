@@ -7,6 +7,8 @@
 // DiagnosticSink instead of throwing. Not thread-safe: one per load.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -14,8 +16,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "policy/diagnostics.h"
 #include "policy/model.h"
