@@ -6,7 +6,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <set>
 #include <string>
 
@@ -423,27 +422,29 @@ TEST(RenderHtmlTest, NavLinksToEverySectionAndEachHasAHeading) {
   ASSERT_NE(nav_end, std::string::npos);
   const std::string nav = html.substr(nav_begin, nav_end - nav_begin);
 
-  const std::regex section_re(
-      "<section id=\"([a-z0-9-]+)\" aria-labelledby=\"\\1-title\">\n"
-      "<h2 id=\"\\1-title\">[^<]+</h2>");
+  // Each <section id="X"> is labelled by, and opens with, its <h2 id="X-title">.
   std::set<std::string> ids;
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), section_re);
-       it != std::sregex_iterator(); ++it) {
-    ids.insert((*it)[1]);
-  }
-  EXPECT_EQ(ids.size(), 12u);
   size_t count = 0;
+  const std::string open = "<section id=\"";
   for (size_t at = html.find("<section"); at != std::string::npos;
        at = html.find("<section", at + 1)) {
     ++count;
+    ASSERT_EQ(html.compare(at, open.size(), open), 0);
+    const size_t id_begin = at + open.size();
+    const std::string id = html.substr(id_begin, html.find('"', id_begin) - id_begin);
+    const std::string expected =
+        id + "\" aria-labelledby=\"" + id + "-title\">\n<h2 id=\"" + id + "-title\">";
+    EXPECT_EQ(html.compare(id_begin, expected.size(), expected), 0) << id;
+    ids.insert(id);
   }
-  EXPECT_EQ(count, ids.size()) << "every <section> has an id and an <h2>";
+  EXPECT_EQ(ids.size(), 12u);
+  EXPECT_EQ(count, ids.size()) << "section ids are unique";
   for (const std::string& id : ids) EXPECT_THAT(nav, HasSubstr("href=\"#" + id + "\"")) << id;
   std::set<std::string> links;
-  const std::regex link_re("href=\"#([^\"]+)\"");
-  for (auto it = std::sregex_iterator(nav.begin(), nav.end(), link_re);
-       it != std::sregex_iterator(); ++it) {
-    links.insert((*it)[1]);
+  const std::string href = "href=\"#";
+  for (size_t at = nav.find(href); at != std::string::npos; at = nav.find(href, at + 1)) {
+    const size_t begin = at + href.size();
+    links.insert(nav.substr(begin, nav.find('"', begin) - begin));
   }
   EXPECT_EQ(links, ids) << "the contents link to sections only";
 }
