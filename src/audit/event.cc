@@ -1,0 +1,126 @@
+#include "audit/event.h"
+
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
+namespace custodian::audit {
+namespace {
+
+using ordered_json = nlohmann::ordered_json;
+
+void EnsureSodium() {
+  static const int kInit = sodium_init();
+  (void)kInit;
+}
+
+}  // namespace
+
+std::string Event::Canonical() const {
+  ordered_json j;
+  j["v"] = 1;
+  j["time_ms"] = time_ms;
+  j["tenant"] = tenant;
+  j["actor"] = actor;
+  j["role"] = role;
+  j["action"] = action;
+  j["subject"] = subject;
+  j["purpose"] = purpose;
+  j["categories"] = categories;
+  j["outcome"] = outcome;
+  j["reason"] = reason;
+  j["count"] = count;
+  return j.dump(-1, ' ', /*ensure_ascii=*/true);
+}
+
+Result<Event> Event::FromCanonical(std::string_view json) {
+  ordered_json j = ordered_json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::DataLoss("audit event is not valid JSON");
+  }
+  Event e;
+  try {
+    e.time_ms = j.at("time_ms").get<int64_t>();
+    e.tenant = j.at("tenant").get<std::string>();
+    e.actor = j.at("actor").get<std::string>();
+    e.role = j.at("role").get<std::string>();
+    e.action = j.at("action").get<std::string>();
+    e.subject = j.at("subject").get<std::string>();
+    e.purpose = j.at("purpose").get<std::string>();
+    e.categories = j.at("categories").get<std::vector<std::string>>();
+    e.outcome = j.at("outcome").get<std::string>();
+    e.reason = j.at("reason").get<std::string>();
+    e.count = j.at("count").get<int64_t>();
+  } catch (const nlohmann::json::exception&) {
+    return Status::DataLoss("audit event is missing a field or has a wrong type");
+  }
+  return e;
+}
+
+std::string GenesisHash() { return std::string(kHashSize, '\0'); }
+
+std::string ChainHash(std::string_view prev_hash, std::string_view canonical) {
+  EnsureSodium();
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, kHashSize);
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(prev_hash.data()),
+                            prev_hash.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(canonical.data()),
+                            canonical.size());
+  std::string out(kHashSize, '\0');
+  crypto_generichash_final(&st, reinterpret_cast<unsigned char*>(out.data()), kHashSize);
+  return out;
+}
+
+bool ChainVerifier::Add(const StoredEvent& event) {
+  if (!report_.ok) return false;
+  auto fail = [&](int64_t seq, std::string problem) {
+    report_.ok = false;
+    report_.first_bad_seq = seq;
+    report_.problem = std::move(problem);
+    return false;
+  };
+  if (event.seq != expected_seq_) {
+    if (event.seq > expected_seq_) {
+      return fail(expected_seq_, "event " + std::to_string(expected_seq_) +
+                                     " is missing (the next stored event is " +
+                                     std::to_string(event.seq) + ")");
+    }
+    return fail(event.seq, "event " + std::to_string(event.seq) + " is out of order");
+  }
+  if (event.hash.size() != kHashSize) {
+    return fail(event.seq, "event " + std::to_string(event.seq) + ": stored hash is malformed");
+  }
+  std::string want = ChainHash(prev_, event.canonical);
+  if (sodium_memcmp(want.data(), event.hash.data(), kHashSize) != 0) {
+    return fail(event.seq, "event " + std::to_string(event.seq) +
+                               ": stored hash does not match its contents or its predecessor "
+                               "(the event or the chain was modified)");
+  }
+  if (!Event::FromCanonical(event.canonical).ok()) {
+    return fail(event.seq, "event " + std::to_string(event.seq) + ": contents are not a valid event");
+  }
+  prev_ = event.hash;
+  ++expected_seq_;
+  ++report_.events;
+  return true;
+}
+
+VerifyReport ChainVerifier::Finish() const {
+  VerifyReport r = report_;
+  r.head_hash_hex = HexEncode(prev_);
+  return r;
+}
+
+std::string HexEncode(std::string_view bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+}  // namespace custodian::audit

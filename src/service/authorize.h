@@ -1,0 +1,53 @@
+// The policy rules the vault applies before it touches data: who may use which
+// purpose, which categories a purpose may see, and what a valid field value
+// is. Pure functions over the policy model; thread-safe.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "custodian/status.h"
+#include "policy/model.h"
+#include "service/vault.h"
+
+namespace custodian::service {
+
+// Tenant ids: 1-63 chars of [a-z0-9-], starting with a letter.
+Status ValidateTenantId(std::string_view tenant);
+
+struct Grant {
+  const policy::Purpose* purpose = nullptr;
+  std::set<std::string> categories;  // what the purpose may use
+};
+
+// PermissionDenied (saying which rule refused) when the purpose is not
+// declared, the role may not use it, or it rests on consent the subject has
+// not given (no consent ledger yet: a consent purpose is allowed only when its
+// declared default is opted_in).
+Result<Grant> Authorize(const policy::Policy& policy, std::string_view role,
+                        std::string_view purpose);
+
+struct NormalizedField {
+  std::string category;
+  std::string value;  // canonical form (E.164, lower-case email, NFC text)
+  bool indexed = false;
+};
+
+// Checks every input field against the policy and normalizes it. Errors name
+// the field (by position and category), never the value.
+Result<std::vector<NormalizedField>> NormalizeFields(const policy::Policy& policy,
+                                                     const std::vector<FieldInput>& fields);
+
+struct IndexProbe {
+  std::string category;
+  std::string value;  // normalized
+};
+
+// The (category, normalized value) pairs a lookup must probe: for kind
+// "phone"/"email"/"text", every indexed category with that normalizer; for a
+// category key, that category (which must be indexed).
+Result<std::vector<IndexProbe>> IndexProbes(const policy::Policy& policy, const LookupQuery& query);
+
+}  // namespace custodian::service

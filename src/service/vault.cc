@@ -1,0 +1,502 @@
+#include "service/vault.h"
+
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "crypto/aead.h"
+#include "crypto/blind_index.h"
+#include "crypto/keys.h"
+#include "crypto/normalize.h"
+#include "crypto/secret.h"
+#include "policy/loader.h"
+#include "service/authorize.h"
+#include "service/field_codec.h"
+
+namespace custodian::service {
+namespace {
+
+namespace fs = std::filesystem;
+using crypto::Aead;
+using crypto::BlindIndex;
+using crypto::SecretBytes;
+
+constexpr char kExternalIdCategory[] = "custodian.external_id";
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+Status TenantNotFound(std::string_view tenant) {
+  return Status::NotFound("tenant " + Quote(tenant) +
+                          " does not exist; create it with `custodian tenant create`");
+}
+Status SubjectNotFound(std::string_view tenant, std::string_view subject) {
+  return Status::NotFound("subject " + Quote(subject) + " does not exist in tenant " +
+                          Quote(tenant));
+}
+
+std::string NewSubjectId() {
+  static const char kAlphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";  // no 0/1/l/o
+  unsigned char raw[20];
+  randombytes_buf(raw, sizeof raw);
+  std::string id = "sub_";
+  for (unsigned char c : raw) id.push_back(kAlphabet[c & 31]);
+  return id;
+}
+
+// Everything the vault needs about one tenant, built once from the store.
+struct TenantContext {
+  std::string id;
+  policy::Policy policy;
+  Aead tenant_aead;    // seals nothing itself; kept to prove the key opened
+  Aead key_wrap;       // wraps subject keys
+  BlindIndex index;    // digests of indexed values and external ids
+};
+
+}  // namespace
+
+int64_t SystemClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Vault::Impl {
+  VaultOptions options;
+  std::unique_ptr<store::Store> store;
+  Aead master;
+  std::mutex mu;
+  std::unordered_map<std::string, std::shared_ptr<const TenantContext>> tenants;
+
+  Impl(VaultOptions o, std::unique_ptr<store::Store> s, Aead m)
+      : options(std::move(o)), store(std::move(s)), master(std::move(m)) {}
+
+  int64_t Now() const { return options.clock(); }
+
+  audit::Event Event(const Actor& actor, std::string_view tenant, std::string action) const {
+    audit::Event e;
+    e.time_ms = Now();
+    e.tenant = std::string(tenant);
+    e.actor = actor.id;
+    e.role = actor.role;
+    e.action = std::move(action);
+    return e;
+  }
+
+  // Loads (and caches) the tenant's policy and keys. Uses `tx` to read.
+  Result<std::shared_ptr<const TenantContext>> Tenant(store::Transaction& tx,
+                                                      std::string_view tenant) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = tenants.find(std::string(tenant));
+      if (it != tenants.end()) return it->second;
+    }
+    ASSIGN_OR_RETURN(auto row, tx.GetTenant(tenant));
+    if (!row) return TenantNotFound(tenant);
+    policy::LoadResult loaded = policy::LoadPolicyString(row->policy_yaml, row->id + ".yaml");
+    if (!loaded.ok()) {
+      return Status::DataLoss("the stored policy of tenant " + Quote(tenant) +
+                              " no longer loads: " + loaded.diagnostics.front().ToString());
+    }
+    auto key = crypto::UnwrapKey(master, row->wrapped_key, crypto::TenantKeyContext(row->id));
+    if (!key.ok()) {
+      return Status::DataLoss("the master key does not open the key of tenant " + Quote(tenant) +
+                              " (is this the master key of this data directory?)");
+    }
+    ASSIGN_OR_RETURN(SecretBytes wrap_key, crypto::DeriveSubkey(*key, crypto::Subkey::kKeyWrapping));
+    ASSIGN_OR_RETURN(SecretBytes index_key, crypto::DeriveSubkey(*key, crypto::Subkey::kBlindIndex));
+    ASSIGN_OR_RETURN(Aead tenant_aead, Aead::Create(std::move(key).value(), row->key_version));
+    ASSIGN_OR_RETURN(Aead key_wrap, Aead::Create(std::move(wrap_key), row->key_version));
+    ASSIGN_OR_RETURN(BlindIndex index, BlindIndex::Create(std::move(index_key)));
+    auto ctx = std::make_shared<const TenantContext>(
+        TenantContext{row->id, std::move(*loaded.policy), std::move(tenant_aead),
+                      std::move(key_wrap), std::move(index)});
+    std::lock_guard<std::mutex> lock(mu);
+    tenants.emplace(row->id, ctx);
+    return std::shared_ptr<const TenantContext>(ctx);
+  }
+
+  Result<Aead> SubjectAead(const TenantContext& t, const store::SubjectRow& row) {
+    if (row.wrapped_key.empty()) {
+      return Status::FailedPrecondition("subject " + Quote(row.id) + " has been erased");
+    }
+    ASSIGN_OR_RETURN(SecretBytes key, crypto::UnwrapKey(t.key_wrap, row.wrapped_key,
+                                                        crypto::SubjectKeyContext(t.id, row.id)));
+    return Aead::Create(std::move(key), t.key_wrap.key_version());
+  }
+
+  // Decrypts the categories `allowed` lets through; the others are withheld.
+  Result<SubjectView> Project(const TenantContext& t, const store::SubjectRow& row,
+                              const std::set<std::string>& allowed) {
+    SubjectView view;
+    view.id = row.id;
+    view.state = store::SubjectStateName(row.state);
+    view.created_ms = row.created_ms;
+    view.closed_ms = row.closed_ms;
+    ASSIGN_OR_RETURN(SealedFields sealed, DecodeFields(row.fields));
+    std::optional<Aead> aead;
+    for (const auto& [category, blob] : sealed) {
+      if (!allowed.count(category)) {
+        view.withheld.push_back(category);
+        continue;
+      }
+      if (!aead) {
+        ASSIGN_OR_RETURN(Aead a, SubjectAead(t, row));
+        aead.emplace(std::move(a));
+      }
+      auto plain = aead->Open(blob, crypto::FieldAssociatedData(t.id, row.id, category));
+      if (!plain.ok()) {
+        return Status::DataLoss("field " + Quote(category) + " of subject " + Quote(row.id) +
+                                " failed its integrity check");
+      }
+      const policy::Category* c = t.policy.FindCategory(category);
+      view.fields.push_back({category, c ? c->label : category, std::move(plain).value()});
+    }
+    return view;
+  }
+
+  // Appends a refusal event in its own transaction and returns `refusal`.
+  Status AuditRefusal(audit::Event event, const Status& refusal) {
+    event.outcome = "refused";
+    event.reason = refusal.message();
+    auto tx = store->Begin(true);
+    if (!tx.ok()) return tx.status();
+    auto seq = (*tx)->AppendAudit(event);
+    if (!seq.ok()) return seq.status();
+    RETURN_IF_ERROR((*tx)->Commit());
+    return refusal;
+  }
+};
+
+Vault::Vault(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Vault::~Vault() = default;
+store::Store& Vault::store() { return *impl_->store; }
+
+std::string Vault::StorePath(const std::string& data_dir) {
+  return (fs::path(data_dir) / "custodian.db").string();
+}
+std::string Vault::MasterKeyPath(const std::string& data_dir) {
+  return (fs::path(data_dir) / "master.key").string();
+}
+
+Status Vault::Init(const std::string& data_dir) {
+  std::error_code ec;
+  if (fs::exists(StorePath(data_dir), ec)) {
+    return Status::AlreadyExists("data directory " + data_dir + " is already initialized");
+  }
+  fs::create_directories(data_dir, ec);
+  if (ec) {
+    return Status::FailedPrecondition("cannot create data directory " + data_dir + ": " +
+                                      ec.message());
+  }
+  ::chmod(data_dir.c_str(), 0700);
+  auto env_key = crypto::MasterKeyFromEnv();
+  if (!env_key.ok()) {
+    if (env_key.status().code() != StatusCode::kNotFound) return env_key.status();
+    RETURN_IF_ERROR(crypto::CreateMasterKeyFile(MasterKeyPath(data_dir)));
+  }
+  auto st = store::OpenSqliteStore(StorePath(data_dir));
+  if (!st.ok()) return st.status();
+  // Sealed values only, but still nobody else's business: owner-only, like the key.
+  ::chmod(StorePath(data_dir).c_str(), 0600);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Vault>> Vault::Open(VaultOptions options) {
+  std::error_code ec;
+  if (!fs::exists(StorePath(options.data_dir), ec)) {
+    return Status::NotFound("no custodian data directory at " + options.data_dir +
+                            "; create one with `custodian init --data-dir " + options.data_dir +
+                            "`");
+  }
+  auto key = crypto::MasterKeyFromEnv();
+  if (!key.ok()) {
+    if (key.status().code() != StatusCode::kNotFound) return key.status();
+    key = crypto::LoadMasterKeyFile(MasterKeyPath(options.data_dir));
+    if (!key.ok()) return key.status();
+  }
+  ASSIGN_OR_RETURN(Aead master, Aead::Create(std::move(key).value(), 1));
+  store::SqliteOptions so;
+  so.create_if_missing = false;
+  ASSIGN_OR_RETURN(auto st, store::OpenSqliteStore(StorePath(options.data_dir), so));
+  if (!options.clock) options.clock = SystemClockMs;
+  return std::unique_ptr<Vault>(
+      new Vault(std::make_unique<Impl>(std::move(options), std::move(st), std::move(master))));
+}
+
+Status Vault::CreateTenant(const Actor& actor, std::string_view tenant,
+                           std::string_view policy_yaml, const std::string& source_name) {
+  RETURN_IF_ERROR(ValidateTenantId(tenant));
+  policy::LoadResult loaded = policy::LoadPolicyString(policy_yaml, source_name);
+  if (!loaded.ok()) {
+    std::string msg = "the policy has " + std::to_string(loaded.error_count()) + " error(s):";
+    for (const auto& d : loaded.diagnostics) msg += "\n  " + d.ToString();
+    return Status::InvalidArgument(msg);
+  }
+  SecretBytes key = SecretBytes::Random(crypto::kMasterKeySize);
+  store::TenantRow row;
+  row.id = std::string(tenant);
+  row.wrapped_key = crypto::WrapKey(impl_->master, key, crypto::TenantKeyContext(tenant));
+  row.key_version = 1;
+  row.policy_yaml = std::string(policy_yaml);
+  row.policy_version = loaded.policy->version;
+  row.created_ms = impl_->Now();
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  RETURN_IF_ERROR(tx->InsertTenant(row));
+  audit::Event ev = impl_->Event(actor, tenant, "tenant.create");
+  ev.outcome = "ok";
+  ev.reason = "policy version " + row.policy_version;
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  return tx->Commit();
+}
+
+Result<TenantInfo> Vault::GetTenant(std::string_view tenant) {
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
+  ASSIGN_OR_RETURN(auto row, tx->GetTenant(tenant));
+  if (!row) return TenantNotFound(tenant);
+  ASSIGN_OR_RETURN(int64_t n, tx->CountSubjects(tenant));
+  return TenantInfo{row->id, row->policy_version, n};
+}
+
+Result<AddSubjectResult> Vault::AddSubject(const Actor& actor, std::string_view tenant,
+                                           const std::vector<FieldInput>& fields,
+                                           const std::optional<std::string>& external_id) {
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, tenant));
+
+  // Validate and normalize every value before touching the store.
+  ASSIGN_OR_RETURN(std::vector<NormalizedField> input, NormalizeFields(t->policy, fields));
+  if (input.empty()) return Status::InvalidArgument("a subject needs at least one --field");
+  std::string ext_digest;
+  if (external_id) {
+    if (external_id->empty() || external_id->size() > 256) {
+      return Status::InvalidArgument("--external-id must be 1 to 256 bytes");
+    }
+    RETURN_IF_ERROR(crypto::ValidateUtf8(*external_id).WithContext("--external-id"));
+    ext_digest = t->index.Digest(kExternalIdCategory, *external_id);
+  }
+
+  std::optional<store::SubjectRow> existing;
+  if (!ext_digest.empty()) {
+    ASSIGN_OR_RETURN(existing, tx->FindSubjectByExternalId(tenant, ext_digest));
+  }
+  AddSubjectResult result;
+  store::SubjectRow row;
+  std::optional<Aead> aead;
+  SealedFields sealed;
+  std::map<std::string, std::string> held;  // category -> plaintext (upsert compare)
+  const int64_t now = impl_->Now();
+  if (existing) {
+    row = std::move(*existing);
+    ASSIGN_OR_RETURN(Aead a, impl_->SubjectAead(*t, row));
+    aead.emplace(std::move(a));
+    ASSIGN_OR_RETURN(sealed, DecodeFields(row.fields));
+    for (const auto& [category, blob] : sealed) {
+      ASSIGN_OR_RETURN(std::string plain,
+                       aead->Open(blob, crypto::FieldAssociatedData(t->id, row.id, category)));
+      held[category] = std::move(plain);
+    }
+  } else {
+    row.tenant = std::string(tenant);
+    row.id = NewSubjectId();
+    row.external_digest = ext_digest;
+    row.created_ms = now;
+    SecretBytes key = SecretBytes::Random(Aead::kKeySize);
+    row.wrapped_key =
+        crypto::WrapKey(t->key_wrap, key, crypto::SubjectKeyContext(t->id, row.id));
+    ASSIGN_OR_RETURN(Aead a, Aead::Create(std::move(key), t->key_wrap.key_version()));
+    aead.emplace(std::move(a));
+    result.created = true;
+  }
+  result.subject_id = row.id;
+
+  std::vector<std::string> touched;
+  for (const NormalizedField& f : input) {
+    auto it = held.find(f.category);
+    if (it != held.end() && crypto::ConstantTimeEquals(it->second, f.value)) {
+      ++result.fields_unchanged;
+      continue;
+    }
+    std::string blob = aead->Seal(f.value, crypto::FieldAssociatedData(t->id, row.id, f.category));
+    auto slot = std::find_if(sealed.begin(), sealed.end(),
+                             [&](const auto& p) { return p.first == f.category; });
+    if (slot != sealed.end()) {
+      slot->second = std::move(blob);
+    } else {
+      sealed.emplace_back(f.category, std::move(blob));
+    }
+    touched.push_back(f.category);
+    ++result.fields_changed;
+  }
+
+  audit::Event ev = impl_->Event(actor, tenant, result.created ? "subject.add" : "subject.update");
+  ev.subject = row.id;
+  ev.categories = touched;
+  ev.outcome = "ok";
+  ev.count = result.fields_changed;
+  if (result.fields_changed > 0 || result.created) {
+    // Index entries: every indexed category held, recomputed from the input or
+    // kept from before for categories not given now.
+    std::vector<store::IndexEntry> index;
+    for (const NormalizedField& f : input) {
+      if (f.indexed) index.push_back({f.category, t->index.Digest(f.category, f.value)});
+    }
+    for (const auto& [category, plain] : held) {
+      const policy::Category* c = t->policy.FindCategory(category);
+      bool given = std::any_of(input.begin(), input.end(),
+                               [&](const NormalizedField& f) { return f.category == category; });
+      if (c && c->index_exact && !given) {
+        index.push_back({category, t->index.Digest(category, plain)});
+      }
+    }
+    row.fields = EncodeFields(sealed);
+    row.updated_ms = now;
+    RETURN_IF_ERROR(tx->PutSubject(row));
+    RETURN_IF_ERROR(tx->ReplaceIndex(tenant, row.id, index));
+  } else {
+    ev.outcome = "unchanged";
+  }
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  RETURN_IF_ERROR(tx->Commit());
+  return result;
+}
+
+Result<SubjectView> Vault::ShowSubject(const Actor& actor, std::string_view tenant,
+                                       std::string_view subject, std::string_view purpose) {
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, tenant));
+  audit::Event ev = impl_->Event(actor, tenant, "subject.show");
+  ev.subject = std::string(subject);
+  ev.purpose = std::string(purpose);
+  auto grant = Authorize(t->policy, actor.role, purpose);
+  if (!grant.ok()) {
+    tx.reset();
+    return impl_->AuditRefusal(ev, grant.status());
+  }
+  ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, subject));
+  if (!row || row->state == store::SubjectState::kErased) {
+    Status nf = row ? Status::NotFound("subject " + Quote(subject) + " has been erased")
+                    : SubjectNotFound(tenant, subject);
+    ev.outcome = "not_found";
+    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+    (void)seq;
+    RETURN_IF_ERROR(tx->Commit());
+    return nf;
+  }
+  ASSIGN_OR_RETURN(SubjectView view, impl_->Project(*t, *row, grant->categories));
+  for (const auto& f : view.fields) ev.categories.push_back(f.category);
+  ev.outcome = "ok";
+  ev.count = static_cast<int64_t>(view.fields.size());
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  RETURN_IF_ERROR(tx->Commit());
+  return view;
+}
+
+Result<std::vector<SubjectView>> Vault::Lookup(const Actor& actor, std::string_view tenant,
+                                               const LookupQuery& query,
+                                               std::string_view purpose) {
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, tenant));
+  audit::Event ev = impl_->Event(actor, tenant, "lookup");
+  ev.purpose = std::string(purpose);
+  auto grant = Authorize(t->policy, actor.role, purpose);
+  if (!grant.ok()) {
+    tx.reset();
+    return impl_->AuditRefusal(ev, grant.status());
+  }
+  ASSIGN_OR_RETURN(std::vector<IndexProbe> probes, IndexProbes(t->policy, query));
+  ev.categories.clear();
+  std::vector<std::string> ids;
+  for (const IndexProbe& p : probes) {
+    ev.categories.push_back(p.category);
+    ASSIGN_OR_RETURN(auto found,
+                     tx->FindSubjectsByIndex(tenant, p.category, t->index.Digest(p.category, p.value)));
+    for (auto& id : found) {
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+    }
+  }
+  std::vector<SubjectView> views;
+  std::vector<audit::Event> events;
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, id));
+    if (!row) continue;
+    ASSIGN_OR_RETURN(SubjectView view, impl_->Project(*t, *row, grant->categories));
+    audit::Event hit = ev;
+    hit.subject = id;
+    hit.outcome = "hit";
+    hit.categories.clear();
+    for (const auto& f : view.fields) hit.categories.push_back(f.category);
+    hit.count = static_cast<int64_t>(view.fields.size());
+    events.push_back(std::move(hit));
+    views.push_back(std::move(view));
+  }
+  if (events.empty()) {
+    ev.outcome = "miss";
+    events.push_back(ev);
+  }
+  for (const auto& e : events) {
+    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(e));
+    (void)seq;
+  }
+  RETURN_IF_ERROR(tx->Commit());
+  return views;
+}
+
+Status Vault::CloseSubject(const Actor& actor, std::string_view tenant, std::string_view subject,
+                           std::optional<int64_t> at_ms) {
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, tenant));
+  (void)t;
+  ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, subject));
+  if (!row) return SubjectNotFound(tenant, subject);
+  if (row->state == store::SubjectState::kErased) {
+    return Status::FailedPrecondition("subject " + Quote(subject) + " has been erased");
+  }
+  if (row->state == store::SubjectState::kClosed) {
+    return Status::FailedPrecondition("subject " + Quote(subject) + " is already closed");
+  }
+  row->state = store::SubjectState::kClosed;
+  row->closed_ms = at_ms.value_or(impl_->Now());
+  row->updated_ms = impl_->Now();
+  RETURN_IF_ERROR(tx->PutSubject(*row));
+  audit::Event ev = impl_->Event(actor, tenant, "subject.close");
+  ev.subject = std::string(subject);
+  ev.outcome = "ok";
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  return tx->Commit();
+}
+
+Status Vault::EraseSubject(const Actor& actor, std::string_view tenant, std::string_view subject) {
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, tenant));
+  (void)t;
+  ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, subject));
+  if (!row) return SubjectNotFound(tenant, subject);
+  if (row->state == store::SubjectState::kErased) {
+    return Status::FailedPrecondition("subject " + Quote(subject) + " is already erased");
+  }
+  ASSIGN_OR_RETURN(SealedFields sealed, DecodeFields(row->fields));
+  RETURN_IF_ERROR(tx->EraseSubject(tenant, subject, impl_->Now()));
+  audit::Event ev = impl_->Event(actor, tenant, "erase");
+  ev.subject = std::string(subject);
+  for (const auto& [category, blob] : sealed) ev.categories.push_back(category);
+  ev.outcome = "ok";
+  ev.count = static_cast<int64_t>(sealed.size());
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  return tx->Commit();
+}
+
+Result<audit::VerifyReport> Vault::VerifyAudit() { return impl_->store->VerifyAudit(); }
+
+}  // namespace custodian::service

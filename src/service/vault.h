@@ -1,0 +1,133 @@
+// The vault: the one door to a tenant's personal data.
+//
+// Every use case authorizes (tenant x role x purpose, from the tenant's
+// policy), works in one store transaction, appends its audit event in that same
+// transaction and returns only after the commit: if the audit event cannot be
+// written, the operation fails and nothing is returned (fail closed).
+// Values are sealed with the subject's key before they reach the store;
+// indexed categories also get a blind-index digest of their normalized value.
+// Erasure destroys the subject key (crypto-shredding) and its index entries.
+//
+// Errors are Status codes with messages safe to log: they name tenants,
+// subject ids, categories and purposes, never a personal value or a key.
+// Thread-safety: a Vault may be shared between threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/event.h"
+#include "custodian/status.h"
+#include "store/store.h"
+
+namespace custodian::service {
+
+// Who is asking. `role` is checked against the policy's purposes.
+struct Actor {
+  std::string id = "cli";
+  std::string role;
+};
+
+// Milliseconds since the Unix epoch; injected so tests can set the time.
+using Clock = std::function<int64_t()>;
+int64_t SystemClockMs();
+
+struct VaultOptions {
+  std::string data_dir;
+  Clock clock = SystemClockMs;
+};
+
+inline constexpr std::size_t kMaxValueBytes = 64 * 1024;
+
+struct FieldInput {
+  std::string category;  // a category key declared in the tenant's policy
+  std::string value;
+};
+
+struct AddSubjectResult {
+  std::string subject_id;
+  bool created = false;
+  int fields_changed = 0;    // written because new or different
+  int fields_unchanged = 0;  // already held with the same value
+};
+
+struct FieldValue {
+  std::string category;
+  std::string label;
+  std::string value;
+};
+
+// What a purpose-bound read returns.
+struct SubjectView {
+  std::string id;
+  std::string state;  // active | closed
+  int64_t created_ms = 0;
+  std::optional<int64_t> closed_ms;
+  std::vector<FieldValue> fields;      // only the categories the purpose may use
+  std::vector<std::string> withheld;   // categories held but not shown (keys only)
+};
+
+// Lookup by an indexed value: `kind` is a normalizer name ("phone", "email")
+// matching every indexed category with that normalizer, or a category key.
+struct LookupQuery {
+  std::string kind;
+  std::string value;
+};
+
+struct TenantInfo {
+  std::string id;
+  std::string policy_version;
+  int64_t subjects = 0;
+};
+
+class Vault {
+ public:
+  // Creates `data_dir` (0700) with a new store and, unless CUSTODIAN_MASTER_KEY
+  // is set, a master key file `master.key` (0600). AlreadyExists if the
+  // directory already holds a store.
+  static Status Init(const std::string& data_dir);
+  // Opens an initialized data directory. The master key comes from
+  // CUSTODIAN_MASTER_KEY when set, else from DATA_DIR/master.key.
+  static Result<std::unique_ptr<Vault>> Open(VaultOptions options);
+  static std::string StorePath(const std::string& data_dir);
+  static std::string MasterKeyPath(const std::string& data_dir);
+
+  ~Vault();
+
+  // Registers a tenant with its policy (YAML text, checked first; `source_name`
+  // names it in diagnostics) and a fresh tenant key wrapped by the master key.
+  Status CreateTenant(const Actor& actor, std::string_view tenant, std::string_view policy_yaml,
+                      const std::string& source_name);
+  Result<TenantInfo> GetTenant(std::string_view tenant);
+
+  // Adds a subject, or with `external_id` upserts: fields given replace those
+  // held for the same category; others are kept.
+  Result<AddSubjectResult> AddSubject(const Actor& actor, std::string_view tenant,
+                                      const std::vector<FieldInput>& fields,
+                                      const std::optional<std::string>& external_id);
+
+  Result<SubjectView> ShowSubject(const Actor& actor, std::string_view tenant,
+                                  std::string_view subject, std::string_view purpose);
+  Result<std::vector<SubjectView>> Lookup(const Actor& actor, std::string_view tenant,
+                                          const LookupQuery& query, std::string_view purpose);
+  // Marks the subject closed at `at_ms` (default: now): the retention anchor.
+  Status CloseSubject(const Actor& actor, std::string_view tenant, std::string_view subject,
+                      std::optional<int64_t> at_ms);
+  // Crypto-shreds the subject.
+  Status EraseSubject(const Actor& actor, std::string_view tenant, std::string_view subject);
+
+  Result<audit::VerifyReport> VerifyAudit();
+  store::Store& store();
+
+ private:
+  struct Impl;
+  explicit Vault(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace custodian::service

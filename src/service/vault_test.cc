@@ -1,0 +1,378 @@
+// The vault's invariants on the example policies: purpose-bound reads, blind
+// index lookups, upsert, tenant isolation, erasure, fail-closed audit, and the
+// bad inputs the vault issue names.
+#include "service/vault.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "crypto/aead.h"
+#include "test_util.h"
+
+namespace custodian::service {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_util::ReadFile;
+
+const Actor kAdmin{"test", "admin"};
+const Actor kAgent{"test", "agent"};
+
+std::string ExamplePolicy(const std::string& name) {
+  return ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) / "examples/policies" / name);
+}
+
+class VaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    unsetenv("CUSTODIAN_MASTER_KEY");
+    dir_ = tmp_.path() / "data";
+    ASSERT_TRUE(Vault::Init(dir_.string()).ok());
+    Reopen();
+    ASSERT_TRUE(vault_->CreateTenant(kAdmin, "interjet", ExamplePolicy("interjet.yaml"),
+                                     "interjet.yaml")
+                    .ok());
+  }
+  void Reopen() {
+    vault_.reset();
+    VaultOptions o;
+    o.data_dir = dir_.string();
+    o.clock = [this] { return now_ms_; };
+    auto v = Vault::Open(o);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    vault_ = std::move(v).value();
+  }
+  std::string AddAsha(const std::string& tenant = "interjet",
+                      std::optional<std::string> ext = std::nullopt) {
+    auto r = vault_->AddSubject(kAdmin, tenant,
+                                {{"user.name", "Asha Rao"},
+                                 {"user.contact.phone_number", "088701 00100"},
+                                 {"user.contact.email", " Asha@Example.in "},
+                                 {"user.government_id", "KYC-ABCD-1234"}},
+                                ext);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->subject_id : "";
+  }
+  int64_t AuditCount() {
+    auto r = vault_->VerifyAudit();
+    EXPECT_TRUE(r.ok() && r->ok);
+    return r.ok() ? r->events : -1;
+  }
+  fs::path Db() const { return dir_ / "custodian.db"; }
+
+  testing_util::TempDir tmp_;
+  fs::path dir_;
+  int64_t now_ms_ = 1767225600000;  // 2026-01-01T00:00:00Z
+  std::unique_ptr<Vault> vault_;
+};
+
+TEST_F(VaultTest, ShowReturnsOnlyWhatThePurposeMayUse) {
+  std::string id = AddAsha();
+  auto v = vault_->ShowSubject(kAgent, "interjet", id, "essential.service");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  std::map<std::string, std::string> got;
+  for (const auto& f : v->fields) got[f.category] = f.value;
+  EXPECT_EQ(got["user.name"], "Asha Rao");
+  EXPECT_EQ(got["user.contact.phone_number"], "+918870100100");
+  EXPECT_EQ(got["user.contact.email"], "asha@example.in");
+  EXPECT_EQ(got.count("user.government_id"), 0u);
+  EXPECT_EQ(v->withheld, std::vector<std::string>{"user.government_id"});
+}
+
+TEST_F(VaultTest, LookupFindsEveryPhoneSpelling) {
+  std::string id = AddAsha();
+  for (const char* phone : {"+91 88701-00100", "918870100100", "088701 00100", "(0)88701 00100"}) {
+    auto r = vault_->Lookup(kAgent, "interjet", {"phone", phone}, "essential.service");
+    ASSERT_TRUE(r.ok()) << phone << ": " << r.status().ToString();
+    ASSERT_EQ(r->size(), 1u) << phone;
+    EXPECT_EQ((*r)[0].id, id);
+  }
+  auto miss = vault_->Lookup(kAgent, "interjet", {"phone", "+91 99999 00000"}, "essential.service");
+  ASSERT_TRUE(miss.ok());
+  EXPECT_TRUE(miss->empty());
+  auto by_email = vault_->Lookup(kAgent, "interjet", {"email", "ASHA@example.IN"}, "essential.service");
+  ASSERT_TRUE(by_email.ok());
+  EXPECT_EQ(by_email->size(), 1u);
+}
+
+TEST_F(VaultTest, RefusalsAreAuditedAndSayWhichRule) {
+  std::string id = AddAsha();
+  int64_t before = AuditCount();
+  struct Case {
+    Actor actor;
+    std::string purpose;
+    std::string message;
+  } cases[] = {
+      {kAgent, "no.such.purpose",
+       "purpose 'no.such.purpose' is not declared in the policy (version 2025.1); every read must "
+       "name a declared purpose"},
+      {kAgent, "essential.legal_obligation",
+       "role 'agent' may not use purpose 'essential.legal_obligation' (allowed roles: admin, "
+       "auditor)"},
+      {{"test", "marketing"}, "marketing.communications",
+       "purpose 'marketing.communications' rests on consent, and the subject has not given it"},
+  };
+  for (const auto& c : cases) {
+    auto r = vault_->ShowSubject(c.actor, "interjet", id, c.purpose);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+    EXPECT_EQ(r.status().message(), c.message);
+  }
+  EXPECT_EQ(AuditCount(), before + 3);
+}
+
+TEST_F(VaultTest, UpsertByExternalIdChangesOnlyWhatChanged) {
+  std::string id = AddAsha("interjet", "CUST-17");
+  auto again = vault_->AddSubject(kAdmin, "interjet",
+                                  {{"user.name", "Asha Rao"}, {"user.contact.phone_number", "+91 88701 00100"}},
+                                  "CUST-17");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->subject_id, id);
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->fields_changed, 0);
+  EXPECT_EQ(again->fields_unchanged, 2);
+  auto moved = vault_->AddSubject(kAdmin, "interjet",
+                                  {{"user.contact.phone_number", "+91 88701 00200"}}, "CUST-17");
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->fields_changed, 1);
+  auto old_phone = vault_->Lookup(kAgent, "interjet", {"phone", "8870100100"}, "essential.service");
+  EXPECT_TRUE(old_phone->empty());
+  auto new_phone = vault_->Lookup(kAgent, "interjet", {"phone", "8870100200"}, "essential.service");
+  ASSERT_EQ(new_phone->size(), 1u);
+  auto email = vault_->Lookup(kAgent, "interjet", {"email", "asha@example.in"}, "essential.service");
+  EXPECT_EQ(email->size(), 1u);  // kept index entries of fields not given
+}
+
+TEST_F(VaultTest, TenantsAreIsolated) {
+  ASSERT_TRUE(vault_->CreateTenant(kAdmin, "intnet-iq", ExamplePolicy("interjet.yaml"),
+                                   "interjet.yaml")
+                  .ok());
+  std::string a = AddAsha("interjet", "CUST-17");
+  std::string b = AddAsha("intnet-iq", "CUST-17");  // same phone, same external id
+  ASSERT_NE(a, b);
+  auto la = vault_->Lookup(kAgent, "interjet", {"phone", "088701 00100"}, "essential.service");
+  auto lb = vault_->Lookup(kAgent, "intnet-iq", {"phone", "088701 00100"}, "essential.service");
+  ASSERT_EQ(la->size(), 1u);
+  ASSERT_EQ(lb->size(), 1u);
+  EXPECT_EQ((*la)[0].id, a);
+  EXPECT_EQ((*lb)[0].id, b);
+  auto cross = vault_->ShowSubject(kAgent, "interjet", b, "essential.service");
+  EXPECT_EQ(cross.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(vault_->EraseSubject(kAdmin, "interjet", b).code(), StatusCode::kNotFound);
+  EXPECT_EQ(vault_->CloseSubject(kAdmin, "interjet", b, {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(vault_->GetTenant("interjet")->subjects, 1);
+  ASSERT_TRUE(vault_->EraseSubject(kAdmin, "interjet", a).ok());
+  auto still = vault_->Lookup(kAgent, "intnet-iq", {"phone", "088701 00100"}, "essential.service");
+  EXPECT_EQ(still->size(), 1u);
+}
+
+TEST_F(VaultTest, ErasureLeavesNoRecoverableBytes) {
+  std::string id = AddAsha("interjet", "CUST-17");
+  std::string sealed_before;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Db().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT fields, wrapped_key FROM subjects WHERE id = ?", -1, &st, nullptr);
+    sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    sealed_before.assign(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                         sqlite3_column_bytes(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  ASSERT_TRUE(vault_->EraseSubject(kAdmin, "interjet", id).ok());
+  ASSERT_TRUE(vault_->store().Checkpoint().ok());
+  std::string bytes = ReadFile(Db()) + ReadFile(dir_ / "custodian.db-wal");
+  for (const char* plain : {"Asha Rao", "8870100100", "asha@example.in", "KYC-ABCD-1234"}) {
+    EXPECT_EQ(bytes.find(plain), std::string::npos) << plain;
+  }
+  // The sealed values that were stored are gone from the file too...
+  EXPECT_EQ(bytes.find(sealed_before.substr(sealed_before.size() - 40)), std::string::npos);
+  // ...and the subject is a tombstone that no read, lookup or upsert reaches.
+  auto show = vault_->ShowSubject(kAgent, "interjet", id, "essential.service");
+  EXPECT_EQ(show.status().code(), StatusCode::kNotFound);
+  auto lookup = vault_->Lookup(kAgent, "interjet", {"phone", "088701 00100"}, "essential.service");
+  EXPECT_TRUE(lookup->empty());
+  EXPECT_EQ(vault_->EraseSubject(kAdmin, "interjet", id).code(), StatusCode::kFailedPrecondition);
+  std::string again = AddAsha("interjet", "CUST-17");  // a new person, not the erased one
+  EXPECT_NE(again, id);
+}
+
+TEST_F(VaultTest, SealedValueMovedToAnotherSubjectFailsIntegrity) {
+  std::string a = AddAsha();
+  auto rb = vault_->AddSubject(kAdmin, "interjet", {{"user.name", "Ravi Kumar"}}, std::nullopt);
+  ASSERT_TRUE(rb.ok());
+  vault_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Db().c_str(), &db), SQLITE_OK);
+    std::string sql = "UPDATE subjects SET fields = (SELECT fields FROM subjects WHERE id = '" + a +
+                      "') WHERE id = '" + rb->subject_id + "'";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  Reopen();
+  auto v = vault_->ShowSubject(kAgent, "interjet", rb->subject_id, "essential.service");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), StatusCode::kDataLoss);
+}
+
+TEST_F(VaultTest, FailingAuditFailsTheOperationAndReturnsNothing) {
+  std::string id = AddAsha();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Db().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                           "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto show = vault_->ShowSubject(kAgent, "interjet", id, "essential.service");
+  ASSERT_FALSE(show.ok());
+  EXPECT_EQ(show.status().code(), StatusCode::kUnavailable);
+  auto lookup = vault_->Lookup(kAgent, "interjet", {"phone", "088701 00100"}, "essential.service");
+  EXPECT_FALSE(lookup.ok());
+  auto add = vault_->AddSubject(kAdmin, "interjet", {{"user.name", "Ravi"}}, std::nullopt);
+  EXPECT_FALSE(add.ok());
+  EXPECT_FALSE(vault_->EraseSubject(kAdmin, "interjet", id).ok());
+  EXPECT_EQ(vault_->GetTenant("interjet")->subjects, 1);  // the add did not land, nor the erase
+}
+
+TEST_F(VaultTest, CloseRecordsTheAnchorTime) {
+  std::string id = AddAsha();
+  ASSERT_TRUE(vault_->CloseSubject(kAdmin, "interjet", id, 1769817600000).ok());  // 2026-01-31
+  auto v = vault_->ShowSubject(kAgent, "interjet", id, "essential.service");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->state, "closed");
+  EXPECT_EQ(v->closed_ms, 1769817600000);
+  EXPECT_EQ(vault_->CloseSubject(kAdmin, "interjet", id, {}).code(),
+            StatusCode::kFailedPrecondition);
+}
+
+// Every bad input named in the vault issue: a precise error and nothing changed.
+TEST_F(VaultTest, BadInputsChangeNothing) {
+  struct Case {
+    std::string name;
+    std::string tenant;
+    std::vector<FieldInput> fields;
+    StatusCode code;
+    std::string message;
+  };
+  std::string big(kMaxValueBytes + 1, 'a');
+  std::vector<Case> cases = {
+      {"unknown tenant", "nope", {{"user.name", "A"}}, StatusCode::kNotFound,
+       "tenant 'nope' does not exist; create it with `custodian tenant create`"},
+      {"undeclared category", "interjet", {{"user.contact.fax_number", "123"}},
+       StatusCode::kInvalidArgument,
+       "field 1 (user.contact.fax_number): category 'user.contact.fax_number' is not declared in "
+       "the policy; only declared categories may be collected"},
+      {"empty value", "interjet", {{"user.name", ""}}, StatusCode::kInvalidArgument,
+       "field 1 (user.name): the value is empty"},
+      {"too big", "interjet", {{"user.name", big}}, StatusCode::kInvalidArgument,
+       "field 1 (user.name): the value is 65537 bytes; at most 65536 are allowed"},
+      {"not utf-8", "interjet", {{"user.name", std::string("Asha\xff")}}, StatusCode::kInvalidArgument,
+       ""},
+      {"invalid phone", "interjet", {{"user.contact.phone_number", "12"}},
+       StatusCode::kInvalidArgument, ""},
+      {"invalid email", "interjet", {{"user.contact.email", "asha.example.in"}},
+       StatusCode::kInvalidArgument, ""},
+  };
+  int64_t audit_before = AuditCount();
+  for (const auto& c : cases) {
+    auto r = vault_->AddSubject(kAdmin, c.tenant, c.fields, std::nullopt);
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_EQ(r.status().code(), c.code) << c.name;
+    if (!c.message.empty()) {
+      EXPECT_EQ(r.status().message(), c.message) << c.name;
+    }
+    for (const auto& f : c.fields) {
+      if (f.value.size() < 64) {
+        EXPECT_EQ(r.status().message().find(f.value.empty() ? "\x01" : f.value), std::string::npos)
+            << c.name << ": error echoes the value";
+      }
+    }
+  }
+  EXPECT_EQ(vault_->GetTenant("interjet")->subjects, 0);
+  EXPECT_EQ(AuditCount(), audit_before);
+  auto unknown = vault_->ShowSubject(kAgent, "interjet", "sub_missing", "essential.service");
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(unknown.status().message(), "subject 'sub_missing' does not exist in tenant 'interjet'");
+}
+
+TEST_F(VaultTest, WrongOrLooseMasterKeyIsRefused) {
+  vault_.reset();
+  fs::path key = dir_ / "master.key";
+  fs::permissions(key, fs::perms(0644));
+  VaultOptions o;
+  o.data_dir = dir_.string();
+  auto loose = Vault::Open(o);
+  ASSERT_FALSE(loose.ok());
+  EXPECT_EQ(loose.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(loose.status().message().find("mode 0644"), std::string::npos);
+  fs::permissions(key, fs::perms(0600));
+  testing_util::WriteFile(key, "c2hvcnQ=\n");  // "short": corrupted
+  auto corrupt = Vault::Open(o);
+  ASSERT_FALSE(corrupt.ok());
+  EXPECT_EQ(corrupt.status().code(), StatusCode::kInvalidArgument);
+  // A well-formed key that is not this directory's: the tenant key does not open.
+  setenv("CUSTODIAN_MASTER_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 1);
+  auto other = Vault::Open(o);
+  ASSERT_TRUE(other.ok());
+  auto r = (*other)->ShowSubject(kAgent, "interjet", "sub_x", "essential.service");
+  unsetenv("CUSTODIAN_MASTER_KEY");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+}
+
+TEST_F(VaultTest, NewerSchemaIsRefused) {
+  vault_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(Db().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (2, 0)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  VaultOptions o;
+  o.data_dir = dir_.string();
+  auto v = Vault::Open(o);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(VaultTest, EveryOperationIsAuditedWithoutValues) {
+  std::string id = AddAsha("interjet", "CUST-17");
+  (void)vault_->ShowSubject(kAgent, "interjet", id, "essential.service");
+  (void)vault_->Lookup(kAgent, "interjet", {"phone", "088701 00100"}, "essential.service");
+  (void)vault_->Lookup(kAgent, "interjet", {"phone", "088701 00999"}, "essential.service");
+  ASSERT_TRUE(vault_->CloseSubject(kAdmin, "interjet", id, {}).ok());
+  ASSERT_TRUE(vault_->EraseSubject(kAdmin, "interjet", id).ok());
+  // tenant.create, subject.add, subject.show, lookup hit, lookup miss, close, erase
+  EXPECT_EQ(AuditCount(), 7);
+  std::string db = ReadFile(Db()) + ReadFile(dir_ / "custodian.db-wal");
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(Db().c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(raw, "SELECT event FROM audit ORDER BY seq", -1, &st, nullptr);
+  std::vector<std::string> events;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    events.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  ASSERT_EQ(events.size(), 7u);
+  for (const auto& e : events) {
+    for (const char* secret : {"Asha", "8870100", "example.in", "KYC-ABCD", "CUST-17"}) {
+      EXPECT_EQ(e.find(secret), std::string::npos) << e;
+    }
+  }
+  EXPECT_NE(events[3].find("\"outcome\":\"hit\""), std::string::npos);
+  EXPECT_NE(events[4].find("\"outcome\":\"miss\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace custodian::service

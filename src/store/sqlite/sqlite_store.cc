@@ -1,0 +1,445 @@
+// The embedded default backend: one SQLite file in WAL mode with
+// secure_delete, foreign keys and numbered migrations.
+//
+// One connection, guarded by a mutex that a Transaction holds for its whole
+// life: SQLite serializes writers anyway, and this keeps statement caching
+// simple. Write transactions use BEGIN IMMEDIATE so two processes sharing the
+// file cannot interleave audit appends.
+#include <sqlite3.h>
+
+#include <mutex>
+#include <unordered_map>
+
+#include "store/sqlite/statement.h"
+#include "store/store.h"
+
+namespace custodian::store {
+namespace {
+
+using sqlite::Db;
+using sqlite::Stmt;
+
+// Numbered migrations; migration N moves the schema from N-1 to N.
+const char* const kMigrations[] = {
+    // 1: tenants, subjects, blind index, audit chain.
+    R"sql(
+CREATE TABLE tenants (
+  id             TEXT PRIMARY KEY,
+  wrapped_key    BLOB NOT NULL,
+  key_version    INTEGER NOT NULL,
+  policy_yaml    TEXT NOT NULL,
+  policy_version TEXT NOT NULL,
+  created_ms     INTEGER NOT NULL
+);
+CREATE TABLE subjects (
+  tenant          TEXT NOT NULL REFERENCES tenants(id),
+  id              TEXT NOT NULL,
+  external_digest BLOB,
+  wrapped_key     BLOB,
+  state           INTEGER NOT NULL,
+  created_ms      INTEGER NOT NULL,
+  updated_ms      INTEGER NOT NULL,
+  closed_ms       INTEGER,
+  erased_ms       INTEGER,
+  fields          BLOB,
+  UNIQUE (tenant, id)
+);
+CREATE UNIQUE INDEX subjects_by_external ON subjects(tenant, external_digest)
+  WHERE external_digest IS NOT NULL;
+CREATE TABLE subject_index (
+  tenant   TEXT NOT NULL,
+  category TEXT NOT NULL,
+  digest   BLOB NOT NULL,
+  subject  TEXT NOT NULL,
+  PRIMARY KEY (tenant, category, digest, subject),
+  FOREIGN KEY (tenant, subject) REFERENCES subjects(tenant, id)
+) WITHOUT ROWID;
+CREATE INDEX subject_index_by_subject ON subject_index(tenant, subject);
+CREATE TABLE audit (
+  seq    INTEGER PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  event  TEXT NOT NULL,
+  hash   BLOB NOT NULL
+);
+)sql",
+};
+constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+static_assert(kMigrationCount == kSchemaVersion);
+
+class SqliteStore;
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SqliteStore& store, std::unique_lock<std::mutex> lock)
+      : store_(store), lock_(std::move(lock)) {}
+  ~SqliteTransaction() override;
+
+  Result<std::optional<TenantRow>> GetTenant(std::string_view tenant) override;
+  Status InsertTenant(const TenantRow& row) override;
+  Result<std::vector<std::string>> ListTenants() override;
+  Result<std::optional<SubjectRow>> GetSubject(std::string_view tenant,
+                                               std::string_view subject) override;
+  Result<std::optional<SubjectRow>> FindSubjectByExternalId(std::string_view tenant,
+                                                            std::string_view digest) override;
+  Result<std::vector<std::string>> FindSubjectsByIndex(std::string_view tenant,
+                                                       std::string_view category,
+                                                       std::string_view digest) override;
+  Status PutSubject(const SubjectRow& row) override;
+  Status ReplaceIndex(std::string_view tenant, std::string_view subject,
+                      const std::vector<IndexEntry>& entries) override;
+  Status EraseSubject(std::string_view tenant, std::string_view subject,
+                      int64_t erased_ms) override;
+  Result<int64_t> CountSubjects(std::string_view tenant) override;
+  Result<int64_t> AppendAudit(const audit::Event& event) override;
+  Status Commit() override;
+
+ private:
+  Result<std::optional<SubjectRow>> ReadSubject(Stmt& stmt);
+  SqliteStore& store_;
+  std::unique_lock<std::mutex> lock_;
+  bool done_ = false;
+  std::optional<std::string> last_hash_;  // audit head, read once per transaction
+  int64_t last_seq_ = 0;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(Db db) : db_(std::move(db)) {}
+
+  Result<std::unique_ptr<Transaction>> Begin(bool write) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(db_.Exec(write ? "BEGIN IMMEDIATE" : "BEGIN"));
+    return std::unique_ptr<Transaction>(new SqliteTransaction(*this, std::move(lock)));
+  }
+
+  Result<audit::VerifyReport> VerifyAudit() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(db_.Exec("BEGIN"));
+    audit::ChainVerifier verifier;
+    Stmt& st = Prepare("SELECT seq, event, hash FROM audit ORDER BY seq");
+    Status status;
+    while (true) {
+      auto step = st.Step();
+      if (!step.ok()) {
+        status = step.status();
+        break;
+      }
+      if (!*step) break;
+      audit::StoredEvent ev{st.ColumnInt64(0), st.ColumnText(1), st.ColumnBlob(2)};
+      if (!verifier.Add(ev)) break;
+    }
+    st.Reset();
+    (void)db_.Exec("COMMIT");
+    if (!status.ok()) return status;
+    return verifier.Finish();
+  }
+
+  Status Checkpoint() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  // Cached prepared statement for `sql`; reset after each use by the caller.
+  Stmt& Prepare(const char* sql) {
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) {
+      it = stmts_.emplace(sql, std::make_unique<Stmt>(db_, sql)).first;
+    }
+    it->second->Reset();
+    return *it->second;
+  }
+  Db& db() { return db_; }
+  // Finishes every cached statement so COMMIT/ROLLBACK see no open cursor.
+  void ResetAll() {
+    for (auto& [sql, stmt] : stmts_) stmt->Reset();
+  }
+
+ private:
+  std::mutex mu_;
+  Db db_;
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts_;
+};
+
+SqliteTransaction::~SqliteTransaction() {
+  if (!done_) {
+    store_.ResetAll();
+    (void)store_.db().Exec("ROLLBACK");
+  }
+}
+
+Status SqliteTransaction::Commit() {
+  if (done_) return Status::FailedPrecondition("transaction already finished");
+  done_ = true;
+  store_.ResetAll();
+  Status st = store_.db().Exec("COMMIT");
+  if (!st.ok()) (void)store_.db().Exec("ROLLBACK");
+  lock_.unlock();  // the connection is free for the next transaction
+  return st;
+}
+
+Result<std::optional<TenantRow>> SqliteTransaction::GetTenant(std::string_view tenant) {
+  Stmt& st = store_.Prepare(
+      "SELECT id, wrapped_key, key_version, policy_yaml, policy_version, created_ms "
+      "FROM tenants WHERE id = ?");
+  st.BindText(1, tenant);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<TenantRow>();
+  TenantRow t;
+  t.id = st.ColumnText(0);
+  t.wrapped_key = st.ColumnBlob(1);
+  t.key_version = static_cast<uint32_t>(st.ColumnInt64(2));
+  t.policy_yaml = st.ColumnText(3);
+  t.policy_version = st.ColumnText(4);
+  t.created_ms = st.ColumnInt64(5);
+  return std::optional<TenantRow>(std::move(t));
+}
+
+Status SqliteTransaction::InsertTenant(const TenantRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO tenants (id, wrapped_key, key_version, policy_yaml, policy_version, "
+      "created_ms) VALUES (?, ?, ?, ?, ?, ?)");
+  st.BindText(1, row.id);
+  st.BindBlob(2, row.wrapped_key);
+  st.BindInt64(3, row.key_version);
+  st.BindText(4, row.policy_yaml);
+  st.BindText(5, row.policy_version);
+  st.BindInt64(6, row.created_ms);
+  Status s = st.Run();
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists("tenant '" + row.id + "' already exists");
+  }
+  return s;
+}
+
+Result<std::vector<std::string>> SqliteTransaction::ListTenants() {
+  Stmt& st = store_.Prepare("SELECT id FROM tenants ORDER BY id");
+  std::vector<std::string> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(st.ColumnText(0));
+  }
+  return out;
+}
+
+constexpr const char* kSubjectColumns =
+    "tenant, id, external_digest, wrapped_key, state, created_ms, updated_ms, closed_ms, "
+    "erased_ms, fields";
+
+Result<std::optional<SubjectRow>> SqliteTransaction::ReadSubject(Stmt& st) {
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<SubjectRow>();
+  SubjectRow s;
+  s.tenant = st.ColumnText(0);
+  s.id = st.ColumnText(1);
+  s.external_digest = st.ColumnBlob(2);
+  s.wrapped_key = st.ColumnBlob(3);
+  int64_t state = st.ColumnInt64(4);
+  if (state < 0 || state > 2) return Status::DataLoss("subject row has an unknown state");
+  s.state = static_cast<SubjectState>(state);
+  s.created_ms = st.ColumnInt64(5);
+  s.updated_ms = st.ColumnInt64(6);
+  if (!st.ColumnIsNull(7)) s.closed_ms = st.ColumnInt64(7);
+  if (!st.ColumnIsNull(8)) s.erased_ms = st.ColumnInt64(8);
+  s.fields = st.ColumnBlob(9);
+  return std::optional<SubjectRow>(std::move(s));
+}
+
+Result<std::optional<SubjectRow>> SqliteTransaction::GetSubject(std::string_view tenant,
+                                                                std::string_view subject) {
+  static const std::string sql =
+      std::string("SELECT ") + kSubjectColumns + " FROM subjects WHERE tenant = ? AND id = ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindText(2, subject);
+  return ReadSubject(st);
+}
+
+Result<std::optional<SubjectRow>> SqliteTransaction::FindSubjectByExternalId(
+    std::string_view tenant, std::string_view digest) {
+  static const std::string sql = std::string("SELECT ") + kSubjectColumns +
+                                 " FROM subjects WHERE tenant = ? AND external_digest = ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindBlob(2, digest);
+  return ReadSubject(st);
+}
+
+Result<std::vector<std::string>> SqliteTransaction::FindSubjectsByIndex(
+    std::string_view tenant, std::string_view category, std::string_view digest) {
+  Stmt& st = store_.Prepare(
+      "SELECT subject FROM subject_index WHERE tenant = ? AND category = ? AND digest = ? "
+      "ORDER BY subject");
+  st.BindText(1, tenant);
+  st.BindText(2, category);
+  st.BindBlob(3, digest);
+  std::vector<std::string> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(st.ColumnText(0));
+  }
+  return out;
+}
+
+Status SqliteTransaction::PutSubject(const SubjectRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO subjects (tenant, id, external_digest, wrapped_key, state, created_ms, "
+      "updated_ms, closed_ms, erased_ms, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (tenant, id) DO UPDATE SET external_digest = excluded.external_digest, "
+      "wrapped_key = excluded.wrapped_key, state = excluded.state, "
+      "updated_ms = excluded.updated_ms, closed_ms = excluded.closed_ms, "
+      "erased_ms = excluded.erased_ms, fields = excluded.fields");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.id);
+  st.BindBlobOrNull(3, row.external_digest);
+  st.BindBlobOrNull(4, row.wrapped_key);
+  st.BindInt64(5, static_cast<int64_t>(row.state));
+  st.BindInt64(6, row.created_ms);
+  st.BindInt64(7, row.updated_ms);
+  st.BindOptionalInt64(8, row.closed_ms);
+  st.BindOptionalInt64(9, row.erased_ms);
+  st.BindBlobOrNull(10, row.fields);
+  Status s = st.Run();
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists("another subject of tenant '" + row.tenant +
+                                 "' already has this external id");
+  }
+  return s;
+}
+
+Status SqliteTransaction::ReplaceIndex(std::string_view tenant, std::string_view subject,
+                                       const std::vector<IndexEntry>& entries) {
+  Stmt& del = store_.Prepare("DELETE FROM subject_index WHERE tenant = ? AND subject = ?");
+  del.BindText(1, tenant);
+  del.BindText(2, subject);
+  RETURN_IF_ERROR(del.Run());
+  Stmt& ins = store_.Prepare(
+      "INSERT OR IGNORE INTO subject_index (tenant, category, digest, subject) "
+      "VALUES (?, ?, ?, ?)");
+  for (const IndexEntry& e : entries) {
+    ins.Reset();
+    ins.BindText(1, tenant);
+    ins.BindText(2, e.category);
+    ins.BindBlob(3, e.digest);
+    ins.BindText(4, subject);
+    RETURN_IF_ERROR(ins.Run());
+  }
+  return Status::Ok();
+}
+
+Status SqliteTransaction::EraseSubject(std::string_view tenant, std::string_view subject,
+                                       int64_t erased_ms) {
+  Stmt& del = store_.Prepare("DELETE FROM subject_index WHERE tenant = ? AND subject = ?");
+  del.BindText(1, tenant);
+  del.BindText(2, subject);
+  RETURN_IF_ERROR(del.Run());
+  Stmt& upd = store_.Prepare(
+      "UPDATE subjects SET wrapped_key = NULL, fields = NULL, external_digest = NULL, "
+      "state = 2, erased_ms = ?, updated_ms = ? WHERE tenant = ? AND id = ?");
+  upd.BindInt64(1, erased_ms);
+  upd.BindInt64(2, erased_ms);
+  upd.BindText(3, tenant);
+  upd.BindText(4, subject);
+  RETURN_IF_ERROR(upd.Run());
+  if (sqlite3_changes(store_.db().raw()) == 0) {
+    return Status::NotFound("subject '" + std::string(subject) + "' does not exist in tenant '" +
+                            std::string(tenant) + "'");
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> SqliteTransaction::CountSubjects(std::string_view tenant) {
+  Stmt& st = store_.Prepare("SELECT count(*) FROM subjects WHERE tenant = ? AND state != 2");
+  st.BindText(1, tenant);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  (void)row;
+  return st.ColumnInt64(0);
+}
+
+Result<int64_t> SqliteTransaction::AppendAudit(const audit::Event& event) {
+  int64_t seq = 1;
+  if (!last_hash_) {
+    Stmt& head = store_.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+    ASSIGN_OR_RETURN(bool row, head.Step());
+    if (row) {
+      last_seq_ = head.ColumnInt64(0);
+      last_hash_ = head.ColumnBlob(1);
+    } else {
+      last_seq_ = 0;
+      last_hash_ = audit::GenesisHash();
+    }
+  }
+  seq = last_seq_ + 1;
+  std::string canonical = event.Canonical();
+  std::string hash = audit::ChainHash(*last_hash_, canonical);
+  Stmt& ins = store_.Prepare("INSERT INTO audit (seq, tenant, event, hash) VALUES (?, ?, ?, ?)");
+  ins.BindInt64(1, seq);
+  ins.BindText(2, event.tenant);
+  ins.BindText(3, canonical);
+  ins.BindBlob(4, hash);
+  Status s = ins.Run();
+  if (!s.ok()) return Status::Unavailable("audit log: cannot append event: " + s.message());
+  last_seq_ = seq;
+  last_hash_ = std::move(hash);
+  return seq;
+}
+
+Status Migrate(Db& db) {
+  RETURN_IF_ERROR(db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "applied_ms INTEGER NOT NULL)"));
+  Stmt cur(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+  ASSIGN_OR_RETURN(bool row, cur.Step());
+  (void)row;
+  int64_t version = cur.ColumnInt64(0);
+  cur.Reset();
+  if (version > kSchemaVersion) {
+    return Status::FailedPrecondition(
+        "the data directory was written by a newer custodian (schema version " +
+        std::to_string(version) + ", this build knows up to " + std::to_string(kSchemaVersion) +
+        "); upgrade custodian to open it");
+  }
+  for (int v = static_cast<int>(version) + 1; v <= kSchemaVersion; ++v) {
+    RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    Status s = db.Exec(kMigrations[v - 1]);
+    if (s.ok()) {
+      Stmt mark(db,
+                "INSERT INTO schema_migrations (version, applied_ms) "
+                "VALUES (?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
+      mark.BindInt64(1, v);
+      s = mark.Run();
+    }
+    if (!s.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return s.WithContext("schema migration " + std::to_string(v));
+    }
+    RETURN_IF_ERROR(db.Exec("COMMIT"));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const char* SubjectStateName(SubjectState s) {
+  switch (s) {
+    case SubjectState::kActive: return "active";
+    case SubjectState::kClosed: return "closed";
+    case SubjectState::kErased: return "erased";
+  }
+  return "unknown";
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                               const SqliteOptions& options) {
+  ASSIGN_OR_RETURN(Db db, Db::Open(path, options.create_if_missing));
+  RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
+  RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete = ON"));
+  RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
+  RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
+  RETURN_IF_ERROR(db.Exec("PRAGMA busy_timeout = 5000"));
+  RETURN_IF_ERROR(Migrate(db).WithContext(path));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(db)));
+}
+
+}  // namespace custodian::store

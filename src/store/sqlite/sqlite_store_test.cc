@@ -1,0 +1,163 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "store/store.h"
+#include "test_util.h"
+
+namespace custodian::store {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.path() / "custodian.db";
+    auto s = OpenSqliteStore(path_.string());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+    auto tx = Begin();
+    ASSERT_TRUE(tx->InsertTenant({"alpha", "wrapped-a", 1, "yaml", "1", 1}).ok());
+    ASSERT_TRUE(tx->InsertTenant({"beta", "wrapped-b", 1, "yaml", "1", 1}).ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  std::unique_ptr<Transaction> Begin() {
+    auto tx = store_->Begin(true);
+    EXPECT_TRUE(tx.ok()) << tx.status().ToString();
+    return std::move(tx).value();
+  }
+  SubjectRow Subject(const std::string& tenant, const std::string& id, const std::string& ext) {
+    SubjectRow r;
+    r.tenant = tenant;
+    r.id = id;
+    r.external_digest = ext;
+    r.wrapped_key = "key-" + id;
+    r.fields = "fields-" + id;
+    r.created_ms = r.updated_ms = 10;
+    return r;
+  }
+  audit::Event Ev(const std::string& action) {
+    audit::Event e;
+    e.time_ms = 5;
+    e.tenant = "alpha";
+    e.actor = "test";
+    e.action = action;
+    e.outcome = "ok";
+    return e;
+  }
+
+  testing_util::TempDir dir_;
+  std::filesystem::path path_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreTest, DuplicateTenantIsAlreadyExists) {
+  auto tx = Begin();
+  Status s = tx->InsertTenant({"alpha", "x", 1, "y", "1", 1});
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(s.message(), "tenant 'alpha' already exists");
+}
+
+TEST_F(SqliteStoreTest, SubjectsAndIndexAreScopedByTenant) {
+  auto tx = Begin();
+  ASSERT_TRUE(tx->PutSubject(Subject("alpha", "s1", "ext")).ok());
+  ASSERT_TRUE(tx->PutSubject(Subject("beta", "s1", "ext")).ok());  // same id and external id
+  ASSERT_TRUE(tx->ReplaceIndex("alpha", "s1", {{"phone", "D"}}).ok());
+  ASSERT_TRUE(tx->ReplaceIndex("beta", "s1", {{"phone", "D"}}).ok());
+  ASSERT_TRUE(tx->Commit().ok());
+
+  tx = Begin();
+  auto a = tx->GetSubject("alpha", "s1");
+  ASSERT_TRUE(a.ok() && a->has_value());
+  EXPECT_EQ((*a)->wrapped_key, "key-s1");
+  EXPECT_EQ(*tx->CountSubjects("alpha"), 1);
+  EXPECT_EQ(*tx->CountSubjects("gamma"), 0);
+  EXPECT_EQ(tx->FindSubjectsByIndex("alpha", "phone", "D")->size(), 1u);
+  EXPECT_TRUE(tx->FindSubjectsByIndex("gamma", "phone", "D")->empty());
+  ASSERT_TRUE(tx->EraseSubject("alpha", "s1", 20).ok());
+  EXPECT_TRUE(tx->FindSubjectsByIndex("alpha", "phone", "D")->empty());
+  EXPECT_EQ(tx->FindSubjectsByIndex("beta", "phone", "D")->size(), 1u);  // untouched
+  auto erased = tx->GetSubject("alpha", "s1");
+  EXPECT_EQ((*erased)->state, SubjectState::kErased);
+  EXPECT_TRUE((*erased)->wrapped_key.empty());
+  EXPECT_TRUE((*erased)->fields.empty());
+  EXPECT_EQ(tx->EraseSubject("alpha", "nobody", 20).code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, ExternalIdIsUniquePerTenant) {
+  auto tx = Begin();
+  ASSERT_TRUE(tx->PutSubject(Subject("alpha", "s1", "ext")).ok());
+  EXPECT_EQ(tx->PutSubject(Subject("alpha", "s2", "ext")).code(), StatusCode::kAlreadyExists);
+  auto found = tx->FindSubjectByExternalId("alpha", "ext");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, "s1");
+  EXPECT_FALSE(tx->FindSubjectByExternalId("beta", "ext")->has_value());
+}
+
+TEST_F(SqliteStoreTest, UncommittedTransactionRollsBack) {
+  {
+    auto tx = Begin();
+    ASSERT_TRUE(tx->PutSubject(Subject("alpha", "s1", "")).ok());
+    ASSERT_TRUE(tx->AppendAudit(Ev("subject.add")).ok());
+  }
+  {
+    auto tx = Begin();
+    EXPECT_FALSE(tx->GetSubject("alpha", "s1")->has_value());
+  }
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->events, 0);
+}
+
+TEST_F(SqliteStoreTest, AuditChainsAcrossTransactionsAndVerifies) {
+  for (int i = 0; i < 3; ++i) {
+    auto tx = Begin();
+    auto seq = tx->AppendAudit(Ev("a" + std::to_string(i)));
+    ASSERT_TRUE(seq.ok());
+    EXPECT_EQ(*seq, i + 1);
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->events, 3);
+}
+
+TEST_F(SqliteStoreTest, FailingAuditInsertFailsTheAppend) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                           "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto tx = Begin();
+  auto seq = tx->AppendAudit(Ev("x"));
+  ASSERT_FALSE(seq.ok());
+  EXPECT_EQ(seq.status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(SqliteStoreTest, NewerSchemaIsRefusedUntouched) {
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (99, 0)", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto before = testing_util::ReadFile(path_);
+  auto s = OpenSqliteStore(path_.string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("newer custodian (schema version 99"), std::string::npos)
+      << s.status().message();
+  EXPECT_EQ(testing_util::ReadFile(path_), before);
+}
+
+}  // namespace
+}  // namespace custodian::store

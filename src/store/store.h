@@ -1,0 +1,119 @@
+// The Store: where tenants, subjects, their sealed fields, blind-index entries
+// and the audit chain live. Shaped by the service's use cases, not by SQL, so
+// that the SQLite backend (store/sqlite) and a later PostgreSQL backend pass the
+// same tests.
+//
+// Everything the store holds about a subject is already sealed by the service
+// (store never sees a plaintext value or an unwrapped key). Every method takes
+// the tenant, and every query is scoped by it: no method can reach another
+// tenant's rows.
+//
+// Work happens in a Transaction: the service reads, writes and appends its
+// audit event in one transaction, and the operation counts only if Commit()
+// succeeds (fail closed). A Transaction that is destroyed uncommitted rolls
+// back. Thread-safety: a Store may be shared between threads; a Transaction
+// belongs to one thread. The SQLite backend runs one transaction at a time:
+// Begin() and VerifyAudit() wait while another transaction is open, so a
+// thread must finish (commit or destroy) its transaction before starting more
+// store work.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/event.h"
+#include "custodian/status.h"
+
+namespace custodian::store {
+
+struct TenantRow {
+  std::string id;                 // "interjet"
+  std::string wrapped_key;        // tenant key, wrapped by the master key
+  uint32_t key_version = 1;
+  std::string policy_yaml;        // the policy document in force
+  std::string policy_version;     // its `version:`
+  int64_t created_ms = 0;
+};
+
+enum class SubjectState { kActive, kClosed, kErased };
+const char* SubjectStateName(SubjectState s);
+
+struct SubjectRow {
+  std::string tenant;
+  std::string id;                  // "sub_..." random, not personal
+  std::string external_digest;     // keyed digest of the caller's external id ("" = none)
+  std::string wrapped_key;         // subject key wrapped by the tenant key ("" once erased)
+  SubjectState state = SubjectState::kActive;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  std::optional<int64_t> closed_ms;
+  std::optional<int64_t> erased_ms;
+  std::string fields;              // sealed fields, encoded by the service ("" once erased)
+};
+
+struct IndexEntry {
+  std::string category;
+  std::string digest;              // blind-index digest (raw bytes)
+};
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  virtual Result<std::optional<TenantRow>> GetTenant(std::string_view tenant) = 0;
+  // AlreadyExists if the id is taken.
+  virtual Status InsertTenant(const TenantRow& row) = 0;
+  virtual Result<std::vector<std::string>> ListTenants() = 0;
+
+  virtual Result<std::optional<SubjectRow>> GetSubject(std::string_view tenant,
+                                                       std::string_view subject) = 0;
+  virtual Result<std::optional<SubjectRow>> FindSubjectByExternalId(std::string_view tenant,
+                                                                    std::string_view digest) = 0;
+  // Subject ids whose `category` index holds `digest`, in id order.
+  virtual Result<std::vector<std::string>> FindSubjectsByIndex(std::string_view tenant,
+                                                               std::string_view category,
+                                                               std::string_view digest) = 0;
+  // Inserts the subject or replaces the row with the same (tenant, id).
+  virtual Status PutSubject(const SubjectRow& row) = 0;
+  // Replaces every index entry of the subject with `entries`.
+  virtual Status ReplaceIndex(std::string_view tenant, std::string_view subject,
+                              const std::vector<IndexEntry>& entries) = 0;
+  // Crypto-shredding: drops the wrapped key, the sealed fields and the index
+  // entries; keeps a tombstone (id, state erased, times). NotFound if absent.
+  virtual Status EraseSubject(std::string_view tenant, std::string_view subject,
+                              int64_t erased_ms) = 0;
+  virtual Result<int64_t> CountSubjects(std::string_view tenant) = 0;
+
+  // Chains the event onto the audit log. Returns its sequence number.
+  virtual Result<int64_t> AppendAudit(const audit::Event& event) = 0;
+
+  virtual Status Commit() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // `write` transactions take the write lock up front (serialized).
+  virtual Result<std::unique_ptr<Transaction>> Begin(bool write) = 0;
+  // Streams the whole audit chain through a verifier.
+  virtual Result<audit::VerifyReport> VerifyAudit() = 0;
+  // Moves the WAL into the main file and truncates it.
+  virtual Status Checkpoint() = 0;
+};
+
+inline constexpr int kSchemaVersion = 1;
+
+struct SqliteOptions {
+  bool create_if_missing = true;
+};
+
+// Opens (and migrates) the SQLite store at `path`. A file from a newer schema
+// version is refused with FailedPrecondition, untouched.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                               const SqliteOptions& options = {});
+
+}  // namespace custodian::store
