@@ -50,6 +50,8 @@ std::string NewSubjectId() {
   return id;
 }
 
+}  // namespace
+
 // Everything the vault needs about one tenant, built once from the store.
 struct TenantContext {
   std::string id;
@@ -58,8 +60,6 @@ struct TenantContext {
   Aead key_wrap;       // wraps subject keys
   BlindIndex index;    // digests of indexed values and external ids
 };
-
-}  // namespace
 
 int64_t SystemClockMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -265,27 +265,36 @@ Result<TenantInfo> Vault::GetTenant(std::string_view tenant) {
   return TenantInfo{row->id, row->policy_version, n};
 }
 
-Result<AddSubjectResult> Vault::AddSubject(const Actor& actor, std::string_view tenant,
-                                           const std::vector<FieldInput>& fields,
-                                           const std::optional<std::string>& external_id) {
-  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
-  ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, tenant));
-
-  // Validate and normalize every value before touching the store.
-  ASSIGN_OR_RETURN(std::vector<NormalizedField> input, NormalizeFields(t->policy, fields));
-  if (input.empty()) return Status::InvalidArgument("a subject needs at least one --field");
+// Validated, normalized input for one subject, ready to be written.
+struct Vault::PreparedSubject {
+  std::vector<NormalizedField> fields;
   std::string ext_digest;
-  if (external_id) {
-    if (external_id->empty() || external_id->size() > 256) {
-      return Status::InvalidArgument("--external-id must be 1 to 256 bytes");
-    }
-    RETURN_IF_ERROR(crypto::ValidateUtf8(*external_id).WithContext("--external-id"));
-    ext_digest = t->index.Digest(kExternalIdCategory, *external_id);
-  }
+};
 
+Result<std::shared_ptr<const TenantContext>> Vault::TenantFor(std::string_view tenant) {
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
+  return impl_->Tenant(*tx, tenant);
+}
+
+Result<Vault::PreparedSubject> Vault::Prepare(const TenantContext& t, const SubjectInput& in) {
+  PreparedSubject p;
+  ASSIGN_OR_RETURN(p.fields, NormalizeFields(t.policy, in.fields));
+  if (p.fields.empty()) return Status::InvalidArgument("a subject needs at least one field");
+  if (in.external_id) {
+    if (in.external_id->empty() || in.external_id->size() > 256) {
+      return Status::InvalidArgument("the external id must be 1 to 256 bytes");
+    }
+    RETURN_IF_ERROR(crypto::ValidateUtf8(*in.external_id).WithContext("external id"));
+    p.ext_digest = t.index.Digest(kExternalIdCategory, *in.external_id);
+  }
+  return p;
+}
+
+Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContext& t,
+                                      const Actor& actor, const PreparedSubject& in) {
   std::optional<store::SubjectRow> existing;
-  if (!ext_digest.empty()) {
-    ASSIGN_OR_RETURN(existing, tx->FindSubjectByExternalId(tenant, ext_digest));
+  if (!in.ext_digest.empty()) {
+    ASSIGN_OR_RETURN(existing, tx.FindSubjectByExternalId(t.id, in.ext_digest));
   }
   AddSubjectResult result;
   store::SubjectRow row;
@@ -295,36 +304,35 @@ Result<AddSubjectResult> Vault::AddSubject(const Actor& actor, std::string_view 
   const int64_t now = impl_->Now();
   if (existing) {
     row = std::move(*existing);
-    ASSIGN_OR_RETURN(Aead a, impl_->SubjectAead(*t, row));
+    ASSIGN_OR_RETURN(Aead a, impl_->SubjectAead(t, row));
     aead.emplace(std::move(a));
     ASSIGN_OR_RETURN(sealed, DecodeFields(row.fields));
     for (const auto& [category, blob] : sealed) {
       ASSIGN_OR_RETURN(std::string plain,
-                       aead->Open(blob, crypto::FieldAssociatedData(t->id, row.id, category)));
+                       aead->Open(blob, crypto::FieldAssociatedData(t.id, row.id, category)));
       held[category] = std::move(plain);
     }
   } else {
-    row.tenant = std::string(tenant);
+    row.tenant = t.id;
     row.id = NewSubjectId();
-    row.external_digest = ext_digest;
+    row.external_digest = in.ext_digest;
     row.created_ms = now;
     SecretBytes key = SecretBytes::Random(Aead::kKeySize);
-    row.wrapped_key =
-        crypto::WrapKey(t->key_wrap, key, crypto::SubjectKeyContext(t->id, row.id));
-    ASSIGN_OR_RETURN(Aead a, Aead::Create(std::move(key), t->key_wrap.key_version()));
+    row.wrapped_key = crypto::WrapKey(t.key_wrap, key, crypto::SubjectKeyContext(t.id, row.id));
+    ASSIGN_OR_RETURN(Aead a, Aead::Create(std::move(key), t.key_wrap.key_version()));
     aead.emplace(std::move(a));
     result.created = true;
   }
   result.subject_id = row.id;
 
   std::vector<std::string> touched;
-  for (const NormalizedField& f : input) {
+  for (const NormalizedField& f : in.fields) {
     auto it = held.find(f.category);
     if (it != held.end() && crypto::ConstantTimeEquals(it->second, f.value)) {
       ++result.fields_unchanged;
       continue;
     }
-    std::string blob = aead->Seal(f.value, crypto::FieldAssociatedData(t->id, row.id, f.category));
+    std::string blob = aead->Seal(f.value, crypto::FieldAssociatedData(t.id, row.id, f.category));
     auto slot = std::find_if(sealed.begin(), sealed.end(),
                              [&](const auto& p) { return p.first == f.category; });
     if (slot != sealed.end()) {
@@ -336,37 +344,69 @@ Result<AddSubjectResult> Vault::AddSubject(const Actor& actor, std::string_view 
     ++result.fields_changed;
   }
 
-  audit::Event ev = impl_->Event(actor, tenant, result.created ? "subject.add" : "subject.update");
+  audit::Event ev = impl_->Event(actor, t.id, result.created ? "subject.add" : "subject.update");
   ev.subject = row.id;
   ev.categories = touched;
   ev.outcome = "ok";
   ev.count = result.fields_changed;
   if (result.fields_changed > 0 || result.created) {
-    // Index entries: every indexed category held, recomputed from the input or
-    // kept from before for categories not given now.
+    // Index entries: every indexed category held, from the input or kept from
+    // before for categories not given now.
     std::vector<store::IndexEntry> index;
-    for (const NormalizedField& f : input) {
-      if (f.indexed) index.push_back({f.category, t->index.Digest(f.category, f.value)});
+    for (const NormalizedField& f : in.fields) {
+      if (f.indexed) index.push_back({f.category, t.index.Digest(f.category, f.value)});
     }
     for (const auto& [category, plain] : held) {
-      const policy::Category* c = t->policy.FindCategory(category);
-      bool given = std::any_of(input.begin(), input.end(),
+      const policy::Category* c = t.policy.FindCategory(category);
+      bool given = std::any_of(in.fields.begin(), in.fields.end(),
                                [&](const NormalizedField& f) { return f.category == category; });
       if (c && c->index_exact && !given) {
-        index.push_back({category, t->index.Digest(category, plain)});
+        index.push_back({category, t.index.Digest(category, plain)});
       }
     }
     row.fields = EncodeFields(sealed);
     row.updated_ms = now;
-    RETURN_IF_ERROR(tx->PutSubject(row));
-    RETURN_IF_ERROR(tx->ReplaceIndex(tenant, row.id, index));
+    RETURN_IF_ERROR(tx.PutSubject(row));
+    RETURN_IF_ERROR(tx.ReplaceIndex(t.id, row.id, index));
   } else {
     ev.outcome = "unchanged";
   }
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(ev));
   (void)seq;
-  RETURN_IF_ERROR(tx->Commit());
   return result;
+}
+
+Result<AddSubjectResult> Vault::AddSubject(const Actor& actor, std::string_view tenant,
+                                           const std::vector<FieldInput>& fields,
+                                           const std::optional<std::string>& external_id) {
+  ASSIGN_OR_RETURN(auto results, AddSubjects(actor, tenant, {SubjectInput{fields, external_id}}));
+  return results.front();
+}
+
+Result<std::vector<AddSubjectResult>> Vault::AddSubjects(const Actor& actor,
+                                                         std::string_view tenant,
+                                                         const std::vector<SubjectInput>& batch) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  // Parsing and normalization happen before the write transaction starts.
+  std::vector<PreparedSubject> prepared;
+  prepared.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto p = Prepare(*t, batch[i]);
+    if (!p.ok()) {
+      return batch.size() == 1 ? p.status()
+                               : p.status().WithContext("subject " + std::to_string(i + 1));
+    }
+    prepared.push_back(std::move(p).value());
+  }
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  std::vector<AddSubjectResult> results;
+  results.reserve(prepared.size());
+  for (const PreparedSubject& p : prepared) {
+    ASSIGN_OR_RETURN(AddSubjectResult r, Write(*tx, *t, actor, p));
+    results.push_back(std::move(r));
+  }
+  RETURN_IF_ERROR(tx->Commit());
+  return results;
 }
 
 Result<SubjectView> Vault::ShowSubject(const Actor& actor, std::string_view tenant,
@@ -404,51 +444,61 @@ Result<SubjectView> Vault::ShowSubject(const Actor& actor, std::string_view tena
 Result<std::vector<SubjectView>> Vault::Lookup(const Actor& actor, std::string_view tenant,
                                                const LookupQuery& query,
                                                std::string_view purpose) {
-  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
-  ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, tenant));
+  ASSIGN_OR_RETURN(auto all, LookupMany(actor, tenant, {query}, purpose));
+  return std::move(all.front());
+}
+
+Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
+    const Actor& actor, std::string_view tenant, const std::vector<LookupQuery>& queries,
+    std::string_view purpose) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
   audit::Event ev = impl_->Event(actor, tenant, "lookup");
   ev.purpose = std::string(purpose);
   auto grant = Authorize(t->policy, actor.role, purpose);
-  if (!grant.ok()) {
-    tx.reset();
-    return impl_->AuditRefusal(ev, grant.status());
+  if (!grant.ok()) return impl_->AuditRefusal(ev, grant.status());
+  // Normalize and digest every query before the transaction starts.
+  std::vector<std::vector<std::pair<std::string, std::string>>> probes;  // category, digest
+  probes.reserve(queries.size());
+  for (const LookupQuery& q : queries) {
+    ASSIGN_OR_RETURN(std::vector<IndexProbe> ps, IndexProbes(t->policy, q));
+    auto& out = probes.emplace_back();
+    for (const IndexProbe& p : ps) out.emplace_back(p.category, t->index.Digest(p.category, p.value));
   }
-  ASSIGN_OR_RETURN(std::vector<IndexProbe> probes, IndexProbes(t->policy, query));
-  ev.categories.clear();
-  std::vector<std::string> ids;
-  for (const IndexProbe& p : probes) {
-    ev.categories.push_back(p.category);
-    ASSIGN_OR_RETURN(auto found,
-                     tx->FindSubjectsByIndex(tenant, p.category, t->index.Digest(p.category, p.value)));
-    for (auto& id : found) {
-      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  std::vector<std::vector<SubjectView>> all;
+  all.reserve(queries.size());
+  for (const auto& query_probes : probes) {
+    audit::Event miss = ev;
+    std::vector<std::string> ids;
+    for (const auto& [category, digest] : query_probes) {
+      miss.categories.push_back(category);
+      ASSIGN_OR_RETURN(auto found, tx->FindSubjectsByIndex(tenant, category, digest));
+      for (auto& id : found) {
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+      }
+    }
+    auto& views = all.emplace_back();
+    for (const std::string& id : ids) {
+      ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, id));
+      if (!row) continue;
+      ASSIGN_OR_RETURN(SubjectView view, impl_->Project(*t, *row, grant->categories));
+      audit::Event hit = ev;
+      hit.subject = id;
+      hit.outcome = "hit";
+      for (const auto& f : view.fields) hit.categories.push_back(f.category);
+      hit.count = static_cast<int64_t>(view.fields.size());
+      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(hit));
+      (void)seq;
+      views.push_back(std::move(view));
+    }
+    if (views.empty()) {
+      miss.outcome = "miss";
+      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(miss));
+      (void)seq;
     }
   }
-  std::vector<SubjectView> views;
-  std::vector<audit::Event> events;
-  for (const std::string& id : ids) {
-    ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, id));
-    if (!row) continue;
-    ASSIGN_OR_RETURN(SubjectView view, impl_->Project(*t, *row, grant->categories));
-    audit::Event hit = ev;
-    hit.subject = id;
-    hit.outcome = "hit";
-    hit.categories.clear();
-    for (const auto& f : view.fields) hit.categories.push_back(f.category);
-    hit.count = static_cast<int64_t>(view.fields.size());
-    events.push_back(std::move(hit));
-    views.push_back(std::move(view));
-  }
-  if (events.empty()) {
-    ev.outcome = "miss";
-    events.push_back(ev);
-  }
-  for (const auto& e : events) {
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(e));
-    (void)seq;
-  }
   RETURN_IF_ERROR(tx->Commit());
-  return views;
+  return all;
 }
 
 Status Vault::CloseSubject(const Actor& actor, std::string_view tenant, std::string_view subject,

@@ -49,6 +49,11 @@ struct FieldInput {
   std::string value;
 };
 
+struct SubjectInput {
+  std::vector<FieldInput> fields;
+  std::optional<std::string> external_id;
+};
+
 struct AddSubjectResult {
   std::string subject_id;
   bool created = false;
@@ -85,6 +90,9 @@ struct TenantInfo {
   int64_t subjects = 0;
 };
 
+struct TenantContext;
+struct NormalizedField;
+
 class Vault {
  public:
   // Creates `data_dir` (0700) with a new store and, unless CUSTODIAN_MASTER_KEY
@@ -111,10 +119,21 @@ class Vault {
                                       const std::vector<FieldInput>& fields,
                                       const std::optional<std::string>& external_id);
 
+  // The batch form: one transaction for the whole batch, all or nothing.
+  // Every subject is validated and normalized before anything is written.
+  Result<std::vector<AddSubjectResult>> AddSubjects(const Actor& actor, std::string_view tenant,
+                                                    const std::vector<SubjectInput>& batch);
+
   Result<SubjectView> ShowSubject(const Actor& actor, std::string_view tenant,
                                   std::string_view subject, std::string_view purpose);
   Result<std::vector<SubjectView>> Lookup(const Actor& actor, std::string_view tenant,
                                           const LookupQuery& query, std::string_view purpose);
+  // Many lookups for one purpose in one transaction (one audit event per hit
+  // or miss, as for single lookups); result i answers query i.
+  Result<std::vector<std::vector<SubjectView>>> LookupMany(const Actor& actor,
+                                                           std::string_view tenant,
+                                                           const std::vector<LookupQuery>& queries,
+                                                           std::string_view purpose);
   // Marks the subject closed at `at_ms` (default: now): the retention anchor.
   Status CloseSubject(const Actor& actor, std::string_view tenant, std::string_view subject,
                       std::optional<int64_t> at_ms);
@@ -126,7 +145,12 @@ class Vault {
 
  private:
   struct Impl;
+  struct PreparedSubject;
   explicit Vault(std::unique_ptr<Impl> impl);
+  Result<std::shared_ptr<const TenantContext>> TenantFor(std::string_view tenant);
+  Result<PreparedSubject> Prepare(const TenantContext& t, const SubjectInput& in);
+  Result<AddSubjectResult> Write(store::Transaction& tx, const TenantContext& t,
+                                 const Actor& actor, const PreparedSubject& in);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -374,5 +374,40 @@ TEST_F(VaultTest, EveryOperationIsAuditedWithoutValues) {
   EXPECT_NE(events[4].find("\"outcome\":\"miss\""), std::string::npos);
 }
 
+TEST_F(VaultTest, BatchAddIsAllOrNothing) {
+  std::vector<SubjectInput> batch = {
+      {{{"user.name", "Asha Rao"}, {"user.contact.phone_number", "088701 00100"}}, "CUST-1"},
+      {{{"user.name", "Ravi"}, {"user.contact.email", "not-an-email"}}, "CUST-2"},
+  };
+  auto bad = vault_->AddSubjects(kAdmin, "interjet", batch);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().rfind("subject 2: field 2 (user.contact.email): ", 0), 0u)
+      << bad.status().message();
+  EXPECT_EQ(vault_->GetTenant("interjet")->subjects, 0);
+
+  batch[1].fields[1].value = "ravi@example.in";
+  auto good = vault_->AddSubjects(kAdmin, "interjet", batch);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  ASSERT_EQ(good->size(), 2u);
+  EXPECT_TRUE((*good)[0].created && (*good)[1].created);
+  EXPECT_EQ(vault_->GetTenant("interjet")->subjects, 2);
+
+  auto found = vault_->LookupMany(kAgent, "interjet",
+                                  {{"email", "RAVI@example.in"}, {"phone", "000"}, {"phone", "8870100100"}},
+                                  "essential.service");
+  ASSERT_FALSE(found.ok());  // "000" is not a phone number: the whole batch is refused
+  found = vault_->LookupMany(kAgent, "interjet",
+                             {{"email", "RAVI@example.in"}, {"phone", "+91 99999 00000"},
+                              {"phone", "8870100100"}},
+                             "essential.service");
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 3u);
+  ASSERT_EQ((*found)[0].size(), 1u);
+  EXPECT_EQ((*found)[0][0].id, (*good)[1].subject_id);
+  EXPECT_TRUE((*found)[1].empty());
+  ASSERT_EQ((*found)[2].size(), 1u);
+  EXPECT_EQ((*found)[2][0].id, (*good)[0].subject_id);
+}
+
 }  // namespace
 }  // namespace custodian::service
