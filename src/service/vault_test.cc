@@ -202,6 +202,45 @@ TEST_F(VaultTest, ErasureLeavesNoRecoverableBytes) {
   EXPECT_NE(again, id);
 }
 
+// Ciphertexts that survive somewhere (a copy of the row taken before erasure)
+// cannot be opened once the subject key is gone, even when put back in place.
+TEST_F(VaultTest, ErasedSubjectsLeftoverCiphertextsCannotBeOpened) {
+  std::string id = AddAsha();
+  std::string fields_copy;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Db().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT fields FROM subjects WHERE id = ?", -1, &st, nullptr);
+    sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    fields_copy.assign(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                       sqlite3_column_bytes(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  ASSERT_TRUE(vault_->EraseSubject(kAdmin, "interjet", id).ok());
+  vault_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Db().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "UPDATE subjects SET fields = ?, state = 0 WHERE id = ?", -1, &st,
+                       nullptr);
+    sqlite3_bind_blob(st, 1, fields_copy.data(), static_cast<int>(fields_copy.size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, id.c_str(), -1, SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  Reopen();
+  auto v = vault_->ShowSubject(kAgent, "interjet", id, "essential.service");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(v.status().message(), "subject '" + id + "' has been erased");
+}
+
 TEST_F(VaultTest, SealedValueMovedToAnotherSubjectFailsIntegrity) {
   std::string a = AddAsha();
   auto rb = vault_->AddSubject(kAdmin, "interjet", {{"user.name", "Ravi Kumar"}}, std::nullopt);
