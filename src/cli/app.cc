@@ -3,10 +3,36 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 
 #include "cli/commands.h"
 
 namespace custodian::cli {
+
+std::string CommonOptions::DefaultDataDir() {
+  const char* env = std::getenv("CUSTODIAN_DATA_DIR");
+  return env && *env ? env : "custodian-data";
+}
+
+void AddCommonOptions(CLI::App* cmd, CommonOptions& c, bool json, const char* role_help) {
+  cmd->add_option("--data-dir", c.data_dir,
+                  "Data directory (default $CUSTODIAN_DATA_DIR or ./custodian-data)");
+  if (json) cmd->add_flag("--json", c.json, "Print JSON");
+  if (role_help) cmd->add_option("--role", c.role, role_help);
+  cmd->add_option("--actor", c.actor, "Who is acting, for the audit trail");
+}
+
+Result<std::unique_ptr<service::Vault>> OpenVault(const std::string& data_dir) {
+  service::VaultOptions o;
+  o.data_dir = data_dir;
+  return service::Vault::Open(std::move(o));
+}
+
+int Fail(const Status& s) {
+  std::cerr << "custodian: " << s.message() << "\n";
+  return kExitError;
+}
 
 int Main(int argc, char** argv) {
   CLI::App app{
@@ -17,9 +43,24 @@ int Main(int argc, char** argv) {
   int exit_code = kExitOk;
   RegisterPolicyCommands(app, exit_code);
   RegisterVaultCommands(app, exit_code);
+  RegisterRecordCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 echoes stray arguments and unconvertible values. Here they may be
+    // personal data (an unquoted --field user.name=Jane Doe leaves "Doe"
+    // over), and stderr ends up in logs: say what is wrong, not what was typed.
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr ||
+        dynamic_cast<const CLI::ConversionError*>(&e) != nullptr) {
+      std::cerr << "custodian: "
+                << (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr
+                        ? "unexpected arguments"
+                        : "an option was given a value it does not take")
+                << " (not repeated here, as they may hold personal data); quote values that "
+                   "contain spaces, e.g. --field user.name=\"Full Name\"\n"
+                   "Run with --help for more information.\n";
+      return kExitUsage;
+    }
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }

@@ -5,9 +5,31 @@
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
+#include <string>
+
+#include "custodian/status.h"
+#include "service/vault.h"
+
 namespace custodian::cli {
+
+// Options every vault command shares.
+struct CommonOptions {
+  std::string data_dir = DefaultDataDir();
+  bool json = false;
+  std::string role;
+  std::string actor = "cli";
+  static std::string DefaultDataDir();  // $CUSTODIAN_DATA_DIR or ./custodian-data
+};
+
+// Adds --data-dir, --actor, and optionally --json and --role (when role_help).
+void AddCommonOptions(CLI::App* cmd, CommonOptions& c, bool json, const char* role_help);
+Result<std::unique_ptr<service::Vault>> OpenVault(const std::string& data_dir);
+// Prints "custodian: MESSAGE" to stderr and returns the error exit code.
+int Fail(const Status& s);
 
 void RegisterPolicyCommands(CLI::App& app, int& exit_code);
 void RegisterVaultCommands(CLI::App& app, int& exit_code);
+void RegisterRecordCommands(CLI::App& app, int& exit_code);
 
 }  // namespace custodian::cli

@@ -17,21 +17,6 @@ using nlohmann::ordered_json;
 using service::Actor;
 using service::Vault;
 
-std::string DefaultDataDir() {
-  const char* env = std::getenv("CUSTODIAN_DATA_DIR");
-  return env && *env ? env : "custodian-data";
-}
-
-int Fail(const Status& s) {
-  std::cerr << "custodian: " << s.message() << "\n";
-  return kExitError;
-}
-
-Result<std::unique_ptr<Vault>> OpenVault(const std::string& data_dir) {
-  service::VaultOptions o;
-  o.data_dir = data_dir;
-  return Vault::Open(std::move(o));
-}
 
 ordered_json ViewJson(const service::SubjectView& v) {
   ordered_json j;
@@ -60,27 +45,13 @@ void PrintView(const service::SubjectView& v) {
   }
 }
 
-// Options shared by every vault command.
-struct Common {
-  std::string data_dir = DefaultDataDir();
-  bool json = false;
-  std::string role;
-  std::string actor = "cli";
-};
-
-void AddCommon(CLI::App* cmd, Common& c, bool json, const char* role_help) {
-  cmd->add_option("--data-dir", c.data_dir, "Data directory (default $CUSTODIAN_DATA_DIR or ./custodian-data)");
-  if (json) cmd->add_flag("--json", c.json, "Print JSON");
-  if (role_help) cmd->add_option("--role", c.role, role_help);
-  cmd->add_option("--actor", c.actor, "Who is acting, for the audit trail");
-}
 
 }  // namespace
 
 void RegisterVaultCommands(CLI::App& app, int& exit_code) {
   // init
   {
-    auto o = std::make_shared<Common>();
+    auto o = std::make_shared<CommonOptions>();
     CLI::App* cmd = app.add_subcommand("init", "Create a data directory with a store and master key");
     cmd->add_option("--data-dir", o->data_dir, "Data directory to create");
     cmd->callback([o, &exit_code] {
@@ -105,7 +76,7 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
   {
     CLI::App* tenant = app.add_subcommand("tenant", "Manage tenants");
     tenant->require_subcommand(1);
-    struct TenantOpts : Common {
+    struct TenantOpts : CommonOptions {
       std::string id, policy_file;
     };
     auto o = std::make_shared<TenantOpts>();
@@ -114,7 +85,7 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
     create->add_option("--policy", o->policy_file, "Policy YAML file")
         ->required()
         ->check(CLI::ExistingFile);
-    AddCommon(create, *o, false, nullptr);
+    AddCommonOptions(create, *o, false, nullptr);
     create->callback([o, &exit_code] {
       auto vault = OpenVault(o->data_dir);
       if (!vault.ok()) {
@@ -140,7 +111,7 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
     CLI::App* subject = app.add_subcommand("subject", "Add, show and close subjects");
     subject->require_subcommand(1);
 
-    struct AddOpts : Common {
+    struct AddOpts : CommonOptions {
       std::string tenant;
       std::vector<std::string> fields;
       std::string external_id;
@@ -151,13 +122,13 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
     a->add_option("tenant", add->tenant, "Tenant id")->required();
     a->add_option("--field", add->fields, "CATEGORY=VALUE, repeatable")->required();
     a->add_option("--external-id", add->external_id, "Your id for this person; upserts");
-    AddCommon(a, *add, true, "Role acting (default admin)");
+    AddCommonOptions(a, *add, true, "Role acting (default admin)");
     a->callback([add, &exit_code] {
       std::vector<service::FieldInput> fields;
       for (const auto& f : add->fields) {
         auto eq = f.find('=');
         if (eq == std::string::npos || eq == 0) {
-          std::cerr << "custodian: --field expects CATEGORY=VALUE (e.g. user.name=\"Asha Rao\"), got "
+          std::cerr << "custodian: --field expects CATEGORY=VALUE (e.g. user.name=\"Full Name\"), got "
                        "an argument without '='\n";
           exit_code = kExitUsage;
           return;
@@ -190,7 +161,7 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
       }
     });
 
-    struct ShowOpts : Common {
+    struct ShowOpts : CommonOptions {
       std::string tenant, subject, purpose;
     };
     auto show = std::make_shared<ShowOpts>();
@@ -198,7 +169,7 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
     s->add_option("tenant", show->tenant, "Tenant id")->required();
     s->add_option("subject", show->subject, "Subject id")->required();
     s->add_option("--purpose", show->purpose, "Declared purpose of this read")->required();
-    AddCommon(s, *show, true, "Role of the reader (e.g. agent, admin)");
+    AddCommonOptions(s, *show, true, "Role of the reader (e.g. agent, admin)");
     s->get_option("--role")->required();
     s->callback([show, &exit_code] {
       auto vault = OpenVault(show->data_dir);
@@ -219,7 +190,7 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
       }
     });
 
-    struct CloseOpts : Common {
+    struct CloseOpts : CommonOptions {
       std::string tenant, subject, at;
     };
     auto close = std::make_shared<CloseOpts>();
@@ -228,7 +199,7 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
     c->add_option("tenant", close->tenant, "Tenant id")->required();
     c->add_option("subject", close->subject, "Subject id")->required();
     c->add_option("--at", close->at, "When it closed: YYYY-MM-DD or RFC 3339 (default now)");
-    AddCommon(c, *close, false, "Role acting (default admin)");
+    AddCommonOptions(c, *close, false, "Role acting (default admin)");
     c->callback([close, &exit_code] {
       std::optional<int64_t> at;
       if (!close->at.empty()) {
@@ -257,7 +228,7 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
 
   // lookup
   {
-    struct LookupOpts : Common {
+    struct LookupOpts : CommonOptions {
       std::string tenant, phone, email, category, value, purpose;
     };
     auto o = std::make_shared<LookupOpts>();
@@ -270,7 +241,7 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
     phone->excludes(email)->excludes(category);
     email->excludes(category);
     cmd->add_option("--purpose", o->purpose, "Declared purpose of this read")->required();
-    AddCommon(cmd, *o, true, "Role of the reader (e.g. agent, admin)");
+    AddCommonOptions(cmd, *o, true, "Role of the reader (e.g. agent, admin)");
     cmd->get_option("--role")->required();
     cmd->callback([o, &exit_code] {
       service::LookupQuery q;
@@ -308,7 +279,7 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
 
   // erase
   {
-    struct EraseOpts : Common {
+    struct EraseOpts : CommonOptions {
       std::string tenant, subject;
     };
     auto o = std::make_shared<EraseOpts>();
@@ -316,7 +287,7 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
     CLI::App* cmd = app.add_subcommand("erase", "Erase a subject for good (crypto-shredding)");
     cmd->add_option("tenant", o->tenant, "Tenant id")->required();
     cmd->add_option("subject", o->subject, "Subject id")->required();
-    AddCommon(cmd, *o, false, "Role acting (default admin)");
+    AddCommonOptions(cmd, *o, false, "Role acting (default admin)");
     cmd->callback([o, &exit_code] {
       auto vault = OpenVault(o->data_dir);
       if (!vault.ok()) {
@@ -337,9 +308,9 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
   {
     CLI::App* audit = app.add_subcommand("audit", "Work with the audit trail");
     audit->require_subcommand(1);
-    auto o = std::make_shared<Common>();
+    auto o = std::make_shared<CommonOptions>();
     CLI::App* verify = audit->add_subcommand("verify", "Check the audit hash chain end to end");
-    AddCommon(verify, *o, true, nullptr);
+    AddCommonOptions(verify, *o, true, nullptr);
     verify->callback([o, &exit_code] {
       auto vault = OpenVault(o->data_dir);
       if (!vault.ok()) {

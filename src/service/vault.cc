@@ -19,160 +19,17 @@
 #include "policy/loader.h"
 #include "service/authorize.h"
 #include "service/field_codec.h"
+#include "service/vault_internal.h"
 
 namespace custodian::service {
-namespace {
 
 namespace fs = std::filesystem;
-using crypto::Aead;
-using crypto::BlindIndex;
-using crypto::SecretBytes;
-
-constexpr char kExternalIdCategory[] = "custodian.external_id";
-
-std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-Status TenantNotFound(std::string_view tenant) {
-  return Status::NotFound("tenant " + Quote(tenant) +
-                          " does not exist; create it with `custodian tenant create`");
-}
-Status SubjectNotFound(std::string_view tenant, std::string_view subject) {
-  return Status::NotFound("subject " + Quote(subject) + " does not exist in tenant " +
-                          Quote(tenant));
-}
-
-std::string NewSubjectId() {
-  static const char kAlphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";  // no 0/1/l/o
-  unsigned char raw[20];
-  randombytes_buf(raw, sizeof raw);
-  std::string id = "sub_";
-  for (unsigned char c : raw) id.push_back(kAlphabet[c & 31]);
-  return id;
-}
-
-}  // namespace
-
-// Everything the vault needs about one tenant, built once from the store.
-struct TenantContext {
-  std::string id;
-  policy::Policy policy;
-  Aead tenant_aead;    // seals nothing itself; kept to prove the key opened
-  Aead key_wrap;       // wraps subject keys
-  BlindIndex index;    // digests of indexed values and external ids
-};
 
 int64_t SystemClockMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-struct Vault::Impl {
-  VaultOptions options;
-  std::unique_ptr<store::Store> store;
-  Aead master;
-  std::mutex mu;
-  std::unordered_map<std::string, std::shared_ptr<const TenantContext>> tenants;
-
-  Impl(VaultOptions o, std::unique_ptr<store::Store> s, Aead m)
-      : options(std::move(o)), store(std::move(s)), master(std::move(m)) {}
-
-  int64_t Now() const { return options.clock(); }
-
-  audit::Event Event(const Actor& actor, std::string_view tenant, std::string action) const {
-    audit::Event e;
-    e.time_ms = Now();
-    e.tenant = std::string(tenant);
-    e.actor = actor.id;
-    e.role = actor.role;
-    e.action = std::move(action);
-    return e;
-  }
-
-  // Loads (and caches) the tenant's policy and keys. Uses `tx` to read.
-  Result<std::shared_ptr<const TenantContext>> Tenant(store::Transaction& tx,
-                                                      std::string_view tenant) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      auto it = tenants.find(std::string(tenant));
-      if (it != tenants.end()) return it->second;
-    }
-    ASSIGN_OR_RETURN(auto row, tx.GetTenant(tenant));
-    if (!row) return TenantNotFound(tenant);
-    policy::LoadResult loaded = policy::LoadPolicyString(row->policy_yaml, row->id + ".yaml");
-    if (!loaded.ok()) {
-      return Status::DataLoss("the stored policy of tenant " + Quote(tenant) +
-                              " no longer loads: " + loaded.diagnostics.front().ToString());
-    }
-    auto key = crypto::UnwrapKey(master, row->wrapped_key, crypto::TenantKeyContext(row->id));
-    if (!key.ok()) {
-      return Status::DataLoss("the master key does not open the key of tenant " + Quote(tenant) +
-                              " (is this the master key of this data directory?)");
-    }
-    ASSIGN_OR_RETURN(SecretBytes wrap_key, crypto::DeriveSubkey(*key, crypto::Subkey::kKeyWrapping));
-    ASSIGN_OR_RETURN(SecretBytes index_key, crypto::DeriveSubkey(*key, crypto::Subkey::kBlindIndex));
-    ASSIGN_OR_RETURN(Aead tenant_aead, Aead::Create(std::move(key).value(), row->key_version));
-    ASSIGN_OR_RETURN(Aead key_wrap, Aead::Create(std::move(wrap_key), row->key_version));
-    ASSIGN_OR_RETURN(BlindIndex index, BlindIndex::Create(std::move(index_key)));
-    auto ctx = std::make_shared<const TenantContext>(
-        TenantContext{row->id, std::move(*loaded.policy), std::move(tenant_aead),
-                      std::move(key_wrap), std::move(index)});
-    std::lock_guard<std::mutex> lock(mu);
-    tenants.emplace(row->id, ctx);
-    return std::shared_ptr<const TenantContext>(ctx);
-  }
-
-  Result<Aead> SubjectAead(const TenantContext& t, const store::SubjectRow& row) {
-    if (row.wrapped_key.empty()) {
-      return Status::FailedPrecondition("subject " + Quote(row.id) + " has been erased");
-    }
-    ASSIGN_OR_RETURN(SecretBytes key, crypto::UnwrapKey(t.key_wrap, row.wrapped_key,
-                                                        crypto::SubjectKeyContext(t.id, row.id)));
-    return Aead::Create(std::move(key), t.key_wrap.key_version());
-  }
-
-  // Decrypts the categories `allowed` lets through; the others are withheld.
-  Result<SubjectView> Project(const TenantContext& t, const store::SubjectRow& row,
-                              const std::set<std::string>& allowed) {
-    SubjectView view;
-    view.id = row.id;
-    view.state = store::SubjectStateName(row.state);
-    view.created_ms = row.created_ms;
-    view.closed_ms = row.closed_ms;
-    ASSIGN_OR_RETURN(SealedFields sealed, DecodeFields(row.fields));
-    std::optional<Aead> aead;
-    for (const auto& [category, blob] : sealed) {
-      if (!allowed.count(category)) {
-        view.withheld.push_back(category);
-        continue;
-      }
-      if (!aead) {
-        ASSIGN_OR_RETURN(Aead a, SubjectAead(t, row));
-        aead.emplace(std::move(a));
-      }
-      auto plain = aead->Open(blob, crypto::FieldAssociatedData(t.id, row.id, category));
-      if (!plain.ok()) {
-        return Status::DataLoss("field " + Quote(category) + " of subject " + Quote(row.id) +
-                                " failed its integrity check");
-      }
-      const policy::Category* c = t.policy.FindCategory(category);
-      view.fields.push_back({category, c ? c->label : category, std::move(plain).value()});
-    }
-    return view;
-  }
-
-  // Appends a refusal event in its own transaction and returns `refusal`.
-  Status AuditRefusal(audit::Event event, const Status& refusal) {
-    event.outcome = "refused";
-    event.reason = refusal.message();
-    auto tx = store->Begin(true);
-    if (!tx.ok()) return tx.status();
-    auto seq = (*tx)->AppendAudit(event);
-    if (!seq.ok()) return seq.status();
-    RETURN_IF_ERROR((*tx)->Commit());
-    return refusal;
-  }
-};
 
 Vault::Vault(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Vault::~Vault() = default;
@@ -314,7 +171,7 @@ Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContex
     }
   } else {
     row.tenant = t.id;
-    row.id = NewSubjectId();
+    row.id = NewId("sub_");
     row.external_digest = in.ext_digest;
     row.created_ms = now;
     SecretBytes key = SecretBytes::Random(Aead::kKeySize);

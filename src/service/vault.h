@@ -84,6 +84,29 @@ struct LookupQuery {
   std::string value;
 };
 
+inline constexpr std::size_t kMaxRecordPayloadBytes = 256 * 1024;
+
+struct RecordInput {
+  std::string kind;          // a record kind declared in the policy
+  int64_t at_ms = 0;         // when it happened
+  std::string payload_json;  // a JSON object
+};
+
+struct RecordView {
+  std::string id;
+  std::string subject;
+  std::string kind;
+  std::string category;      // the kind's category
+  int64_t at_ms = 0;
+  std::string payload_json;  // decrypted, as stored
+  std::vector<std::pair<std::string, int64_t>> events;  // anchor event -> time
+};
+
+struct RecordList {
+  std::vector<RecordView> records;     // kinds the purpose may use
+  std::vector<std::string> withheld;   // kinds held but not shown ("billing x3")
+};
+
 struct TenantInfo {
   std::string id;
   std::string policy_version;
@@ -139,6 +162,17 @@ class Vault {
                       std::optional<int64_t> at_ms);
   // Crypto-shreds the subject.
   Status EraseSubject(const Actor& actor, std::string_view tenant, std::string_view subject);
+
+  // Records: sealed under the subject's key, read only for a purpose that may
+  // use the kind's category, audited like fields.
+  Result<std::string> AddRecord(const Actor& actor, std::string_view tenant,
+                                std::string_view subject, const RecordInput& record);
+  // Sets the time of an anchor event the record's kind declares ("verified").
+  Status RecordEvent(const Actor& actor, std::string_view tenant, std::string_view record,
+                     std::string_view event, int64_t at_ms);
+  Result<RecordList> ListRecords(const Actor& actor, std::string_view tenant,
+                                 std::string_view subject, std::string_view purpose,
+                                 std::string_view kind);
 
   Result<audit::VerifyReport> VerifyAudit();
   store::Store& store();

@@ -60,6 +60,24 @@ struct IndexEntry {
   std::string digest;              // blind-index digest (raw bytes)
 };
 
+// A time-stamped item attached to a subject (billing line, service log,
+// media reference...). The payload is sealed by the service with the
+// subject's key; kind, times and anchor events stay in clear for retention.
+struct RecordRow {
+  std::string tenant;
+  std::string id;        // "rec_..." random
+  std::string subject;
+  std::string kind;      // a record kind declared in the policy
+  int64_t at_ms = 0;     // when it happened
+  int64_t created_ms = 0;
+  std::string payload;   // sealed JSON object
+};
+
+struct RecordEventRow {
+  std::string event;     // an anchor declared by the record's kind ("verified")
+  int64_t at_ms = 0;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -82,11 +100,25 @@ class Transaction {
   // Replaces every index entry of the subject with `entries`.
   virtual Status ReplaceIndex(std::string_view tenant, std::string_view subject,
                               const std::vector<IndexEntry>& entries) = 0;
-  // Crypto-shredding: drops the wrapped key, the sealed fields and the index
-  // entries; keeps a tombstone (id, state erased, times). NotFound if absent.
+  // Crypto-shredding: drops the wrapped key, the sealed fields, the index
+  // entries and the subject's records; keeps a tombstone (id, state erased,
+  // times). NotFound if absent.
   virtual Status EraseSubject(std::string_view tenant, std::string_view subject,
                               int64_t erased_ms) = 0;
   virtual Result<int64_t> CountSubjects(std::string_view tenant) = 0;
+
+  virtual Status InsertRecord(const RecordRow& row) = 0;
+  virtual Result<std::optional<RecordRow>> GetRecord(std::string_view tenant,
+                                                     std::string_view record) = 0;
+  // The subject's records in time order, optionally of one kind ("" = all).
+  virtual Result<std::vector<RecordRow>> ListRecords(std::string_view tenant,
+                                                     std::string_view subject,
+                                                     std::string_view kind) = 0;
+  // Sets (or moves) the time of an anchor event of a record.
+  virtual Status PutRecordEvent(std::string_view tenant, std::string_view record,
+                                const RecordEventRow& event) = 0;
+  virtual Result<std::vector<RecordEventRow>> RecordEvents(std::string_view tenant,
+                                                           std::string_view record) = 0;
 
   // Chains the event onto the audit log. Returns its sequence number.
   virtual Result<int64_t> AppendAudit(const audit::Event& event) = 0;
@@ -105,7 +137,7 @@ class Store {
   virtual Status Checkpoint() = 0;
 };
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 struct SqliteOptions {
   bool create_if_missing = true;

@@ -62,6 +62,30 @@ CREATE TABLE audit (
   hash   BLOB NOT NULL
 );
 )sql",
+    // 2: records attached to subjects, and their anchor events.
+    R"sql(
+CREATE TABLE records (
+  tenant     TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  subject    TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  at_ms      INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  payload    BLOB NOT NULL,
+  PRIMARY KEY (tenant, id),
+  FOREIGN KEY (tenant, subject) REFERENCES subjects(tenant, id)
+);
+CREATE INDEX records_by_subject ON records(tenant, subject, at_ms);
+CREATE TABLE record_events (
+  tenant TEXT NOT NULL,
+  record TEXT NOT NULL,
+  event  TEXT NOT NULL,
+  at_ms  INTEGER NOT NULL,
+  PRIMARY KEY (tenant, record, event),
+  FOREIGN KEY (tenant, record) REFERENCES records(tenant, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX record_events_by_time ON record_events(tenant, event, at_ms);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);
@@ -90,6 +114,15 @@ class SqliteTransaction final : public Transaction {
   Status EraseSubject(std::string_view tenant, std::string_view subject,
                       int64_t erased_ms) override;
   Result<int64_t> CountSubjects(std::string_view tenant) override;
+  Status InsertRecord(const RecordRow& row) override;
+  Result<std::optional<RecordRow>> GetRecord(std::string_view tenant,
+                                             std::string_view record) override;
+  Result<std::vector<RecordRow>> ListRecords(std::string_view tenant, std::string_view subject,
+                                             std::string_view kind) override;
+  Status PutRecordEvent(std::string_view tenant, std::string_view record,
+                        const RecordEventRow& event) override;
+  Result<std::vector<RecordEventRow>> RecordEvents(std::string_view tenant,
+                                                   std::string_view record) override;
   Result<int64_t> AppendAudit(const audit::Event& event) override;
   Status Commit() override;
 
@@ -330,6 +363,10 @@ Status SqliteTransaction::ReplaceIndex(std::string_view tenant, std::string_view
 
 Status SqliteTransaction::EraseSubject(std::string_view tenant, std::string_view subject,
                                        int64_t erased_ms) {
+  Stmt& recs = store_.Prepare("DELETE FROM records WHERE tenant = ? AND subject = ?");
+  recs.BindText(1, tenant);
+  recs.BindText(2, subject);
+  RETURN_IF_ERROR(recs.Run());
   Stmt& del = store_.Prepare("DELETE FROM subject_index WHERE tenant = ? AND subject = ?");
   del.BindText(1, tenant);
   del.BindText(2, subject);
@@ -355,6 +392,92 @@ Result<int64_t> SqliteTransaction::CountSubjects(std::string_view tenant) {
   ASSIGN_OR_RETURN(bool row, st.Step());
   (void)row;
   return st.ColumnInt64(0);
+}
+
+Status SqliteTransaction::InsertRecord(const RecordRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO records (tenant, id, subject, kind, at_ms, created_ms, payload) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.id);
+  st.BindText(3, row.subject);
+  st.BindText(4, row.kind);
+  st.BindInt64(5, row.at_ms);
+  st.BindInt64(6, row.created_ms);
+  st.BindBlob(7, row.payload);
+  return st.Run();
+}
+
+constexpr const char* kRecordColumns = "tenant, id, subject, kind, at_ms, created_ms, payload";
+
+RecordRow ReadRecord(Stmt& st) {
+  RecordRow r;
+  r.tenant = st.ColumnText(0);
+  r.id = st.ColumnText(1);
+  r.subject = st.ColumnText(2);
+  r.kind = st.ColumnText(3);
+  r.at_ms = st.ColumnInt64(4);
+  r.created_ms = st.ColumnInt64(5);
+  r.payload = st.ColumnBlob(6);
+  return r;
+}
+
+Result<std::optional<RecordRow>> SqliteTransaction::GetRecord(std::string_view tenant,
+                                                              std::string_view record) {
+  static const std::string sql =
+      std::string("SELECT ") + kRecordColumns + " FROM records WHERE tenant = ? AND id = ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindText(2, record);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<RecordRow>();
+  return std::optional<RecordRow>(ReadRecord(st));
+}
+
+Result<std::vector<RecordRow>> SqliteTransaction::ListRecords(std::string_view tenant,
+                                                              std::string_view subject,
+                                                              std::string_view kind) {
+  static const std::string sql = std::string("SELECT ") + kRecordColumns +
+                                 " FROM records WHERE tenant = ? AND subject = ? AND "
+                                 "(?3 = '' OR kind = ?3) ORDER BY at_ms, id";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindText(2, subject);
+  st.BindText(3, kind);
+  std::vector<RecordRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadRecord(st));
+  }
+  return out;
+}
+
+Status SqliteTransaction::PutRecordEvent(std::string_view tenant, std::string_view record,
+                                         const RecordEventRow& event) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO record_events (tenant, record, event, at_ms) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (tenant, record, event) DO UPDATE SET at_ms = excluded.at_ms");
+  st.BindText(1, tenant);
+  st.BindText(2, record);
+  st.BindText(3, event.event);
+  st.BindInt64(4, event.at_ms);
+  return st.Run();
+}
+
+Result<std::vector<RecordEventRow>> SqliteTransaction::RecordEvents(std::string_view tenant,
+                                                                    std::string_view record) {
+  Stmt& st = store_.Prepare(
+      "SELECT event, at_ms FROM record_events WHERE tenant = ? AND record = ? ORDER BY at_ms");
+  st.BindText(1, tenant);
+  st.BindText(2, record);
+  std::vector<RecordEventRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({st.ColumnText(0), st.ColumnInt64(1)});
+  }
+  return out;
 }
 
 Result<int64_t> SqliteTransaction::AppendAudit(const audit::Event& event) {
