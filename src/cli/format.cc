@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace custodian::cli {
 
@@ -17,13 +18,29 @@ std::string FormatTime(int64_t ms) {
   return buf;
 }
 
+namespace {
+
+// True if `text` has a digit wherever `shape` has 'd' and `shape`'s other
+// characters verbatim. (sscanf alone accepts "2026-01-3x", " 2026-1-31" and
+// "T-1:00:00Z", silently reading another date.)
+bool HasShape(const std::string& text, std::string_view shape) {
+  if (text.size() != shape.size()) return false;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    bool ok = shape[i] == 'd' ? text[i] >= '0' && text[i] <= '9' : text[i] == shape[i];
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<int64_t> ParseTime(const std::string& text) {
   struct tm tm {};
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   char tail = 0;
   int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail);
-  bool date_only = n == 3 && text.size() == 10;
-  bool full = n == 7 && tail == 'Z' && text.size() == 20;
+  bool date_only = n == 3 && HasShape(text, "dddd-dd-dd");
+  bool full = n == 7 && tail == 'Z' && HasShape(text, "dddd-dd-ddTdd:dd:ddZ");
   if (!date_only && !full) {
     return Status::InvalidArgument("expected a date YYYY-MM-DD or a UTC time YYYY-MM-DDTHH:MM:SSZ");
   }
