@@ -410,6 +410,39 @@ TEST_F(VaultCliTest, MasterKeyFromTheEnvironment) {
             "master key of this data directory?)\n");
 }
 
+TEST_F(VaultCliTest, AddAsJsonAndALookupWithManyMatches) {
+  InitWithTenant();
+  json first = ParseJson(Ok(Cat({"subject", "add", "interjet", "--json"}, kAshaFields)));
+  ASSERT_TRUE(first["subject"].is_string());
+  const std::string a = first["subject"];
+  EXPECT_TRUE(LooksLikeSubjectId(a)) << a;
+  EXPECT_EQ(
+      first,
+      json({{"subject", a}, {"created", true}, {"fields_changed", 3}, {"fields_unchanged", 0}}));
+  // Someone else on the same family phone.
+  json second =
+      ParseJson(Ok({"subject", "add", "interjet", "--json", "--field", "user.name=Ravi Rao",
+                    "--field", "user.contact.phone_number=+91 88701 00100"}));
+  const std::string b = second["subject"];
+  ASSERT_NE(a, b);
+  json matches = ParseJson(Ok({"lookup", "interjet", "--phone", "8870100100", "--purpose",
+                               "essential.service", "--role", "agent", "--json"}));
+  ASSERT_EQ(matches["matches"].size(), 2u) << matches.dump();
+  std::vector<std::string> ids = {matches["matches"][0]["id"], matches["matches"][1]["id"]};
+  EXPECT_THAT(ids, testing::UnorderedElementsAre(a, b));
+  std::string text = Ok({"lookup", "interjet", "--phone", "8870100100", "--purpose",
+                         "essential.service", "--role", "agent"});
+  EXPECT_THAT(text, HasSubstr(AshaText(a)));
+  EXPECT_THAT(text, HasSubstr("subject " + b +
+                              " (active)\n"
+                              "  Name [user.name]: Ravi Rao\n"
+                              "  Phone number [user.contact.phone_number]: +918870100100\n"));
+  // By email only Asha.
+  EXPECT_EQ(Ok({"lookup", "interjet", "--email", "asha@example.in", "--purpose",
+                "essential.service", "--role", "agent"}),
+            AshaText(a));
+}
+
 // --- the audit trail, tampered with -------------------------------------------
 
 class AuditTamperTest : public VaultCliTest {
