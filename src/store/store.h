@@ -73,6 +73,26 @@ struct RecordRow {
   std::string payload;   // sealed JSON object
 };
 
+// The progress of one bulk import (src/import): where the next batch starts in
+// the input and what the batches so far did. Written in the same transaction
+// as the batch's rows, so a crash leaves the rows and the position in step.
+struct ImportRow {
+  std::string tenant;
+  std::string kind;       // "subjects" or "records:<kind>"
+  std::string digest;     // keyed digest naming the import (file identity + mapping)
+  uint64_t offset = 0;    // byte offset of the next unread CSV record
+  uint64_t line = 1;      // its line number
+  int64_t rows = 0;       // data rows read so far
+  int64_t added = 0;
+  int64_t updated = 0;
+  int64_t unchanged = 0;
+  int64_t rejected = 0;
+  uint64_t rejects_bytes = 0;  // length of the rejects file that goes with this state
+  bool done = false;      // the last batch has been committed
+  int64_t started_ms = 0;
+  int64_t updated_ms = 0;
+};
+
 struct RecordEventRow {
   std::string event;     // an anchor declared by the record's kind ("verified")
   int64_t at_ms = 0;
@@ -108,6 +128,9 @@ class Transaction {
   virtual Result<int64_t> CountSubjects(std::string_view tenant) = 0;
 
   virtual Status InsertRecord(const RecordRow& row) = 0;
+  // Inserts the record unless one with the same (tenant, id) exists: true if
+  // inserted, false if it was already there (left untouched).
+  virtual Result<bool> InsertRecordIfAbsent(const RecordRow& row) = 0;
   virtual Result<std::optional<RecordRow>> GetRecord(std::string_view tenant,
                                                      std::string_view record) = 0;
   // The subject's records in time order, optionally of one kind ("" = all).
@@ -119,6 +142,13 @@ class Transaction {
                                 const RecordEventRow& event) = 0;
   virtual Result<std::vector<RecordEventRow>> RecordEvents(std::string_view tenant,
                                                            std::string_view record) = 0;
+
+  // Bulk-import progress, by (tenant, kind, digest); nullopt if never stored.
+  virtual Result<std::optional<ImportRow>> GetImport(std::string_view tenant,
+                                                     std::string_view kind,
+                                                     std::string_view digest) = 0;
+  // Inserts or replaces the progress row with the same (tenant, kind, digest).
+  virtual Status PutImport(const ImportRow& row) = 0;
 
   // Chains the event onto the audit log. Returns its sequence number.
   virtual Result<int64_t> AppendAudit(const audit::Event& event) = 0;
@@ -137,7 +167,7 @@ class Store {
   virtual Status Checkpoint() = 0;
 };
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 struct SqliteOptions {
   bool create_if_missing = true;

@@ -86,6 +86,26 @@ CREATE TABLE record_events (
 ) WITHOUT ROWID;
 CREATE INDEX record_events_by_time ON record_events(tenant, event, at_ms);
 )sql",
+    // 3: bulk-import progress (src/import), one row per import.
+    R"sql(
+CREATE TABLE imports (
+  tenant        TEXT NOT NULL REFERENCES tenants(id),
+  kind          TEXT NOT NULL,
+  digest        BLOB NOT NULL,
+  offset        INTEGER NOT NULL,
+  line          INTEGER NOT NULL,
+  rows          INTEGER NOT NULL,
+  added         INTEGER NOT NULL,
+  updated       INTEGER NOT NULL,
+  unchanged     INTEGER NOT NULL,
+  rejected      INTEGER NOT NULL,
+  rejects_bytes INTEGER NOT NULL,
+  done          INTEGER NOT NULL,
+  started_ms    INTEGER NOT NULL,
+  updated_ms    INTEGER NOT NULL,
+  PRIMARY KEY (tenant, kind, digest)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);
@@ -115,6 +135,10 @@ class SqliteTransaction final : public Transaction {
                       int64_t erased_ms) override;
   Result<int64_t> CountSubjects(std::string_view tenant) override;
   Status InsertRecord(const RecordRow& row) override;
+  Result<bool> InsertRecordIfAbsent(const RecordRow& row) override;
+  Result<std::optional<ImportRow>> GetImport(std::string_view tenant, std::string_view kind,
+                                             std::string_view digest) override;
+  Status PutImport(const ImportRow& row) override;
   Result<std::optional<RecordRow>> GetRecord(std::string_view tenant,
                                              std::string_view record) override;
   Result<std::vector<RecordRow>> ListRecords(std::string_view tenant, std::string_view subject,
@@ -405,6 +429,72 @@ Status SqliteTransaction::InsertRecord(const RecordRow& row) {
   st.BindInt64(5, row.at_ms);
   st.BindInt64(6, row.created_ms);
   st.BindBlob(7, row.payload);
+  return st.Run();
+}
+
+Result<bool> SqliteTransaction::InsertRecordIfAbsent(const RecordRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO records (tenant, id, subject, kind, at_ms, created_ms, payload) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, id) DO NOTHING");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.id);
+  st.BindText(3, row.subject);
+  st.BindText(4, row.kind);
+  st.BindInt64(5, row.at_ms);
+  st.BindInt64(6, row.created_ms);
+  st.BindBlob(7, row.payload);
+  RETURN_IF_ERROR(st.Run());
+  return sqlite3_changes(store_.db().raw()) > 0;
+}
+
+Result<std::optional<ImportRow>> SqliteTransaction::GetImport(std::string_view tenant,
+                                                              std::string_view kind,
+                                                              std::string_view digest) {
+  Stmt& st = store_.Prepare(
+      "SELECT offset, line, rows, added, updated, unchanged, rejected, rejects_bytes, done, "
+      "started_ms, updated_ms FROM imports WHERE tenant = ? AND kind = ? AND digest = ?");
+  st.BindText(1, tenant);
+  st.BindText(2, kind);
+  st.BindBlob(3, digest);
+  ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::optional<ImportRow>();
+  ImportRow r;
+  r.tenant = std::string(tenant);
+  r.kind = std::string(kind);
+  r.digest = std::string(digest);
+  r.offset = static_cast<uint64_t>(st.ColumnInt64(0));
+  r.line = static_cast<uint64_t>(st.ColumnInt64(1));
+  r.rows = st.ColumnInt64(2);
+  r.added = st.ColumnInt64(3);
+  r.updated = st.ColumnInt64(4);
+  r.unchanged = st.ColumnInt64(5);
+  r.rejected = st.ColumnInt64(6);
+  r.rejects_bytes = static_cast<uint64_t>(st.ColumnInt64(7));
+  r.done = st.ColumnInt64(8) != 0;
+  r.started_ms = st.ColumnInt64(9);
+  r.updated_ms = st.ColumnInt64(10);
+  return std::optional<ImportRow>(std::move(r));
+}
+
+Status SqliteTransaction::PutImport(const ImportRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT OR REPLACE INTO imports (tenant, kind, digest, offset, line, rows, added, updated, "
+      "unchanged, rejected, rejects_bytes, done, started_ms, updated_ms) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.kind);
+  st.BindBlob(3, row.digest);
+  st.BindInt64(4, static_cast<int64_t>(row.offset));
+  st.BindInt64(5, static_cast<int64_t>(row.line));
+  st.BindInt64(6, row.rows);
+  st.BindInt64(7, row.added);
+  st.BindInt64(8, row.updated);
+  st.BindInt64(9, row.unchanged);
+  st.BindInt64(10, row.rejected);
+  st.BindInt64(11, static_cast<int64_t>(row.rejects_bytes));
+  st.BindInt64(12, row.done ? 1 : 0);
+  st.BindInt64(13, row.started_ms);
+  st.BindInt64(14, row.updated_ms);
   return st.Run();
 }
 
