@@ -16,12 +16,13 @@ std::string Join(const std::vector<std::string>& v) {
 }
 
 Result<std::string> Normalize(const policy::Policy& policy, const policy::Category& c,
-                              std::string_view raw) {
+                              std::string_view raw, std::string_view region_override = {}) {
   switch (c.normalize) {
     case policy::Normalizer::kPhone: {
-      const std::string& region = policy.organization.default_region.empty()
-                                      ? policy.organization.jurisdiction
-                                      : policy.organization.default_region;
+      std::string_view region = !region_override.empty() ? region_override
+                                : policy.organization.default_region.empty()
+                                    ? std::string_view(policy.organization.jurisdiction)
+                                    : std::string_view(policy.organization.default_region);
       return crypto::NormalizePhone(raw, region);
     }
     case policy::Normalizer::kEmail:
@@ -69,32 +70,41 @@ Result<Grant> Authorize(const policy::Policy& policy, std::string_view role,
   return g;
 }
 
+Result<NormalizedField> NormalizeField(const policy::Policy& policy, const FieldInput& f,
+                                       std::string_view phone_region) {
+  const policy::Category* c = policy.FindCategory(f.category);
+  if (c == nullptr) {
+    return Status::InvalidArgument("category " + Quote(f.category) +
+                                   " is not declared in the policy; only declared categories "
+                                   "may be collected");
+  }
+  if (f.value.empty()) return Status::InvalidArgument("the value is empty");
+  if (f.value.size() > kMaxValueBytes) {
+    return Status::InvalidArgument("the value is " + std::to_string(f.value.size()) +
+                                   " bytes; at most " + std::to_string(kMaxValueBytes) +
+                                   " are allowed");
+  }
+  ASSIGN_OR_RETURN(std::string norm, Normalize(policy, *c, f.value, phone_region));
+  return NormalizedField{f.category, std::move(norm), c->index_exact};
+}
+
 Result<std::vector<NormalizedField>> NormalizeFields(const policy::Policy& policy,
-                                                     const std::vector<FieldInput>& fields) {
+                                                     const std::vector<FieldInput>& fields,
+                                                     std::string_view phone_region) {
   std::vector<NormalizedField> out;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const FieldInput& f = fields[i];
     std::string where = "field " + std::to_string(i + 1) + " (" + f.category + ")";
-    const policy::Category* c = policy.FindCategory(f.category);
-    if (c == nullptr) {
-      return Status::InvalidArgument(where + ": category " + Quote(f.category) +
-                                     " is not declared in the policy; only declared categories "
-                                     "may be collected");
-    }
-    for (const auto& prev : out) {
-      if (prev.category == f.category) {
-        return Status::InvalidArgument(where + ": category given twice");
+    if (policy.FindCategory(f.category) != nullptr) {
+      for (const auto& prev : out) {
+        if (prev.category == f.category) {
+          return Status::InvalidArgument(where + ": category given twice");
+        }
       }
     }
-    if (f.value.empty()) return Status::InvalidArgument(where + ": the value is empty");
-    if (f.value.size() > kMaxValueBytes) {
-      return Status::InvalidArgument(where + ": the value is " + std::to_string(f.value.size()) +
-                                     " bytes; at most " + std::to_string(kMaxValueBytes) +
-                                     " are allowed");
-    }
-    auto norm = Normalize(policy, *c, f.value);
+    auto norm = NormalizeField(policy, f, phone_region);
     if (!norm.ok()) return Status::InvalidArgument(where + ": " + norm.status().message());
-    out.push_back({f.category, std::move(norm).value(), c->index_exact});
+    out.push_back(std::move(norm).value());
   }
   return out;
 }

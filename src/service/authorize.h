@@ -35,10 +35,18 @@ struct NormalizedField {
   bool indexed = false;
 };
 
+// Checks one input field against the policy and normalizes it. Phone numbers
+// without a country code are read in `phone_region` when given (an import's
+// --default-region), else in the policy's default region. Errors say what is
+// wrong, never the value, and do not name the field (the caller does).
+Result<NormalizedField> NormalizeField(const policy::Policy& policy, const FieldInput& field,
+                                       std::string_view phone_region = {});
+
 // Checks every input field against the policy and normalizes it. Errors name
 // the field (by position and category), never the value.
 Result<std::vector<NormalizedField>> NormalizeFields(const policy::Policy& policy,
-                                                     const std::vector<FieldInput>& fields);
+                                                     const std::vector<FieldInput>& fields,
+                                                     std::string_view phone_region = {});
 
 struct IndexProbe {
   std::string category;

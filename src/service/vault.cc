@@ -122,12 +122,6 @@ Result<TenantInfo> Vault::GetTenant(std::string_view tenant) {
   return TenantInfo{row->id, row->policy_version, n};
 }
 
-// Validated, normalized input for one subject, ready to be written.
-struct Vault::PreparedSubject {
-  std::vector<NormalizedField> fields;
-  std::string ext_digest;
-};
-
 Result<std::shared_ptr<const TenantContext>> Vault::TenantFor(std::string_view tenant) {
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
   return impl_->Tenant(*tx, tenant);

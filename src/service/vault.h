@@ -23,6 +23,7 @@
 
 #include "audit/event.h"
 #include "custodian/status.h"
+#include "policy/model.h"
 #include "store/store.h"
 
 namespace custodian::service {
@@ -113,6 +114,28 @@ struct TenantInfo {
   int64_t subjects = 0;
 };
 
+// Bulk import (service/import_batch.cc; the CSV side is src/import). A batch's
+// rows are validated one by one: a bad row gets kRejected with a reason (never
+// a value) and the others are written.
+enum class ImportOutcome { kAdded, kUpdated, kUnchanged, kRejected };
+
+struct ImportRowResult {
+  ImportOutcome outcome = ImportOutcome::kAdded;
+  int field = -1;      // kRejected: index of the input field at fault, or -1 (the whole row)
+  std::string reason;  // kRejected: what is wrong, safe to log
+};
+
+struct RecordImportInput {
+  std::string subject_external_id;  // the subject's external id, as given to subject imports
+  RecordInput record;
+};
+
+// Runs inside a batch's transaction once every row has its outcome, before the
+// commit: the importer writes (and syncs) what goes with the batch, such as
+// its rejects, and returns the rejects file's new length, stored with the
+// progress. An error rolls the batch back.
+using ImportBeforeCommit = std::function<Result<uint64_t>(const std::vector<ImportRowResult>&)>;
+
 struct TenantContext;
 struct NormalizedField;
 
@@ -173,6 +196,38 @@ class Vault {
   Result<RecordList> ListRecords(const Actor& actor, std::string_view tenant,
                                  std::string_view subject, std::string_view purpose,
                                  std::string_view kind);
+
+  // --- Bulk import (service/import_batch.cc) ---
+  // The tenant's policy (for checking an import mapping). NotFound if no such tenant.
+  Result<std::shared_ptr<const policy::Policy>> TenantPolicy(std::string_view tenant);
+  // The id under which an import's progress is kept: a digest of `identity`
+  // (what names the import: file, size, first bytes, mapping) keyed with the
+  // tenant's index key, so the store holds nothing derived from data in clear.
+  Result<std::string> ImportId(std::string_view tenant, std::string_view identity);
+  // The stored progress of import (kind, id), nullopt if none.
+  Result<std::optional<store::ImportRow>> GetImport(std::string_view tenant, std::string_view kind,
+                                                    std::string_view import_id);
+  // One batch of a subject import, in ONE transaction: every valid row is
+  // upserted by external id (as AddSubjects, one audit event per subject),
+  // `before_commit` runs, and `progress` (the caller's new position, row and
+  // reject counts; this adds the outcome counts and the rejects length) is
+  // stored. Result i is row i's outcome. `phone_region` overrides the
+  // policy's region for phone numbers without a country code ("" = policy's).
+  // On error nothing is written and `progress` is unchanged.
+  Result<std::vector<ImportRowResult>> ImportSubjectBatch(const Actor& actor,
+                                                          std::string_view tenant,
+                                                          std::string_view phone_region,
+                                                          const std::vector<SubjectInput>& rows,
+                                                          store::ImportRow& progress,
+                                                          const ImportBeforeCommit& before_commit);
+  // The same for records of one kind. A record's id is a keyed digest of
+  // (kind, subject, time, payload), so importing the same row twice inserts
+  // it once (the second is kUnchanged). A row whose subject does not exist is
+  // rejected. One audit event per subject per batch ("record.import").
+  Result<std::vector<ImportRowResult>> ImportRecordBatch(
+      const Actor& actor, std::string_view tenant, std::string_view kind,
+      const std::vector<RecordImportInput>& rows, store::ImportRow& progress,
+      const ImportBeforeCommit& before_commit);
 
   Result<audit::VerifyReport> VerifyAudit();
   store::Store& store();

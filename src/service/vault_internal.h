@@ -17,6 +17,7 @@
 #include "crypto/keys.h"
 #include "crypto/secret.h"
 #include "policy/loader.h"
+#include "service/authorize.h"
 #include "service/field_codec.h"
 #include "service/vault.h"
 
@@ -168,6 +169,12 @@ struct Vault::Impl {
   }
 };
 
+
+// Validated, normalized input for one subject, ready to be written.
+struct Vault::PreparedSubject {
+  std::vector<NormalizedField> fields;
+  std::string ext_digest;
+};
 
 // The subject row if it exists and is not erased; NotFound otherwise.
 inline Result<store::SubjectRow> LiveSubject(store::Transaction& tx, std::string_view tenant,

@@ -1,0 +1,226 @@
+// Bulk import batches (Vault::ImportSubjectBatch, ImportRecordBatch): rows
+// validated one by one before the transaction, then the valid rows, their
+// audit events and the import's progress written in one transaction, so a
+// crash leaves either the whole batch with its progress or neither.
+#include <algorithm>
+#include <map>
+
+#include "crypto/normalize.h"
+#include "service/authorize.h"
+#include "service/vault.h"
+#include "service/vault_internal.h"
+
+namespace custodian::service {
+namespace {
+
+constexpr char kImportIdLabel[] = "custodian.import";
+constexpr char kImportRecordLabel[] = "custodian.import.record";
+
+ImportRowResult Rejected(int field, std::string reason) {
+  return {ImportOutcome::kRejected, field, std::move(reason)};
+}
+
+void Count(const std::vector<ImportRowResult>& results, store::ImportRow& p) {
+  for (const ImportRowResult& r : results) {
+    switch (r.outcome) {
+      case ImportOutcome::kAdded: ++p.added; break;
+      case ImportOutcome::kUpdated: ++p.updated; break;
+      case ImportOutcome::kUnchanged: ++p.unchanged; break;
+      case ImportOutcome::kRejected: ++p.rejected; break;
+    }
+  }
+}
+
+// A record id from a keyed digest of what the record is: the same row
+// imported again gets the same id.
+std::string RecordIdFor(const BlindIndex& index, std::string_view kind, std::string_view subject,
+                        int64_t at_ms, std::string_view payload) {
+  std::string material;
+  material.append(kind).push_back('\0');
+  material.append(subject).push_back('\0');
+  material.append(std::to_string(at_ms)).push_back('\0');
+  material.append(payload);
+  std::string digest = index.Digest(kImportRecordLabel, material);
+  static const char kAlphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";  // as NewId
+  std::string id = "rec_";
+  for (std::size_t i = 0; i < 20; ++i) id.push_back(kAlphabet[digest[i] & 31]);
+  return id;
+}
+
+std::string RecordField(std::string_view record) { return "record:" + std::string(record); }
+
+}  // namespace
+
+Result<std::shared_ptr<const policy::Policy>> Vault::TenantPolicy(std::string_view tenant) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  return std::shared_ptr<const policy::Policy>(t, &t->policy);
+}
+
+Result<std::string> Vault::ImportId(std::string_view tenant, std::string_view identity) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  return t->index.Digest(kImportIdLabel, identity);
+}
+
+Result<std::optional<store::ImportRow>> Vault::GetImport(std::string_view tenant,
+                                                         std::string_view kind,
+                                                         std::string_view import_id) {
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
+  return tx->GetImport(tenant, kind, import_id);
+}
+
+Result<std::vector<ImportRowResult>> Vault::ImportSubjectBatch(
+    const Actor& actor, std::string_view tenant, std::string_view phone_region,
+    const std::vector<SubjectInput>& rows, store::ImportRow& progress,
+    const ImportBeforeCommit& before_commit) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  // Validation and normalization before the write transaction starts.
+  std::vector<ImportRowResult> results(rows.size());
+  std::vector<std::optional<PreparedSubject>> prepared(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const SubjectInput& in = rows[i];
+    PreparedSubject p;
+    bool ok = true;
+    for (std::size_t f = 0; f < in.fields.size() && ok; ++f) {
+      auto norm = NormalizeField(t->policy, in.fields[f], phone_region);
+      if (!norm.ok()) {
+        results[i] = Rejected(static_cast<int>(f), norm.status().message());
+        ok = false;
+        break;
+      }
+      for (const auto& prev : p.fields) {
+        if (prev.category == norm->category) {
+          results[i] = Rejected(static_cast<int>(f), "category given twice");
+          ok = false;
+        }
+      }
+      if (ok) p.fields.push_back(std::move(norm).value());
+    }
+    if (!ok) continue;
+    if (p.fields.empty()) {
+      results[i] = Rejected(-1, "the row has no value to import");
+      continue;
+    }
+    if (in.external_id) {
+      if (in.external_id->empty() || in.external_id->size() > 256) {
+        results[i] = Rejected(-1, "the external id must be 1 to 256 bytes");
+        continue;
+      }
+      Status utf8 = crypto::ValidateUtf8(*in.external_id);
+      if (!utf8.ok()) {
+        results[i] = Rejected(-1, "external id: " + utf8.message());
+        continue;
+      }
+      p.ext_digest = t->index.Digest(kExternalIdCategory, *in.external_id);
+    }
+    prepared[i] = std::move(p);
+  }
+
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (!prepared[i]) continue;
+    ASSIGN_OR_RETURN(AddSubjectResult r, Write(*tx, *t, actor, *prepared[i]));
+    results[i].outcome = r.created               ? ImportOutcome::kAdded
+                         : r.fields_changed > 0 ? ImportOutcome::kUpdated
+                                                : ImportOutcome::kUnchanged;
+  }
+  store::ImportRow next = progress;
+  Count(results, next);
+  ASSIGN_OR_RETURN(next.rejects_bytes, before_commit(results));
+  next.tenant = t->id;
+  next.updated_ms = impl_->Now();
+  RETURN_IF_ERROR(tx->PutImport(next));
+  RETURN_IF_ERROR(tx->Commit());
+  progress = std::move(next);
+  return results;
+}
+
+Result<std::vector<ImportRowResult>> Vault::ImportRecordBatch(
+    const Actor& actor, std::string_view tenant, std::string_view kind,
+    const std::vector<RecordImportInput>& rows, store::ImportRow& progress,
+    const ImportBeforeCommit& before_commit) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  const policy::RecordKind* k = t->policy.FindRecordKind(std::string(kind));
+  if (k == nullptr) {
+    return Status::InvalidArgument("record kind " + Quote(kind) +
+                                   " is not declared under record_kinds in the policy");
+  }
+  std::vector<ImportRowResult> results(rows.size());
+  std::vector<std::string> ext_digests(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const RecordImportInput& in = rows[i];
+    if (in.record.kind != kind) {
+      return Status::Internal("a record of another kind in a record import batch");
+    }
+    if (in.subject_external_id.empty() || in.subject_external_id.size() > 256) {
+      results[i] = Rejected(-1, "the subject's external id must be 1 to 256 bytes");
+    } else if (Status utf8 = crypto::ValidateUtf8(in.subject_external_id); !utf8.ok()) {
+      results[i] = Rejected(-1, "external id: " + utf8.message());
+    } else if (in.record.payload_json.size() > kMaxRecordPayloadBytes) {
+      results[i] = Rejected(-1, "the record data is " +
+                                    std::to_string(in.record.payload_json.size()) +
+                                    " bytes; at most " + std::to_string(kMaxRecordPayloadBytes) +
+                                    " are allowed");
+    } else {
+      ext_digests[i] = t->index.Digest(kExternalIdCategory, in.subject_external_id);
+    }
+  }
+
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  struct PerSubject {
+    int64_t added = 0;
+    int64_t unchanged = 0;
+  };
+  std::map<std::string, PerSubject> touched;  // subject id -> counts, for the audit
+  std::map<std::string, std::pair<store::SubjectRow, Aead>> subjects;  // by external digest
+  const int64_t now = impl_->Now();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (ext_digests[i].empty()) continue;
+    auto it = subjects.find(ext_digests[i]);
+    if (it == subjects.end()) {
+      ASSIGN_OR_RETURN(auto row, tx->FindSubjectByExternalId(t->id, ext_digests[i]));
+      if (!row || row->state == store::SubjectState::kErased) {
+        results[i] = Rejected(-1, "no subject has this external id; import the subjects first");
+        continue;
+      }
+      ASSIGN_OR_RETURN(Aead aead, impl_->SubjectAead(*t, *row));
+      it = subjects.emplace(ext_digests[i], std::make_pair(std::move(*row), std::move(aead))).first;
+    }
+    const store::SubjectRow& subject = it->second.first;
+    const RecordInput& in = rows[i].record;
+    store::RecordRow rec;
+    rec.tenant = t->id;
+    rec.id = RecordIdFor(t->index, kind, subject.id, in.at_ms, in.payload_json);
+    rec.subject = subject.id;
+    rec.kind = std::string(kind);
+    rec.at_ms = in.at_ms;
+    rec.created_ms = now;
+    rec.payload = it->second.second.Seal(
+        in.payload_json, crypto::FieldAssociatedData(t->id, subject.id, RecordField(rec.id)));
+    ASSIGN_OR_RETURN(bool inserted, tx->InsertRecordIfAbsent(rec));
+    results[i].outcome = inserted ? ImportOutcome::kAdded : ImportOutcome::kUnchanged;
+    PerSubject& counts = touched[subject.id];
+    ++(inserted ? counts.added : counts.unchanged);
+  }
+  for (const auto& [subject, counts] : touched) {
+    audit::Event ev = impl_->Event(actor, t->id, "record.import");
+    ev.subject = subject;
+    ev.categories = {k->category};
+    ev.reason = "kind " + std::string(kind) + ": " + std::to_string(counts.added) + " added, " +
+                std::to_string(counts.unchanged) + " unchanged";
+    ev.outcome = counts.added > 0 ? "ok" : "unchanged";
+    ev.count = counts.added;
+    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+    (void)seq;
+  }
+  store::ImportRow next = progress;
+  Count(results, next);
+  ASSIGN_OR_RETURN(next.rejects_bytes, before_commit(results));
+  next.tenant = t->id;
+  next.updated_ms = impl_->Now();
+  RETURN_IF_ERROR(tx->PutImport(next));
+  RETURN_IF_ERROR(tx->Commit());
+  progress = std::move(next);
+  return results;
+}
+
+}  // namespace custodian::service
