@@ -44,6 +44,7 @@ int Main(int argc, char** argv) {
   RegisterPolicyCommands(app, exit_code);
   RegisterVaultCommands(app, exit_code);
   RegisterRecordCommands(app, exit_code);
+  RegisterImportCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -31,5 +31,6 @@ int Fail(const Status& s);
 void RegisterPolicyCommands(CLI::App& app, int& exit_code);
 void RegisterVaultCommands(CLI::App& app, int& exit_code);
 void RegisterRecordCommands(CLI::App& app, int& exit_code);
+void RegisterImportCommands(CLI::App& app, int& exit_code);
 
 }  // namespace custodian::cli
