@@ -54,16 +54,18 @@ class Checker {
       return;
     }
     YAML::Node columns;
+    bool found = false;
     for (auto it = root.begin(); it != root.end(); ++it) {
       std::string key = it->first.Scalar();
       if (key == "columns") {
         columns = it->second;
+        found = true;
         columns_mark_ = it->first.Mark();
       } else {
         Error(it->first.Mark(), "unknown key " + Quote(key) + "; expected `columns`");
       }
     }
-    if (!columns) {
+    if (!found) {
       Error(root.Mark(), "no `columns:` map; it names what each CSV column holds");
       return;
     }
