@@ -34,12 +34,9 @@ class ProgressLine {
     double rate = secs > 0 ? static_cast<double>(t.rows_this_run) / secs : 0;
     double fraction =
         t.file_bytes > 0 ? static_cast<double>(t.bytes_read) / static_cast<double>(t.file_bytes) : 1;
-    if (!started_) {
-      start_fraction_ = fraction;
-      started_ = true;
-    }
-    double done_here = fraction - start_fraction_;
-    double eta = done_here > 0 ? secs * (1 - fraction) / done_here : 0;
+    // Time left from this run's pace through the file's bytes.
+    double bytes_per_s = secs > 0 ? static_cast<double>(t.bytes_read - t.run_start) / secs : 0;
+    double eta = bytes_per_s > 0 ? static_cast<double>(t.file_bytes - t.bytes_read) / bytes_per_s : 0;
     char line[160];
     std::snprintf(line, sizeof line, "\r%lld rows  %3.0f%%  %.0f rows/s  ETA %02d:%02d   ",
                   static_cast<long long>(t.counts.rows), fraction * 100, rate,
@@ -54,8 +51,6 @@ class ProgressLine {
  private:
   using Clock = std::chrono::steady_clock;
   Clock::time_point start_, last_;
-  bool started_ = false;
-  double start_fraction_ = 0;
   bool drawn_ = false;
 };
 

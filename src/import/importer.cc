@@ -398,6 +398,7 @@ Result<ImportSummary> Importer::Run() {
   RETURN_IF_ERROR(StartRejects(summary.resumed));
 
   const std::vector<std::string>& header = reader_->header();
+  const uint64_t run_start = reader_->position().offset;
   int64_t rows_this_run = 0;
   bool end = false;
   while (!end) {
@@ -464,6 +465,7 @@ Result<ImportSummary> Importer::Run() {
       tick.counts = {progress.rows, progress.added, progress.updated, progress.unchanged,
                      progress.rejected};
       tick.bytes_read = progress.offset;
+      tick.run_start = run_start;
       tick.file_bytes = file_bytes_;
       tick.rows_this_run = rows_this_run;
       options_.on_batch(tick);

@@ -41,6 +41,7 @@ struct ImportCounts {
 struct ImportTick {
   ImportCounts counts;          // cumulative, including rows of earlier runs when resumed
   uint64_t bytes_read = 0;      // offset reached in the file
+  uint64_t run_start = 0;       // offset this run started at (past the header, or resumed)
   uint64_t file_bytes = 0;
   int64_t rows_this_run = 0;
 };
