@@ -62,7 +62,8 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
       }
       std::cout << "initialized " << o->data_dir << "\n  store:      "
                 << Vault::StorePath(o->data_dir) << "\n";
-      if (std::getenv("CUSTODIAN_MASTER_KEY") == nullptr) {
+      const char* env_key = std::getenv("CUSTODIAN_MASTER_KEY");
+      if (env_key == nullptr || *env_key == '\0') {
         std::cout << "  master key: " << Vault::MasterKeyPath(o->data_dir)
                   << " (mode 0600; back it up apart from the data: without it nothing can be "
                      "decrypted)\n";

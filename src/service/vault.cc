@@ -65,6 +65,21 @@ Status Vault::Init(const std::string& data_dir) {
   return Status::Ok();
 }
 
+// A wrong master key must be refused at open, before it can be used to wrap a
+// new tenant's key that the real key could then never open.
+static Status CheckMasterKey(store::Store& st, const Aead& master, const std::string& dir) {
+  ASSIGN_OR_RETURN(auto tx, st.Begin(false));
+  ASSIGN_OR_RETURN(std::vector<std::string> tenants, tx->ListTenants());
+  if (tenants.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(auto row, tx->GetTenant(tenants.front()));
+  if (!row || !crypto::UnwrapKey(master, row->wrapped_key, crypto::TenantKeyContext(row->id)).ok()) {
+    return Status::FailedPrecondition(
+        "the master key does not open this data directory (" + dir +
+        "): check CUSTODIAN_MASTER_KEY, which overrides master.key when set");
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Vault>> Vault::Open(VaultOptions options) {
   std::error_code ec;
   if (!fs::exists(StorePath(options.data_dir), ec)) {
@@ -82,6 +97,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(VaultOptions options) {
   store::SqliteOptions so;
   so.create_if_missing = false;
   ASSIGN_OR_RETURN(auto st, store::OpenSqliteStore(StorePath(options.data_dir), so));
+  RETURN_IF_ERROR(CheckMasterKey(*st, master, options.data_dir));
   if (!options.clock) options.clock = SystemClockMs;
   return std::unique_ptr<Vault>(
       new Vault(std::make_unique<Impl>(std::move(options), std::move(st), std::move(master))));
@@ -313,7 +329,19 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
   for (const LookupQuery& q : queries) {
     ASSIGN_OR_RETURN(std::vector<IndexProbe> ps, IndexProbes(t->policy, q));
     auto& out = probes.emplace_back();
-    for (const IndexProbe& p : ps) out.emplace_back(p.category, t->index.Digest(p.category, p.value));
+    for (const IndexProbe& p : ps) {
+      // Searching by a category is using it: the purpose must allow it, or a
+      // lookup would confirm who is a customer to a purpose that may not know.
+      if (grant->categories.count(p.category)) {
+        out.emplace_back(p.category, t->index.Digest(p.category, p.value));
+      }
+    }
+    if (out.empty()) {
+      return impl_->AuditRefusal(
+          ev, Status::PermissionDenied("purpose " + Quote(purpose) + " may not use category " +
+                                       Quote(ps.front().category) +
+                                       ", so it cannot look subjects up by it"));
+    }
   }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   std::vector<std::vector<SubjectView>> all;
@@ -395,7 +423,13 @@ Status Vault::EraseSubject(const Actor& actor, std::string_view tenant, std::str
   ev.count = static_cast<int64_t>(sealed.size());
   ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
   (void)seq;
-  return tx->Commit();
+  RETURN_IF_ERROR(tx->Commit());
+  // Move the erased pages out of the WAL now: secure_delete zeroed them in the
+  // database pages, but the WAL still holds the pre-erasure page images until
+  // a checkpoint. Busy readers can keep a checkpoint from finishing; the next
+  // erase or the store's own auto-checkpoint completes it.
+  (void)impl_->store->Checkpoint();
+  return Status::Ok();
 }
 
 Result<audit::VerifyReport> Vault::VerifyAudit() { return impl_->store->VerifyAudit(); }

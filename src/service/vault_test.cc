@@ -171,7 +171,7 @@ TEST_F(VaultTest, TenantsAreIsolated) {
 
 TEST_F(VaultTest, ErasureLeavesNoRecoverableBytes) {
   std::string id = AddAsha("interjet", "CUST-17");
-  std::string sealed_before;
+  std::string sealed_before, wrapped_before;
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(Db().c_str(), &db), SQLITE_OK);
@@ -181,12 +181,14 @@ TEST_F(VaultTest, ErasureLeavesNoRecoverableBytes) {
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     sealed_before.assign(static_cast<const char*>(sqlite3_column_blob(st, 0)),
                          sqlite3_column_bytes(st, 0));
+    wrapped_before.assign(static_cast<const char*>(sqlite3_column_blob(st, 1)),
+                          sqlite3_column_bytes(st, 1));
     sqlite3_finalize(st);
     sqlite3_close(db);
   }
-  ASSERT_TRUE(vault_->EraseSubject(kAdmin, "interjet", id).ok());
-  ASSERT_TRUE(vault_->store().Checkpoint().ok());
+  ASSERT_TRUE(vault_->EraseSubject(kAdmin, "interjet", id).ok());  // checkpoints by itself
   std::string bytes = ReadFile(Db()) + ReadFile(dir_ / "custodian.db-wal");
+  EXPECT_EQ(bytes.find(wrapped_before), std::string::npos) << "the wrapped subject key survived";
   for (const char* plain : {"Asha Rao", "8870100100", "asha@example.in", "KYC-ABCD-1234"}) {
     EXPECT_EQ(bytes.find(plain), std::string::npos) << plain;
   }
@@ -359,14 +361,28 @@ TEST_F(VaultTest, WrongOrLooseMasterKeyIsRefused) {
   auto corrupt = Vault::Open(o);
   ASSERT_FALSE(corrupt.ok());
   EXPECT_EQ(corrupt.status().code(), StatusCode::kInvalidArgument);
-  // A well-formed key that is not this directory's: the tenant key does not open.
+  // A well-formed key that is not this directory's is refused at open.
   setenv("CUSTODIAN_MASTER_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 1);
   auto other = Vault::Open(o);
-  ASSERT_TRUE(other.ok());
-  auto r = (*other)->ShowSubject(kAgent, "interjet", "sub_x", "essential.service");
   unsetenv("CUSTODIAN_MASTER_KEY");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(other.status().message().rfind("the master key does not open this data directory", 0),
+            0u);
+}
+
+TEST_F(VaultTest, LookupByACategoryThePurposeMayNotUseIsRefused) {
+  AddAsha();
+  int64_t before = AuditCount();
+  // The KYC purpose may use the government ID and the address, not the email.
+  auto r = vault_->Lookup(kAdmin, "interjet", {"email", "asha@example.in"},
+                          "essential.service.operations.kyc");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(r.status().message(),
+            "purpose 'essential.service.operations.kyc' may not use category "
+            "'user.contact.email', so it cannot look subjects up by it");
+  EXPECT_EQ(AuditCount(), before + 1);
 }
 
 TEST_F(VaultTest, NewerSchemaIsRefused) {
