@@ -398,16 +398,16 @@ TEST_F(VaultCliTest, MasterKeyFromTheEnvironment) {
   // Without the variable there is no key to be had.
   Fails({"audit", "verify"}, kError,
         "custodian: master key file " + Key().string() + " does not exist\n");
-  // Another valid key does not open the tenant's key.
+  // Another valid key is refused when the vault opens.
   const std::string other = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
   RunResult wrong = Cli({"lookup", "interjet", "--phone", "8870100100", "--purpose",
                          "essential.service", "--role", "agent"},
                         {{"CUSTODIAN_MASTER_KEY", other}});
   EXPECT_EQ(wrong.exit_code, kError) << wrong.Describe();
   EXPECT_EQ(wrong.out, "");
-  EXPECT_EQ(wrong.err,
-            "custodian: the master key does not open the key of tenant 'interjet' (is this the "
-            "master key of this data directory?)\n");
+  EXPECT_EQ(wrong.err, "custodian: the master key does not open this data directory (" +
+                           Key().parent_path().string() +
+                           "): check CUSTODIAN_MASTER_KEY, which overrides master.key when set\n");
 }
 
 TEST_F(VaultCliTest, AddAsJsonAndALookupWithManyMatches) {
