@@ -183,4 +183,36 @@ Result<std::string> NormalizeEmail(std::string_view raw) {
   return out;
 }
 
+Result<std::string> NormalizeDate(std::string_view raw) {
+  RETURN_IF_ERROR(ValidateUtf8(raw).WithContext("date"));
+  std::string_view d = TrimSpace(raw);
+  auto invalid = [](std::string_view why) {
+    return Status::InvalidArgument("not a valid date: " + std::string(why));
+  };
+  auto digits = [&](std::size_t from, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = from; i < from + n; ++i) {
+      if (d[i] < '0' || d[i] > '9') return -1;
+      v = v * 10 + (d[i] - '0');
+    }
+    return v;
+  };
+  if (d.size() != 10 || d[4] != d[7] || (d[4] != '-' && d[4] != '/')) {
+    return invalid("expected YYYY-MM-DD (day-first and month-first forms are ambiguous)");
+  }
+  int year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
+  if (year < 0 || month < 0 || day < 0) {
+    return invalid("expected YYYY-MM-DD (day-first and month-first forms are ambiguous)");
+  }
+  if (year < 1000) return invalid("the year must be 1000 to 9999");
+  if (month < 1 || month > 12) return invalid("the month must be 01 to 12");
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  int max_day = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+  if (day < 1 || day > max_day) return invalid("that month has no such day");
+  std::string out(d);
+  out[4] = out[7] = '-';
+  return out;
+}
+
 }  // namespace custodian::crypto

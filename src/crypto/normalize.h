@@ -43,4 +43,11 @@ Result<std::string> NormalizeEmail(std::string_view raw);
 // or the number is not a valid number.
 Result<std::string> NormalizePhone(std::string_view raw, std::string_view default_region);
 
+// A calendar date ("YYYY-MM-DD"), trimmed of surrounding white space. Accepts
+// ISO 8601 "YYYY-MM-DD" and "YYYY/MM/DD" with a four-digit year 1000-9999 and
+// a day that exists in that month (leap years included). Day-first and
+// month-first forms are refused rather than guessed: "03/04/1990" is
+// ambiguous. InvalidArgument otherwise.
+Result<std::string> NormalizeDate(std::string_view raw);
+
 }  // namespace custodian::crypto

@@ -228,6 +228,46 @@ TEST(NormalizeTextTest, Errors) {
   }
 }
 
+TEST(NormalizeDateTest, Valid) {
+  EXPECT_EQ(*NormalizeDate("1990-04-03"), "1990-04-03");
+  EXPECT_EQ(*NormalizeDate(" 1990/04/03\t"), "1990-04-03");
+  EXPECT_EQ(*NormalizeDate("2000-02-29"), "2000-02-29");  // divisible by 400
+  EXPECT_EQ(*NormalizeDate("2024-02-29"), "2024-02-29");
+  EXPECT_EQ(*NormalizeDate("2026-12-31"), "2026-12-31");
+}
+
+TEST(NormalizeDateTest, Invalid) {
+  const std::string kShape =
+      "not a valid date: expected YYYY-MM-DD (day-first and month-first forms are ambiguous)";
+  struct Case {
+    const char* in;
+    std::string message;
+  } cases[] = {
+      {"03/04/1990", kShape},
+      {"1990-4-3", kShape},
+      {"1990-04/03", kShape},
+      {"19900403", kShape},
+      {"1990-04-0x", kShape},
+      {"", kShape},
+      {"0999-01-01", "not a valid date: the year must be 1000 to 9999"},
+      {"1990-13-01", "not a valid date: the month must be 01 to 12"},
+      {"1990-00-01", "not a valid date: the month must be 01 to 12"},
+      {"1900-02-29", "not a valid date: that month has no such day"},  // not a leap year
+      {"2023-02-29", "not a valid date: that month has no such day"},
+      {"2026-04-31", "not a valid date: that month has no such day"},
+      {"2026-04-00", "not a valid date: that month has no such day"},
+  };
+  for (const Case& c : cases) {
+    auto r = NormalizeDate(c.in);
+    ASSERT_FALSE(r.ok()) << c.in;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.in;
+    EXPECT_EQ(r.status().message(), c.message) << c.in;
+  }
+  auto bad = NormalizeDate("1990-04-0\xff");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("date"), std::string::npos);
+}
+
 TEST(ValidateUtf8Test, Table) {
   const std::vector<std::pair<std::string, int>> cases = {
       // -1: valid

@@ -111,6 +111,8 @@ const char* NormalizerName(Normalizer n) {
       return "phone";
     case Normalizer::kEmail:
       return "email";
+    case Normalizer::kDate:
+      return "date";
   }
   return "unknown";
 }

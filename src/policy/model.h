@@ -67,7 +67,7 @@ struct Organization {
   SourcePos pos;
 };
 
-enum class Normalizer { kText, kPhone, kEmail };
+enum class Normalizer { kText, kPhone, kEmail, kDate };
 enum class DataSource { kProvided, kObserved, kDerived };
 
 // categories: <fideslang data category key>:
@@ -78,7 +78,7 @@ struct Category {
   bool sensitive = false;
   DataSource source = DataSource::kProvided;  // provided | observed | derived
   bool index_exact = false;  // index: exact  -> blind-indexed for lookup
-  Normalizer normalize = Normalizer::kText;  // text | phone | email (default by key)
+  Normalizer normalize = Normalizer::kText;  // text | phone | email | date (default by key)
   bool custom = false;       // custom: true -> key extends a known taxonomy parent
   SourcePos pos;
 };

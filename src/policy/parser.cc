@@ -28,7 +28,7 @@ constexpr std::array<std::string_view, 7> kCategoryKeys = {
     "label", "description", "sensitive", "source", "index", "normalize", "custom"};
 constexpr std::array<std::string_view, 3> kSources = {"provided", "observed", "derived"};
 constexpr std::array<std::string_view, 2> kIndexes = {"exact", "none"};
-constexpr std::array<std::string_view, 3> kNormalizers = {"text", "phone", "email"};
+constexpr std::array<std::string_view, 4> kNormalizers = {"text", "phone", "email", "date"};
 constexpr std::array<std::string_view, 9> kPurposeKeys = {"label",      "description", "basis",
                                                           "categories", "roles",       "opt_out",
                                                           "channels",   "default",     "custom"};
@@ -59,6 +59,7 @@ Normalizer DefaultNormalizer(std::string_view key) {
   };
   if (is_or_under("user.contact.phone_number")) return Normalizer::kPhone;
   if (is_or_under("user.contact.email")) return Normalizer::kEmail;
+  if (is_or_under("user.demographic.date_of_birth")) return Normalizer::kDate;
   return Normalizer::kText;
 }
 

@@ -29,6 +29,8 @@ Result<std::string> Normalize(const policy::Policy& policy, const policy::Catego
       return crypto::NormalizeEmail(raw);
     case policy::Normalizer::kText:
       return crypto::NormalizeText(raw);
+    case policy::Normalizer::kDate:
+      return crypto::NormalizeDate(raw);
   }
   return Status::Internal("unknown normalizer");
 }

@@ -323,6 +323,13 @@ TEST_F(VaultTest, BadInputsChangeNothing) {
        StatusCode::kInvalidArgument, ""},
       {"invalid email", "interjet", {{"user.contact.email", "asha.example.in"}},
        StatusCode::kInvalidArgument, ""},
+      {"ambiguous date", "interjet", {{"user.demographic.date_of_birth", "03/04/1990"}},
+       StatusCode::kInvalidArgument,
+       "field 1 (user.demographic.date_of_birth): not a valid date: expected YYYY-MM-DD "
+       "(day-first and month-first forms are ambiguous)"},
+      {"impossible date", "interjet", {{"user.demographic.date_of_birth", "1990-02-30"}},
+       StatusCode::kInvalidArgument,
+       "field 1 (user.demographic.date_of_birth): not a valid date: that month has no such day"},
   };
   int64_t audit_before = AuditCount();
   for (const auto& c : cases) {
