@@ -18,7 +18,7 @@ using nlohmann::ordered_json;
 struct ImportOpts : CommonOptions {
   std::string tenant, csv, map, kind, external_id, region;
   bool ignore_unmapped = false;
-  std::size_t batch = 1000;
+  std::size_t batch = 5000;
 };
 
 // A progress line on stderr, redrawn with \r at most four times a second.
@@ -60,7 +60,7 @@ void AddImportOptions(CLI::App* cmd, ImportOpts& o) {
   cmd->add_option("--map", o.map, "The mapping file (YAML): what each column holds")->required();
   cmd->add_flag("--ignore-unmapped", o.ignore_unmapped,
                 "Ignore columns the mapping does not name (default: an error)");
-  cmd->add_option("--batch", o.batch, "Rows per transaction (default 1000)");
+  cmd->add_option("--batch", o.batch, "Rows per transaction (default 5000)");
   AddCommonOptions(cmd, o, true, "Role acting (default admin)");
 }
 

@@ -7,11 +7,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "crypto/normalize.h"
 #include "import/csv_reader.h"
@@ -96,6 +100,51 @@ struct Entry {
   std::vector<int> field_columns;   // vault field index -> header column
 };
 
+// One batch read and prepared by the reader thread, waiting to be committed.
+struct Batch {
+  std::vector<Entry> entries;
+  int64_t rejected_here = 0;  // rows rejected before the vault saw them
+  CsvPosition end;            // where the next batch starts
+  bool last = false;          // the input ends with this batch
+  std::shared_ptr<service::PreparedImportBatch> prepared;  // null with an error
+  Status error = Status::Ok();  // the reader failed: nothing after this
+};
+
+// A bounded hand-off from the reader thread to the committing thread.
+class BatchQueue {
+ public:
+  static constexpr std::size_t kQueued = 2;
+  // False when the consumer has closed the queue (the batch is dropped).
+  bool Push(std::unique_ptr<Batch> b) {
+    std::unique_lock<std::mutex> lock(mu_);
+    room_.wait(lock, [&] { return closed_ || items_.size() < kQueued; });
+    if (closed_) return false;
+    items_.push_back(std::move(b));
+    ready_.notify_one();
+    return true;
+  }
+  std::unique_ptr<Batch> Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ready_.wait(lock, [&] { return !items_.empty(); });
+    std::unique_ptr<Batch> b = std::move(items_.front());
+    items_.pop_front();
+    room_.notify_one();
+    return b;
+  }
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    items_.clear();
+    room_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<std::unique_ptr<Batch>> items_;
+  bool closed_ = false;
+};
+
 class Importer {
  public:
   Importer(service::Vault& vault, const ImportOptions& options)
@@ -113,6 +162,10 @@ class Importer {
   Status MapSubject(const CsvRow& row, Entry& e, std::vector<service::SubjectInput>& batch);
   Status MapRecord(const CsvRow& row, Entry& e, std::vector<service::RecordImportInput>& batch);
   std::string Verbatim(uint64_t from, uint64_t to);
+  // The reader thread: batches of rows, mapped and prepared, into `queue`
+  // until the end of the input, an error (pushed as a batch with `error`) or
+  // the queue's closing.
+  void ReadBatches(BatchQueue& queue);
 
   service::Vault& vault_;
   const ImportOptions& options_;
@@ -338,6 +391,56 @@ Status Importer::MapRecord(const CsvRow& row, Entry& e,
   return Status::Ok();
 }
 
+void Importer::ReadBatches(BatchQueue& queue) {
+  const bool records = options_.kind == ImportKind::kRecords;
+  const std::vector<std::string>& header = reader_->header();
+  bool end = false;
+  while (!end) {
+    auto batch = std::make_unique<Batch>();
+    auto fail = [&](Status s) {
+      batch->error = std::move(s);
+      queue.Push(std::move(batch));
+    };
+    std::vector<service::SubjectInput> subjects;
+    std::vector<service::RecordImportInput> recs;
+    std::vector<Entry>& entries = batch->entries;
+    while (entries.size() < options_.batch_rows) {
+      CsvRow row;
+      auto next = reader_->Next(row);
+      if (!next.ok() && reader_->failed()) return fail(next.status().WithContext(options_.csv_path));
+      if (next.ok() && !*next) {
+        end = true;
+        break;
+      }
+      Entry& e = entries.emplace_back();
+      e.line = row.line;
+      if (!next.ok()) {
+        e.reason = next.status().message();
+        if (row.error_field != CsvRow::kNoField && row.error_field < header.size()) {
+          e.column = header[row.error_field];
+        }
+        e.verbatim = Verbatim(row.offset, reader_->position().offset);
+        ++batch->rejected_here;
+        continue;
+      }
+      // Kept for the rejects file (the reader's views die at its next call).
+      e.fields.assign(row.fields.begin(), row.fields.end());
+      Status mapped = records ? MapRecord(row, e, recs) : MapSubject(row, e, subjects);
+      if (!mapped.ok()) return fail(mapped);
+      if (e.vault_index < 0) ++batch->rejected_here;
+    }
+    batch->end = reader_->position();
+    batch->last = end;
+    auto prepared = records ? vault_.PrepareRecordBatch(options_.tenant, options_.record_kind,
+                                                        std::move(recs))
+                            : vault_.PrepareSubjectBatch(options_.tenant, options_.default_region,
+                                                         subjects);
+    if (!prepared.ok()) return fail(prepared.status());
+    batch->prepared = std::move(prepared).value();
+    if (!queue.Push(std::move(batch))) return;  // the writer stopped
+  }
+}
+
 Result<ImportSummary> Importer::Run() {
   const bool records = options_.kind == ImportKind::kRecords;
   kind_ = records ? "records:" + options_.record_kind : "subjects";
@@ -397,69 +500,37 @@ Result<ImportSummary> Importer::Run() {
   rejects_path_ = RejectsPath(options_.csv_path);
   RETURN_IF_ERROR(StartRejects(summary.resumed));
 
-  const std::vector<std::string>& header = reader_->header();
+  // Two stages on two threads: a reader thread parses, maps and prepares
+  // batch N+1 (normalization, digests, sealing: the CPU-heavy half) while this
+  // thread commits batch N. At most kQueued prepared batches wait.
   const uint64_t run_start = reader_->position().offset;
   int64_t rows_this_run = 0;
-  bool end = false;
-  while (!end) {
-    std::vector<Entry> entries;
-    std::vector<service::SubjectInput> subjects;
-    std::vector<service::RecordImportInput> recs;
-    int64_t rejected_here = 0;
-    while (entries.size() < options_.batch_rows) {
-      CsvRow row;
-      auto next = reader_->Next(row);
-      if (!next.ok() && reader_->failed()) {
-        return next.status().WithContext(options_.csv_path);
-      }
-      if (next.ok() && !*next) {
-        end = true;
-        break;
-      }
-      Entry& e = entries.emplace_back();
-      e.line = row.line;
-      if (!next.ok()) {
-        e.reason = next.status().message();
-        if (row.error_field != CsvRow::kNoField && row.error_field < header.size()) {
-          e.column = header[row.error_field];
-        }
-        e.verbatim = Verbatim(row.offset, reader_->position().offset);
-        ++rejected_here;
-        continue;
-      }
-      // Kept for the rejects file (the reader's views die at its next call).
-      e.fields.assign(row.fields.begin(), row.fields.end());
-      if (records) {
-        RETURN_IF_ERROR(MapRecord(row, e, recs));
-      } else {
-        RETURN_IF_ERROR(MapSubject(row, e, subjects));
-      }
-      if (e.vault_index < 0) ++rejected_here;
+  BatchQueue queue;
+  std::thread reader([&] { ReadBatches(queue); });
+  Status failed = Status::Ok();
+  while (true) {
+    std::unique_ptr<Batch> batch = queue.Pop();
+    if (!batch->error.ok()) {
+      failed = batch->error;
+      break;
     }
+    if (batch->prepared == nullptr) break;  // the end
     store::ImportRow next = progress;
-    CsvPosition pos = reader_->position();
-    next.offset = pos.offset;
-    next.line = pos.line;
-    next.rows += static_cast<int64_t>(entries.size());
-    next.rejected += rejected_here;
-    next.done = end;
+    next.offset = batch->end.offset;
+    next.line = batch->end.line;
+    next.rows += static_cast<int64_t>(batch->entries.size());
+    next.rejected += batch->rejected_here;
+    next.done = batch->last;
     auto before_commit = [&](const std::vector<service::ImportRowResult>& results) {
-      return WriteRejects(entries, results);
+      return WriteRejects(batch->entries, results);
     };
-    if (records) {
-      ASSIGN_OR_RETURN(auto results, vault_.ImportRecordBatch(options_.actor, options_.tenant,
-                                                              options_.record_kind, recs, next,
-                                                              before_commit));
-      (void)results;
-    } else {
-      ASSIGN_OR_RETURN(auto results,
-                       vault_.ImportSubjectBatch(options_.actor, options_.tenant,
-                                                 options_.default_region, subjects, next,
-                                                 before_commit));
-      (void)results;
+    auto results = vault_.CommitImportBatch(options_.actor, *batch->prepared, next, before_commit);
+    if (!results.ok()) {
+      failed = results.status();
+      break;
     }
     progress = std::move(next);
-    rows_this_run += static_cast<int64_t>(entries.size());
+    rows_this_run += static_cast<int64_t>(batch->entries.size());
     if (options_.on_batch) {
       ImportTick tick;
       tick.counts = {progress.rows, progress.added, progress.updated, progress.unchanged,
@@ -470,7 +541,11 @@ Result<ImportSummary> Importer::Run() {
       tick.rows_this_run = rows_this_run;
       options_.on_batch(tick);
     }
+    if (batch->last) break;
   }
+  queue.Close();
+  reader.join();
+  RETURN_IF_ERROR(failed);
   summary.counts = {progress.rows, progress.added, progress.updated, progress.unchanged,
                     progress.rejected};
   summary.rejects_path = rejects_path_;

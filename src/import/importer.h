@@ -55,7 +55,7 @@ struct ImportOptions {
   std::string external_id_column;    // --external-id
   bool ignore_unmapped = false;      // --ignore-unmapped
   std::string default_region;        // --default-region: phone region instead of the policy's
-  std::size_t batch_rows = 1000;     // --batch
+  std::size_t batch_rows = 5000;     // --batch
   service::Actor actor;
   std::function<void(const ImportTick&)> on_batch;  // optional
 };

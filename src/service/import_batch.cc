@@ -68,14 +68,14 @@ Result<std::optional<store::ImportRow>> Vault::GetImport(std::string_view tenant
   return tx->GetImport(tenant, kind, import_id);
 }
 
-Result<std::vector<ImportRowResult>> Vault::ImportSubjectBatch(
-    const Actor& actor, std::string_view tenant, std::string_view phone_region,
-    const std::vector<SubjectInput>& rows, store::ImportRow& progress,
-    const ImportBeforeCommit& before_commit) {
+Result<std::shared_ptr<PreparedImportBatch>> Vault::PrepareSubjectBatch(
+    std::string_view tenant, std::string_view phone_region, const std::vector<SubjectInput>& rows) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
-  // Validation and normalization before the write transaction starts.
-  std::vector<ImportRowResult> results(rows.size());
-  std::vector<std::optional<PreparedSubject>> prepared(rows.size());
+  auto batch = std::make_shared<PreparedImportBatch>();
+  batch->tenant = t;
+  batch->results.resize(rows.size());
+  batch->subjects.resize(rows.size());
+  std::vector<ImportRowResult>& results = batch->results;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const SubjectInput& in = rows[i];
     PreparedSubject p;
@@ -112,40 +112,28 @@ Result<std::vector<ImportRowResult>> Vault::ImportSubjectBatch(
       }
       p.ext_digest = t->index.Digest(kExternalIdCategory, *in.external_id);
     }
-    prepared[i] = std::move(p);
+    Finish(*t, p, /*seal_ahead=*/true);
+    batch->subjects[i] = std::move(p);
   }
-
-  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (!prepared[i]) continue;
-    ASSIGN_OR_RETURN(AddSubjectResult r, Write(*tx, *t, actor, *prepared[i]));
-    results[i].outcome = r.created               ? ImportOutcome::kAdded
-                         : r.fields_changed > 0 ? ImportOutcome::kUpdated
-                                                : ImportOutcome::kUnchanged;
-  }
-  store::ImportRow next = progress;
-  Count(results, next);
-  ASSIGN_OR_RETURN(next.rejects_bytes, before_commit(results));
-  next.tenant = t->id;
-  next.updated_ms = impl_->Now();
-  RETURN_IF_ERROR(tx->PutImport(next));
-  RETURN_IF_ERROR(tx->Commit());
-  progress = std::move(next);
-  return results;
+  return batch;
 }
 
-Result<std::vector<ImportRowResult>> Vault::ImportRecordBatch(
-    const Actor& actor, std::string_view tenant, std::string_view kind,
-    const std::vector<RecordImportInput>& rows, store::ImportRow& progress,
-    const ImportBeforeCommit& before_commit) {
+Result<std::shared_ptr<PreparedImportBatch>> Vault::PrepareRecordBatch(
+    std::string_view tenant, std::string_view kind, std::vector<RecordImportInput> rows) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
   const policy::RecordKind* k = t->policy.FindRecordKind(std::string(kind));
   if (k == nullptr) {
     return Status::InvalidArgument("record kind " + Quote(kind) +
                                    " is not declared under record_kinds in the policy");
   }
-  std::vector<ImportRowResult> results(rows.size());
-  std::vector<std::string> ext_digests(rows.size());
+  auto batch = std::make_shared<PreparedImportBatch>();
+  batch->tenant = t;
+  batch->records = true;
+  batch->kind = k;
+  batch->kind_name = std::string(kind);
+  batch->results.resize(rows.size());
+  batch->ext_digests.resize(rows.size());
+  std::vector<ImportRowResult>& results = batch->results;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const RecordImportInput& in = rows[i];
     if (in.record.kind != kind) {
@@ -161,11 +149,60 @@ Result<std::vector<ImportRowResult>> Vault::ImportRecordBatch(
                                     " bytes; at most " + std::to_string(kMaxRecordPayloadBytes) +
                                     " are allowed");
     } else {
-      ext_digests[i] = t->index.Digest(kExternalIdCategory, in.subject_external_id);
+      batch->ext_digests[i] = t->index.Digest(kExternalIdCategory, in.subject_external_id);
     }
   }
+  batch->records_in = std::move(rows);
+  return batch;
+}
 
+Result<std::vector<ImportRowResult>> Vault::ImportSubjectBatch(
+    const Actor& actor, std::string_view tenant, std::string_view phone_region,
+    const std::vector<SubjectInput>& rows, store::ImportRow& progress,
+    const ImportBeforeCommit& before_commit) {
+  ASSIGN_OR_RETURN(auto batch, PrepareSubjectBatch(tenant, phone_region, rows));
+  return CommitImportBatch(actor, *batch, progress, before_commit);
+}
+
+Result<std::vector<ImportRowResult>> Vault::ImportRecordBatch(
+    const Actor& actor, std::string_view tenant, std::string_view kind,
+    const std::vector<RecordImportInput>& rows, store::ImportRow& progress,
+    const ImportBeforeCommit& before_commit) {
+  ASSIGN_OR_RETURN(auto batch, PrepareRecordBatch(tenant, kind, rows));
+  return CommitImportBatch(actor, *batch, progress, before_commit);
+}
+
+Result<std::vector<ImportRowResult>> Vault::CommitImportBatch(
+    const Actor& actor, PreparedImportBatch& batch, store::ImportRow& progress,
+    const ImportBeforeCommit& before_commit) {
+  const TenantContext& t = *batch.tenant;
+  std::vector<ImportRowResult> results = batch.results;
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  if (!batch.records) {
+    for (std::size_t i = 0; i < batch.subjects.size(); ++i) {
+      if (!batch.subjects[i]) continue;
+      ASSIGN_OR_RETURN(AddSubjectResult r, Write(*tx, t, actor, *batch.subjects[i]));
+      results[i].outcome = r.created               ? ImportOutcome::kAdded
+                           : r.fields_changed > 0 ? ImportOutcome::kUpdated
+                                                  : ImportOutcome::kUnchanged;
+    }
+  } else {
+    RETURN_IF_ERROR(WriteRecords(*tx, t, actor, batch, results));
+  }
+  store::ImportRow next = progress;
+  Count(results, next);
+  ASSIGN_OR_RETURN(next.rejects_bytes, before_commit(results));
+  next.tenant = t.id;
+  next.updated_ms = impl_->Now();
+  RETURN_IF_ERROR(tx->PutImport(next));
+  RETURN_IF_ERROR(tx->Commit());
+  progress = std::move(next);
+  return results;
+}
+
+Status Vault::WriteRecords(store::Transaction& tx, const TenantContext& t, const Actor& actor,
+                           const PreparedImportBatch& batch, std::vector<ImportRowResult>& results) {
+  const std::string& kind = batch.kind_name;
   struct PerSubject {
     int64_t added = 0;
     int64_t unchanged = 0;
@@ -173,54 +210,47 @@ Result<std::vector<ImportRowResult>> Vault::ImportRecordBatch(
   std::map<std::string, PerSubject> touched;  // subject id -> counts, for the audit
   std::map<std::string, std::pair<store::SubjectRow, Aead>> subjects;  // by external digest
   const int64_t now = impl_->Now();
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (ext_digests[i].empty()) continue;
-    auto it = subjects.find(ext_digests[i]);
+  for (std::size_t i = 0; i < batch.records_in.size(); ++i) {
+    const std::string& ext = batch.ext_digests[i];
+    if (ext.empty()) continue;
+    auto it = subjects.find(ext);
     if (it == subjects.end()) {
-      ASSIGN_OR_RETURN(auto row, tx->FindSubjectByExternalId(t->id, ext_digests[i]));
+      ASSIGN_OR_RETURN(auto row, tx.FindSubjectByExternalId(t.id, ext));
       if (!row || row->state == store::SubjectState::kErased) {
         results[i] = Rejected(-1, "no subject has this external id; import the subjects first");
         continue;
       }
-      ASSIGN_OR_RETURN(Aead aead, impl_->SubjectAead(*t, *row));
-      it = subjects.emplace(ext_digests[i], std::make_pair(std::move(*row), std::move(aead))).first;
+      ASSIGN_OR_RETURN(Aead aead, impl_->SubjectAead(t, *row));
+      it = subjects.emplace(ext, std::make_pair(std::move(*row), std::move(aead))).first;
     }
     const store::SubjectRow& subject = it->second.first;
-    const RecordInput& in = rows[i].record;
+    const RecordInput& in = batch.records_in[i].record;
     store::RecordRow rec;
-    rec.tenant = t->id;
-    rec.id = RecordIdFor(t->index, kind, subject.id, in.at_ms, in.payload_json);
+    rec.tenant = t.id;
+    rec.id = RecordIdFor(t.index, kind, subject.id, in.at_ms, in.payload_json);
     rec.subject = subject.id;
-    rec.kind = std::string(kind);
+    rec.kind = kind;
     rec.at_ms = in.at_ms;
     rec.created_ms = now;
     rec.payload = it->second.second.Seal(
-        in.payload_json, crypto::FieldAssociatedData(t->id, subject.id, RecordField(rec.id)));
-    ASSIGN_OR_RETURN(bool inserted, tx->InsertRecordIfAbsent(rec));
+        in.payload_json, crypto::FieldAssociatedData(t.id, subject.id, RecordField(rec.id)));
+    ASSIGN_OR_RETURN(bool inserted, tx.InsertRecordIfAbsent(rec));
     results[i].outcome = inserted ? ImportOutcome::kAdded : ImportOutcome::kUnchanged;
     PerSubject& counts = touched[subject.id];
     ++(inserted ? counts.added : counts.unchanged);
   }
   for (const auto& [subject, counts] : touched) {
-    audit::Event ev = impl_->Event(actor, t->id, "record.import");
+    audit::Event ev = impl_->Event(actor, t.id, "record.import");
     ev.subject = subject;
-    ev.categories = {k->category};
-    ev.reason = "kind " + std::string(kind) + ": " + std::to_string(counts.added) + " added, " +
+    ev.categories = {batch.kind->category};
+    ev.reason = "kind " + kind + ": " + std::to_string(counts.added) + " added, " +
                 std::to_string(counts.unchanged) + " unchanged";
     ev.outcome = counts.added > 0 ? "ok" : "unchanged";
     ev.count = counts.added;
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+    ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(ev));
     (void)seq;
   }
-  store::ImportRow next = progress;
-  Count(results, next);
-  ASSIGN_OR_RETURN(next.rejects_bytes, before_commit(results));
-  next.tenant = t->id;
-  next.updated_ms = impl_->Now();
-  RETURN_IF_ERROR(tx->PutImport(next));
-  RETURN_IF_ERROR(tx->Commit());
-  progress = std::move(next);
-  return results;
+  return Status::Ok();
 }
 
 }  // namespace custodian::service

@@ -154,21 +154,70 @@ Result<Vault::PreparedSubject> Vault::Prepare(const TenantContext& t, const Subj
     RETURN_IF_ERROR(crypto::ValidateUtf8(*in.external_id).WithContext("external id"));
     p.ext_digest = t.index.Digest(kExternalIdCategory, *in.external_id);
   }
+  Finish(t, p, false);
   return p;
 }
 
+void Vault::Finish(const TenantContext& t, PreparedSubject& p, bool seal_ahead) {
+  p.digests.resize(p.fields.size());
+  for (std::size_t i = 0; i < p.fields.size(); ++i) {
+    if (p.fields[i].indexed) p.digests[i] = t.index.Digest(p.fields[i].category, p.fields[i].value);
+  }
+  if (!seal_ahead) return;
+  store::SubjectRow row;
+  row.tenant = t.id;
+  row.id = NewId("sub_");
+  row.external_digest = p.ext_digest;
+  SecretBytes key = SecretBytes::Random(Aead::kKeySize);
+  row.wrapped_key = crypto::WrapKey(t.key_wrap, key, crypto::SubjectKeyContext(t.id, row.id));
+  auto aead = Aead::Create(std::move(key), t.key_wrap.key_version());
+  if (!aead.ok()) return;  // Write seals in the transaction instead
+  SealedFields sealed;
+  sealed.reserve(p.fields.size());
+  for (const NormalizedField& f : p.fields) {
+    sealed.emplace_back(f.category,
+                        aead->Seal(f.value, crypto::FieldAssociatedData(t.id, row.id, f.category)));
+  }
+  row.fields = EncodeFields(sealed);
+  p.fresh = std::move(row);
+}
+
 Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContext& t,
-                                      const Actor& actor, const PreparedSubject& in) {
+                                      const Actor& actor, PreparedSubject& in) {
   std::optional<store::SubjectRow> existing;
   if (!in.ext_digest.empty()) {
     ASSIGN_OR_RETURN(existing, tx.FindSubjectByExternalId(t.id, in.ext_digest));
+  }
+  const int64_t now = impl_->Now();
+  if (!existing && in.fresh) {
+    // A new subject sealed ahead: only the times are left to set.
+    store::SubjectRow row = std::move(*in.fresh);
+    in.fresh.reset();
+    row.created_ms = row.updated_ms = now;
+    AddSubjectResult result;
+    result.subject_id = row.id;
+    result.created = true;
+    result.fields_changed = static_cast<int>(in.fields.size());
+    audit::Event ev = impl_->Event(actor, t.id, "subject.add");
+    ev.subject = row.id;
+    ev.outcome = "ok";
+    ev.count = result.fields_changed;
+    std::vector<store::IndexEntry> index;
+    for (std::size_t i = 0; i < in.fields.size(); ++i) {
+      ev.categories.push_back(in.fields[i].category);
+      if (in.fields[i].indexed) index.push_back({in.fields[i].category, in.digests[i]});
+    }
+    RETURN_IF_ERROR(tx.PutSubject(row));
+    if (!index.empty()) RETURN_IF_ERROR(tx.ReplaceIndex(t.id, row.id, index));
+    ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(ev));
+    (void)seq;
+    return result;
   }
   AddSubjectResult result;
   store::SubjectRow row;
   std::optional<Aead> aead;
   SealedFields sealed;
   std::map<std::string, std::string> held;  // category -> plaintext (upsert compare)
-  const int64_t now = impl_->Now();
   if (existing) {
     row = std::move(*existing);
     ASSIGN_OR_RETURN(Aead a, impl_->SubjectAead(t, row));
@@ -220,8 +269,8 @@ Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContex
     // Index entries: every indexed category held, from the input or kept from
     // before for categories not given now.
     std::vector<store::IndexEntry> index;
-    for (const NormalizedField& f : in.fields) {
-      if (f.indexed) index.push_back({f.category, t.index.Digest(f.category, f.value)});
+    for (std::size_t i = 0; i < in.fields.size(); ++i) {
+      if (in.fields[i].indexed) index.push_back({in.fields[i].category, in.digests[i]});
     }
     for (const auto& [category, plain] : held) {
       const policy::Category* c = t.policy.FindCategory(category);
@@ -268,7 +317,7 @@ Result<std::vector<AddSubjectResult>> Vault::AddSubjects(const Actor& actor,
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   std::vector<AddSubjectResult> results;
   results.reserve(prepared.size());
-  for (const PreparedSubject& p : prepared) {
+  for (PreparedSubject& p : prepared) {
     ASSIGN_OR_RETURN(AddSubjectResult r, Write(*tx, *t, actor, p));
     results.push_back(std::move(r));
   }

@@ -138,6 +138,7 @@ using ImportBeforeCommit = std::function<Result<uint64_t>(const std::vector<Impo
 
 struct TenantContext;
 struct NormalizedField;
+struct PreparedImportBatch;
 
 class Vault {
  public:
@@ -229,6 +230,21 @@ class Vault {
       const std::vector<RecordImportInput>& rows, store::ImportRow& progress,
       const ImportBeforeCommit& before_commit);
 
+  // The two halves of the batch calls above, so that an importer can prepare
+  // batch N+1 on one thread while batch N commits on another. Prepare*
+  // validates, normalizes, digests and (subjects) seals new subjects ahead,
+  // without touching the store; it may run on any thread. CommitImportBatch
+  // writes one prepared batch in one transaction, exactly as Import*Batch.
+  // Import*Batch(...) == Commit(Prepare(...)).
+  Result<std::shared_ptr<PreparedImportBatch>> PrepareSubjectBatch(
+      std::string_view tenant, std::string_view phone_region, const std::vector<SubjectInput>& rows);
+  Result<std::shared_ptr<PreparedImportBatch>> PrepareRecordBatch(
+      std::string_view tenant, std::string_view kind, std::vector<RecordImportInput> rows);
+  Result<std::vector<ImportRowResult>> CommitImportBatch(const Actor& actor,
+                                                         PreparedImportBatch& batch,
+                                                         store::ImportRow& progress,
+                                                         const ImportBeforeCommit& before_commit);
+
   Result<audit::VerifyReport> VerifyAudit();
   store::Store& store();
 
@@ -237,9 +253,14 @@ class Vault {
   struct PreparedSubject;
   explicit Vault(std::unique_ptr<Impl> impl);
   Result<std::shared_ptr<const TenantContext>> TenantFor(std::string_view tenant);
+  friend struct PreparedImportBatch;
   Result<PreparedSubject> Prepare(const TenantContext& t, const SubjectInput& in);
+  // Digests of the indexed fields and, with seal_ahead, the row of a new subject.
+  void Finish(const TenantContext& t, PreparedSubject& p, bool seal_ahead);
   Result<AddSubjectResult> Write(store::Transaction& tx, const TenantContext& t,
-                                 const Actor& actor, const PreparedSubject& in);
+                                 const Actor& actor, PreparedSubject& in);
+  Status WriteRecords(store::Transaction& tx, const TenantContext& t, const Actor& actor,
+                      const PreparedImportBatch& batch, std::vector<ImportRowResult>& results);
   std::unique_ptr<Impl> impl_;
 };
 

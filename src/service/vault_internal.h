@@ -173,7 +173,27 @@ struct Vault::Impl {
 // Validated, normalized input for one subject, ready to be written.
 struct Vault::PreparedSubject {
   std::vector<NormalizedField> fields;
+  std::vector<std::string> digests;  // parallel to fields: blind-index digest if indexed
   std::string ext_digest;
+  // When sealed ahead (imports prepare on another thread than the one that
+  // commits): the row this input becomes if its external id is new, with its
+  // id, wrapped key and sealed fields. Unused when the subject exists.
+  std::optional<store::SubjectRow> fresh;
+};
+
+// An import batch validated and prepared off the store (Vault::Prepare*Batch),
+// waiting for Vault::CommitImportBatch.
+struct PreparedImportBatch {
+  std::shared_ptr<const TenantContext> tenant;
+  bool records = false;
+  std::vector<ImportRowResult> results;  // rejects filled in; the rest decided at commit
+  // subjects: prepared[i] is set for rows that passed validation
+  std::vector<std::optional<Vault::PreparedSubject>> subjects;
+  // records
+  const policy::RecordKind* kind = nullptr;
+  std::string kind_name;
+  std::vector<RecordImportInput> records_in;
+  std::vector<std::string> ext_digests;  // "" for rejected rows
 };
 
 // The subject row if it exists and is not erased; NotFound otherwise.

@@ -171,6 +171,10 @@ inline constexpr int kSchemaVersion = 3;
 
 struct SqliteOptions {
   bool create_if_missing = true;
+  // The page cache, in KiB (SQLite's own default is 2 MiB). Imports and
+  // lookups touch index pages at random; 64 MiB keeps a few million index
+  // entries' interior and hot leaf pages in memory.
+  int64_t cache_kib = 64 * 1024;
 };
 
 // Opens (and migrates) the SQLite store at `path`. A file from a newer schema
