@@ -25,6 +25,7 @@ std::string Event::Canonical() const {
   j["role"] = role;
   j["action"] = action;
   j["subject"] = subject;
+  if (!subjects.empty()) j["subjects"] = subjects;
   j["purpose"] = purpose;
   j["categories"] = categories;
   j["outcome"] = outcome;
@@ -46,6 +47,7 @@ Result<Event> Event::FromCanonical(std::string_view json) {
     e.role = j.at("role").get<std::string>();
     e.action = j.at("action").get<std::string>();
     e.subject = j.at("subject").get<std::string>();
+    if (j.contains("subjects")) e.subjects = j.at("subjects").get<std::vector<std::string>>();
     e.purpose = j.at("purpose").get<std::string>();
     e.categories = j.at("categories").get<std::vector<std::string>>();
     e.outcome = j.at("outcome").get<std::string>();

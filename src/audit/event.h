@@ -26,6 +26,10 @@ struct Event {
   std::string role;             // the role the actor acted in
   std::string action;           // subject.add, subject.show, lookup, subject.close, erase, ...
   std::string subject;          // subject id, "" when none
+  // Several subjects, for batched events (a record import batch names every
+  // subject it touched). Sorted; in the canonical form only when non-empty,
+  // so events without it read exactly as before it existed.
+  std::vector<std::string> subjects;
   std::string purpose;          // declared purpose of a read, "" for writes
   std::vector<std::string> categories;  // categories touched (keys, never values)
   std::string outcome;          // ok | refused | miss | error

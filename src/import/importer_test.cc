@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "audit/event.h"
 #include "service/vault.h"
+#include "audit_util.h"
 #include "test_util.h"
 
 namespace custodian::import {
@@ -203,6 +207,68 @@ TEST_F(ImporterTest, RecordsAreIdempotentAndNeedTheirSubject) {
   auto audit = vault_->VerifyAudit();
   ASSERT_TRUE(audit.ok());
   EXPECT_TRUE(audit->ok);
+}
+
+TEST_F(ImporterTest, DefaultRegionReadsNationalNumbersInThatRegion) {
+  // "0812 3456 7890" is an Indonesian mobile number written nationally; the
+  // policy's region (IN) does not read it.
+  const std::string csv = "id,name,phone,email\nc1,Budi,0812 3456 7890,budi@example.co.id\n";
+  auto in_policy_region = Import(csv);
+  ASSERT_TRUE(in_policy_region.ok()) << in_policy_region.status().ToString();
+  ExpectCounts(*in_policy_region, 1, 0, 0, 0, 1);
+  EXPECT_EQ(Rejects(),
+            "line,column,reason,id,name,phone,email\r\n"
+            "2,phone,not a valid phone number: not a valid number in its country's numbering "
+            "plan,c1,Budi,0812 3456 7890,budi@example.co.id\r\n");
+
+  ImportOptions o;
+  o.tenant = "interjet";
+  o.csv_path = (dir_.path() / "in.csv").string();
+  o.mapping_path = (dir_.path() / "map.yaml").string();
+  o.actor = {"test", "admin"};
+  o.default_region = "ZZ";
+  auto bad_region = RunImport(*vault_, o);
+  ASSERT_FALSE(bad_region.ok());
+  EXPECT_EQ(bad_region.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad_region.status().message().rfind("--default-region: ", 0), 0u)
+      << bad_region.status().message();
+  EXPECT_EQ(vault_->GetTenant("interjet")->subjects, 0);
+
+  o.default_region = "ID";
+  auto in_id = RunImport(*vault_, o);
+  ASSERT_TRUE(in_id.ok()) << in_id.status().ToString();
+  ExpectCounts(*in_id, 1, 1, 0, 0, 0);
+  EXPECT_EQ(ByEmail("budi@example.co.id")["user.contact.phone_number"], "+6281234567890");
+}
+
+TEST_F(ImporterTest, ARecordBatchIsOneAuditEventNamingEverySubject) {
+  ASSERT_TRUE(Import("id,name,phone,email\nc1,Asha,,asha@example.in\nc2,Ravi,,ravi@example.in\n")
+                  .ok());
+  const std::string map = "columns:\n  cust: external_id\n  date: at\n  amount: data.amount\n";
+  auto s = Import("cust,date,amount\nc2,2025-03-01,1\nc1,2025-03-01,2\n", map,
+                  ImportKind::kRecords);  // one batch of two rows
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ExpectCounts(*s, 2, 2, 0, 0, 0);
+  std::string ids[2];
+  int n = 0;
+  for (const char* email : {"asha@example.in", "ravi@example.in"}) {
+    auto found = vault_->Lookup({"test", "admin"}, "interjet", {"email", email},
+                                "essential.service.operations.support");
+    ASSERT_TRUE(found.ok() && found->size() == 1);
+    ids[n++] = found->front().id;
+  }
+  std::vector<std::string> events = testing_util::AuditEvents(
+      service::Vault::StorePath(data_), "record.import");
+  ASSERT_EQ(events.size(), 1u);
+  auto ev = audit::Event::FromCanonical(events[0]);
+  ASSERT_TRUE(ev.ok());
+  std::vector<std::string> want = {ids[0], ids[1]};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(ev->subjects, want);
+  EXPECT_EQ(ev->subject, "");
+  EXPECT_EQ(ev->count, 2);
+  EXPECT_EQ(ev->categories, std::vector<std::string>{"user.financial"});
+  EXPECT_EQ(ev->reason, "kind billing: 2 added, 0 unchanged, 2 subjects");
 }
 
 TEST(ImportHelpersTest, RecordTimes) {

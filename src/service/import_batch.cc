@@ -239,17 +239,24 @@ Status Vault::WriteRecords(store::Transaction& tx, const TenantContext& t, const
     PerSubject& counts = touched[subject.id];
     ++(inserted ? counts.added : counts.unchanged);
   }
+  if (touched.empty()) return Status::Ok();
+  // One event for the batch, naming every subject it touched.
+  int64_t added = 0, unchanged = 0;
+  audit::Event ev = impl_->Event(actor, t.id, "record.import");
+  ev.subjects.reserve(touched.size());
   for (const auto& [subject, counts] : touched) {
-    audit::Event ev = impl_->Event(actor, t.id, "record.import");
-    ev.subject = subject;
-    ev.categories = {batch.kind->category};
-    ev.reason = "kind " + kind + ": " + std::to_string(counts.added) + " added, " +
-                std::to_string(counts.unchanged) + " unchanged";
-    ev.outcome = counts.added > 0 ? "ok" : "unchanged";
-    ev.count = counts.added;
-    ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(ev));
-    (void)seq;
+    ev.subjects.push_back(subject);
+    added += counts.added;
+    unchanged += counts.unchanged;
   }
+  ev.categories = {batch.kind->category};
+  ev.reason = "kind " + kind + ": " + std::to_string(added) + " added, " +
+              std::to_string(unchanged) + " unchanged, " + std::to_string(touched.size()) +
+              " subjects";
+  ev.outcome = added > 0 ? "ok" : "unchanged";
+  ev.count = added;
+  ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(ev));
+  (void)seq;
   return Status::Ok();
 }
 

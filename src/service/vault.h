@@ -224,7 +224,7 @@ class Vault {
   // The same for records of one kind. A record's id is a keyed digest of
   // (kind, subject, time, payload), so importing the same row twice inserts
   // it once (the second is kUnchanged). A row whose subject does not exist is
-  // rejected. One audit event per subject per batch ("record.import").
+  // rejected. One audit event per batch ("record.import") lists every subject touched.
   Result<std::vector<ImportRowResult>> ImportRecordBatch(
       const Actor& actor, std::string_view tenant, std::string_view kind,
       const std::vector<RecordImportInput>& rows, store::ImportRow& progress,

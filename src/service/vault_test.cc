@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "crypto/aead.h"
+#include "audit_util.h"
 #include "test_util.h"
 
 namespace custodian::service {
@@ -416,16 +417,7 @@ TEST_F(VaultTest, EveryOperationIsAuditedWithoutValues) {
   // tenant.create, subject.add, subject.show, lookup hit, lookup miss, close, erase
   EXPECT_EQ(AuditCount(), 7);
   std::string db = ReadFile(Db()) + ReadFile(dir_ / "custodian.db-wal");
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(Db().c_str(), &raw), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(raw, "SELECT event FROM audit ORDER BY seq", -1, &st, nullptr);
-  std::vector<std::string> events;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    events.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(raw);
+  std::vector<std::string> events = testing_util::AuditEvents(Db());
   ASSERT_EQ(events.size(), 7u);
   for (const auto& e : events) {
     for (const char* secret : {"Asha", "8870100", "example.in", "KYC-ABCD", "CUST-17"}) {
