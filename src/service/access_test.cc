@@ -108,9 +108,14 @@ class AccessTest : public ::testing::Test {
     sqlite3_close(db);
     return out;
   }
+  // Each event's canonical text without its time (whose digits could hold a
+  // six-digit code by chance).
   std::vector<std::string> AuditTexts() {
     std::vector<std::string> out;
-    for (const auto& e : AuditEvents()) out.push_back(e.Canonical());
+    for (audit::Event e : AuditEvents()) {
+      e.time_ms = 0;
+      out.push_back(e.Canonical());
+    }
     return out;
   }
   // Every byte the store has on disk: the database and its WAL.
@@ -213,7 +218,7 @@ TEST_F(AccessTest, RevokedKeyIsRefusedAtOnceAndRevokeIsScopedByTenant) {
   EXPECT_EQ(vault_->ListApiKeys("nosuch").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(AccessTest, AnotherProcesssRevocationTakesEffectWithinTheCacheTtl) {
+TEST_F(AccessTest, AnotherProcessRevocationTakesEffectWithinTheCacheTtl) {
   CreatedApiKey k = NewKey();
   ASSERT_TRUE(vault_->AuthenticateApiKey(k.key).ok());
   std::unique_ptr<Vault> other = Open();  // another Vault on the same store
