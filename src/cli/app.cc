@@ -45,6 +45,7 @@ int Main(int argc, char** argv) {
   RegisterVaultCommands(app, exit_code);
   RegisterRecordCommands(app, exit_code);
   RegisterImportCommands(app, exit_code);
+  RegisterAccessCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

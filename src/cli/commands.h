@@ -32,5 +32,6 @@ void RegisterPolicyCommands(CLI::App& app, int& exit_code);
 void RegisterVaultCommands(CLI::App& app, int& exit_code);
 void RegisterRecordCommands(CLI::App& app, int& exit_code);
 void RegisterImportCommands(CLI::App& app, int& exit_code);
+void RegisterAccessCommands(CLI::App& app, int& exit_code);
 
 }  // namespace custodian::cli

@@ -250,6 +250,12 @@ Result<SecretBytes> DeriveSubkey(const SecretBytes& parent_key, Subkey purpose) 
     case Subkey::kAuditHash:
       context = "cust-aud";
       break;
+    case Subkey::kCredentialHash:
+      context = "cust-crd";
+      break;
+    case Subkey::kOperatorSeal:
+      context = "cust-ops";
+      break;
   }
   if (context == nullptr) return Status::InvalidArgument("unknown subkey purpose");
   SecretBytes subkey = internal::SecretBytesAccess::Allocate(32);

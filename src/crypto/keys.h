@@ -7,7 +7,11 @@
 //          │                      context SubjectKeyContext(tenant, subject)
 //          │     └─ subject key seals field values with FieldAssociatedData(...)
 //          ├─ DeriveSubkey(kBlindIndex)  keys the tenant's BlindIndex
-//          └─ DeriveSubkey(kAuditHash)   keys the labelled hashes in audit events
+//          ├─ DeriveSubkey(kAuditHash)   keys the labelled hashes in audit events
+//          ├─ DeriveSubkey(kCredentialHash) keys the digests of API key and
+//          │                      session secrets and operator emails
+//          └─ DeriveSubkey(kOperatorSeal) Aead that seals operators' TOTP
+//                                 secrets and emails
 //
 // Rotating the master key rewraps tenant keys; erasing a subject destroys its
 // wrapped subject key, after which its values are noise (crypto-shredding).
@@ -84,6 +88,8 @@ enum class Subkey {
   kKeyWrapping,  // Aead that wraps the tenant's subject keys
   kBlindIndex,   // BlindIndex over normalized values of indexed categories
   kAuditHash,    // keyed hashes of values named in audit events
+  kCredentialHash,  // keyed BLAKE2b of API key / session secrets, operator emails
+  kOperatorSeal,    // Aead that seals operator TOTP secrets and emails
 };
 
 // A 32-byte subkey of `parent_key` (a 32-byte tenant key) for `purpose`, with

@@ -340,6 +340,21 @@ TEST(DeriveSubkeyTest, IsDeterministicAndSeparatesPurposes) {
   EXPECT_FALSE(index.ConstantTimeEquals(DeriveSubkey(other_tenant, Subkey::kBlindIndex).value()));
 }
 
+TEST(DeriveSubkeyTest, CredentialSubkeysAreSeparateFromTheOthers) {
+  SecretBytes tenant_key = SecretBytes::Copy(TestKeyBytes()).value();
+  std::vector<SecretBytes> keys;
+  for (Subkey s : {Subkey::kKeyWrapping, Subkey::kBlindIndex, Subkey::kAuditHash,
+                   Subkey::kCredentialHash, Subkey::kOperatorSeal}) {
+    keys.push_back(DeriveSubkey(tenant_key, s).value());
+  }
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_FALSE(keys[i].ConstantTimeEquals(tenant_key)) << i;
+    for (std::size_t j = i + 1; j < keys.size(); ++j) {
+      EXPECT_FALSE(keys[i].ConstantTimeEquals(keys[j])) << i << " " << j;
+    }
+  }
+}
+
 TEST(DeriveSubkeyTest, IsStable) {
   // Pinned: changing a context or id would orphan every stored index digest.
   SecretBytes tenant_key = SecretBytes::Copy(TestKeyBytes()).value();

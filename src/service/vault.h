@@ -38,9 +38,24 @@ struct Actor {
 using Clock = std::function<int64_t()>;
 int64_t SystemClockMs();
 
+// Failed operator sign-ins allowed per account and per remote address before
+// that account or address is locked (service/access.cc).
+struct LoginLimits {
+  int max_failures = 5;                    // within window_ms
+  int64_t window_ms = 15 * 60 * 1000;
+  int64_t lockout_ms = 15 * 60 * 1000;
+};
+
 struct VaultOptions {
   std::string data_dir;
   Clock clock = SystemClockMs;
+  // Operator sessions last this long after sign-in.
+  int64_t session_ttl_ms = 12 * 60 * 60 * 1000;
+  // A validated API key is trusted from memory for this long; a revocation made
+  // by another process (or another Vault on the same store) takes effect within
+  // it. Revocations through this Vault take effect at once.
+  int64_t api_key_cache_ttl_ms = 5000;
+  LoginLimits login_limits;
 };
 
 inline constexpr std::size_t kMaxValueBytes = 64 * 1024;
@@ -135,6 +150,66 @@ struct RecordImportInput {
 // its rejects, and returns the rejects file's new length, stored with the
 // progress. An error rolls the batch back.
 using ImportBeforeCommit = std::function<Result<uint64_t>(const std::vector<ImportRowResult>&)>;
+
+// --- Credentials (service/access.cc, docs/access.md) -----------------------
+
+// A new API key. `key` ("cst_<id>_<secret>") is returned only here, once; the
+// store keeps a keyed digest of the secret.
+struct CreatedApiKey {
+  std::string id;
+  std::string key;
+  std::string role;
+  std::string name;
+};
+
+// What ListApiKeys shows: never a secret or digest.
+struct ApiKeyInfo {
+  std::string id;
+  std::string name;
+  std::string role;
+  int64_t created_ms = 0;
+  std::optional<int64_t> revoked_ms;
+  std::optional<int64_t> last_used_ms;  // updated at most once a minute
+};
+
+// Who a valid API key is: its tenant, and Actor{"key:<id>", role}.
+struct ApiKeyIdentity {
+  std::string tenant;
+  Actor actor;
+  std::string key_id;
+};
+
+// A new operator and the TOTP enrollment, shown once: the 20-byte secret in
+// base32 and the otpauth:// URI an authenticator app scans.
+struct OperatorEnrollment {
+  std::string operator_id;
+  std::string role;
+  std::string totp_secret;  // RFC 4648 base32, no padding
+  std::string otpauth_uri;
+};
+
+// A successful sign-in. The session token and CSRF token are returned only
+// here; the store keeps keyed digests of them.
+struct LoginResult {
+  std::string tenant;
+  Actor actor;                 // {"op:<operator id>", role}
+  std::string session_id;
+  std::string session_token;   // "css_<session id>_<secret>": the cookie value
+  std::string csrf_token;      // send back in a header on state-changing requests
+  int64_t expires_ms = 0;
+};
+
+// A live session, from AuthenticateSession.
+struct Session {
+  std::string tenant;
+  Actor actor;                 // {"op:<operator id>", role}
+  std::string session_id;
+  std::string operator_id;
+  int64_t expires_ms = 0;
+  std::string csrf_digest;     // for CheckCsrf; not a secret, not for display
+};
+
+inline constexpr std::size_t kMinOperatorPasswordChars = 12;
 
 struct TenantContext;
 struct NormalizedField;
@@ -244,6 +319,53 @@ class Vault {
                                                          PreparedImportBatch& batch,
                                                          store::ImportRow& progress,
                                                          const ImportBeforeCommit& before_commit);
+
+  // --- Credentials (service/access.cc; docs/access.md) ---
+  // Creating keys and operators and revoking keys needs actor.role "admin"
+  // (PermissionDenied otherwise, audited). A credential's role must be one a
+  // purpose of the tenant's policy lists, or admin or auditor (InvalidArgument
+  // naming the roles allowed). Nothing secret is audited or logged.
+
+  // A new API key for `tenant` acting in `role`; `name` (0-64 of [A-Za-z0-9._-])
+  // says what it is for. The key is in the result only.
+  Result<CreatedApiKey> CreateApiKey(const Actor& actor, std::string_view tenant,
+                                     std::string_view role, std::string_view name);
+  // The tenant's keys, revoked ones included, oldest first. NotFound if no such
+  // tenant. The caller authorizes (no actor: listing shows no secret).
+  Result<std::vector<ApiKeyInfo>> ListApiKeys(std::string_view tenant);
+  // NotFound if the tenant has no such key; FailedPrecondition if already revoked.
+  Status RevokeApiKey(const Actor& actor, std::string_view tenant, std::string_view key_id);
+  // The tenant and actor of a bearer token. Unauthenticated("invalid or revoked
+  // API key") for a malformed, unknown, tampered or revoked key alike. Fast:
+  // validated keys are cached (see VaultOptions::api_key_cache_ttl_ms); not
+  // audited (the request it authenticates is).
+  Result<ApiKeyIdentity> AuthenticateApiKey(std::string_view bearer_token);
+
+  // A new operator (a person) of `tenant`: password (>= 12 characters, hashed
+  // with Argon2id) plus a fresh TOTP secret (sealed). AlreadyExists if the
+  // email is taken in the tenant.
+  Result<OperatorEnrollment> AddOperator(const Actor& actor, std::string_view tenant,
+                                         std::string_view email, std::string_view role,
+                                         std::string_view password);
+  // Signs an operator in with password and TOTP code (one step of clock skew
+  // either way; a step already used is refused). Every failure is
+  // Unauthenticated with the same message, whether the tenant or email exists
+  // or the password or code was wrong; after LoginLimits::max_failures the
+  // account and the remote address are locked (Unauthenticated, "too many
+  // failed sign-ins; try again later"). Audited: operator.login (ok/refused),
+  // operator.lockout; never the email, password or code.
+  Result<LoginResult> Login(std::string_view tenant, std::string_view email,
+                            std::string_view password, std::string_view totp_code,
+                            std::string_view remote_addr);
+  // The live session of a token. Unauthenticated("invalid or expired session")
+  // for a malformed, unknown, tampered, expired or signed-out token alike.
+  Result<Session> AuthenticateSession(std::string_view session_token);
+  // OK iff `csrf_header` is the session's CSRF token (constant time);
+  // PermissionDenied("missing or wrong CSRF token") otherwise.
+  Status CheckCsrf(const Session& session, std::string_view csrf_header);
+  // Revokes the session server-side (operator.logout). Unauthenticated as
+  // AuthenticateSession for a token that is not a live session.
+  Status Logout(std::string_view session_token);
 
   Result<audit::VerifyReport> VerifyAudit();
   store::Store& store();

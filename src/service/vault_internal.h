@@ -60,7 +60,17 @@ struct TenantContext {
   Aead tenant_aead;    // seals nothing itself; kept to prove the key opened
   Aead key_wrap;       // wraps subject keys
   BlindIndex index;    // digests of indexed values and external ids
+  BlindIndex credentials;  // digests of API key / session secrets, operator emails
+  Aead operator_seal;      // seals operators' TOTP secrets and emails
 };
+
+// The in-memory side of credentials (service/access.cc): the API key cache,
+// the sign-in limiter. Defined there.
+struct AccessState;
+struct AccessStateDeleter {
+  void operator()(AccessState* state) const;
+};
+AccessState* NewAccessState(const VaultOptions& options);
 
 struct Vault::Impl {
   VaultOptions options;
@@ -68,9 +78,13 @@ struct Vault::Impl {
   Aead master;
   std::mutex mu;
   std::unordered_map<std::string, std::shared_ptr<const TenantContext>> tenants;
+  std::unique_ptr<AccessState, AccessStateDeleter> access;
 
   Impl(VaultOptions o, std::unique_ptr<store::Store> s, Aead m)
-      : options(std::move(o)), store(std::move(s)), master(std::move(m)) {}
+      : options(std::move(o)),
+        store(std::move(s)),
+        master(std::move(m)),
+        access(NewAccessState(options)) {}
 
   int64_t Now() const { return options.clock(); }
 
@@ -106,12 +120,18 @@ struct Vault::Impl {
     }
     ASSIGN_OR_RETURN(SecretBytes wrap_key, crypto::DeriveSubkey(*key, crypto::Subkey::kKeyWrapping));
     ASSIGN_OR_RETURN(SecretBytes index_key, crypto::DeriveSubkey(*key, crypto::Subkey::kBlindIndex));
+    ASSIGN_OR_RETURN(SecretBytes credential_key,
+                     crypto::DeriveSubkey(*key, crypto::Subkey::kCredentialHash));
+    ASSIGN_OR_RETURN(SecretBytes operator_key,
+                     crypto::DeriveSubkey(*key, crypto::Subkey::kOperatorSeal));
     ASSIGN_OR_RETURN(Aead tenant_aead, Aead::Create(std::move(key).value(), row->key_version));
     ASSIGN_OR_RETURN(Aead key_wrap, Aead::Create(std::move(wrap_key), row->key_version));
     ASSIGN_OR_RETURN(BlindIndex index, BlindIndex::Create(std::move(index_key)));
-    auto ctx = std::make_shared<const TenantContext>(
-        TenantContext{row->id, std::move(*loaded.policy), std::move(tenant_aead),
-                      std::move(key_wrap), std::move(index)});
+    ASSIGN_OR_RETURN(BlindIndex credentials, BlindIndex::Create(std::move(credential_key)));
+    ASSIGN_OR_RETURN(Aead operator_seal, Aead::Create(std::move(operator_key), row->key_version));
+    auto ctx = std::make_shared<const TenantContext>(TenantContext{
+        row->id, std::move(*loaded.policy), std::move(tenant_aead), std::move(key_wrap),
+        std::move(index), std::move(credentials), std::move(operator_seal)});
     std::lock_guard<std::mutex> lock(mu);
     tenants.emplace(row->id, ctx);
     return std::shared_ptr<const TenantContext>(ctx);

@@ -98,6 +98,44 @@ struct RecordEventRow {
   int64_t at_ms = 0;
 };
 
+// --- Credentials (service/access.cc): API keys, operators, sessions ---------
+// Secrets are never stored: only keyed digests (BLAKE2b under the tenant's
+// credential subkey) and, for operators, Argon2id hashes and sealed blobs.
+
+struct ApiKeyRow {
+  std::string tenant;
+  std::string id;                  // the key id (public: it is in the token)
+  std::string name;                // what it is for ("crm"), may be ""
+  std::string role;                // the role the key acts in
+  std::string digest;              // keyed digest of the secret part (raw bytes)
+  int64_t created_ms = 0;
+  std::optional<int64_t> revoked_ms;
+  std::optional<int64_t> last_used_ms;
+};
+
+struct OperatorRow {
+  std::string tenant;
+  std::string id;
+  std::string email_digest;        // keyed digest of the normalized email (login lookup)
+  std::string email_sealed;        // the normalized email, sealed
+  std::string role;
+  std::string password_hash;       // Argon2id, self-describing
+  std::string totp_sealed;         // the TOTP secret, sealed
+  int64_t last_totp_step = 0;      // the last time step accepted (replay guard)
+  int64_t created_ms = 0;
+};
+
+struct SessionRow {
+  std::string tenant;
+  std::string id;                  // the session id (public: it is in the token)
+  std::string operator_id;
+  std::string token_digest;        // keyed digest of the token's secret part
+  std::string csrf_digest;         // keyed digest of the CSRF token
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+  std::optional<int64_t> revoked_ms;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -150,6 +188,40 @@ class Transaction {
   // Inserts or replaces the progress row with the same (tenant, kind, digest).
   virtual Status PutImport(const ImportRow& row) = 0;
 
+  // --- Credentials -----------------------------------------------------------
+  // FindApiKey and FindSession are the only lookups not scoped by tenant:
+  // authentication learns the tenant from the row. Every other method is.
+
+  // AlreadyExists if the key id is taken.
+  virtual Status InsertApiKey(const ApiKeyRow& row) = 0;
+  virtual Result<std::optional<ApiKeyRow>> FindApiKey(std::string_view key_id) = 0;
+  // The tenant's keys (revoked ones too), oldest first.
+  virtual Result<std::vector<ApiKeyRow>> ListApiKeys(std::string_view tenant) = 0;
+  // Sets revoked_ms. NotFound if the tenant has no such key.
+  virtual Status RevokeApiKey(std::string_view tenant, std::string_view key_id,
+                              int64_t revoked_ms) = 0;
+  // Sets last_used_ms (best effort bookkeeping).
+  virtual Status TouchApiKey(std::string_view tenant, std::string_view key_id,
+                             int64_t used_ms) = 0;
+
+  // AlreadyExists if the id or the email digest is taken in the tenant.
+  virtual Status InsertOperator(const OperatorRow& row) = 0;
+  virtual Result<std::optional<OperatorRow>> GetOperator(std::string_view tenant,
+                                                         std::string_view operator_id) = 0;
+  virtual Result<std::optional<OperatorRow>> FindOperatorByEmail(
+      std::string_view tenant, std::string_view email_digest) = 0;
+  // Sets last_totp_step. NotFound if absent.
+  virtual Status SetOperatorTotpStep(std::string_view tenant, std::string_view operator_id,
+                                     int64_t step) = 0;
+
+  virtual Status InsertSession(const SessionRow& row) = 0;
+  virtual Result<std::optional<SessionRow>> FindSession(std::string_view session_id) = 0;
+  // Sets revoked_ms. NotFound if the tenant has no such session.
+  virtual Status RevokeSession(std::string_view tenant, std::string_view session_id,
+                               int64_t revoked_ms) = 0;
+  // Deletes the tenant's sessions that expired or were revoked before `before_ms`.
+  virtual Status PurgeSessions(std::string_view tenant, int64_t before_ms) = 0;
+
   // Chains the event onto the audit log. Returns its sequence number.
   virtual Result<int64_t> AppendAudit(const audit::Event& event) = 0;
 
@@ -167,7 +239,7 @@ class Store {
   virtual Status Checkpoint() = 0;
 };
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 struct SqliteOptions {
   bool create_if_missing = true;

@@ -106,6 +106,47 @@ CREATE TABLE imports (
   PRIMARY KEY (tenant, kind, digest)
 ) WITHOUT ROWID;
 )sql",
+    // 4: credentials for the HTTP API and the console: tenant API keys,
+    // operators (people: password + TOTP) and their sessions. Secrets are held
+    // only as keyed digests, Argon2id hashes or sealed blobs.
+    R"sql(
+CREATE TABLE api_keys (
+  id           TEXT PRIMARY KEY,
+  tenant       TEXT NOT NULL REFERENCES tenants(id),
+  name         TEXT NOT NULL,
+  role         TEXT NOT NULL,
+  digest       BLOB NOT NULL,
+  created_ms   INTEGER NOT NULL,
+  revoked_ms   INTEGER,
+  last_used_ms INTEGER
+);
+CREATE INDEX api_keys_by_tenant ON api_keys(tenant, created_ms);
+CREATE TABLE operators (
+  tenant         TEXT NOT NULL REFERENCES tenants(id),
+  id             TEXT NOT NULL,
+  email_digest   BLOB NOT NULL,
+  email_sealed   BLOB NOT NULL,
+  role           TEXT NOT NULL,
+  password_hash  TEXT NOT NULL,
+  totp_sealed    BLOB NOT NULL,
+  last_totp_step INTEGER NOT NULL,
+  created_ms     INTEGER NOT NULL,
+  PRIMARY KEY (tenant, id),
+  UNIQUE (tenant, email_digest)
+);
+CREATE TABLE sessions (
+  id           TEXT PRIMARY KEY,
+  tenant       TEXT NOT NULL,
+  operator     TEXT NOT NULL,
+  token_digest BLOB NOT NULL,
+  csrf_digest  BLOB NOT NULL,
+  created_ms   INTEGER NOT NULL,
+  expires_ms   INTEGER NOT NULL,
+  revoked_ms   INTEGER,
+  FOREIGN KEY (tenant, operator) REFERENCES operators(tenant, id)
+);
+CREATE INDEX sessions_by_tenant ON sessions(tenant, expires_ms);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);
@@ -147,6 +188,24 @@ class SqliteTransaction final : public Transaction {
                         const RecordEventRow& event) override;
   Result<std::vector<RecordEventRow>> RecordEvents(std::string_view tenant,
                                                    std::string_view record) override;
+  Status InsertApiKey(const ApiKeyRow& row) override;
+  Result<std::optional<ApiKeyRow>> FindApiKey(std::string_view key_id) override;
+  Result<std::vector<ApiKeyRow>> ListApiKeys(std::string_view tenant) override;
+  Status RevokeApiKey(std::string_view tenant, std::string_view key_id,
+                      int64_t revoked_ms) override;
+  Status TouchApiKey(std::string_view tenant, std::string_view key_id, int64_t used_ms) override;
+  Status InsertOperator(const OperatorRow& row) override;
+  Result<std::optional<OperatorRow>> GetOperator(std::string_view tenant,
+                                                 std::string_view operator_id) override;
+  Result<std::optional<OperatorRow>> FindOperatorByEmail(std::string_view tenant,
+                                                         std::string_view email_digest) override;
+  Status SetOperatorTotpStep(std::string_view tenant, std::string_view operator_id,
+                             int64_t step) override;
+  Status InsertSession(const SessionRow& row) override;
+  Result<std::optional<SessionRow>> FindSession(std::string_view session_id) override;
+  Status RevokeSession(std::string_view tenant, std::string_view session_id,
+                       int64_t revoked_ms) override;
+  Status PurgeSessions(std::string_view tenant, int64_t before_ms) override;
   Result<int64_t> AppendAudit(const audit::Event& event) override;
   Status Commit() override;
 
@@ -596,6 +655,223 @@ Result<int64_t> SqliteTransaction::AppendAudit(const audit::Event& event) {
   last_seq_ = seq;
   last_hash_ = std::move(hash);
   return seq;
+}
+
+// --- credentials ----------------------------------------------------------------
+
+constexpr const char* kApiKeyColumns =
+    "tenant, id, name, role, digest, created_ms, revoked_ms, last_used_ms";
+
+ApiKeyRow ReadApiKey(Stmt& st) {
+  ApiKeyRow r;
+  r.tenant = st.ColumnText(0);
+  r.id = st.ColumnText(1);
+  r.name = st.ColumnText(2);
+  r.role = st.ColumnText(3);
+  r.digest = st.ColumnBlob(4);
+  r.created_ms = st.ColumnInt64(5);
+  if (!st.ColumnIsNull(6)) r.revoked_ms = st.ColumnInt64(6);
+  if (!st.ColumnIsNull(7)) r.last_used_ms = st.ColumnInt64(7);
+  return r;
+}
+
+Status SqliteTransaction::InsertApiKey(const ApiKeyRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO api_keys (tenant, id, name, role, digest, created_ms, revoked_ms, "
+      "last_used_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.id);
+  st.BindText(3, row.name);
+  st.BindText(4, row.role);
+  st.BindBlob(5, row.digest);
+  st.BindInt64(6, row.created_ms);
+  st.BindOptionalInt64(7, row.revoked_ms);
+  st.BindOptionalInt64(8, row.last_used_ms);
+  Status s = st.Run();
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists("api key '" + row.id + "' already exists");
+  }
+  return s;
+}
+
+Result<std::optional<ApiKeyRow>> SqliteTransaction::FindApiKey(std::string_view key_id) {
+  static const std::string sql =
+      std::string("SELECT ") + kApiKeyColumns + " FROM api_keys WHERE id = ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, key_id);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<ApiKeyRow>();
+  return std::optional<ApiKeyRow>(ReadApiKey(st));
+}
+
+Result<std::vector<ApiKeyRow>> SqliteTransaction::ListApiKeys(std::string_view tenant) {
+  static const std::string sql = std::string("SELECT ") + kApiKeyColumns +
+                                 " FROM api_keys WHERE tenant = ? ORDER BY created_ms, id";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  std::vector<ApiKeyRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadApiKey(st));
+  }
+  return out;
+}
+
+Status SqliteTransaction::RevokeApiKey(std::string_view tenant, std::string_view key_id,
+                                       int64_t revoked_ms) {
+  Stmt& st = store_.Prepare("UPDATE api_keys SET revoked_ms = ? WHERE tenant = ? AND id = ?");
+  st.BindInt64(1, revoked_ms);
+  st.BindText(2, tenant);
+  st.BindText(3, key_id);
+  RETURN_IF_ERROR(st.Run());
+  if (sqlite3_changes(store_.db().raw()) == 0) {
+    return Status::NotFound("api key '" + std::string(key_id) + "' does not exist in tenant '" +
+                            std::string(tenant) + "'");
+  }
+  return Status::Ok();
+}
+
+Status SqliteTransaction::TouchApiKey(std::string_view tenant, std::string_view key_id,
+                                      int64_t used_ms) {
+  Stmt& st = store_.Prepare("UPDATE api_keys SET last_used_ms = ? WHERE tenant = ? AND id = ?");
+  st.BindInt64(1, used_ms);
+  st.BindText(2, tenant);
+  st.BindText(3, key_id);
+  return st.Run();
+}
+
+constexpr const char* kOperatorColumns =
+    "tenant, id, email_digest, email_sealed, role, password_hash, totp_sealed, last_totp_step, "
+    "created_ms";
+
+Result<std::optional<OperatorRow>> ReadOperator(Stmt& st) {
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<OperatorRow>();
+  OperatorRow r;
+  r.tenant = st.ColumnText(0);
+  r.id = st.ColumnText(1);
+  r.email_digest = st.ColumnBlob(2);
+  r.email_sealed = st.ColumnBlob(3);
+  r.role = st.ColumnText(4);
+  r.password_hash = st.ColumnText(5);
+  r.totp_sealed = st.ColumnBlob(6);
+  r.last_totp_step = st.ColumnInt64(7);
+  r.created_ms = st.ColumnInt64(8);
+  return std::optional<OperatorRow>(std::move(r));
+}
+
+Status SqliteTransaction::InsertOperator(const OperatorRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO operators (tenant, id, email_digest, email_sealed, role, password_hash, "
+      "totp_sealed, last_totp_step, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.id);
+  st.BindBlob(3, row.email_digest);
+  st.BindBlob(4, row.email_sealed);
+  st.BindText(5, row.role);
+  st.BindText(6, row.password_hash);
+  st.BindBlob(7, row.totp_sealed);
+  st.BindInt64(8, row.last_totp_step);
+  st.BindInt64(9, row.created_ms);
+  Status s = st.Run();
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists("an operator with this email already exists in tenant '" +
+                                 row.tenant + "'");
+  }
+  return s;
+}
+
+Result<std::optional<OperatorRow>> SqliteTransaction::GetOperator(std::string_view tenant,
+                                                                  std::string_view operator_id) {
+  static const std::string sql = std::string("SELECT ") + kOperatorColumns +
+                                 " FROM operators WHERE tenant = ? AND id = ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindText(2, operator_id);
+  return ReadOperator(st);
+}
+
+Result<std::optional<OperatorRow>> SqliteTransaction::FindOperatorByEmail(
+    std::string_view tenant, std::string_view email_digest) {
+  static const std::string sql = std::string("SELECT ") + kOperatorColumns +
+                                 " FROM operators WHERE tenant = ? AND email_digest = ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindBlob(2, email_digest);
+  return ReadOperator(st);
+}
+
+Status SqliteTransaction::SetOperatorTotpStep(std::string_view tenant,
+                                              std::string_view operator_id, int64_t step) {
+  Stmt& st =
+      store_.Prepare("UPDATE operators SET last_totp_step = ? WHERE tenant = ? AND id = ?");
+  st.BindInt64(1, step);
+  st.BindText(2, tenant);
+  st.BindText(3, operator_id);
+  RETURN_IF_ERROR(st.Run());
+  if (sqlite3_changes(store_.db().raw()) == 0) {
+    return Status::NotFound("operator '" + std::string(operator_id) +
+                            "' does not exist in tenant '" + std::string(tenant) + "'");
+  }
+  return Status::Ok();
+}
+
+Status SqliteTransaction::InsertSession(const SessionRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO sessions (id, tenant, operator, token_digest, csrf_digest, created_ms, "
+      "expires_ms, revoked_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  st.BindText(1, row.id);
+  st.BindText(2, row.tenant);
+  st.BindText(3, row.operator_id);
+  st.BindBlob(4, row.token_digest);
+  st.BindBlob(5, row.csrf_digest);
+  st.BindInt64(6, row.created_ms);
+  st.BindInt64(7, row.expires_ms);
+  st.BindOptionalInt64(8, row.revoked_ms);
+  return st.Run();
+}
+
+Result<std::optional<SessionRow>> SqliteTransaction::FindSession(std::string_view session_id) {
+  Stmt& st = store_.Prepare(
+      "SELECT tenant, id, operator, token_digest, csrf_digest, created_ms, expires_ms, "
+      "revoked_ms FROM sessions WHERE id = ?");
+  st.BindText(1, session_id);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<SessionRow>();
+  SessionRow r;
+  r.tenant = st.ColumnText(0);
+  r.id = st.ColumnText(1);
+  r.operator_id = st.ColumnText(2);
+  r.token_digest = st.ColumnBlob(3);
+  r.csrf_digest = st.ColumnBlob(4);
+  r.created_ms = st.ColumnInt64(5);
+  r.expires_ms = st.ColumnInt64(6);
+  if (!st.ColumnIsNull(7)) r.revoked_ms = st.ColumnInt64(7);
+  return std::optional<SessionRow>(std::move(r));
+}
+
+Status SqliteTransaction::RevokeSession(std::string_view tenant, std::string_view session_id,
+                                        int64_t revoked_ms) {
+  Stmt& st = store_.Prepare(
+      "UPDATE sessions SET revoked_ms = coalesce(revoked_ms, ?) WHERE tenant = ? AND id = ?");
+  st.BindInt64(1, revoked_ms);
+  st.BindText(2, tenant);
+  st.BindText(3, session_id);
+  RETURN_IF_ERROR(st.Run());
+  if (sqlite3_changes(store_.db().raw()) == 0) {
+    return Status::NotFound("session '" + std::string(session_id) +
+                            "' does not exist in tenant '" + std::string(tenant) + "'");
+  }
+  return Status::Ok();
+}
+
+Status SqliteTransaction::PurgeSessions(std::string_view tenant, int64_t before_ms) {
+  Stmt& st = store_.Prepare(
+      "DELETE FROM sessions WHERE tenant = ?1 AND (expires_ms < ?2 OR revoked_ms < ?2)");
+  st.BindText(1, tenant);
+  st.BindInt64(2, before_ms);
+  return st.Run();
 }
 
 Status Migrate(Db& db) {
