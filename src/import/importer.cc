@@ -19,6 +19,7 @@
 
 #include "crypto/normalize.h"
 #include "import/csv_reader.h"
+#include "service/authorize.h"
 
 namespace custodian::import {
 namespace {
@@ -449,6 +450,7 @@ Result<ImportSummary> Importer::Run() {
   }
   // Everything that can be wrong with the command is found before anything is written.
   ASSIGN_OR_RETURN(auto policy, vault_.TenantPolicy(options_.tenant));
+  RETURN_IF_ERROR(service::AuthorizeAdmin(options_.actor.role, "importing"));
   if (records && policy->FindRecordKind(options_.record_kind) == nullptr) {
     return Status::InvalidArgument("record kind '" + options_.record_kind +
                                    "' is not declared under record_kinds in the policy");

@@ -160,9 +160,20 @@ TEST_F(ImporterTest, UnknownTenantAndMissingFileAreErrors) {
   o.tenant = "nosuch";
   o.csv_path = (dir_.path() / "in.csv").string();
   o.mapping_path = (dir_.path() / "map.yaml").string();
+  o.actor = {"test", "admin"};
   WriteFile(dir_.path() / "in.csv", "id,name\n");
   auto s = RunImport(*vault_, o);
   EXPECT_EQ(s.status().code(), StatusCode::kNotFound);
+
+  o.tenant = "interjet";
+  o.actor = {"test", "agent"};
+  WriteFile(dir_.path() / "in.csv", "id,name,phone,email\nc1,Asha,,asha@example.in\n");
+  s = RunImport(*vault_, o);
+  EXPECT_EQ(s.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.status().message(), "importing needs role 'admin' (not 'agent')");
+  EXPECT_EQ(vault_->GetTenant("interjet")->subjects, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "in.csv.rejects.csv"));
+  o.actor = {"test", "admin"};
   o.tenant = "interjet";
   o.csv_path = (dir_.path() / "missing.csv").string();
   s = RunImport(*vault_, o);

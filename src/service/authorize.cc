@@ -72,6 +72,39 @@ Result<Grant> Authorize(const policy::Policy& policy, std::string_view role,
   return g;
 }
 
+Status AuthorizeWrite(const policy::Policy& policy, std::string_view role,
+                      const std::vector<std::string>& categories) {
+  if (role == kAdminRole) return Status::Ok();
+  for (const std::string& category : categories) {
+    bool covered = std::any_of(policy.purposes.begin(), policy.purposes.end(), [&](const auto& p) {
+      return std::find(p.roles.begin(), p.roles.end(), role) != p.roles.end() &&
+             std::find(p.categories.begin(), p.categories.end(), category) != p.categories.end();
+    });
+    if (!covered) {
+      return Status::PermissionDenied("role " + Quote(role) + " may not write category " +
+                                      Quote(category) +
+                                      ": no purpose that uses it lists the role");
+    }
+  }
+  return Status::Ok();
+}
+
+Status AuthorizeAdmin(std::string_view role, std::string_view what) {
+  if (role == kAdminRole) return Status::Ok();
+  return Status::PermissionDenied(std::string(what) + " needs role 'admin' (not " + Quote(role) +
+                                  ")");
+}
+
+Status AuthorizeOperator(const policy::Policy& policy, std::string_view role,
+                         std::string_view what) {
+  if (role == kAdminRole) return Status::Ok();
+  for (const auto& p : policy.purposes) {
+    if (std::find(p.roles.begin(), p.roles.end(), role) != p.roles.end()) return Status::Ok();
+  }
+  return Status::PermissionDenied(std::string(what) + " needs a role some purpose lists (not " +
+                                  Quote(role) + ")");
+}
+
 Result<NormalizedField> NormalizeField(const policy::Policy& policy, const FieldInput& f,
                                        std::string_view phone_region) {
   const policy::Category* c = policy.FindCategory(f.category);

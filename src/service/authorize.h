@@ -29,6 +29,24 @@ struct Grant {
 Result<Grant> Authorize(const policy::Policy& policy, std::string_view role,
                         std::string_view purpose);
 
+// The tenant's administrator role: may write any declared category, erase,
+// import and manage credentials. Policies list it among purposes' roles too.
+inline constexpr char kAdminRole[] = "admin";
+
+// Writing personal data is collecting it, so it needs a purpose too: `role`
+// may write a category when it is admin, or when some purpose the role may
+// use lists that category (a support agent may correct a phone number it
+// works with; an auditor may write nothing). PermissionDenied naming the first
+// category no such purpose covers.
+Status AuthorizeWrite(const policy::Policy& policy, std::string_view role,
+                      const std::vector<std::string>& categories);
+// Operations only the administrator may do (erase, import): PermissionDenied
+// "`what` needs role 'admin'" otherwise.
+Status AuthorizeAdmin(std::string_view role, std::string_view what);
+// Operations on a subject's lifecycle (close): any role some purpose lists.
+Status AuthorizeOperator(const policy::Policy& policy, std::string_view role,
+                         std::string_view what);
+
 struct NormalizedField {
   std::string category;
   std::string value;  // canonical form (E.164, lower-case email, NFC text)

@@ -176,6 +176,7 @@ Result<std::vector<ImportRowResult>> Vault::CommitImportBatch(
     const Actor& actor, PreparedImportBatch& batch, store::ImportRow& progress,
     const ImportBeforeCommit& before_commit) {
   const TenantContext& t = *batch.tenant;
+  RETURN_IF_ERROR(AuthorizeAdmin(actor.role, "importing"));
   std::vector<ImportRowResult> results = batch.results;
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   if (!batch.records) {

@@ -50,6 +50,12 @@ Result<std::string> Vault::AddRecord(const Actor& actor, std::string_view tenant
                                    "' is not declared under record_kinds in the policy");
   }
   RETURN_IF_ERROR(ValidatePayload(record.payload_json));
+  if (Status allowed = AuthorizeWrite(t->policy, actor.role, {kind->category}); !allowed.ok()) {
+    audit::Event ev = impl_->Event(actor, tenant, "record.add");
+    ev.subject = std::string(subject);
+    ev.categories = {kind->category};
+    return impl_->AuditRefusal(ev, allowed);
+  }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(store::SubjectRow row, LiveSubject(*tx, tenant, subject));
   ASSIGN_OR_RETURN(crypto::Aead aead, impl_->SubjectAead(*t, row));
@@ -88,6 +94,13 @@ Status Vault::RecordEvent(const Actor& actor, std::string_view tenant, std::stri
   if (kind == nullptr) {
     return Status::FailedPrecondition("record kind '" + rec->kind +
                                       "' is no longer declared in the policy");
+  }
+  if (Status allowed = AuthorizeWrite(t->policy, actor.role, {kind->category}); !allowed.ok()) {
+    tx.reset();
+    audit::Event ev = impl_->Event(actor, tenant, "record.event");
+    ev.subject = rec->subject;
+    ev.categories = {kind->category};
+    return impl_->AuditRefusal(ev, allowed);
   }
   if (std::find(kind->anchors.begin(), kind->anchors.end(), event) == kind->anchors.end()) {
     std::string allowed;

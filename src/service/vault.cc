@@ -185,7 +185,10 @@ void Vault::Finish(const TenantContext& t, PreparedSubject& p, bool seal_ahead) 
 Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContext& t,
                                       const Actor& actor, PreparedSubject& in) {
   std::optional<store::SubjectRow> existing;
-  if (!in.ext_digest.empty()) {
+  if (!in.subject_id.empty()) {
+    ASSIGN_OR_RETURN(store::SubjectRow row, LiveSubject(tx, t.id, in.subject_id));
+    existing = std::move(row);
+  } else if (!in.ext_digest.empty()) {
     ASSIGN_OR_RETURN(existing, tx.FindSubjectByExternalId(t.id, in.ext_digest));
   }
   const int64_t now = impl_->Now();
@@ -292,6 +295,25 @@ Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContex
   return result;
 }
 
+Result<AddSubjectResult> Vault::UpdateSubject(const Actor& actor, std::string_view tenant,
+                                              std::string_view subject,
+                                              const std::vector<FieldInput>& fields) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  ASSIGN_OR_RETURN(PreparedSubject p, Prepare(*t, SubjectInput{fields, std::nullopt}));
+  std::vector<std::string> categories;
+  for (const NormalizedField& f : p.fields) categories.push_back(f.category);
+  if (Status allowed = AuthorizeWrite(t->policy, actor.role, categories); !allowed.ok()) {
+    audit::Event ev = impl_->Event(actor, t->id, "subject.update");
+    ev.subject = std::string(subject);
+    return impl_->AuditRefusal(ev, allowed);
+  }
+  p.subject_id = std::string(subject);
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  ASSIGN_OR_RETURN(AddSubjectResult r, Write(*tx, *t, actor, p));
+  RETURN_IF_ERROR(tx->Commit());
+  return r;
+}
+
 Result<AddSubjectResult> Vault::AddSubject(const Actor& actor, std::string_view tenant,
                                            const std::vector<FieldInput>& fields,
                                            const std::optional<std::string>& external_id) {
@@ -313,6 +335,14 @@ Result<std::vector<AddSubjectResult>> Vault::AddSubjects(const Actor& actor,
                                : p.status().WithContext("subject " + std::to_string(i + 1));
     }
     prepared.push_back(std::move(p).value());
+  }
+  std::vector<std::string> categories;
+  for (const PreparedSubject& p : prepared) {
+    for (const NormalizedField& f : p.fields) categories.push_back(f.category);
+  }
+  if (Status allowed = AuthorizeWrite(t->policy, actor.role, categories); !allowed.ok()) {
+    audit::Event ev = impl_->Event(actor, t->id, "subject.add");
+    return impl_->AuditRefusal(ev, allowed);
   }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   std::vector<AddSubjectResult> results;
@@ -433,7 +463,13 @@ Status Vault::CloseSubject(const Actor& actor, std::string_view tenant, std::str
                            std::optional<int64_t> at_ms) {
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, tenant));
-  (void)t;
+  if (Status allowed = AuthorizeOperator(t->policy, actor.role, "closing a subject");
+      !allowed.ok()) {
+    tx.reset();
+    audit::Event ev = impl_->Event(actor, tenant, "subject.close");
+    ev.subject = std::string(subject);
+    return impl_->AuditRefusal(ev, allowed);
+  }
   ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, subject));
   if (!row) return SubjectNotFound(tenant, subject);
   if (row->state == store::SubjectState::kErased) {
@@ -458,6 +494,12 @@ Status Vault::EraseSubject(const Actor& actor, std::string_view tenant, std::str
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, tenant));
   (void)t;
+  if (Status allowed = AuthorizeAdmin(actor.role, "erasure"); !allowed.ok()) {
+    tx.reset();
+    audit::Event ev = impl_->Event(actor, tenant, "erase");
+    ev.subject = std::string(subject);
+    return impl_->AuditRefusal(ev, allowed);
+  }
   ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, subject));
   if (!row) return SubjectNotFound(tenant, subject);
   if (row->state == store::SubjectState::kErased) {

@@ -241,6 +241,12 @@ class Vault {
                                       const std::vector<FieldInput>& fields,
                                       const std::optional<std::string>& external_id);
 
+  // Replaces the given fields of an existing subject (others are kept).
+  // NotFound if it does not exist or was erased. Same checks as AddSubject.
+  Result<AddSubjectResult> UpdateSubject(const Actor& actor, std::string_view tenant,
+                                         std::string_view subject,
+                                         const std::vector<FieldInput>& fields);
+
   // The batch form: one transaction for the whole batch, all or nothing.
   // Every subject is validated and normalized before anything is written.
   Result<std::vector<AddSubjectResult>> AddSubjects(const Actor& actor, std::string_view tenant,

@@ -195,6 +195,7 @@ struct Vault::PreparedSubject {
   std::vector<NormalizedField> fields;
   std::vector<std::string> digests;  // parallel to fields: blind-index digest if indexed
   std::string ext_digest;
+  std::string subject_id;  // update this existing subject (not by external id)
   // When sealed ahead (imports prepare on another thread than the one that
   // commits): the row this input becomes if its external id is new, with its
   // id, wrapped key and sealed fields. Unused when the subject exists.

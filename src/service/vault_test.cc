@@ -354,6 +354,57 @@ TEST_F(VaultTest, BadInputsChangeNothing) {
   EXPECT_EQ(unknown.status().message(), "subject 'sub_missing' does not exist in tenant 'interjet'");
 }
 
+TEST_F(VaultTest, WritesNeedARoleAPurposeGivesTheCategory) {
+  const Actor agent{"crm", "agent"};
+  auto added = vault_->AddSubject(agent, "interjet",
+                                  {{"user.name", "Asha Rao"},
+                                   {"user.contact.phone_number", "088701 00100"}},
+                                  std::nullopt);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  const std::string id = added->subject_id;
+  int64_t audit_before = AuditCount();
+
+  // KYC data is for admins only in Interjet's policy.
+  auto kyc = vault_->AddSubject(agent, "interjet", {{"user.government_id", "KYC-1"}}, std::nullopt);
+  EXPECT_EQ(kyc.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(kyc.status().message(),
+            "role 'agent' may not write category 'user.government_id': no purpose that uses it "
+            "lists the role");
+  auto upd = vault_->UpdateSubject(agent, "interjet", id, {{"user.government_id", "KYC-1"}});
+  EXPECT_EQ(upd.status().code(), StatusCode::kPermissionDenied);
+  Status erase = vault_->EraseSubject(agent, "interjet", id);
+  EXPECT_EQ(erase.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(erase.message(), "erasure needs role 'admin' (not 'agent')");
+  Status close = vault_->CloseSubject({"x", "nobody"}, "interjet", id, {});
+  EXPECT_EQ(close.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(close.message(), "closing a subject needs a role some purpose lists (not 'nobody')");
+  EXPECT_EQ(AuditCount(), audit_before + 4);  // every refusal is audited
+  EXPECT_EQ(vault_->GetTenant("interjet")->subjects, 1);
+  auto view = vault_->ShowSubject(kAdmin, "interjet", id, "essential.service.operations.kyc");
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->state, "active");
+  for (const auto& f : view->fields) EXPECT_NE(f.category, "user.government_id");
+
+  // An agent corrects the phone number: only that field changes.
+  auto fixed = vault_->UpdateSubject(agent, "interjet", id,
+                                     {{"user.contact.phone_number", "+91 88701 00199"}});
+  ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
+  EXPECT_FALSE(fixed->created);
+  EXPECT_EQ(fixed->subject_id, id);
+  EXPECT_EQ(fixed->fields_changed, 1);
+  auto old_phone = vault_->Lookup(agent, "interjet", {"phone", "088701 00100"}, "essential.service");
+  ASSERT_TRUE(old_phone.ok());
+  EXPECT_TRUE(old_phone->empty());
+  auto new_phone = vault_->Lookup(agent, "interjet", {"phone", "8870100199"}, "essential.service");
+  ASSERT_TRUE(new_phone.ok());
+  ASSERT_EQ(new_phone->size(), 1u);
+  EXPECT_EQ(new_phone->front().id, id);
+
+  auto missing = vault_->UpdateSubject(agent, "interjet", "sub_missing", {{"user.name", "A"}});
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(), "subject 'sub_missing' does not exist in tenant 'interjet'");
+}
+
 TEST_F(VaultTest, WrongOrLooseMasterKeyIsRefused) {
   vault_.reset();
   fs::path key = dir_ / "master.key";
