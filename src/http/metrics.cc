@@ -17,7 +17,8 @@ void AppendDouble(std::string& out, double v) {
     return;
   }
   char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  // Shortest round-trip form, plain decimals where %g would use them ("0.0005").
+  auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general);
   out.append(buf, res.ptr);
 }
 
