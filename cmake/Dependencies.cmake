@@ -11,6 +11,12 @@ find_package(fmt REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(GTest REQUIRED)
 find_library(PHONENUMBER_LIB phonenumber REQUIRED)
+# The HTTP server (src/http): Beast and Asio are header-only; Boost::system
+# carries their include directory (a system include: Boost's warnings stay
+# Boost's). TLS through boost::asio::ssl on OpenSSL 3.
+find_package(Boost 1.74 REQUIRED COMPONENTS system)
+find_package(OpenSSL REQUIRED)
+find_package(Threads REQUIRED)
 if(CUSTODIAN_BENCH)
   find_package(benchmark REQUIRED)
 endif()

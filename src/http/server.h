@@ -1,0 +1,137 @@
+// Server: custodian's HTTP/1.1 face, Boost.Beast on Boost.Asio.
+//
+// The transport only: it accepts connections (plain, or TLS 1.2+ when a
+// certificate and key are given), reads requests within the limits of
+// ServerOptions, routes them through a Router, runs the handler, and writes
+// the Response back with the standard headers:
+//   X-Request-Id             the request's random id (also in problems and the access log)
+//   X-Content-Type-Options   nosniff
+//   Cache-Control            no-store (unless the handler set its own)
+//   Strict-Transport-Security  max-age=31536000, on TLS connections
+// It serves three routes of its own: GET /healthz (liveness, always 200
+// {"status":"ok"}), GET /readyz (200, or 503 when ServerOptions::readiness
+// says not ready) and GET /metrics (Prometheus text; see metrics.h for the
+// registry handlers can add to). Every error is an RFC 9457 problem
+// (problem.h). One JSON access log line is written per request (see
+// docs/http.md for its fields); it never holds the query string, the body,
+// or a header's value.
+//
+// Threads: ServerOptions::threads I/O threads run every connection; a
+// connection's work is serialized, and handlers run on the I/O threads (see
+// router.h). Start(), Shutdown() and Wait() may be called from any thread
+// except an I/O thread (a handler must not stop its own server).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "custodian/status.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace custodian::http {
+
+struct TlsFiles {
+  std::string cert_file;  // PEM certificate chain, leaf first
+  std::string key_file;   // PEM private key of the leaf
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";  // "0.0.0.0" or "::" to listen on every interface
+  uint16_t port = 8080;               // 0: a free port chosen by the kernel; see Server::port()
+  int threads = 0;                    // I/O threads; 0: one per core
+  std::optional<TlsFiles> tls;        // set: every connection is TLS 1.2 or 1.3
+
+  // Limits. Beyond them a request gets a problem and its connection is closed.
+  size_t max_body_bytes = 1 << 20;     // 413 Content Too Large
+  size_t max_header_bytes = 16 << 10;  // request line + headers; 431
+  // Time to receive one whole request (headers and body), counted from the
+  // moment the connection starts waiting for it, so it also bounds how long an
+  // idle keep-alive connection stays open; and time to send one response.
+  // Past it the connection is closed without a response.
+  std::chrono::milliseconds request_timeout{30'000};
+  // Open connections. Connection max_connections + 1 and later get one 503
+  // problem, then are closed; beyond twice the cap they are closed at once.
+  size_t max_connections = 1024;
+
+  // Called by GET /readyz on an I/O thread; non-OK: 503. Unset: always ready.
+  std::function<Status()> readiness;
+
+  bool access_log = true;
+  // Receives one JSON line (without the newline) per request, from any I/O
+  // thread at once: it must be thread-safe. Unset: a line on stderr.
+  std::function<void(std::string_view)> access_log_sink;
+
+  // Where the server registers its metrics; handlers may add theirs. Not
+  // owned; must outlive the Server. Unset: the server owns a registry.
+  Metrics* metrics = nullptr;
+};
+
+class Server {
+ public:
+  // Validates the options, loads the TLS certificate and key, and adds the
+  // built-in routes to `router`. InvalidArgument for a bad option or a TLS
+  // file that does not load (or a key that does not match the certificate);
+  // AlreadyExists if `router` already has /healthz, /readyz or /metrics.
+  static Result<std::unique_ptr<Server>> Create(ServerOptions options, Router router);
+
+  // Stops the server (Shutdown with no grace) if it is running.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, listens and starts the I/O threads. Unavailable if the address
+  // cannot be bound (in use, not local); FailedPrecondition if already started.
+  Status Start();
+
+  // The bound port (the kernel's choice when ServerOptions::port was 0); 0
+  // before Start().
+  uint16_t port() const;
+
+  // Graceful stop: stops accepting (new connections are refused), closes idle
+  // keep-alive connections, lets requests in flight finish and answers them
+  // with `Connection: close`, waits up to `grace` for every connection to
+  // end, then cancels what is left and joins the I/O threads. A handler that
+  // is running is never interrupted: Shutdown returns after it does.
+  // Idempotent; later calls return at once.
+  void Shutdown(std::chrono::milliseconds grace);
+
+  // Blocks until the server has stopped (Shutdown() has completed).
+  void Wait();
+
+  Metrics& metrics();
+
+  class Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Waits for SIGTERM or SIGINT. Construction starts catching them (instead of
+// their default action, ending the process), so construct it before starting
+// work a signal should stop; signals that arrive before WaitThenShutdown are
+// not lost. Thread-safety: one thread uses it.
+class ShutdownSignal {
+ public:
+  ShutdownSignal();
+  ~ShutdownSignal();
+  ShutdownSignal(const ShutdownSignal&) = delete;
+  ShutdownSignal& operator=(const ShutdownSignal&) = delete;
+
+  // Blocks until SIGTERM or SIGINT arrives, then calls server.Shutdown(grace)
+  // and returns the signal number.
+  int WaitThenShutdown(Server& server, std::chrono::milliseconds grace);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace custodian::http
