@@ -598,7 +598,8 @@ TEST_F(VaultCliTest, BadCloseTimeIsAUsageError) {
   InitWithTenant();
   const std::string id = AddAsha();
   const std::string shape =
-      "custodian: --at: expected a date YYYY-MM-DD or a UTC time YYYY-MM-DDTHH:MM:SSZ\n";
+      "custodian: --at: expected a date YYYY-MM-DD or an RFC 3339 time such as "
+      "2025-03-01T10:20:30Z\n";
   for (const auto& [at, err] : std::vector<std::pair<std::string, std::string>>{
            {"yesterday", shape},
            {"31-01-2026", shape},
@@ -607,7 +608,7 @@ TEST_F(VaultCliTest, BadCloseTimeIsAUsageError) {
            {" 2026-1-31", shape},
            {"2026-01-31T-1:00:00Z", shape},
            {"2026-01-31T10:00:00", shape},
-           {"2026-01-31T10:00:00+05:30", shape},
+           {"2026-01-31T10:00:00+5:30", shape},
            {"2026-13-01", "custodian: --at: the date or time is out of range\n"},
            {"2026-01-31T24:00:00Z", "custodian: --at: the date or time is out of range\n"},
            {"2026-02-30", "custodian: --at: no such day in the calendar\n"},

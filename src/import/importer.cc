@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/time.h"
 #include "crypto/normalize.h"
 #include "import/csv_reader.h"
 #include "service/authorize.h"
@@ -74,20 +75,6 @@ void AppendCsvField(std::string& out, std::string_view field) {
     out.push_back(c);
   }
   out.push_back('"');
-}
-
-bool Digits(std::string_view s, std::size_t from, std::size_t n) {
-  if (from + n > s.size()) return false;
-  for (std::size_t i = from; i < from + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  return true;
-}
-
-int Num(std::string_view s, std::size_t from, std::size_t n) {
-  int v = 0;
-  for (std::size_t i = from; i < from + n; ++i) v = v * 10 + (s[i] - '0');
-  return v;
 }
 
 // What one row of the batch became before the vault saw it.
@@ -361,7 +348,7 @@ Status Importer::MapRecord(const CsvRow& row, Entry& e,
         in.subject_external_id = std::string(value);
         break;
       case ColumnRule::Type::kAt: {
-        auto at = ParseRecordTime(value);
+        auto at = ParseTime(value);
         if (!at.ok()) {
           e.column = name;
           e.reason = value.empty() ? "the record time is empty" : at.status().message();
@@ -577,65 +564,6 @@ bool LooksLikeJsonNumber(std::string_view s) {
     digits += frac;
   }
   return i == s.size() && digits <= 15;
-}
-
-Result<int64_t> ParseRecordTime(std::string_view s) {
-  const Status bad = Status::InvalidArgument(
-      "expected a date YYYY-MM-DD or an RFC 3339 time such as 2025-03-01T10:20:30Z");
-  if (!(Digits(s, 0, 4) && s.size() >= 10 && s[4] == '-' && Digits(s, 5, 2) && s[7] == '-' &&
-        Digits(s, 8, 2))) {
-    return bad;
-  }
-  int y = Num(s, 0, 4), mo = Num(s, 5, 2), d = Num(s, 8, 2), h = 0, mi = 0, sec = 0, ms = 0;
-  int64_t offset_s = 0;
-  if (s.size() > 10) {
-    if (!((s[10] == 'T' || s[10] == 't') && Digits(s, 11, 2) && s.size() > 19 && s[13] == ':' &&
-          Digits(s, 14, 2) && s[16] == ':' && Digits(s, 17, 2))) {
-      return bad;
-    }
-    h = Num(s, 11, 2);
-    mi = Num(s, 14, 2);
-    sec = Num(s, 17, 2);
-    std::size_t i = 19;
-    if (s[i] == '.') {
-      ++i;
-      std::size_t start = i;
-      int scale = 100;
-      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        ms += (s[i] - '0') * scale;
-        scale /= 10;
-        ++i;
-      }
-      if (i == start || i - start > 9) return bad;
-    }
-    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z') && i + 1 == s.size()) {
-      offset_s = 0;
-    } else if (i < s.size() && (s[i] == '+' || s[i] == '-') && i + 6 == s.size() &&
-               Digits(s, i + 1, 2) && s[i + 3] == ':' && Digits(s, i + 4, 2)) {
-      int oh = Num(s, i + 1, 2), om = Num(s, i + 4, 2);
-      if (oh > 23 || om > 59) return Status::InvalidArgument("the time zone offset is out of range");
-      offset_s = (oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
-    } else {
-      return bad;
-    }
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
-    return Status::InvalidArgument("the date or time is out of range");
-  }
-  struct tm tm {};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  time_t t = timegm(&tm);
-  struct tm check {};
-  gmtime_r(&t, &check);
-  if (sec < 60 && (check.tm_mday != d || check.tm_mon != mo - 1)) {
-    return Status::InvalidArgument("no such day in the calendar");
-  }
-  return (static_cast<int64_t>(t) - offset_s) * 1000 + ms;
 }
 
 Result<ImportSummary> RunImport(service::Vault& vault, const ImportOptions& options) {

@@ -69,10 +69,7 @@ struct ImportSummary {
 
 Result<ImportSummary> RunImport(service::Vault& vault, const ImportOptions& options);
 
-// The record time of an import row: "YYYY-MM-DD" (midnight UTC) or RFC 3339
-// "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" ('t' and 'z' accepted).
-// Milliseconds since the epoch; InvalidArgument (without the text) otherwise.
-Result<int64_t> ParseRecordTime(std::string_view text);
+// The record time of an import row is read by ParseTime (common/time.h).
 
 // A data.NAME value as JSON: a number when it reads as one (an optional '-',
 // digits without a leading zero, an optional fraction; at most 15 digits, so

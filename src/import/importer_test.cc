@@ -282,17 +282,6 @@ TEST_F(ImporterTest, ARecordBatchIsOneAuditEventNamingEverySubject) {
   EXPECT_EQ(ev->reason, "kind billing: 2 added, 0 unchanged, 2 subjects");
 }
 
-TEST(ImportHelpersTest, RecordTimes) {
-  EXPECT_EQ(*ParseRecordTime("1970-01-02"), 86400000);
-  EXPECT_EQ(*ParseRecordTime("1970-01-01T00:00:01.5Z"), 1500);
-  EXPECT_EQ(*ParseRecordTime("1970-01-01T01:00:00+01:00"), 0);
-  EXPECT_EQ(*ParseRecordTime("1970-01-01t00:00:00-00:30"), 1800000);
-  for (const char* bad : {"", "1970-1-01", "1970-01-01T00:00", "1970-01-01T00:00:00",
-                          "1970-01-01 00:00:00Z", "1970-01-01T00:00:00+1:00", "01/02/1970"}) {
-    EXPECT_FALSE(ParseRecordTime(bad).ok()) << bad;
-  }
-}
-
 TEST(ImportHelpersTest, JsonNumbers) {
   for (const char* yes : {"0", "799", "-1", "799.50", "0.5", "123456789012345"}) {
     EXPECT_TRUE(LooksLikeJsonNumber(yes)) << yes;

@@ -123,6 +123,26 @@ struct RecordList {
   std::vector<std::string> withheld;   // kinds held but not shown ("billing x3")
 };
 
+// An incoming call (POST /v1/calls): the caller's number as the carrier sent
+// it, the number called, the carrier's call id, and when (0: now).
+struct CallInput {
+  std::string caller;
+  std::string callee;
+  std::string call_id;
+  int64_t at_ms = 0;
+};
+
+// What a support agent needs when the phone rings.
+struct CallMatch {
+  std::vector<SubjectView> subjects;  // the caller's projection(s); empty: no match
+  bool account_closed = false;        // the (first) matched subject is closed
+  // Each consent-based purpose and whether it may be used now (the declared
+  // default until the consent ledger records the subject's own choice).
+  std::vector<std::pair<std::string, bool>> consents;
+  int64_t open_requests = 0;          // data-subject requests open (none until requests exist)
+  std::optional<std::string> call_record;  // the `call` record stored, when the policy has the kind
+};
+
 struct TenantInfo {
   std::string id;
   std::string policy_version;
@@ -278,6 +298,12 @@ class Vault {
   Result<RecordList> ListRecords(const Actor& actor, std::string_view tenant,
                                  std::string_view subject, std::string_view purpose,
                                  std::string_view kind);
+
+  // Looks the caller up by phone for `purpose` (audited as a lookup) and, on a
+  // match, stores the call as a record of kind `call` on the first subject
+  // when the policy declares that kind. (service/calls.cc)
+  Result<CallMatch> MatchCall(const Actor& actor, std::string_view tenant, const CallInput& call,
+                              std::string_view purpose);
 
   // --- Bulk import (service/import_batch.cc) ---
   // The tenant's policy (for checking an import mapping). NotFound if no such tenant.
