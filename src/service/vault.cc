@@ -406,6 +406,16 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
   std::vector<std::vector<std::pair<std::string, std::string>>> probes;  // category, digest
   probes.reserve(queries.size());
   for (const LookupQuery& q : queries) {
+    if (q.kind == kExternalIdKind) {
+      // The company's own customer number: not personal data of a category,
+      // so any purpose the role may use can find a subject by it.
+      if (q.value.empty() || q.value.size() > 256) {
+        return Status::InvalidArgument("the external id must be 1 to 256 bytes");
+      }
+      RETURN_IF_ERROR(crypto::ValidateUtf8(q.value).WithContext("external id"));
+      probes.push_back({{kExternalIdCategory, t->index.Digest(kExternalIdCategory, q.value)}});
+      continue;
+    }
     ASSIGN_OR_RETURN(std::vector<IndexProbe> ps, IndexProbes(t->policy, q));
     auto& out = probes.emplace_back();
     for (const IndexProbe& p : ps) {
@@ -429,6 +439,11 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
     audit::Event miss = ev;
     std::vector<std::string> ids;
     for (const auto& [category, digest] : query_probes) {
+      if (category == kExternalIdCategory) {
+        ASSIGN_OR_RETURN(auto row, tx->FindSubjectByExternalId(t->id, digest));
+        if (row && row->state != store::SubjectState::kErased) ids.push_back(row->id);
+        continue;
+      }
       miss.categories.push_back(category);
       ASSIGN_OR_RETURN(auto found, tx->FindSubjectsByIndex(tenant, category, digest));
       for (auto& id : found) {

@@ -93,8 +93,14 @@ struct SubjectView {
   std::vector<std::string> withheld;   // categories held but not shown (keys only)
 };
 
+// LookupQuery::kind for the company's own customer number (as given to
+// AddSubject's external_id or an import's external_id column).
+inline constexpr char kExternalIdKind[] = "external_id";
+
 // Lookup by an indexed value: `kind` is a normalizer name ("phone", "email")
-// matching every indexed category with that normalizer, or a category key.
+// matching every indexed category with that normalizer, a category key, or
+// kExternalIdKind.
+
 struct LookupQuery {
   std::string kind;
   std::string value;
