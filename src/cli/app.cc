@@ -46,6 +46,7 @@ int Main(int argc, char** argv) {
   RegisterRecordCommands(app, exit_code);
   RegisterImportCommands(app, exit_code);
   RegisterAccessCommands(app, exit_code);
+  RegisterServeCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

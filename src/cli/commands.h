@@ -33,5 +33,6 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code);
 void RegisterRecordCommands(CLI::App& app, int& exit_code);
 void RegisterImportCommands(CLI::App& app, int& exit_code);
 void RegisterAccessCommands(CLI::App& app, int& exit_code);
+void RegisterServeCommand(CLI::App& app, int& exit_code);
 
 }  // namespace custodian::cli

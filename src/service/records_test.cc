@@ -68,6 +68,13 @@ TEST_F(RecordsTest, ListedOnlyForAPurposeThatMayUseTheKind) {
   EXPECT_EQ(service_view->records[0].kind, "media");
   EXPECT_EQ(service_view->withheld, std::vector<std::string>{"billing x1"});
 
+  // "No kind" given as a default string_view (null data) means every kind too.
+  auto any_kind = vault_->ListRecords(kAgent, "interjet", subject_, "essential.service",
+                                      std::string_view());
+  ASSERT_TRUE(any_kind.ok());
+  EXPECT_EQ(any_kind->records.size(), 1u);
+  EXPECT_EQ(any_kind->withheld, std::vector<std::string>{"billing x1"});
+
   auto only_media = vault_->ListRecords(kAgent, "interjet", subject_, "essential.service", "media");
   ASSERT_TRUE(only_media.ok());
   EXPECT_TRUE(only_media->withheld.empty());

@@ -72,11 +72,15 @@ Stmt::Stmt(Db& db, const char* sql) : db_(db.raw()) {
 
 Stmt::~Stmt() { sqlite3_finalize(stmt_); }
 
+// A default-constructed string_view has a null data(), which SQLite would
+// bind as NULL: "" is bound from a real empty string instead.
 void Stmt::BindText(int i, std::string_view v) {
-  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(stmt_, i, v.data() ? v.data() : "", static_cast<int>(v.size()),
+                    SQLITE_TRANSIENT);
 }
 void Stmt::BindBlob(int i, std::string_view v) {
-  sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(stmt_, i, v.data() ? v.data() : "", static_cast<int>(v.size()),
+                    SQLITE_TRANSIENT);
 }
 void Stmt::BindBlobOrNull(int i, std::string_view v) {
   if (v.empty()) {

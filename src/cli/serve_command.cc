@@ -1,0 +1,190 @@
+// custodian serve: the HTTP API (src/http) over one data directory.
+#include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "cli/app.h"
+#include "cli/commands.h"
+#include "http/api.h"
+#include "http/server.h"
+
+namespace custodian::cli {
+namespace {
+
+struct ServeOptions {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:8080";
+  std::string tls_cert;
+  std::string tls_key;
+  std::string config;
+  int threads = 0;
+  std::size_t max_body = 1 << 20;
+  std::size_t max_connections = 1024;
+  int64_t request_timeout_ms = 30'000;
+  int64_t shutdown_grace_ms = 10'000;
+  std::string call_purpose;
+  bool no_access_log = false;
+};
+
+// "host:port", "[v6]:port" or ":port".
+Status ParseListen(const std::string& text, http::ServerOptions& o) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("--listen: expected HOST:PORT, like 127.0.0.1:8080");
+  }
+  std::string host = text.substr(0, colon);
+  std::string port = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) host = "127.0.0.1";
+  char* end = nullptr;
+  long p = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || p < 0 || p > 65535) {
+    return Status::InvalidArgument("--listen: the port must be a number from 0 to 65535");
+  }
+  o.address = host;
+  o.port = static_cast<uint16_t>(p);
+  return Status::Ok();
+}
+
+// Settings from a YAML config file; options given on the command line win.
+Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd) {
+  if (path.size() > 5 && path.substr(path.size() - 5) == ".toml") {
+    return Status::InvalidArgument("--config: " + path +
+                                   ": TOML is not read yet; write the same keys as YAML");
+  }
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::NotFound("--config: cannot read " + path);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("--config: " + path + ":" + std::to_string(e.mark.line + 1) +
+                                   ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  if (!root.IsMap()) return Status::InvalidArgument("--config: " + path + ": expected a map");
+  auto given = [&](const char* opt) { return cmd.count(opt) > 0; };
+  try {
+    for (const auto& kv : root) {
+      std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      if (key == "data_dir") {
+        if (!given("--data-dir")) s.data_dir = v.as<std::string>();
+      } else if (key == "listen") {
+        if (!given("--listen")) s.listen = v.as<std::string>();
+      } else if (key == "tls") {
+        if (!given("--tls-cert") && v["cert"]) s.tls_cert = v["cert"].as<std::string>();
+        if (!given("--tls-key") && v["key"]) s.tls_key = v["key"].as<std::string>();
+      } else if (key == "threads") {
+        if (!given("--threads")) s.threads = v.as<int>();
+      } else if (key == "max_body_bytes") {
+        if (!given("--max-body")) s.max_body = v.as<std::size_t>();
+      } else if (key == "max_connections") {
+        s.max_connections = v.as<std::size_t>();
+      } else if (key == "request_timeout_ms") {
+        s.request_timeout_ms = v.as<int64_t>();
+      } else if (key == "shutdown_grace_ms") {
+        s.shutdown_grace_ms = v.as<int64_t>();
+      } else if (key == "call_purpose") {
+        if (!given("--call-purpose")) s.call_purpose = v.as<std::string>();
+      } else if (key == "access_log") {
+        if (!given("--no-access-log")) s.no_access_log = !v.as<bool>();
+      } else {
+        return Status::InvalidArgument(
+            "--config: " + path + ":" + std::to_string(kv.first.Mark().line + 1) +
+            ": unknown key '" + key +
+            "'; expected data_dir, listen, tls, threads, max_body_bytes, max_connections, "
+            "request_timeout_ms, shutdown_grace_ms, call_purpose or access_log");
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("--config: " + path + ":" + std::to_string(e.mark.line + 1) +
+                                   ": " + e.msg);
+  }
+  return Status::Ok();
+}
+
+int Serve(ServeOptions& s, const CLI::App& cmd) {
+  if (!s.config.empty()) {
+    Status st = LoadConfig(s.config, s, cmd);
+    if (!st.ok()) return Fail(st);
+  }
+  http::ServerOptions o;
+  if (Status st = ParseListen(s.listen, o); !st.ok()) return Fail(st);
+  if (s.tls_cert.empty() != s.tls_key.empty()) {
+    return Fail(Status::InvalidArgument("give both --tls-cert and --tls-key, or neither"));
+  }
+  if (!s.tls_cert.empty()) o.tls = http::TlsFiles{s.tls_cert, s.tls_key};
+  o.threads = s.threads;
+  o.max_body_bytes = s.max_body;
+  o.max_connections = s.max_connections;
+  o.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
+  o.access_log = !s.no_access_log;
+
+  // First start: a new data directory and master key, said out loud.
+  if (!std::filesystem::exists(service::Vault::StorePath(s.data_dir))) {
+    Status init = service::Vault::Init(s.data_dir);
+    if (!init.ok()) return Fail(init);
+    std::cerr << "custodian: created the data directory " << s.data_dir;
+    if (std::getenv("CUSTODIAN_MASTER_KEY") == nullptr) {
+      std::cerr << " and its master key " << service::Vault::MasterKeyPath(s.data_dir)
+                << " (back it up: without it the data cannot be read)";
+    }
+    std::cerr << "\n";
+  }
+  auto vault = OpenVault(s.data_dir);
+  if (!vault.ok()) return Fail(vault.status());
+  service::Vault& v = **vault;
+  o.readiness = [&v]() -> Status {
+    auto tx = v.store().Begin(false);
+    return tx.ok() ? Status::Ok() : tx.status();
+  };
+
+  http::Metrics metrics;
+  o.metrics = &metrics;
+  http::Router router;
+  http::ApiOptions api_options;
+  api_options.call_purpose = s.call_purpose;
+  api_options.secure_cookies = o.tls.has_value();
+  api_options.import_dir = (std::filesystem::path(s.data_dir) / "uploads").string();
+  api_options.metrics = &metrics;
+  auto api = http::RegisterApi(router, v, api_options);
+  if (!api.ok()) return Fail(api.status());
+  auto server = http::Server::Create(o, std::move(router));
+  if (!server.ok()) return Fail(server.status());
+  http::ShutdownSignal signals;  // before Start: no signal is missed
+  if (Status st = (*server)->Start(); !st.ok()) return Fail(st);
+  std::cerr << "custodian: serving " << (o.tls ? "https" : "http") << "://"
+            << (o.address.find(':') != std::string::npos ? "[" + o.address + "]" : o.address)
+            << ":" << (*server)->port() << " (data: " << s.data_dir << ")" << std::endl;
+  int sig = signals.WaitThenShutdown(**server, std::chrono::milliseconds(s.shutdown_grace_ms));
+  std::cerr << "custodian: stopped on signal " << sig << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterServeCommand(CLI::App& app, int& exit_code) {
+  auto s = std::make_shared<ServeOptions>();
+  s->data_dir = CommonOptions::DefaultDataDir();
+  CLI::App* cmd = app.add_subcommand("serve", "Run the HTTP API (docs/http-api.md)");
+  cmd->add_option("--data-dir", s->data_dir,
+                  "Data directory (default $CUSTODIAN_DATA_DIR or ./custodian-data; created with "
+                  "a master key on first start)");
+  cmd->add_option("--listen", s->listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
+  cmd->add_option("--tls-cert", s->tls_cert, "PEM certificate (chain): serve HTTPS");
+  cmd->add_option("--tls-key", s->tls_key, "PEM private key of --tls-cert");
+  cmd->add_option("--config", s->config, "YAML file with these settings (docs/http-api.md)");
+  cmd->add_option("--threads", s->threads, "I/O threads (default: one per core)");
+  cmd->add_option("--max-body", s->max_body, "Largest request body in bytes (default 1 MiB)");
+  cmd->add_option("--call-purpose", s->call_purpose,
+                  "Purpose POST /v1/calls uses when a request names none");
+  cmd->add_flag("--no-access-log", s->no_access_log, "Do not write the JSON access log");
+  cmd->callback([s, cmd, &exit_code] { exit_code = Serve(*s, *cmd); });
+}
+
+}  // namespace custodian::cli

@@ -1,0 +1,834 @@
+// The /v1 routes: parse and check the request, authenticate, make one Vault
+// call, shape the JSON. No rule about personal data lives here; the service
+// decides (api.h).
+#include "http/api.h"
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "common/time.h"
+#include "http/problem.h"
+#include "http/url.h"
+#include "import/importer.h"
+#include "policy/render.h"
+#include "service/authorize.h"
+
+namespace custodian::http {
+
+extern const char kOpenApiYaml[] __attribute__((weak));  // generated from api/openapi.yaml
+std::string_view EmbeddedOpenApi() {
+  const char* doc = kOpenApiYaml;
+  return doc != nullptr ? doc : "";
+}
+
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+constexpr char kSessionCookie[] = "custodian_session";
+
+// An error response, or the value.
+template <typename T>
+struct Or {
+  std::optional<T> value;
+  std::optional<Response> error;
+  Or(T v) : value(std::move(v)) {}               // NOLINT: implicit by design
+  Or(Response r) : error(std::move(r)) {}        // NOLINT
+  bool ok() const { return value.has_value(); }
+};
+
+Response BadRequest(std::string_view detail, std::optional<std::string_view> pointer = {}) {
+  return Problem(400, "invalid-argument", "Bad Request", detail, pointer);
+}
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// The caller, from the credential.
+struct Caller {
+  std::string tenant;
+  service::Actor actor;
+};
+
+bool UnsafeMethod(std::string_view m) { return m != "GET" && m != "HEAD" && m != "OPTIONS"; }
+
+// The value of cookie `name` in a Cookie header.
+std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    std::size_t semi = header.find(';');
+    std::string_view pair = header.substr(0, semi);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    std::size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  return std::nullopt;
+}
+
+Response ShapeJson(int status, const ordered_json& j) { return Response::Json(status, j.dump()); }
+
+std::string JsonPointerEscape(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The request body as a JSON object, after the checks every JSON route makes.
+Or<json> JsonBody(const Request& req, bool optional_body = false) {
+  if (optional_body && req.body.empty()) return json::object();
+  auto ct = req.Header("Content-Type");
+  std::string type = ct ? std::string(ct->substr(0, ct->find(';'))) : "";
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type != "application/json") {
+    return Problem(415, "unsupported-media-type", "Unsupported Media Type",
+                   "send the body as application/json");
+  }
+  if (!IsValidUtf8(req.body)) return BadRequest("the body is not valid UTF-8");
+  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return BadRequest("the body is not valid JSON", "");
+  if (!j.is_object()) return BadRequest("the body must be a JSON object", "");
+  return j;
+}
+
+// Checks a JSON object's keys: unknown ones and missing required ones are
+// errors with a pointer. `base` is the object's own pointer ("" = the body).
+std::optional<Response> CheckKeys(const json& obj, std::string_view base,
+                                  std::initializer_list<std::string_view> allowed,
+                                  std::initializer_list<std::string_view> required = {}) {
+  for (const auto& [key, value] : obj.items()) {
+    bool known = false;
+    for (std::string_view a : allowed) known = known || key == a;
+    if (!known) {
+      std::string expected;
+      for (std::string_view a : allowed) expected += (expected.empty() ? "" : ", ") + std::string(a);
+      return BadRequest("unknown field " + Quote(key) + "; expected " + expected,
+                        std::string(base) + "/" + JsonPointerEscape(key));
+    }
+  }
+  for (std::string_view r : required) {
+    if (!obj.contains(r)) {
+      return BadRequest("missing field " + Quote(r), std::string(base) + "/" + std::string(r));
+    }
+  }
+  return std::nullopt;
+}
+
+// obj[key] as a string (absent: nullopt without error).
+Or<std::optional<std::string>> OptString(const json& obj, std::string_view key,
+                                         std::string_view base = "") {
+  auto it = obj.find(key);
+  if (it == obj.end()) return std::optional<std::string>();
+  if (!it->is_string()) {
+    return BadRequest(Quote(key) + " must be a string",
+                      std::string(base) + "/" + std::string(key));
+  }
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Or<std::optional<int64_t>> OptTime(const json& obj, std::string_view key) {
+  auto s = OptString(obj, key);
+  if (!s.ok()) return *s.error;
+  if (!*s.value) return std::optional<int64_t>();
+  auto t = ParseTime(**s.value);
+  if (!t.ok()) return BadRequest(Quote(key) + ": " + t.status().message(), "/" + std::string(key));
+  return std::optional<int64_t>(*t);
+}
+
+// {"category": "value", ...} -> FieldInputs.
+Or<std::vector<service::FieldInput>> Fields(const json& body) {
+  auto it = body.find("fields");
+  if (it == body.end()) return BadRequest("missing field 'fields'", "/fields");
+  if (!it->is_object() || it->empty()) {
+    return BadRequest("'fields' must be an object of category keys to values, not empty",
+                      "/fields");
+  }
+  std::vector<service::FieldInput> out;
+  for (const auto& [key, value] : it->items()) {
+    if (!value.is_string()) {
+      return BadRequest("the value of " + Quote(key) + " must be a string",
+                        "/fields/" + JsonPointerEscape(key));
+    }
+    out.push_back({key, value.get<std::string>()});
+  }
+  return out;
+}
+
+ordered_json SubjectJson(const service::SubjectView& v) {
+  ordered_json fields = ordered_json::array();
+  for (const auto& f : v.fields) {
+    fields.push_back({{"category", f.category}, {"label", f.label}, {"value", f.value}});
+  }
+  return {{"id", v.id},
+          {"state", v.state},
+          {"created_at", FormatTime(v.created_ms)},
+          {"closed_at", v.closed_ms ? ordered_json(FormatTime(*v.closed_ms)) : ordered_json()},
+          {"fields", fields},
+          {"withheld", v.withheld}};
+}
+
+ordered_json WriteJson(const service::AddSubjectResult& r) {
+  return {{"id", r.subject_id},
+          {"created", r.created},
+          {"fields_changed", r.fields_changed},
+          {"fields_unchanged", r.fields_unchanged}};
+}
+
+// The field a service error is about, as a pointer into the body, when its
+// message starts with "field N (category)".
+std::optional<std::string> FieldPointer(const Status& s,
+                                        const std::vector<service::FieldInput>& fields) {
+  const std::string& m = s.message();
+  if (m.rfind("field ", 0) != 0) return std::nullopt;
+  std::size_t n = static_cast<std::size_t>(std::atoi(m.c_str() + 6));
+  if (n == 0 || n > fields.size()) return std::nullopt;
+  return "/fields/" + JsonPointerEscape(fields[n - 1].category);
+}
+
+struct ImportJob {
+  std::string id;
+  std::string tenant;
+  std::string kind;
+  std::atomic<bool> done{false};
+  std::mutex mu;
+  import::ImportCounts counts;
+  std::string state = "running";
+  std::string error;
+  std::string csv_path;
+  std::string rejects_path;
+  std::thread worker;
+};
+
+}  // namespace
+
+class Api {
+ public:
+  Api(service::Vault& vault, ApiOptions options) : vault_(vault), options_(std::move(options)) {
+    if (options_.metrics != nullptr) {
+      auto lookups = options_.metrics->AddCounter(
+          "custodian_lookups_total", "Subject lookups over HTTP by outcome", {"outcome"});
+      auto refusals = options_.metrics->AddCounter(
+          "custodian_refusals_total", "Requests refused by the policy or authentication",
+          {"reason"});
+      auto audited = options_.metrics->AddCounter(
+          "custodian_audited_calls_total",
+          "Requests that reached the service, each leaving at least one audit event", {"route"});
+      if (lookups.ok()) lookups_ = *lookups;
+      if (refusals.ok()) refusals_ = *refusals;
+      if (audited.ok()) audited_ = *audited;
+    }
+  }
+  ~Api() {
+    std::lock_guard<std::mutex> lock(jobs_mu_);
+    for (auto& [id, job] : jobs_) {
+      if (job->worker.joinable()) job->worker.join();
+    }
+  }
+
+  Status Register(Router& r);
+
+ private:
+  // Wraps an authenticated handler: credentials first, then the handler.
+  Handler Authed(std::function<Response(Request&, const Caller&)> fn);
+  Or<Caller> Authenticate(Request& req);
+  Or<std::string> Purpose(const Request& req, std::string_view fallback = {});
+  // A service error as a problem, counting refusals.
+  Response Fail(const Status& s, std::optional<std::string_view> pointer = std::nullopt);
+  void Audited(const Request& req) {
+    if (audited_) audited_->WithLabels({req.route_name}).Inc();
+  }
+
+  Response SessionCreate(Request& req);
+  Response SessionDelete(Request& req, const Caller& c);
+  Response PolicyGet(Request& req, const Caller& c);
+  Response PrivacyNotice(Request& req);
+  Response SubjectCreate(Request& req, const Caller& c);
+  Response SubjectLookup(Request& req, const Caller& c);
+  Response SubjectGet(Request& req, const Caller& c);
+  Response SubjectUpdate(Request& req, const Caller& c);
+  Response SubjectErase(Request& req, const Caller& c);
+  Response SubjectClose(Request& req, const Caller& c);
+  Response RecordList(Request& req, const Caller& c);
+  Response RecordCreate(Request& req, const Caller& c);
+  Response RecordEvent(Request& req, const Caller& c);
+  Response CallMatch(Request& req, const Caller& c);
+  Response ImportCreate(Request& req, const Caller& c);
+  Response ImportGet(Request& req, const Caller& c);
+  Response ImportRejects(Request& req, const Caller& c);
+  std::shared_ptr<ImportJob> FindJob(const Caller& c, std::string_view id);
+
+  service::Vault& vault_;
+  ApiOptions options_;
+  CounterFamily* lookups_ = nullptr;
+  CounterFamily* refusals_ = nullptr;
+  CounterFamily* audited_ = nullptr;
+  std::mutex jobs_mu_;
+  std::map<std::string, std::shared_ptr<ImportJob>> jobs_;
+};
+
+Response Api::Fail(const Status& s, std::optional<std::string_view> pointer) {
+  if (refusals_ != nullptr) {
+    if (s.code() == StatusCode::kPermissionDenied) refusals_->WithLabels({"policy"}).Inc();
+    if (s.code() == StatusCode::kUnauthenticated) refusals_->WithLabels({"credentials"}).Inc();
+  }
+  return ProblemFromStatus(s, pointer);
+}
+
+Or<Caller> Api::Authenticate(Request& req) {
+  if (auto auth = req.Header("Authorization")) {
+    std::string_view v = *auth;
+    constexpr std::string_view kBearer = "Bearer ";
+    if (v.size() <= kBearer.size() || !EqualsIgnoreCase(v.substr(0, kBearer.size()), kBearer)) {
+      Response r = Fail(Status::Unauthenticated("use `Authorization: Bearer <API key>`"));
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    auto id = vault_.AuthenticateApiKey(v.substr(kBearer.size()));
+    if (!id.ok()) {
+      Response r = Fail(id.status());
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    req.principal = id->actor.id;
+    return Caller{id->tenant, id->actor};
+  }
+  if (auto cookie = req.Header("Cookie")) {
+    if (auto token = CookieValue(*cookie, kSessionCookie)) {
+      auto session = vault_.AuthenticateSession(*token);
+      if (!session.ok()) return Fail(session.status());
+      if (UnsafeMethod(req.method)) {
+        auto csrf = req.Header("X-CSRF-Token");
+        Status ok = vault_.CheckCsrf(*session, csrf ? *csrf : std::string_view());
+        if (!ok.ok()) return Fail(ok);
+      }
+      req.principal = session->actor.id;
+      return Caller{session->tenant, session->actor};
+    }
+  }
+  Response r = Fail(Status::Unauthenticated(
+      "no credentials: send `Authorization: Bearer <API key>` or sign in at POST /v1/session"));
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+Handler Api::Authed(std::function<Response(Request&, const Caller&)> fn) {
+  return [this, fn = std::move(fn)](Request& req) -> Response {
+    auto caller = Authenticate(req);
+    if (!caller.ok()) return *caller.error;
+    return fn(req, *caller.value);
+  };
+}
+
+Or<std::string> Api::Purpose(const Request& req, std::string_view fallback) {
+  auto q = req.QueryParam("purpose");
+  auto h = req.Header("X-Purpose");
+  if (q && h && *q != *h) {
+    return BadRequest("the purpose query parameter and the X-Purpose header disagree");
+  }
+  if (q && !q->empty()) return std::string(*q);
+  if (h && !h->empty()) return std::string(*h);
+  if (!fallback.empty()) return std::string(fallback);
+  return BadRequest(
+      "name the purpose of this read: ?purpose=<purpose> or an X-Purpose header, one of the "
+      "purposes declared in the policy (GET /v1/policy)");
+}
+
+Response Api::SessionCreate(Request& req) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  const json& b = *body.value;
+  if (auto bad = CheckKeys(b, "", {"tenant", "email", "password", "totp"},
+                           {"tenant", "email", "password", "totp"})) {
+    return *bad;
+  }
+  std::string v[4];
+  const char* keys[4] = {"tenant", "email", "password", "totp"};
+  for (int i = 0; i < 4; ++i) {
+    auto s = OptString(b, keys[i]);
+    if (!s.ok()) return *s.error;
+    v[i] = **s.value;
+  }
+  auto login = vault_.Login(v[0], v[1], v[2], v[3], req.remote_address);
+  if (!login.ok()) return Fail(login.status());
+  req.principal = login->actor.id;
+  std::string cookie = std::string(kSessionCookie) + "=" + login->session_token +
+                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                       std::to_string(std::max<int64_t>(
+                           0, (login->expires_ms - service::SystemClockMs()) / 1000));
+  if (options_.secure_cookies || req.tls) cookie += "; Secure";
+  Response r = ShapeJson(201, {{"tenant", login->tenant},
+                               {"operator", login->actor.id},
+                               {"role", login->actor.role},
+                               {"csrf_token", login->csrf_token},
+                               {"expires_at", FormatTime(login->expires_ms)}});
+  r.headers.emplace_back("Set-Cookie", cookie);
+  return r;
+}
+
+Response Api::SessionDelete(Request& req, const Caller&) {
+  auto cookie = req.Header("Cookie");
+  auto token = cookie ? CookieValue(*cookie, kSessionCookie) : std::nullopt;
+  if (!token) {
+    return Fail(Status::FailedPrecondition("this request is not signed in with a session cookie"));
+  }
+  Status s = vault_.Logout(*token);
+  if (!s.ok()) return Fail(s);
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
+  r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) +
+                                           "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+  return r;
+}
+
+Response Api::PolicyGet(Request&, const Caller& c) {
+  auto policy = vault_.TenantPolicy(c.tenant);
+  if (!policy.ok()) return Fail(policy.status());
+  return Response::Json(200, policy::PolicyToJson(**policy).dump());
+}
+
+Response Api::PrivacyNotice(Request& req) {
+  std::string tenant(*req.PathParam("tenant"));
+  auto policy = vault_.TenantPolicy(tenant);
+  if (!policy.ok()) {
+    return Problem(404, "not-found", "Not Found", "no privacy notice is published here");
+  }
+  Response r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = policy::RenderNotice(**policy, policy::NoticeFormat::kHtml);
+  r.headers.emplace_back("Cache-Control", "public, max-age=300");
+  return r;
+}
+
+Response Api::SubjectCreate(Request& req, const Caller& c) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  const json& b = *body.value;
+  if (auto bad = CheckKeys(b, "", {"fields", "external_id"}, {"fields"})) return *bad;
+  auto fields = Fields(b);
+  if (!fields.ok()) return *fields.error;
+  auto ext = OptString(b, "external_id");
+  if (!ext.ok()) return *ext.error;
+  Audited(req);
+  auto r = vault_.AddSubject(c.actor, c.tenant, *fields.value, *ext.value);
+  if (!r.ok()) return Fail(r.status(), FieldPointer(r.status(), *fields.value));
+  return ShapeJson(r->created ? 201 : 200, WriteJson(*r));
+}
+
+Response Api::SubjectLookup(Request& req, const Caller& c) {
+  auto purpose = Purpose(req);
+  if (!purpose.ok()) return *purpose.error;
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  const json& b = *body.value;
+  if (auto bad = CheckKeys(b, "", {"phone", "email", "external_id", "category", "value"})) {
+    return *bad;
+  }
+  service::LookupQuery q;
+  int given = 0;
+  for (const char* k : {"phone", "email", "external_id"}) {
+    auto v = OptString(b, k);
+    if (!v.ok()) return *v.error;
+    if (*v.value) {
+      ++given;
+      q = {k == std::string_view("external_id") ? service::kExternalIdKind : k, **v.value};
+    }
+  }
+  auto category = OptString(b, "category");
+  if (!category.ok()) return *category.error;
+  auto value = OptString(b, "value");
+  if (!value.ok()) return *value.error;
+  if (*category.value || *value.value) {
+    if (!*category.value) return BadRequest("missing field 'category'", "/category");
+    if (!*value.value) return BadRequest("missing field 'value'", "/value");
+    ++given;
+    q = {**category.value, **value.value};
+  }
+  if (given != 1) {
+    return BadRequest(
+        "give exactly one of phone, email, external_id, or category with value", "");
+  }
+  Audited(req);
+  auto views = vault_.Lookup(c.actor, c.tenant, q, *purpose.value);
+  if (!views.ok()) return Fail(views.status());
+  if (lookups_ != nullptr) lookups_->WithLabels({views->empty() ? "miss" : "hit"}).Inc();
+  ordered_json matches = ordered_json::array();
+  for (const auto& v : *views) matches.push_back(SubjectJson(v));
+  return ShapeJson(200, {{"matches", matches}});
+}
+
+Response Api::SubjectGet(Request& req, const Caller& c) {
+  auto purpose = Purpose(req);
+  if (!purpose.ok()) return *purpose.error;
+  Audited(req);
+  auto v = vault_.ShowSubject(c.actor, c.tenant, *req.PathParam("id"), *purpose.value);
+  if (!v.ok()) return Fail(v.status());
+  return ShapeJson(200, SubjectJson(*v));
+}
+
+Response Api::SubjectUpdate(Request& req, const Caller& c) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  if (auto bad = CheckKeys(*body.value, "", {"fields"}, {"fields"})) return *bad;
+  auto fields = Fields(*body.value);
+  if (!fields.ok()) return *fields.error;
+  Audited(req);
+  auto r = vault_.UpdateSubject(c.actor, c.tenant, *req.PathParam("id"), *fields.value);
+  if (!r.ok()) return Fail(r.status(), FieldPointer(r.status(), *fields.value));
+  return ShapeJson(200, WriteJson(*r));
+}
+
+Response Api::SubjectErase(Request& req, const Caller& c) {
+  Audited(req);
+  Status s = vault_.EraseSubject(c.actor, c.tenant, *req.PathParam("id"));
+  if (!s.ok()) return Fail(s);
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+Response Api::SubjectClose(Request& req, const Caller& c) {
+  auto body = JsonBody(req, /*optional_body=*/true);
+  if (!body.ok()) return *body.error;
+  if (auto bad = CheckKeys(*body.value, "", {"at"})) return *bad;
+  auto at = OptTime(*body.value, "at");
+  if (!at.ok()) return *at.error;
+  Audited(req);
+  std::string id(*req.PathParam("id"));
+  Status s = vault_.CloseSubject(c.actor, c.tenant, id, *at.value);
+  if (!s.ok()) return Fail(s);
+  // What the store now holds, read back for the response's closed_at.
+  int64_t closed = at.value->value_or(service::SystemClockMs());
+  return ShapeJson(200, {{"id", id}, {"state", "closed"}, {"closed_at", FormatTime(closed)}});
+}
+
+Response Api::RecordList(Request& req, const Caller& c) {
+  auto purpose = Purpose(req);
+  if (!purpose.ok()) return *purpose.error;
+  auto kind = req.QueryParam("kind");
+  Audited(req);
+  auto list = vault_.ListRecords(c.actor, c.tenant, *req.PathParam("id"), *purpose.value,
+                                 kind ? *kind : std::string_view());
+  if (!list.ok()) return Fail(list.status());
+  ordered_json records = ordered_json::array();
+  for (const auto& v : list->records) {
+    ordered_json events = ordered_json::object();
+    for (const auto& [name, ms] : v.events) events[name] = FormatTime(ms);
+    ordered_json data = ordered_json::parse(v.payload_json, nullptr, false);
+    if (data.is_discarded()) data = ordered_json::object();
+    records.push_back({{"id", v.id},
+                       {"kind", v.kind},
+                       {"category", v.category},
+                       {"at", FormatTime(v.at_ms)},
+                       {"data", data},
+                       {"events", events}});
+  }
+  return ShapeJson(200, {{"records", records}, {"withheld", list->withheld}});
+}
+
+Response Api::RecordCreate(Request& req, const Caller& c) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  const json& b = *body.value;
+  if (auto bad = CheckKeys(b, "", {"kind", "at", "data"}, {"kind", "at", "data"})) return *bad;
+  auto kind = OptString(b, "kind");
+  if (!kind.ok()) return *kind.error;
+  auto at = OptTime(b, "at");
+  if (!at.ok()) return *at.error;
+  if (!b["data"].is_object()) return BadRequest("'data' must be a JSON object", "/data");
+  Audited(req);
+  auto id = vault_.AddRecord(c.actor, c.tenant, *req.PathParam("id"),
+                             {**kind.value, **at.value, b["data"].dump()});
+  if (!id.ok()) return Fail(id.status());
+  return ShapeJson(201, {{"id", *id}});
+}
+
+Response Api::RecordEvent(Request& req, const Caller& c) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  const json& b = *body.value;
+  if (auto bad = CheckKeys(b, "", {"event", "at"}, {"event"})) return *bad;
+  auto event = OptString(b, "event");
+  if (!event.ok()) return *event.error;
+  auto at = OptTime(b, "at");
+  if (!at.ok()) return *at.error;
+  int64_t when = at.value->value_or(service::SystemClockMs());
+  Audited(req);
+  std::string record(*req.PathParam("id"));
+  Status s = vault_.RecordEvent(c.actor, c.tenant, record, **event.value, when);
+  if (!s.ok()) return Fail(s);
+  return ShapeJson(200, {{"record", record}, {"event", **event.value}, {"at", FormatTime(when)}});
+}
+
+Response Api::CallMatch(Request& req, const Caller& c) {
+  auto purpose = Purpose(req, options_.call_purpose);
+  if (!purpose.ok()) return *purpose.error;
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  const json& b = *body.value;
+  service::CallInput call;
+  if (b.contains("data")) {
+    // Telnyx's call.initiated webhook: {"data": {"event_type", "occurred_at", "payload": {...}}}
+    if (auto bad = CheckKeys(b, "", {"data", "meta"})) return *bad;
+    const json& data = b["data"];
+    if (!data.is_object()) return BadRequest("'data' must be an object", "/data");
+    auto type = OptString(data, "event_type", "/data");
+    if (!type.ok()) return *type.error;
+    if (*type.value != std::optional<std::string>("call.initiated")) {
+      return BadRequest("only call.initiated events are matched", "/data/event_type");
+    }
+    auto payload = data.find("payload");
+    if (payload == data.end() || !payload->is_object()) {
+      return BadRequest("missing object 'payload'", "/data/payload");
+    }
+    auto from = OptString(*payload, "from", "/data/payload");
+    auto to = OptString(*payload, "to", "/data/payload");
+    auto id = OptString(*payload, "call_control_id", "/data/payload");
+    auto when = OptString(data, "occurred_at", "/data");
+    for (auto* v : {&from, &to, &id, &when}) {
+      if (!v->ok()) return *v->error;
+    }
+    if (!*from.value) return BadRequest("missing field 'from'", "/data/payload/from");
+    call.caller = **from.value;
+    call.callee = to.value->value_or("");
+    call.call_id = id.value->value_or("");
+    if (*when.value) {
+      auto t = ParseTime(**when.value);
+      if (!t.ok()) return BadRequest("'occurred_at': " + t.status().message(), "/data/occurred_at");
+      call.at_ms = *t;
+    }
+  } else {
+    if (auto bad = CheckKeys(b, "", {"caller", "callee", "call_id", "at"}, {"caller"})) {
+      return *bad;
+    }
+    auto caller = OptString(b, "caller");
+    auto callee = OptString(b, "callee");
+    auto id = OptString(b, "call_id");
+    for (auto* v : {&caller, &callee, &id}) {
+      if (!v->ok()) return *v->error;
+    }
+    auto at = OptTime(b, "at");
+    if (!at.ok()) return *at.error;
+    call.caller = **caller.value;
+    call.callee = callee.value->value_or("");
+    call.call_id = id.value->value_or("");
+    call.at_ms = at.value->value_or(0);
+  }
+  Audited(req);
+  auto m = vault_.MatchCall(c.actor, c.tenant, call, *purpose.value);
+  if (!m.ok()) return Fail(m.status());
+  if (lookups_ != nullptr) lookups_->WithLabels({m->subjects.empty() ? "miss" : "hit"}).Inc();
+  ordered_json subjects = ordered_json::array();
+  for (const auto& v : m->subjects) subjects.push_back(SubjectJson(v));
+  ordered_json consents = ordered_json::object();
+  for (const auto& [p, granted] : m->consents) consents[p] = granted;
+  return ShapeJson(200, {{"match", !m->subjects.empty()},
+                         {"subjects", subjects},
+                         {"flags",
+                          {{"account_closed", m->account_closed},
+                           {"consents", consents},
+                           {"open_requests", m->open_requests}}},
+                         {"call_record", m->call_record ? ordered_json(*m->call_record)
+                                                        : ordered_json()}});
+}
+
+std::shared_ptr<ImportJob> Api::FindJob(const Caller& c, std::string_view id) {
+  std::lock_guard<std::mutex> lock(jobs_mu_);
+  auto it = jobs_.find(std::string(id));
+  if (it == jobs_.end() || it->second->tenant != c.tenant) return nullptr;
+  return it->second;
+}
+
+Response Api::ImportCreate(Request& req, const Caller& c) {
+  if (c.actor.role != service::kAdminRole) {
+    return Fail(Status::PermissionDenied("importing needs role 'admin' (not " +
+                                         Quote(c.actor.role) + ")"));
+  }
+  if (options_.import_dir.empty()) {
+    return Fail(Status::FailedPrecondition("this server takes no imports over HTTP"));
+  }
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  const json& b = *body.value;
+  if (auto bad = CheckKeys(b, "",
+                           {"kind", "record_kind", "mapping", "csv", "external_id_column",
+                            "default_region", "ignore_unmapped"},
+                           {"kind", "mapping", "csv"})) {
+    return *bad;
+  }
+  std::optional<std::string> v[6];
+  const char* keys[6] = {"kind", "record_kind", "mapping", "csv", "external_id_column",
+                         "default_region"};
+  for (int i = 0; i < 6; ++i) {
+    auto s = OptString(b, keys[i]);
+    if (!s.ok()) return *s.error;
+    v[i] = *s.value;
+  }
+  bool ignore_unmapped = false;
+  if (b.contains("ignore_unmapped")) {
+    if (!b["ignore_unmapped"].is_boolean()) {
+      return BadRequest("'ignore_unmapped' must be true or false", "/ignore_unmapped");
+    }
+    ignore_unmapped = b["ignore_unmapped"].get<bool>();
+  }
+  const bool records = *v[0] == "records";
+  if (!records && *v[0] != "subjects") {
+    return BadRequest("'kind' must be subjects or records", "/kind");
+  }
+  if (records && !v[1]) return BadRequest("a records import needs 'record_kind'", "/record_kind");
+
+  auto job = std::make_shared<ImportJob>();
+  job->id = std::string("imp_") + req.request_id.substr(0, 20);
+  job->tenant = c.tenant;
+  job->kind = *v[0];
+  std::filesystem::path dir = std::filesystem::path(options_.import_dir) / c.tenant;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ::chmod(options_.import_dir.c_str(), 0700);
+  ::chmod(dir.c_str(), 0700);
+  job->csv_path = (dir / (job->id + ".csv")).string();
+  std::string map_path = (dir / (job->id + ".map.yaml")).string();
+  for (const auto& [path, text] : {std::pair{job->csv_path, *v[3]}, std::pair{map_path, *v[2]}}) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    ::chmod(path.c_str(), 0600);
+    out << text;
+    if (!out) return Fail(Status::Unavailable("cannot store the upload"));
+  }
+  import::ImportOptions o;
+  o.kind = records ? import::ImportKind::kRecords : import::ImportKind::kSubjects;
+  o.tenant = c.tenant;
+  o.csv_path = job->csv_path;
+  o.mapping_path = map_path;
+  o.record_kind = v[1].value_or("");
+  o.external_id_column = v[4].value_or("");
+  o.default_region = v[5].value_or("");
+  o.ignore_unmapped = ignore_unmapped;
+  o.actor = c.actor;
+  o.on_batch = [job](const import::ImportTick& t) {
+    std::lock_guard<std::mutex> lock(job->mu);
+    job->counts = t.counts;
+  };
+  Audited(req);
+  job->worker = std::thread([this, job, o, map_path] {
+    auto r = import::RunImport(vault_, o);
+    std::lock_guard<std::mutex> lock(job->mu);
+    if (r.ok()) {
+      job->counts = r->counts;
+      job->state = "done";
+      if (r->counts.rejected > 0) job->rejects_path = r->rejects_path;
+    } else {
+      job->state = "failed";
+      job->error = r.status().message();
+    }
+    ::unlink(map_path.c_str());
+    ::unlink(job->csv_path.c_str());  // the upload holds personal data: gone once imported
+    job->done = true;
+  });
+  {
+    std::lock_guard<std::mutex> lock(jobs_mu_);
+    jobs_[job->id] = job;
+  }
+  Response r = ShapeJson(202, {{"id", job->id}, {"kind", job->kind}, {"state", "running"}});
+  r.headers.emplace_back("Location", "/v1/imports/" + job->id);
+  return r;
+}
+
+Response Api::ImportGet(Request& req, const Caller& c) {
+  auto job = FindJob(c, *req.PathParam("id"));
+  if (!job) return Fail(Status::NotFound("no import " + Quote(*req.PathParam("id"))));
+  std::lock_guard<std::mutex> lock(job->mu);
+  ordered_json j = {{"id", job->id},
+                    {"kind", job->kind},
+                    {"state", job->state},
+                    {"rows", job->counts.rows},
+                    {"added", job->counts.added},
+                    {"updated", job->counts.updated},
+                    {"unchanged", job->counts.unchanged},
+                    {"rejected", job->counts.rejected}};
+  if (!job->error.empty()) j["error"] = job->error;
+  return ShapeJson(200, j);
+}
+
+Response Api::ImportRejects(Request& req, const Caller& c) {
+  auto job = FindJob(c, *req.PathParam("id"));
+  if (!job) return Fail(Status::NotFound("no import " + Quote(*req.PathParam("id"))));
+  std::string path;
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    path = job->rejects_path;
+  }
+  if (path.empty()) return Fail(Status::NotFound("this import has no rejected rows (yet)"));
+  std::ifstream in(path, std::ios::binary);
+  std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Response r;
+  r.content_type = "text/csv; charset=utf-8";
+  r.body = std::move(csv);
+  return r;
+}
+
+Status Api::Register(Router& r) {
+  auto authed = [this](auto method) {
+    return Authed([this, method](Request& req, const Caller& c) { return (this->*method)(req, c); });
+  };
+  RETURN_IF_ERROR(r.Add("GET", "/v1/openapi.yaml", "openapi", [](Request&) {
+    Response resp;
+    resp.content_type = "application/yaml";
+    resp.body = std::string(EmbeddedOpenApi());
+    return resp;
+  }));
+  RETURN_IF_ERROR(r.Add("GET", "/privacy/{tenant}", "privacy_notice",
+                        [this](Request& req) { return PrivacyNotice(req); }));
+  RETURN_IF_ERROR(r.Add("POST", "/v1/session", "session_create",
+                        [this](Request& req) { return SessionCreate(req); }));
+  RETURN_IF_ERROR(r.Add("DELETE", "/v1/session", "session_delete", authed(&Api::SessionDelete)));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/policy", "policy_get", authed(&Api::PolicyGet)));
+  RETURN_IF_ERROR(r.Add("POST", "/v1/subjects", "subject_create", authed(&Api::SubjectCreate)));
+  RETURN_IF_ERROR(
+      r.Add("POST", "/v1/subjects/lookup", "subject_lookup", authed(&Api::SubjectLookup)));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/subjects/{id}", "subject_get", authed(&Api::SubjectGet)));
+  RETURN_IF_ERROR(
+      r.Add("PATCH", "/v1/subjects/{id}", "subject_update", authed(&Api::SubjectUpdate)));
+  RETURN_IF_ERROR(
+      r.Add("DELETE", "/v1/subjects/{id}", "subject_erase", authed(&Api::SubjectErase)));
+  RETURN_IF_ERROR(
+      r.Add("POST", "/v1/subjects/{id}/close", "subject_close", authed(&Api::SubjectClose)));
+  RETURN_IF_ERROR(
+      r.Add("GET", "/v1/subjects/{id}/records", "record_list", authed(&Api::RecordList)));
+  RETURN_IF_ERROR(
+      r.Add("POST", "/v1/subjects/{id}/records", "record_create", authed(&Api::RecordCreate)));
+  RETURN_IF_ERROR(
+      r.Add("POST", "/v1/records/{id}/events", "record_event", authed(&Api::RecordEvent)));
+  RETURN_IF_ERROR(r.Add("POST", "/v1/calls", "call_match", authed(&Api::CallMatch)));
+  RETURN_IF_ERROR(r.Add("POST", "/v1/imports", "import_create", authed(&Api::ImportCreate)));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/imports/{id}", "import_get", authed(&Api::ImportGet)));
+  RETURN_IF_ERROR(
+      r.Add("GET", "/v1/imports/{id}/rejects", "import_rejects", authed(&Api::ImportRejects)));
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<Api>> RegisterApi(Router& router, service::Vault& vault,
+                                         ApiOptions options) {
+  auto api = std::make_shared<Api>(vault, std::move(options));
+  RETURN_IF_ERROR(api->Register(router));
+  return api;
+}
+
+}  // namespace custodian::http

@@ -1,0 +1,434 @@
+// The HTTP API against a real `custodian serve` process on loopback: every
+// authenticated route without credentials, with another tenant's key, with a
+// role or purpose the policy refuses, and valid; bad bodies with their exact
+// problem documents and no change; tenant isolation (another tenant's subject
+// is 404, exactly like one that never existed); call matching; and SIGTERM
+// under load ending with every answered request whole and exit code 0.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "audit_util.h"
+#include "http/test_client.h"
+#include "run_util.h"
+#include "test_util.h"
+
+namespace custodian {
+namespace {
+
+using http::testing::ClientResponse;
+using http::testing::TestClient;
+using nlohmann::json;
+using testing_util::ReadFile;
+using testing_util::RunCustodian;
+using testing_util::RunOptions;
+using testing_util::RunResult;
+using testing_util::TempDir;
+
+// `custodian serve` in the background; stderr (startup line and access log)
+// goes to a file.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& data_dir, const std::string& log_path,
+                std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {CUSTODIAN_BINARY, "serve",   "--data-dir", data_dir,
+                                     "--listen",       "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0600);
+    unsetenv("CUSTODIAN_MASTER_KEY");
+    unsetenv("CUSTODIAN_DATA_DIR");
+    if (posix_spawn(&pid_, CUSTODIAN_BINARY, &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    // Wait for "custodian: serving http://127.0.0.1:PORT".
+    const std::string marker = "serving http://127.0.0.1:";
+    for (int i = 0; i < 600 && pid_ > 0 && port_ == 0; ++i) {
+      std::string log = ReadFile(log_path);
+      auto at = log.find(marker);
+      if (at != std::string::npos && log.find(' ', at + marker.size()) != std::string::npos) {
+        port_ = static_cast<uint16_t>(std::atoi(log.c_str() + at + marker.size()));
+        break;
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ~ServerProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  uint16_t port() const { return port_; }
+  // SIGTERM, then the exit code (or 128 + signal).
+  int Terminate() {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+std::string Policy(const std::string& name) {
+  return std::string(CUSTODIAN_SOURCE_DIR) + "/examples/policies/" + name;
+}
+
+class HttpApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    data_ = (dir_->path() / "data").string();
+    log_ = (dir_->path() / "serve.log").string();
+    Must({"init", "--data-dir", data_});
+    Must({"tenant", "create", "interjet", "--policy", Policy("interjet.yaml"), "--data-dir", data_});
+    Must({"tenant", "create", "intnet", "--policy", Policy("intnet-iq.yaml"), "--data-dir", data_});
+    keys_ = new std::map<std::string, std::string>();
+    for (const auto& [tenant, role] : std::vector<std::pair<std::string, std::string>>{
+             {"interjet", "admin"}, {"interjet", "agent"}, {"interjet", "marketing"},
+             {"interjet", "analyst"},
+             {"intnet", "admin"}, {"intnet", "agent"}}) {
+      json k = json::parse(Must({"apikey", "create", tenant, "--role", role, "--json",
+                                 "--data-dir", data_}));
+      (*keys_)[tenant + "/" + role] = k["key"];
+    }
+    server_ = new ServerProcess(data_, log_, {"--call-purpose", "essential.service.call_matching"});
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete keys_;
+    delete dir_;
+  }
+  static std::string Must(const std::vector<std::string>& args) {
+    RunResult r = RunCustodian(args);
+    EXPECT_EQ(r.exit_code, 0) << r.Describe();
+    return r.out;
+  }
+  void SetUp() override { ASSERT_NE(server_->port(), 0) << ReadFile(log_); }
+
+  // One request on a fresh connection; `key` "" sends no credentials.
+  ClientResponse Call(const std::string& method, const std::string& target,
+                      const std::string& key, const std::string& body = "",
+                      http::Headers headers = {}) {
+    TestClient c;
+    EXPECT_FALSE(c.Connect(server_->port()));
+    if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + (*keys_)[key]);
+    if (!body.empty() && std::none_of(headers.begin(), headers.end(), [](const auto& h) {
+          return http::EqualsIgnoreCase(h.first, "Content-Type");
+        })) {
+      headers.emplace_back("Content-Type", "application/json");
+    }
+    return c.Request(method, target, body, headers);
+  }
+  // The value of `category` in a Subject document, "" if absent.
+  static std::string Field(const json& subject, const std::string& category) {
+    for (const json& f : subject.value("fields", json::array())) {
+      if (f["category"] == category) return f["value"];
+    }
+    return "";
+  }
+  static json Body(const ClientResponse& r) {
+    json j = json::parse(r.body, nullptr, false);
+    return j.is_discarded() ? json() : j;
+  }
+  std::string AddAsha(const std::string& ext = "CUST-17") {
+    auto r = Call("POST", "/v1/subjects", "interjet/admin",
+                  json{{"fields",
+                        {{"user.name", "Asha Rao"},
+                         {"user.contact.phone_number", "088701 00100"},
+                         {"user.contact.email", " Asha@Example.in "}}},
+                       {"external_id", ext}}
+                      .dump());
+    EXPECT_TRUE(r.status == 201 || r.status == 200) << r.status << " " << r.body;
+    return Body(r).value("id", "");
+  }
+
+  static TempDir* dir_;
+  static std::string data_;
+  static std::string log_;
+  static std::map<std::string, std::string>* keys_;
+  static ServerProcess* server_;
+};
+
+TempDir* HttpApiTest::dir_ = nullptr;
+std::string HttpApiTest::data_;
+std::string HttpApiTest::log_;
+std::map<std::string, std::string>* HttpApiTest::keys_ = nullptr;
+ServerProcess* HttpApiTest::server_ = nullptr;
+
+TEST_F(HttpApiTest, EveryRouteChecksCredentialsTenantRoleAndPurpose) {
+  const std::string id = AddAsha();
+  ASSERT_FALSE(id.empty());
+  const std::string support = "?purpose=essential.service.operations.support";
+  const std::string lookup = json{{"phone", "+91 88701-00100"}}.dump();
+  struct Case {
+    std::string name, method, target, body;
+    int no_creds, other_tenant, wrong_role, valid;
+    std::string wrong_role_key;  // a role of interjet the policy refuses here
+  };
+  const std::vector<Case> cases = {
+      // Intnet's policy declares no support purpose: refused before any lookup.
+      {"subject_get", "GET", "/v1/subjects/" + id + support, "", 401, 403, 403, 200,
+       "interjet/marketing"},
+      {"subject_lookup", "POST", "/v1/subjects/lookup" + support, lookup, 401, 403, 403, 200,
+       "interjet/marketing"},
+      {"record_list", "GET", "/v1/subjects/" + id + "/records" + support, "", 401, 403, 403, 200,
+       "interjet/marketing"},
+      {"subject_update", "PATCH", "/v1/subjects/" + id,
+       json{{"fields", {{"user.name", "Asha Rao"}}}}.dump(), 401, 404, 403, 200,
+       "interjet/analyst"},
+      {"subject_erase", "DELETE", "/v1/subjects/nosuch", "", 401, 404, 403, 404, "interjet/agent"},
+      {"policy_get", "GET", "/v1/policy", "", 401, 200, 200, 200, "interjet/marketing"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto none = Call(c.method, c.target, "", c.body);
+    EXPECT_EQ(none.status, c.no_creds) << none.body;
+    EXPECT_EQ(Body(none)["type"], "urn:custodian:problem:unauthenticated");
+    EXPECT_EQ(none.Header("WWW-Authenticate"), "Bearer");
+    auto other = Call(c.method, c.target, "intnet/admin", c.body);
+    EXPECT_EQ(other.status, c.other_tenant) << other.body;
+    EXPECT_EQ(other.body.find("Asha"), std::string::npos) << other.body;
+    auto role = Call(c.method, c.target, c.wrong_role_key, c.body);
+    EXPECT_EQ(role.status, c.wrong_role) << role.body;
+    auto ok = Call(c.method, c.target, "interjet/admin", c.body);
+    EXPECT_EQ(ok.status, c.valid) << ok.body;
+  }
+  // Another tenant's lookup finds nobody; the same subject id there is 404
+  // with the same document as an id that never existed.
+  auto other = Call("POST", "/v1/subjects/lookup?purpose=essential.service.call_matching",
+                    "intnet/admin", lookup);
+  EXPECT_EQ(Body(other)["matches"], json::array());
+  auto theirs = Body(Call("GET", "/v1/subjects/" + id + "?purpose=essential.service",
+                          "intnet/admin"));
+  auto never = Body(Call("GET", "/v1/subjects/sub_neverexisted?purpose=essential.service",
+                         "intnet/admin"));
+  EXPECT_EQ(theirs["status"], 404);
+  EXPECT_EQ(theirs["type"], never["type"]);
+  EXPECT_EQ(theirs["title"], never["title"]);
+
+  // The purpose check: undeclared, and declared but not the role's.
+  auto undeclared = Call("GET", "/v1/subjects/" + id + "?purpose=selling.data", "interjet/admin");
+  EXPECT_EQ(undeclared.status, 403);
+  EXPECT_EQ(Body(undeclared)["detail"],
+            "purpose 'selling.data' is not declared in the policy (version " +
+                Body(Call("GET", "/v1/policy", "interjet/admin"))["version"].get<std::string>() +
+                "); every read must name a declared purpose");
+  auto not_theirs = Call("GET", "/v1/subjects/" + id, "interjet/agent", "",
+                         {{"X-Purpose", "essential.service.operations.kyc"}});
+  EXPECT_EQ(not_theirs.status, 403);
+  EXPECT_EQ(Body(not_theirs)["detail"],
+            "role 'agent' may not use purpose 'essential.service.operations.kyc' (allowed roles: "
+            "admin)");
+  auto missing = Call("GET", "/v1/subjects/" + id, "interjet/agent");
+  EXPECT_EQ(missing.status, 400);
+  // A read with a purpose returns only that purpose's categories.
+  auto view = Body(Call("GET", "/v1/subjects/" + id + support, "interjet/agent"));
+  EXPECT_EQ(view["id"], id);
+  ASSERT_TRUE(view["fields"].is_array());
+  EXPECT_EQ(Field(view, "user.name"), "Asha Rao");
+  EXPECT_EQ(Field(view, "user.contact.phone_number"), "+918870100100");
+}
+
+TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
+  const std::string id = AddAsha("CUST-BAD");
+  auto before = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service",
+                          "interjet/admin", json{{"external_id", "CUST-BAD"}}.dump()));
+  ASSERT_EQ(before["matches"].size(), 1u);
+  const std::string target = "/v1/subjects/" + id;
+  struct Case {
+    std::string name, body;
+    http::Headers headers;
+    int status;
+    std::string type, detail;
+    std::optional<std::string> pointer;
+  };
+  const std::vector<Case> cases = {
+      {"invalid JSON", "{\"fields\": ", {}, 400, "invalid-argument", "the body is not valid JSON",
+       ""},
+      {"not an object", "[1]", {}, 400, "invalid-argument", "the body must be a JSON object", ""},
+      {"wrong type", R"({"fields": {"user.name": 7}})", {}, 400, "invalid-argument",
+       "the value of 'user.name' must be a string", "/fields/user.name"},
+      {"unknown field", R"({"fields": {"user.name": "A"}, "colour": "red"})", {}, 400,
+       "invalid-argument", "unknown field 'colour'; expected fields", "/colour"},
+      {"undeclared category", R"({"fields": {"user.contact.fax_number": "1"}})", {}, 400,
+       "invalid-argument",
+       "field 1 (user.contact.fax_number): category 'user.contact.fax_number' is not declared in "
+       "the policy; only declared categories may be collected",
+       "/fields/user.contact.fax_number"},
+      {"wrong content type", R"({"fields": {"user.name": "A"}})",
+       {{"Content-Type", "text/plain"}}, 415, "unsupported-media-type",
+       "send the body as application/json", std::nullopt},
+      {"not UTF-8", "{\"fields\": {\"user.name\": \"A\xff\"}}", {}, 400, "invalid-argument",
+       "the body is not valid UTF-8", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = Call("PATCH", target, "interjet/admin", c.body, c.headers);
+    EXPECT_EQ(r.status, c.status) << r.body;
+    EXPECT_EQ(r.Header("Content-Type"), "application/problem+json");
+    json p = Body(r);
+    EXPECT_EQ(p["type"], "urn:custodian:problem:" + c.type);
+    EXPECT_EQ(p["detail"], c.detail);
+    if (c.pointer) {
+      EXPECT_EQ(p["pointer"], *c.pointer);
+    } else {
+      EXPECT_FALSE(p.contains("pointer"));
+    }
+    EXPECT_TRUE(p["request_id"].is_string());
+  }
+  // Oversized: 413 and the server still serves.
+  auto big = Call("PATCH", target, "interjet/admin",
+                  json{{"fields", {{"user.name", std::string(2 << 20, 'a')}}}}.dump());
+  EXPECT_EQ(big.status, 413);
+  auto after = Body(Call("GET", target + "?purpose=essential.service", "interjet/admin"));
+  EXPECT_EQ(Field(after, "user.name"), "Asha Rao");
+  EXPECT_EQ(after["fields"], Body(Call("GET", target + "?purpose=essential.service",
+                                       "interjet/admin"))["fields"]);
+}
+
+TEST_F(HttpApiTest, RecordsAndCallMatching) {
+  // Intnet IQ: an agency's customer, then an incoming call from their number.
+  auto created = Call("POST", "/v1/subjects", "intnet/admin",
+                      json{{"fields",
+                            {{"user.name", "Budi Santoso"},
+                             {"user.contact.phone_number", "+62 812-3456-7890"}}}}
+                          .dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = Body(created)["id"];
+  auto call = Call("POST", "/v1/calls", "intnet/agent",
+                   json{{"data",
+                         {{"event_type", "call.initiated"},
+                          {"occurred_at", "2026-11-30T10:00:00Z"},
+                          {"payload",
+                           {{"call_control_id", "v3:abc"},
+                            {"from", "+6281234567890"},
+                            {"to", "+6221555000"},
+                            {"direction", "incoming"}}}}}}
+                       .dump());
+  ASSERT_EQ(call.status, 200) << call.body;
+  json m = Body(call);
+  EXPECT_EQ(m["match"], true);
+  ASSERT_EQ(m["subjects"].size(), 1u);
+  EXPECT_EQ(m["subjects"][0]["id"], id);
+  EXPECT_EQ(m["flags"]["account_closed"], false);
+  ASSERT_TRUE(m["call_record"].is_string());
+  auto records = Body(Call("GET", "/v1/subjects/" + id +
+                                      "/records?purpose=essential.service.call_matching&kind=call",
+                           "intnet/agent"));
+  ASSERT_EQ(records["records"].size(), 1u) << records.dump();
+  EXPECT_EQ(records["records"][0]["id"], m["call_record"]);
+  EXPECT_EQ(records["records"][0]["at"], "2026-11-30T10:00:00Z");
+  EXPECT_EQ(records["records"][0]["data"]["call_id"], "v3:abc");
+
+  auto nobody = Body(Call("POST", "/v1/calls", "intnet/agent",
+                          json{{"caller", "+62 811-0000-0000"}}.dump()));
+  EXPECT_EQ(nobody["match"], false);
+  EXPECT_EQ(nobody["subjects"], json::array());
+  EXPECT_TRUE(nobody["call_record"].is_null());
+
+  // A record of Interjet: added, listed for billing, refused for marketing.
+  const std::string asha = AddAsha("CUST-REC");
+  auto rec = Call("POST", "/v1/subjects/" + asha + "/records", "interjet/admin",
+                  json{{"kind", "billing"}, {"at", "2025-03-01"},
+                       {"data", {{"amount", 799}, {"plan", "100 Mbps"}}}}
+                      .dump());
+  ASSERT_EQ(rec.status, 201) << rec.body;
+  auto list = Body(Call("GET", "/v1/subjects/" + asha +
+                                   "/records?purpose=essential.service.payment_processing",
+                        "interjet/admin"));
+  ASSERT_EQ(list["records"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["records"][0]["data"]["amount"], 799);
+  auto refused = Call("GET", "/v1/subjects/" + asha + "/records?purpose=marketing.communications",
+                      "interjet/marketing");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+}
+
+TEST_F(HttpApiTest, PublicNoticeOpenApiAndAccessLogWithoutPersonalValues) {
+  auto notice = Call("GET", "/privacy/interjet", "");
+  EXPECT_EQ(notice.status, 200);
+  EXPECT_NE(notice.Header("Content-Type").find("text/html"), std::string::npos);
+  EXPECT_NE(notice.body.find("<html"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/privacy/nosuch", "").status, 404);
+  auto doc = Call("GET", "/v1/openapi.yaml", "");
+  EXPECT_EQ(doc.status, 200);
+  EXPECT_NE(doc.body.find("openapi: 3.1"), std::string::npos);
+
+  AddAsha("CUST-LOG");
+  Call("POST", "/v1/subjects/lookup?purpose=essential.service", "interjet/agent",
+       json{{"phone", "088701 00100"}}.dump());
+  std::string log = ReadFile(log_);
+  for (const char* secret : {"Asha", "8870100", "xample.in", "CUST-LOG", "cst_"}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret;
+  }
+  EXPECT_NE(log.find("\"route\":\"/v1/subjects/lookup\""), std::string::npos);
+}
+
+TEST(HttpServeTest, SigtermUnderLoadAnswersWholeAndExitsZero) {
+  TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  const std::string log = (dir.path() / "serve.log").string();
+  // No data directory yet: serve creates it and its master key, and says so.
+  ServerProcess server(data, log, {"--no-access-log"});
+  ASSERT_NE(server.port(), 0) << ReadFile(log);
+  EXPECT_NE(ReadFile(log).find("created the data directory"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "data" / "master.key"));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> whole{0}, torn{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      while (!stop) {
+        TestClient c(std::chrono::seconds(10));
+        if (c.Connect(server.port())) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          continue;  // refused: the server stopped accepting
+        }
+        boost::beast::error_code ec;
+        auto r = c.Request("GET", "/readyz", "", {}, &ec);
+        if (!ec && r.status == 200 && r.body == R"({"status":"ready"})") {
+          ++whole;
+        } else if (!ec) {
+          ++torn;  // an answer, but not a whole one
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int before = whole.load();
+  EXPECT_EQ(server.Terminate(), 0);
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_GT(before, 0);
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_NE(ReadFile(log).find("stopped on signal"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace custodian
