@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <liboath/oath.h>
 
 #include <atomic>
 #include <fstream>
@@ -387,6 +388,99 @@ TEST_F(HttpApiTest, PublicNoticeOpenApiAndAccessLogWithoutPersonalValues) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret;
   }
   EXPECT_NE(log.find("\"route\":\"/v1/subjects/lookup\""), std::string::npos);
+}
+
+// The current TOTP code of a base32 secret, as an authenticator app shows it.
+std::string TotpNow(const std::string& base32) {
+  oath_init();
+  char* raw = nullptr;
+  size_t len = 0;
+  if (oath_base32_decode(base32.data(), base32.size(), &raw, &len) != OATH_OK) return "";
+  char code[7] = {};
+  oath_totp_generate(raw, len, time(nullptr), 30, 0, 6, code);
+  std::free(raw);
+  return code;
+}
+
+TEST_F(HttpApiTest, OperatorSessionNeedsTotpAndCsrfAndEndsOnLogout) {
+  const std::string password = "correct horse battery staple";
+  RunOptions o;
+  o.env.push_back({"CUSTODIAN_OPERATOR_PASSWORD", password});
+  RunResult added = testing_util::RunCustodian(
+      {"operator", "add", "interjet", "lead@interjet.in", "--role", "agent", "--json",
+       "--data-dir", data_},
+      o);
+  ASSERT_EQ(added.exit_code, 0) << added.Describe();
+  const std::string secret = json::parse(added.out)["totp_secret"];
+  json login = {{"tenant", "interjet"}, {"email", "lead@interjet.in"},
+                {"password", password}, {"totp", "000000"}};
+  auto wrong = Call("POST", "/v1/session", "", login.dump());
+  EXPECT_EQ(wrong.status, 401) << wrong.body;
+  EXPECT_FALSE(wrong.HasHeader("Set-Cookie"));
+
+  login["totp"] = TotpNow(secret);
+  auto ok = Call("POST", "/v1/session", "", login.dump());
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  const std::string cookie = ok.Header("Set-Cookie");
+  EXPECT_NE(cookie.find("custodian_session=css_"), std::string::npos);
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos);  // plain HTTP here
+  const std::string session = cookie.substr(0, cookie.find(';'));
+  const std::string csrf = Body(ok)["csrf_token"];
+  EXPECT_EQ(Body(ok)["role"], "agent");
+  EXPECT_EQ(ok.body.find("lead@"), std::string::npos);
+
+  // Reads need the cookie only; writes need the CSRF token too.
+  const std::string id = AddAsha("CUST-SESSION");
+  auto read = Call("GET", "/v1/subjects/" + id + "?purpose=essential.service", "", "",
+                   {{"Cookie", session}});
+  EXPECT_EQ(read.status, 200) << read.body;
+  const std::string patch = json{{"fields", {{"user.name", "Asha R."}}}}.dump();
+  auto no_csrf = Call("PATCH", "/v1/subjects/" + id, "", patch, {{"Cookie", session}});
+  EXPECT_EQ(no_csrf.status, 403);
+  EXPECT_EQ(Body(no_csrf)["detail"], "missing or wrong CSRF token");
+  auto with_csrf = Call("PATCH", "/v1/subjects/" + id, "", patch,
+                        {{"Cookie", session}, {"X-CSRF-Token", csrf}});
+  EXPECT_EQ(with_csrf.status, 200) << with_csrf.body;
+
+  auto out = Call("DELETE", "/v1/session", "", "", {{"Cookie", session}, {"X-CSRF-Token", csrf}});
+  EXPECT_EQ(out.status, 204) << out.body;
+  auto after = Call("GET", "/v1/subjects/" + id + "?purpose=essential.service", "", "",
+                    {{"Cookie", session}});
+  EXPECT_EQ(after.status, 401);
+}
+
+TEST_F(HttpApiTest, ImportsRunInTheBackgroundForAdminsOnly) {
+  json req = {{"kind", "subjects"},
+              {"mapping", "columns:\n  id: external_id\n  name: user.name\n  phone: "
+                          "user.contact.phone_number\n"},
+              {"csv", "id,name,phone\nIMP-1,Ravi Kumar,+91 98450 12345\nIMP-2,Meera,12\n"}};
+  auto refused = Call("POST", "/v1/imports", "interjet/agent", req.dump());
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(Body(refused)["detail"], "importing needs role 'admin' (not 'agent')");
+  auto started = Call("POST", "/v1/imports", "interjet/admin", req.dump());
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string job = Body(started)["id"];
+  EXPECT_EQ(started.Header("Location"), "/v1/imports/" + job);
+  json state;
+  for (int i = 0; i < 200; ++i) {
+    state = Body(Call("GET", "/v1/imports/" + job, "interjet/admin"));
+    if (state["state"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(state["state"], "done") << state.dump();
+  EXPECT_EQ(state["added"], 1);
+  EXPECT_EQ(state["rejected"], 1);
+  auto rejects = Call("GET", "/v1/imports/" + job + "/rejects", "interjet/admin");
+  EXPECT_EQ(rejects.status, 200);
+  EXPECT_NE(rejects.body.find("3,phone,"), std::string::npos) << rejects.body;
+  // Another tenant cannot see the job.
+  EXPECT_EQ(Call("GET", "/v1/imports/" + job, "intnet/admin").status, 404);
+  auto found = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service",
+                         "interjet/agent", json{{"external_id", "IMP-1"}}.dump()));
+  ASSERT_EQ(found["matches"].size(), 1u);
+  EXPECT_EQ(Field(found["matches"][0], "user.name"), "Ravi Kumar");
 }
 
 TEST(HttpServeTest, SigtermUnderLoadAnswersWholeAndExitsZero) {
