@@ -475,6 +475,12 @@ TEST_F(HttpApiTest, ImportsRunInTheBackgroundForAdminsOnly) {
   auto rejects = Call("GET", "/v1/imports/" + job + "/rejects", "interjet/admin");
   EXPECT_EQ(rejects.status, 200);
   EXPECT_NE(rejects.body.find("3,phone,"), std::string::npos) << rejects.body;
+  // Served once: the rejects (personal data) are gone from the server after.
+  auto again = Call("GET", "/v1/imports/" + job + "/rejects", "interjet/admin");
+  EXPECT_EQ(again.status, 404);
+  EXPECT_EQ(Body(again)["detail"],
+            "this import has no rejected rows (or they were downloaded already)");
+  EXPECT_TRUE(std::filesystem::is_empty(std::filesystem::path(data_) / "uploads" / "interjet"));
   // Another tenant cannot see the job.
   EXPECT_EQ(Call("GET", "/v1/imports/" + job, "intnet/admin").status, 404);
   auto found = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service",

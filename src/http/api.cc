@@ -23,11 +23,8 @@
 
 namespace custodian::http {
 
-extern const char kOpenApiYaml[] __attribute__((weak));  // generated from api/openapi.yaml
-std::string_view EmbeddedOpenApi() {
-  const char* doc = kOpenApiYaml;
-  return doc != nullptr ? doc : "";
-}
+extern const char kOpenApiYaml[];  // generated from api/openapi.yaml (cmake/EmbedFile.cmake)
+std::string_view EmbeddedOpenApi() { return kOpenApiYaml; }
 
 namespace {
 
@@ -239,6 +236,7 @@ class Api {
     std::lock_guard<std::mutex> lock(jobs_mu_);
     for (auto& [id, job] : jobs_) {
       if (job->worker.joinable()) job->worker.join();
+      if (!job->rejects_path.empty()) ::unlink(job->rejects_path.c_str());  // personal data
     }
   }
 
@@ -775,9 +773,18 @@ Response Api::ImportRejects(Request& req, const Caller& c) {
     std::lock_guard<std::mutex> lock(job->mu);
     path = job->rejects_path;
   }
-  if (path.empty()) return Fail(Status::NotFound("this import has no rejected rows (yet)"));
+  if (path.empty()) {
+    return Fail(Status::NotFound(
+        "this import has no rejected rows (or they were downloaded already)"));
+  }
   std::ifstream in(path, std::ios::binary);
   std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The rejects hold personal data: served once, then gone from the server.
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    ::unlink(job->rejects_path.c_str());
+    job->rejects_path.clear();
+  }
   Response r;
   r.content_type = "text/csv; charset=utf-8";
   r.body = std::move(csv);
