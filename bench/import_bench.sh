@@ -22,32 +22,17 @@ for n in "$subjects" "$records"; do
   esac
 done
 
-bash "$root/scripts/setup"
-# -Wno-restrict: GCC 12 at -O3 reports a false -Wrestrict inside std::string
-# (GCC bug 105329), which -Werror would turn into a failed build.
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_CXX_FLAGS="-Wno-restrict" -DCUSTODIAN_BENCH=ON >/dev/null
-cmake --build "$build" --target custodian custodian-datagen -j"$(nproc)" >/dev/null
-
-out="$root/out/bench"
-work="${BENCH_DIR:-$out/import-data}"
-mkdir -p "$out" "$work"
-stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-report="$out/import-$stamp.txt"
-exec > >(tee "$report") 2>&1
+source "$root/bench/lib.sh"
+bench_build "$build" custodian custodian-datagen
+work="${BENCH_DIR:-$root/out/bench/import-data}"
+mkdir -p "$work"
+bench_report import
 
 custodian="$build/custodian"
 datagen="$build/custodian-datagen"
 policy="$root/bench/vault_bench_policy.yaml"
 batch=()
 [ -n "${CUSTODIAN_BENCH_BATCH:-}" ] && batch=(--batch "$CUSTODIAN_BENCH_BATCH")
-
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(
-  git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), nproc $(nproc)"
-echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "subjects: $subjects, records: $records, batch: ${CUSTODIAN_BENCH_BATCH:-default}"
 
 customers="$work/customers-$subjects.csv"
