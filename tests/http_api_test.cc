@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "audit_util.h"
+#include "http/test_cert.h"
 #include "http/test_client.h"
 #include "run_util.h"
 #include "test_util.h"
@@ -57,11 +58,12 @@ class ServerProcess {
     unsetenv("CUSTODIAN_DATA_DIR");
     if (posix_spawn(&pid_, CUSTODIAN_BINARY, &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&fa);
-    // Wait for "custodian: serving http://127.0.0.1:PORT".
-    const std::string marker = "serving http://127.0.0.1:";
+    // Wait for "custodian: serving http(s)://127.0.0.1:PORT".
+    const std::string marker = "://127.0.0.1:";
     for (int i = 0; i < 600 && pid_ > 0 && port_ == 0; ++i) {
       std::string log = ReadFile(log_path);
-      auto at = log.find(marker);
+      auto at = log.find(marker, log.find("serving "));
+      if (log.find("serving ") == std::string::npos) at = std::string::npos;
       if (at != std::string::npos && log.find(' ', at + marker.size()) != std::string::npos) {
         port_ = static_cast<uint16_t>(std::atoi(log.c_str() + at + marker.size()));
         break;
@@ -205,6 +207,16 @@ TEST_F(HttpApiTest, EveryRouteChecksCredentialsTenantRoleAndPurpose) {
        "interjet/analyst"},
       {"subject_erase", "DELETE", "/v1/subjects/nosuch", "", 401, 404, 403, 404, "interjet/agent"},
       {"policy_get", "GET", "/v1/policy", "", 401, 200, 200, 200, "interjet/marketing"},
+      // Intnet declares no billing kind: refused on the kind, before any subject is read.
+      {"record_create", "POST", "/v1/subjects/" + id + "/records",
+       json{{"kind", "billing"}, {"at", "2025-03-01"}, {"data", {{"amount", 1}}}}.dump(), 401,
+       400, 403, 201, "interjet/analyst"},
+      {"call_match", "POST", "/v1/calls" + support, json{{"caller", "+91 88701 00100"}}.dump(),
+       401, 403, 403, 200, "interjet/marketing"},
+      {"record_event", "POST", "/v1/records/rec_nosuch/events",
+       json{{"event", "verified"}}.dump(), 401, 404, 404, 404, "interjet/analyst"},
+      {"import_get", "GET", "/v1/imports/imp_nosuch", "", 401, 404, 404, 404,
+       "interjet/analyst"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -487,6 +499,44 @@ TEST_F(HttpApiTest, ImportsRunInTheBackgroundForAdminsOnly) {
                          "interjet/agent", json{{"external_id", "IMP-1"}}.dump()));
   ASSERT_EQ(found["matches"].size(), 1u);
   EXPECT_EQ(Field(found["matches"][0], "user.name"), "Ravi Kumar");
+}
+
+TEST(HttpServeTest, ServesTheApiOverTlsWithHsts) {
+  TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  const std::string cert = (dir.path() / "cert.pem").string();
+  const std::string key = (dir.path() / "key.pem").string();
+  ASSERT_TRUE(http::testing::WriteSelfSigned(cert, key));
+  ASSERT_EQ(RunCustodian({"init", "--data-dir", data}).exit_code, 0);
+  ASSERT_EQ(RunCustodian({"tenant", "create", "interjet", "--policy", Policy("interjet.yaml"),
+                          "--data-dir", data})
+                .exit_code,
+            0);
+  RunResult k = RunCustodian({"apikey", "create", "interjet", "--role", "admin", "--json",
+                              "--data-dir", data});
+  ASSERT_EQ(k.exit_code, 0) << k.Describe();
+  const std::string api_key = json::parse(k.out)["key"];
+  const std::string log = (dir.path() / "serve.log").string();
+  ServerProcess server(data, log, {"--tls-cert", cert, "--tls-key", key});
+  ASSERT_NE(server.port(), 0) << ReadFile(log);
+  EXPECT_NE(ReadFile(log).find("serving https://127.0.0.1:"), std::string::npos);
+
+  TestClient c;
+  ASSERT_FALSE(c.ConnectTls(server.port()));
+  EXPECT_TRUE(c.TlsVersion() == "TLSv1.3" || c.TlsVersion() == "TLSv1.2") << c.TlsVersion();
+  auto created = c.Request("POST", "/v1/subjects",
+                           json{{"fields", {{"user.name", "Asha Rao"}}}}.dump(),
+                           {{"Authorization", "Bearer " + api_key},
+                            {"Content-Type", "application/json"}});
+  EXPECT_EQ(created.status, 201) << created.body;
+  EXPECT_NE(created.Header("Strict-Transport-Security"), "");
+  // Plain HTTP to the TLS port gets no answer.
+  TestClient plain(std::chrono::seconds(5));
+  ASSERT_FALSE(plain.Connect(server.port()));
+  boost::beast::error_code ec;
+  auto r = plain.Request("GET", "/healthz", "", {}, &ec);
+  EXPECT_TRUE(ec || r.status == 0);
+  EXPECT_EQ(server.Terminate(), 0);
 }
 
 TEST(HttpServeTest, SigtermUnderLoadAnswersWholeAndExitsZero) {

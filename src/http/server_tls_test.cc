@@ -1,14 +1,12 @@
 // The Server over TLS: a self-signed certificate made at test time with the
 // OpenSSL C API, clients limited to particular protocol versions.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include <cstdio>
 #include <memory>
 
 #include "http/server.h"
+#include "http/test_cert.h"
 #include "http/test_client.h"
 #include "test_util.h"
 
@@ -20,39 +18,12 @@ using testing::ClientResponse;
 using testing::TestClient;
 using testing::TlsClientOptions;
 
-// Writes a P-256 key and a self-signed certificate for CN=localhost (valid
-// for a day) as PEM files. Returns false on any OpenSSL failure.
-bool WriteSelfSigned(const std::string& cert_path, const std::string& key_path) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
-  if (!key || !cert) return false;
-  X509_set_version(cert.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), name);
-  if (X509_set_pubkey(cert.get(), key.get()) != 1) return false;
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return false;
-  FILE* f = std::fopen(cert_path.c_str(), "w");
-  if (f == nullptr) return false;
-  bool ok = PEM_write_X509(f, cert.get()) == 1;
-  std::fclose(f);
-  f = std::fopen(key_path.c_str(), "w");
-  if (f == nullptr) return false;
-  ok = ok && PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
-  std::fclose(f);
-  return ok;
-}
-
 class TlsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     cert_ = (dir_.path() / "cert.pem").string();
     key_ = (dir_.path() / "key.pem").string();
-    ASSERT_TRUE(WriteSelfSigned(cert_, key_));
+    ASSERT_TRUE(testing::WriteSelfSigned(cert_, key_));
     ServerOptions options;
     options.port = 0;
     options.threads = 2;
@@ -137,8 +108,8 @@ TEST(TlsServerCreateTest, RefusesAKeyThatDoesNotMatchTheCertificate) {
   custodian::testing_util::TempDir dir;
   std::string cert1 = (dir.path() / "c1.pem").string(), key1 = (dir.path() / "k1.pem").string();
   std::string cert2 = (dir.path() / "c2.pem").string(), key2 = (dir.path() / "k2.pem").string();
-  ASSERT_TRUE(WriteSelfSigned(cert1, key1));
-  ASSERT_TRUE(WriteSelfSigned(cert2, key2));
+  ASSERT_TRUE(testing::WriteSelfSigned(cert1, key1));
+  ASSERT_TRUE(testing::WriteSelfSigned(cert2, key2));
   ServerOptions options;
   options.port = 0;
   options.tls = TlsFiles{cert1, key2};
