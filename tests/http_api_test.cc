@@ -395,7 +395,13 @@ TEST_F(HttpApiTest, PublicNoticeOpenApiAndAccessLogWithoutPersonalValues) {
   AddAsha("CUST-LOG");
   Call("POST", "/v1/subjects/lookup?purpose=essential.service", "interjet/agent",
        json{{"phone", "088701 00100"}}.dump());
-  std::string log = ReadFile(log_);
+  // The server writes a request's log line once its response is sent: wait for it.
+  std::string log;
+  for (int i = 0; i < 100; ++i) {
+    log = ReadFile(log_);
+    if (log.find("\"route\":\"/v1/subjects/lookup\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   for (const char* secret : {"Asha", "8870100", "xample.in", "CUST-LOG", "cst_"}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret;
   }
