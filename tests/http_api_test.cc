@@ -406,6 +406,19 @@ TEST_F(HttpApiTest, PublicNoticeOpenApiAndAccessLogWithoutPersonalValues) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret;
   }
   EXPECT_NE(log.find("\"route\":\"/v1/subjects/lookup\""), std::string::npos);
+
+  // Metrics: requests by route, lookups by outcome, and the audit events committed.
+  auto metrics = Call("GET", "/metrics", "");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("custodian_lookups_total{outcome=\"hit\"}"), std::string::npos);
+  auto at = metrics.body.find("\ncustodian_audit_appends_total ");
+  ASSERT_NE(at, std::string::npos) << metrics.body;
+  // This test alone committed at least the add (subject.add) and the lookup hit.
+  EXPECT_GE(std::atoll(metrics.body.c_str() + at + 31), 2) << metrics.body.substr(at, 60);
+  EXPECT_NE(metrics.body.find("route=\"subject_lookup\""), std::string::npos);
+  for (const char* secret : {"Asha", "8870100", "cst_"}) {
+    EXPECT_EQ(metrics.body.find(secret), std::string::npos) << secret;
+  }
 }
 
 // The current TOTP code of a base32 secret, as an authenticator app shows it.

@@ -227,6 +227,10 @@ class Api {
       auto audited = options_.metrics->AddCounter(
           "custodian_audited_calls_total",
           "Requests that reached the service, each leaving at least one audit event", {"route"});
+      auto appends = options_.metrics->AddCounter(
+          "custodian_audit_appends_total",
+          "Audit events this server committed (updated after every request)", {});
+      if (appends.ok()) audit_appends_ = &(*appends)->WithLabels({});
       if (lookups.ok()) lookups_ = *lookups;
       if (refusals.ok()) refusals_ = *refusals;
       if (audited.ok()) audited_ = *audited;
@@ -251,6 +255,16 @@ class Api {
   Response Fail(const Status& s, std::optional<std::string_view> pointer = std::nullopt);
   void Audited(const Request& req) {
     if (audited_) audited_->WithLabels({req.route_name}).Inc();
+  }
+  // Brings custodian_audit_appends_total up to the store's count (monotonic
+  // even when requests finish out of order).
+  void SyncAuditAppends() {
+    if (audit_appends_ == nullptr) return;
+    int64_t now = vault_.store().AuditEventsCommitted();
+    int64_t seen = audit_seen_.load();
+    while (now > seen && !audit_seen_.compare_exchange_weak(seen, now)) {
+    }
+    if (now > seen) audit_appends_->Inc(static_cast<uint64_t>(now - seen));
   }
 
   Response SessionCreate(Request& req);
@@ -277,6 +291,8 @@ class Api {
   CounterFamily* lookups_ = nullptr;
   CounterFamily* refusals_ = nullptr;
   CounterFamily* audited_ = nullptr;
+  Counter* audit_appends_ = nullptr;
+  std::atomic<int64_t> audit_seen_{0};
   std::mutex jobs_mu_;
   std::map<std::string, std::shared_ptr<ImportJob>> jobs_;
 };
@@ -330,7 +346,9 @@ Handler Api::Authed(std::function<Response(Request&, const Caller&)> fn) {
   return [this, fn = std::move(fn)](Request& req) -> Response {
     auto caller = Authenticate(req);
     if (!caller.ok()) return *caller.error;
-    return fn(req, *caller.value);
+    Response r = fn(req, *caller.value);
+    SyncAuditAppends();
+    return r;
   };
 }
 
@@ -803,8 +821,11 @@ Status Api::Register(Router& r) {
   }));
   RETURN_IF_ERROR(r.Add("GET", "/privacy/{tenant}", "privacy_notice",
                         [this](Request& req) { return PrivacyNotice(req); }));
-  RETURN_IF_ERROR(r.Add("POST", "/v1/session", "session_create",
-                        [this](Request& req) { return SessionCreate(req); }));
+  RETURN_IF_ERROR(r.Add("POST", "/v1/session", "session_create", [this](Request& req) {
+    Response resp = SessionCreate(req);
+    SyncAuditAppends();
+    return resp;
+  }));
   RETURN_IF_ERROR(r.Add("DELETE", "/v1/session", "session_delete", authed(&Api::SessionDelete)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/policy", "policy_get", authed(&Api::PolicyGet)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/subjects", "subject_create", authed(&Api::SubjectCreate)));

@@ -237,6 +237,9 @@ class Store {
   virtual Result<audit::VerifyReport> VerifyAudit() = 0;
   // Moves the WAL into the main file and truncates it.
   virtual Status Checkpoint() = 0;
+  // Audit events committed through this Store object since it was opened (for
+  // metrics; other processes' appends are not counted).
+  virtual int64_t AuditEventsCommitted() const { return 0; }
 };
 
 inline constexpr int kSchemaVersion = 4;

@@ -7,6 +7,7 @@
 // file cannot interleave audit appends.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 
@@ -216,6 +217,7 @@ class SqliteTransaction final : public Transaction {
   bool done_ = false;
   std::optional<std::string> last_hash_;  // audit head, read once per transaction
   int64_t last_seq_ = 0;
+  int64_t appended_ = 0;  // audit events appended in this transaction
 };
 
 class SqliteStore final : public Store {
@@ -273,6 +275,13 @@ class SqliteStore final : public Store {
  private:
   std::mutex mu_;
   Db db_;
+  std::atomic<int64_t> audit_committed_{0};
+
+ public:
+  void CountAuditEvents(int64_t n) { audit_committed_.fetch_add(n, std::memory_order_relaxed); }
+  int64_t AuditEventsCommitted() const override {
+    return audit_committed_.load(std::memory_order_relaxed);
+  }
   std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts_;
 };
 
@@ -289,6 +298,7 @@ Status SqliteTransaction::Commit() {
   store_.ResetAll();
   Status st = store_.db().Exec("COMMIT");
   if (!st.ok()) (void)store_.db().Exec("ROLLBACK");
+  if (st.ok()) store_.CountAuditEvents(appended_);
   lock_.unlock();  // the connection is free for the next transaction
   return st;
 }
@@ -654,6 +664,7 @@ Result<int64_t> SqliteTransaction::AppendAudit(const audit::Event& event) {
   if (!s.ok()) return Status::Unavailable("audit log: cannot append event: " + s.message());
   last_seq_ = seq;
   last_hash_ = std::move(hash);
+  ++appended_;
   return seq;
 }
 
