@@ -7,6 +7,7 @@
 #   bash bench/http_bench.sh              # 100k subjects imported first, 20 s per run
 #   bash bench/http_bench.sh 1000000 30   # SUBJECTS, SECONDS per run
 #   DATA_DIR=out/bench/import-data/vault bash bench/http_bench.sh   # reuse a store
+#   SERVE_FLAGS="--group-commit --threads 8" bash bench/http_bench.sh
 #
 # Prints wrk's requests/s and latency percentiles and the server's RSS under
 # load; the same text goes to out/bench/http-STAMP.txt. wrk runs on the same
@@ -22,6 +23,7 @@ bench_build "$build" custodian custodian-datagen
 work="$root/out/bench/http-data"
 mkdir -p "$work"
 bench_report http
+echo "serve flags: ${SERVE_FLAGS:-none}"
 custodian="$build/custodian"
 unset CUSTODIAN_MASTER_KEY
 
@@ -57,8 +59,10 @@ end
 LUA
 
 port=18080
+# SERVE_FLAGS: extra options for the server, e.g. "--group-commit --threads 8".
+# shellcheck disable=SC2086
 "$custodian" serve --data-dir "$data" --listen "127.0.0.1:$port" --no-access-log \
-  --call-purpose essential.service 2> "$work/serve.log" &
+  --call-purpose essential.service ${SERVE_FLAGS:-} 2> "$work/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q serving "$work/serve.log" && break; sleep 0.1; done

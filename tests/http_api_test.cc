@@ -120,7 +120,9 @@ class HttpApiTest : public ::testing::Test {
                                  "--data-dir", data_}));
       (*keys_)[tenant + "/" + role] = k["key"];
     }
-    server_ = new ServerProcess(data_, log_, {"--call-purpose", "essential.service.call_matching"});
+    // Group commit here (the TLS and SIGTERM tests below run without it).
+    server_ = new ServerProcess(data_, log_, {"--call-purpose", "essential.service.call_matching",
+                                              "--group-commit", "--threads", "4"});
   }
   static void TearDownTestSuite() {
     delete server_;

@@ -27,6 +27,7 @@ struct ServeOptions {
   int64_t shutdown_grace_ms = 10'000;
   std::string call_purpose;
   bool no_access_log = false;
+  bool group_commit = false;
 };
 
 // "host:port", "[v6]:port" or ":port".
@@ -91,6 +92,8 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
         s.shutdown_grace_ms = v.as<int64_t>();
       } else if (key == "call_purpose") {
         if (!given("--call-purpose")) s.call_purpose = v.as<std::string>();
+      } else if (key == "group_commit") {
+        if (!given("--group-commit")) s.group_commit = v.as<bool>();
       } else if (key == "access_log") {
         if (!given("--no-access-log")) s.no_access_log = !v.as<bool>();
       } else {
@@ -98,7 +101,7 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
             "--config: " + path + ":" + std::to_string(kv.first.Mark().line + 1) +
             ": unknown key '" + key +
             "'; expected data_dir, listen, tls, threads, max_body_bytes, max_connections, "
-            "request_timeout_ms, shutdown_grace_ms, call_purpose or access_log");
+            "request_timeout_ms, shutdown_grace_ms, call_purpose, group_commit or access_log");
       }
     }
   } catch (const YAML::Exception& e) {
@@ -136,7 +139,10 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
     }
     std::cerr << "\n";
   }
-  auto vault = OpenVault(s.data_dir);
+  service::VaultOptions vo;
+  vo.data_dir = s.data_dir;
+  vo.group_commit = s.group_commit;
+  auto vault = service::Vault::Open(std::move(vo));
   if (!vault.ok()) return Fail(vault.status());
   service::Vault& v = **vault;
   o.readiness = [&v]() -> Status {
@@ -184,6 +190,9 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--call-purpose", s->call_purpose,
                   "Purpose POST /v1/calls uses when a request names none");
   cmd->add_flag("--no-access-log", s->no_access_log, "Do not write the JSON access log");
+  cmd->add_flag("--group-commit", s->group_commit,
+                "Concurrent requests share one store commit (each still answered only once "
+                "its audit event is durable)");
   cmd->callback([s, cmd, &exit_code] { exit_code = Serve(*s, *cmd); });
 }
 

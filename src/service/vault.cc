@@ -96,6 +96,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(VaultOptions options) {
   ASSIGN_OR_RETURN(Aead master, Aead::Create(std::move(key).value(), 1));
   store::SqliteOptions so;
   so.create_if_missing = false;
+  so.group_commit = options.group_commit;
   ASSIGN_OR_RETURN(auto st, store::OpenSqliteStore(StorePath(options.data_dir), so));
   RETURN_IF_ERROR(CheckMasterKey(*st, master, options.data_dir));
   if (!options.clock) options.clock = SystemClockMs;

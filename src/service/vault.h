@@ -56,6 +56,9 @@ struct VaultOptions {
   // it. Revocations through this Vault take effect at once.
   int64_t api_key_cache_ttl_ms = 5000;
   LoginLimits login_limits;
+  // Concurrent operations share one store commit (store::SqliteOptions::
+  // group_commit); each still returns only once its audit event is durable.
+  bool group_commit = false;
 };
 
 inline constexpr std::size_t kMaxValueBytes = 64 * 1024;

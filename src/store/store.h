@@ -250,6 +250,10 @@ struct SqliteOptions {
   // lookups touch index pages at random; 64 MiB keeps a few million index
   // entries' interior and hot leaf pages in memory.
   int64_t cache_kib = 64 * 1024;
+  // Group commit: concurrent transactions share one commit (one fsync); each
+  // Commit() still returns only once its work is durable. Off: every
+  // transaction commits on its own.
+  bool group_commit = false;
 };
 
 // Opens (and migrates) the SQLite store at `path`. A file from a newer schema

@@ -8,6 +8,9 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <algorithm>
+#include <map>
+#include <condition_variable>
 #include <mutex>
 #include <unordered_map>
 
@@ -220,18 +223,89 @@ class SqliteTransaction final : public Transaction {
   int64_t appended_ = 0;  // audit events appended in this transaction
 };
 
+// Group commit (SqliteOptions::group_commit): logical transactions are
+// savepoints inside one physical transaction, which the first committer to
+// find no commit in progress (the leader) commits for everyone released into
+// it so far. Commit() returns only once its physical transaction is durable
+// (or with the error that ended it), so fail-closed holds as without it.
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(Db db) : db_(std::move(db)) {}
+  SqliteStore(Db db, bool group) : db_(std::move(db)), group_(group) {}
 
   Result<std::unique_ptr<Transaction>> Begin(bool write) override {
     std::unique_lock<std::mutex> lock(mu_);
-    RETURN_IF_ERROR(db_.Exec(write ? "BEGIN IMMEDIATE" : "BEGIN"));
+    if (!group_) {
+      RETURN_IF_ERROR(db_.Exec(write ? "BEGIN IMMEDIATE" : "BEGIN"));
+      return std::unique_ptr<Transaction>(new SqliteTransaction(*this, std::move(lock)));
+    }
+    if (!open_) {
+      RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+      open_ = true;
+    }
+    RETURN_IF_ERROR(db_.Exec("SAVEPOINT logical"));
     return std::unique_ptr<Transaction>(new SqliteTransaction(*this, std::move(lock)));
+  }
+
+  bool group() const { return group_; }
+
+  // With mu_ held: undoes a logical transaction. If the database rolled the
+  // whole physical transaction back (an I/O error, a full disk), everything
+  // released into it is lost: its epoch fails.
+  void RollbackLogical() {
+    ResetAll();
+    (void)db_.Exec("ROLLBACK TO logical");
+    (void)db_.Exec("RELEASE logical");
+    if (AbandonIfGone()) return;
+    if (open_ && released_ == 0) {
+      // Nothing waits on this physical transaction: end it now, so that its
+      // write lock does not outlive the work (other processes share the file).
+      (void)db_.Exec("ROLLBACK");
+      open_ = false;
+    }
+  }
+  // With mu_ held: keeps a logical transaction's work in the physical one.
+  // Returns the epoch whose commit makes it durable.
+  Result<int64_t> ReleaseLogical() {
+    ResetAll();
+    Status st = db_.Exec("RELEASE logical");
+    if (!st.ok()) {
+      RollbackLogical();
+      return st;
+    }
+    if (AbandonIfGone()) {
+      return Status::Unavailable("the database rolled the transaction back; retry");
+    }
+    ++released_;
+    return epoch_;
+  }
+  // Without mu_: waits until `epoch` is committed (committing it as the
+  // leader if no one is), and returns how that commit went.
+  Status WaitCommitted(int64_t epoch) {
+    std::unique_lock<std::mutex> g(group_mu_);
+    while (committed_ < epoch) {
+      if (leader_) {
+        group_cv_.wait(g);
+        continue;
+      }
+      leader_ = true;
+      g.unlock();
+      int64_t closing = 0;
+      Status st;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        st = CommitOpenLocked(&closing);
+      }
+      g.lock();
+      leader_ = false;
+      PublishLocked(closing, st);
+    }
+    auto it = failed_.find(epoch);
+    return it == failed_.end() ? Status::Ok() : it->second;
   }
 
   Result<audit::VerifyReport> VerifyAudit() override {
     std::unique_lock<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(FlushLocked());
     RETURN_IF_ERROR(db_.Exec("BEGIN"));
     audit::ChainVerifier verifier;
     Stmt& st = Prepare("SELECT seq, event, hash FROM audit ORDER BY seq");
@@ -254,6 +328,7 @@ class SqliteStore final : public Store {
 
   Status Checkpoint() override {
     std::unique_lock<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(FlushLocked());
     return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
 
@@ -272,21 +347,74 @@ class SqliteStore final : public Store {
     for (auto& [sql, stmt] : stmts_) stmt->Reset();
   }
 
- private:
-  std::mutex mu_;
-  Db db_;
-  std::atomic<int64_t> audit_committed_{0};
-
- public:
   void CountAuditEvents(int64_t n) { audit_committed_.fetch_add(n, std::memory_order_relaxed); }
   int64_t AuditEventsCommitted() const override {
     return audit_committed_.load(std::memory_order_relaxed);
   }
+
+ private:
+  // With mu_ held: closes the open epoch, committing its physical transaction.
+  Status CommitOpenLocked(int64_t* closing) {
+    *closing = epoch_++;
+    if (!open_) return Status::Ok();
+    open_ = false;
+    released_ = 0;
+    ResetAll();
+    Status st = db_.Exec("COMMIT");
+    if (!st.ok()) (void)db_.Exec("ROLLBACK");
+    return st;
+  }
+  // With group_mu_ held.
+  void PublishLocked(int64_t closing, const Status& st) {
+    if (!st.ok()) failed_[closing] = st;
+    committed_ = std::max(committed_, closing);
+    group_cv_.notify_all();
+  }
+  // With mu_ held: commits what is open now (before a verification or a
+  // checkpoint, which need no transaction of their own open).
+  Status FlushLocked() {
+    if (!group_ || !open_) return Status::Ok();
+    int64_t closing = 0;
+    Status st = CommitOpenLocked(&closing);
+    std::lock_guard<std::mutex> g(group_mu_);
+    PublishLocked(closing, st);
+    return st;
+  }
+  // With mu_ held: true (and the epoch failed) if SQLite ended the physical
+  // transaction on its own.
+  bool AbandonIfGone() {
+    if (!open_ || sqlite3_get_autocommit(db_.raw()) == 0) return false;
+    open_ = false;
+    released_ = 0;
+    int64_t closing = epoch_++;
+    std::lock_guard<std::mutex> g(group_mu_);
+    PublishLocked(closing,
+                  Status::Unavailable("the database rolled the transaction back; retry"));
+    return true;
+  }
+
+  std::mutex mu_;  // the connection: one logical transaction at a time
+  Db db_;
+  std::atomic<int64_t> audit_committed_{0};
   std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts_;
+  // Group commit. open_ and epoch_ are guarded by mu_; the rest by group_mu_.
+  const bool group_;
+  bool open_ = false;     // a physical transaction is open
+  int64_t released_ = 0;  // logical commits in it, waiting for its commit
+  int64_t epoch_ = 0;     // the physical transaction logical commits join now
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  int64_t committed_ = -1;  // every epoch up to this one is committed (or failed)
+  bool leader_ = false;
+  std::map<int64_t, Status> failed_;
 };
 
 SqliteTransaction::~SqliteTransaction() {
   if (!done_) {
+    if (store_.group()) {
+      store_.RollbackLogical();
+      return;
+    }
     store_.ResetAll();
     (void)store_.db().Exec("ROLLBACK");
   }
@@ -295,6 +423,14 @@ SqliteTransaction::~SqliteTransaction() {
 Status SqliteTransaction::Commit() {
   if (done_) return Status::FailedPrecondition("transaction already finished");
   done_ = true;
+  if (store_.group()) {
+    Result<int64_t> epoch = store_.ReleaseLogical();
+    lock_.unlock();  // others join the physical transaction while this one waits
+    if (!epoch.ok()) return epoch.status();
+    Status st = store_.WaitCommitted(*epoch);
+    if (st.ok()) store_.CountAuditEvents(appended_);
+    return st;
+  }
   store_.ResetAll();
   Status st = store_.db().Exec("COMMIT");
   if (!st.ok()) (void)store_.db().Exec("ROLLBACK");
@@ -948,7 +1084,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   RETURN_IF_ERROR(db.Exec("PRAGMA wal_autocheckpoint = 16384"));
   RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit = 67108864"));
   RETURN_IF_ERROR(Migrate(db).WithContext(path));
-  return std::unique_ptr<Store>(new SqliteStore(std::move(db)));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(db), options.group_commit));
 }
 
 }  // namespace custodian::store
