@@ -219,6 +219,8 @@ TEST_F(HttpApiTest, EveryRouteChecksCredentialsTenantRoleAndPurpose) {
        json{{"event", "verified"}}.dump(), 401, 404, 404, 404, "interjet/analyst"},
       {"import_get", "GET", "/v1/imports/imp_nosuch", "", 401, 404, 404, 404,
        "interjet/analyst"},
+      {"import_rejects", "GET", "/v1/imports/imp_nosuch/rejects", "", 401, 404, 404, 404,
+       "interjet/analyst"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

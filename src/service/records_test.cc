@@ -175,3 +175,73 @@ TEST_F(RecordsTest, PayloadMovedToAnotherRecordFailsIntegrity) {
 
 }  // namespace
 }  // namespace custodian::service
+
+namespace custodian::service {
+namespace {
+
+// Vault::MatchCall on Interjet's policy (no `call` record kind) and Intnet
+// IQ's (which declares one).
+TEST_F(RecordsTest, CallMatchingFlagsAndTheCallRecord) {
+  ASSERT_TRUE(vault_->UpdateSubject(kAdmin, "interjet", subject_,
+                                    {{"user.contact.phone_number", "088701 00100"}})
+                  .ok());
+  auto m = vault_->MatchCall(kAgent, "interjet", {"+91 88701 00100", "", "c1", 0},
+                             "essential.service.operations.support");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_EQ(m->subjects.size(), 1u);
+  EXPECT_EQ(m->subjects[0].id, subject_);
+  EXPECT_FALSE(m->account_closed);
+  // Interjet's consent purposes, at their declared defaults (opted out).
+  ASSERT_FALSE(m->consents.empty());
+  for (const auto& [purpose, granted] : m->consents) {
+    EXPECT_EQ(purpose.rfind("marketing", 0), 0u) << purpose;
+    EXPECT_FALSE(granted) << purpose;
+  }
+  EXPECT_FALSE(m->call_record.has_value());  // Interjet declares no `call` kind
+
+  ASSERT_TRUE(vault_->CloseSubject(kAdmin, "interjet", subject_, kMar1).ok());
+  auto closed = vault_->MatchCall(kAgent, "interjet", {"918870100100", "", "c2", 0},
+                                  "essential.service.operations.support");
+  ASSERT_TRUE(closed.ok());
+  EXPECT_TRUE(closed->account_closed);
+
+  auto nobody = vault_->MatchCall(kAgent, "interjet", {"+91 99999 00000", "", "c3", 0},
+                                  "essential.service.operations.support");
+  ASSERT_TRUE(nobody.ok());
+  EXPECT_TRUE(nobody->subjects.empty());
+  auto refused = vault_->MatchCall({"x", "marketing"}, "interjet", {"918870100100", "", "", 0},
+                                   "essential.service.operations.support");
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(vault_->MatchCall(kAgent, "interjet", {"", "", "", 0}, "essential.service")
+                .status()
+                .message(),
+            "the caller's number is empty");
+
+  // Intnet IQ keeps the call as a record of kind `call`, at the call's time.
+  ASSERT_TRUE(vault_
+                  ->CreateTenant(kAdmin, "intnet",
+                                 ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) /
+                                          "examples/policies/intnet-iq.yaml"),
+                                 "intnet-iq.yaml")
+                  .ok());
+  auto budi = vault_->AddSubject(kAdmin, "intnet",
+                                 {{"user.name", "Budi"},
+                                  {"user.contact.phone_number", "+62 812-3456-7890"}},
+                                 std::nullopt);
+  ASSERT_TRUE(budi.ok());
+  auto call = vault_->MatchCall(kAgent, "intnet", {"+6281234567890", "+6221555000", "v3:x", kMar1},
+                                "essential.service.call_matching");
+  ASSERT_TRUE(call.ok()) << call.status().ToString();
+  ASSERT_TRUE(call->call_record.has_value());
+  auto list = vault_->ListRecords(kAgent, "intnet", budi->subject_id,
+                                  "essential.service.call_matching", "call");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->records.size(), 1u);
+  EXPECT_EQ(list->records[0].id, *call->call_record);
+  EXPECT_EQ(list->records[0].at_ms, kMar1);
+  EXPECT_EQ(list->records[0].payload_json,
+            R"({"direction":"inbound","call_id":"v3:x","callee":"+6221555000"})");
+}
+
+}  // namespace
+}  // namespace custodian::service
