@@ -161,7 +161,9 @@ template class MetricFamily<Counter>;
 template class MetricFamily<Gauge>;
 template class MetricFamily<Histogram>;
 
-void CounterFamily::Render(std::string& out) const {
+template <typename T>
+template <typename U>
+void MetricFamily<T>::RenderValues(std::string& out) const {
   RenderHeader(out);
   std::shared_lock lock(mu_);
   for (const auto& [key, s] : series_) {
@@ -174,18 +176,8 @@ void CounterFamily::Render(std::string& out) const {
   }
 }
 
-void GaugeFamily::Render(std::string& out) const {
-  RenderHeader(out);
-  std::shared_lock lock(mu_);
-  for (const auto& [key, s] : series_) {
-    out += name_;
-    std::string labels = LabelPrefix(s.values);
-    if (!labels.empty()) out += labels + "}";
-    out += ' ';
-    out += std::to_string(s.metric->Value());
-    out += '\n';
-  }
-}
+void CounterFamily::Render(std::string& out) const { RenderValues(out); }
+void GaugeFamily::Render(std::string& out) const { RenderValues(out); }
 
 void HistogramFamily::Render(std::string& out) const {
   RenderHeader(out);

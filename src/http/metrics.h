@@ -114,6 +114,11 @@ class MetricFamily : public MetricFamilyBase {
  protected:
   using MetricFamilyBase::MetricFamilyBase;
   virtual std::unique_ptr<T> MakeSeries() const = 0;
+  // Header, then one `name{labels} value` line per series (counters, gauges).
+  // A member template, so that instantiating a histogram family (which has no
+  // single value) does not instantiate it.
+  template <typename U = T>
+  void RenderValues(std::string& out) const;
 
   struct Series {
     std::vector<std::string> values;
