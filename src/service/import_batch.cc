@@ -101,13 +101,8 @@ Result<std::shared_ptr<PreparedImportBatch>> Vault::PrepareSubjectBatch(
       continue;
     }
     if (in.external_id) {
-      if (in.external_id->empty() || in.external_id->size() > 256) {
-        results[i] = Rejected(-1, "the external id must be 1 to 256 bytes");
-        continue;
-      }
-      Status utf8 = crypto::ValidateUtf8(*in.external_id);
-      if (!utf8.ok()) {
-        results[i] = Rejected(-1, "external id: " + utf8.message());
+      if (Status ext = ValidateExternalId(*in.external_id); !ext.ok()) {
+        results[i] = Rejected(-1, ext.message());
         continue;
       }
       p.ext_digest = t->index.Digest(kExternalIdCategory, *in.external_id);
@@ -139,10 +134,9 @@ Result<std::shared_ptr<PreparedImportBatch>> Vault::PrepareRecordBatch(
     if (in.record.kind != kind) {
       return Status::Internal("a record of another kind in a record import batch");
     }
-    if (in.subject_external_id.empty() || in.subject_external_id.size() > 256) {
-      results[i] = Rejected(-1, "the subject's external id must be 1 to 256 bytes");
-    } else if (Status utf8 = crypto::ValidateUtf8(in.subject_external_id); !utf8.ok()) {
-      results[i] = Rejected(-1, "external id: " + utf8.message());
+    if (Status ext = ValidateExternalId(in.subject_external_id, "the subject's external id");
+        !ext.ok()) {
+      results[i] = Rejected(-1, ext.message());
     } else if (in.record.payload_json.size() > kMaxRecordPayloadBytes) {
       results[i] = Rejected(-1, "the record data is " +
                                     std::to_string(in.record.payload_json.size()) +

@@ -149,10 +149,7 @@ Result<Vault::PreparedSubject> Vault::Prepare(const TenantContext& t, const Subj
   ASSIGN_OR_RETURN(p.fields, NormalizeFields(t.policy, in.fields));
   if (p.fields.empty()) return Status::InvalidArgument("a subject needs at least one field");
   if (in.external_id) {
-    if (in.external_id->empty() || in.external_id->size() > 256) {
-      return Status::InvalidArgument("the external id must be 1 to 256 bytes");
-    }
-    RETURN_IF_ERROR(crypto::ValidateUtf8(*in.external_id).WithContext("external id"));
+    RETURN_IF_ERROR(ValidateExternalId(*in.external_id));
     p.ext_digest = t.index.Digest(kExternalIdCategory, *in.external_id);
   }
   Finish(t, p, false);
@@ -410,10 +407,7 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
     if (q.kind == kExternalIdKind) {
       // The company's own customer number: not personal data of a category,
       // so any purpose the role may use can find a subject by it.
-      if (q.value.empty() || q.value.size() > 256) {
-        return Status::InvalidArgument("the external id must be 1 to 256 bytes");
-      }
-      RETURN_IF_ERROR(crypto::ValidateUtf8(q.value).WithContext("external id"));
+      RETURN_IF_ERROR(ValidateExternalId(q.value));
       probes.push_back({{kExternalIdCategory, t->index.Digest(kExternalIdCategory, q.value)}});
       continue;
     }

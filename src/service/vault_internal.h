@@ -15,6 +15,7 @@
 #include "crypto/aead.h"
 #include "crypto/blind_index.h"
 #include "crypto/keys.h"
+#include "crypto/normalize.h"
 #include "crypto/secret.h"
 #include "policy/loader.h"
 #include "service/authorize.h"
@@ -39,6 +40,15 @@ inline Status TenantNotFound(std::string_view tenant) {
 inline Status SubjectNotFound(std::string_view tenant, std::string_view subject) {
   return Status::NotFound("subject " + Quote(subject) + " does not exist in tenant " +
                           Quote(tenant));
+}
+
+// The checks every external id gets (a subject's, a record's subject's, a
+// lookup's): 1 to 256 bytes of UTF-8. `what` names it in the length error.
+inline Status ValidateExternalId(std::string_view id, std::string_view what = "the external id") {
+  if (id.empty() || id.size() > 256) {
+    return Status::InvalidArgument(std::string(what) + " must be 1 to 256 bytes");
+  }
+  return crypto::ValidateUtf8(id).WithContext("external id");
 }
 
 inline std::string NewId(std::string_view prefix) {
