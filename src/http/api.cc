@@ -73,18 +73,17 @@ std::optional<std::string_view> CookieValue(std::string_view header, std::string
 
 Response ShapeJson(int status, const ordered_json& j) { return Response::Json(status, j.dump()); }
 
-std::string JsonPointerEscape(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+Response NoContent() {
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+// The JSON pointer to member `key` of the object at `base` ("" = the body),
+// escaped by nlohmann's json_pointer ("~" -> "~0", "/" -> "~1").
+std::string Pointer(std::string_view base, std::string_view key) {
+  return (json::json_pointer(std::string(base)) / std::string(key)).to_string();
 }
 
 // The request body as a JSON object, after the checks every JSON route makes.
@@ -117,12 +116,12 @@ std::optional<Response> CheckKeys(const json& obj, std::string_view base,
       std::string expected;
       for (std::string_view a : allowed) expected += (expected.empty() ? "" : ", ") + std::string(a);
       return BadRequest("unknown field " + Quote(key) + "; expected " + expected,
-                        std::string(base) + "/" + JsonPointerEscape(key));
+                        Pointer(base, key));
     }
   }
   for (std::string_view r : required) {
     if (!obj.contains(r)) {
-      return BadRequest("missing field " + Quote(r), std::string(base) + "/" + std::string(r));
+      return BadRequest("missing field " + Quote(r), Pointer(base, r));
     }
   }
   return std::nullopt;
@@ -135,7 +134,7 @@ Or<std::optional<std::string>> OptString(const json& obj, std::string_view key,
   if (it == obj.end()) return std::optional<std::string>();
   if (!it->is_string()) {
     return BadRequest(Quote(key) + " must be a string",
-                      std::string(base) + "/" + std::string(key));
+                      Pointer(base, key));
   }
   return std::optional<std::string>(it->get<std::string>());
 }
@@ -161,7 +160,7 @@ Or<std::vector<service::FieldInput>> Fields(const json& body) {
   for (const auto& [key, value] : it->items()) {
     if (!value.is_string()) {
       return BadRequest("the value of " + Quote(key) + " must be a string",
-                        "/fields/" + JsonPointerEscape(key));
+                        Pointer("/fields", key));
     }
     out.push_back({key, value.get<std::string>()});
   }
@@ -196,7 +195,7 @@ std::optional<std::string> FieldPointer(const Status& s,
   if (m.rfind("field ", 0) != 0) return std::nullopt;
   std::size_t n = static_cast<std::size_t>(std::atoi(m.c_str() + 6));
   if (n == 0 || n > fields.size()) return std::nullopt;
-  return "/fields/" + JsonPointerEscape(fields[n - 1].category);
+  return Pointer("/fields", fields[n - 1].category);
 }
 
 struct ImportJob {
@@ -253,6 +252,8 @@ class Api {
   Or<std::string> Purpose(const Request& req, std::string_view fallback = {});
   // A service error as a problem, counting refusals.
   Response Fail(const Status& s, std::optional<std::string_view> pointer = std::nullopt);
+  // Fail() for a missing or bad bearer credential, with `WWW-Authenticate: Bearer`.
+  Response Unauthorized(const Status& s);
   void Audited(const Request& req) {
     if (audited_) audited_->WithLabels({req.route_name}).Inc();
   }
@@ -305,21 +306,21 @@ Response Api::Fail(const Status& s, std::optional<std::string_view> pointer) {
   return ProblemFromStatus(s, pointer);
 }
 
+Response Api::Unauthorized(const Status& s) {
+  Response r = Fail(s);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
 Or<Caller> Api::Authenticate(Request& req) {
   if (auto auth = req.Header("Authorization")) {
     std::string_view v = *auth;
     constexpr std::string_view kBearer = "Bearer ";
     if (v.size() <= kBearer.size() || !EqualsIgnoreCase(v.substr(0, kBearer.size()), kBearer)) {
-      Response r = Fail(Status::Unauthenticated("use `Authorization: Bearer <API key>`"));
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return r;
+      return Unauthorized(Status::Unauthenticated("use `Authorization: Bearer <API key>`"));
     }
     auto id = vault_.AuthenticateApiKey(v.substr(kBearer.size()));
-    if (!id.ok()) {
-      Response r = Fail(id.status());
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return r;
-    }
+    if (!id.ok()) return Unauthorized(id.status());
     req.principal = id->actor.id;
     return Caller{id->tenant, id->actor};
   }
@@ -336,10 +337,8 @@ Or<Caller> Api::Authenticate(Request& req) {
       return Caller{session->tenant, session->actor};
     }
   }
-  Response r = Fail(Status::Unauthenticated(
+  return Unauthorized(Status::Unauthenticated(
       "no credentials: send `Authorization: Bearer <API key>` or sign in at POST /v1/session"));
-  r.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return r;
 }
 
 Handler Api::Authed(std::function<Response(Request&, const Caller&)> fn) {
@@ -406,9 +405,7 @@ Response Api::SessionDelete(Request& req, const Caller&) {
   }
   Status s = vault_.Logout(*token);
   if (!s.ok()) return Fail(s);
-  Response r;
-  r.status = 204;
-  r.content_type.clear();
+  Response r = NoContent();
   r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) +
                                            "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
   return r;
@@ -515,10 +512,7 @@ Response Api::SubjectErase(Request& req, const Caller& c) {
   Audited(req);
   Status s = vault_.EraseSubject(c.actor, c.tenant, *req.PathParam("id"));
   if (!s.ok()) return Fail(s);
-  Response r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
+  return NoContent();
 }
 
 Response Api::SubjectClose(Request& req, const Caller& c) {
