@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
-#include <liboath/oath.h>
 
 #include <atomic>
 #include <fstream>
@@ -23,6 +22,7 @@
 #include "http/test_client.h"
 #include "run_util.h"
 #include "test_util.h"
+#include "totp_util.h"
 
 namespace custodian {
 namespace {
@@ -425,18 +425,6 @@ TEST_F(HttpApiTest, PublicNoticeOpenApiAndAccessLogWithoutPersonalValues) {
   }
 }
 
-// The current TOTP code of a base32 secret, as an authenticator app shows it.
-std::string TotpNow(const std::string& base32) {
-  oath_init();
-  char* raw = nullptr;
-  size_t len = 0;
-  if (oath_base32_decode(base32.data(), base32.size(), &raw, &len) != OATH_OK) return "";
-  char code[7] = {};
-  oath_totp_generate(raw, len, time(nullptr), 30, 0, 6, code);
-  std::free(raw);
-  return code;
-}
-
 TEST_F(HttpApiTest, OperatorSessionNeedsTotpAndCsrfAndEndsOnLogout) {
   const std::string password = "correct horse battery staple";
   RunOptions o;
@@ -453,7 +441,7 @@ TEST_F(HttpApiTest, OperatorSessionNeedsTotpAndCsrfAndEndsOnLogout) {
   EXPECT_EQ(wrong.status, 401) << wrong.body;
   EXPECT_FALSE(wrong.HasHeader("Set-Cookie"));
 
-  login["totp"] = TotpNow(secret);
+  login["totp"] = testing_util::TotpCode(secret, int64_t{time(nullptr)} * 1000);
   auto ok = Call("POST", "/v1/session", "", login.dump());
   ASSERT_EQ(ok.status, 201) << ok.body;
   const std::string cookie = ok.Header("Set-Cookie");

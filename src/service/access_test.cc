@@ -2,7 +2,6 @@
 // sign-in limits, and what the store and the audit trail hold of them.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <liboath/oath.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -14,6 +13,7 @@
 #include "audit/event.h"
 #include "service/vault.h"
 #include "test_util.h"
+#include "totp_util.h"
 
 namespace custodian::service {
 namespace {
@@ -31,26 +31,11 @@ std::string ExamplePolicy(const std::string& name) {
   return ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) / "examples/policies" / name);
 }
 
-// The TOTP code an authenticator app would show for a base32 secret at `ms`.
 std::string Code(const std::string& base32_secret, int64_t ms) {
-  static const int init = oath_init();
-  (void)init;
-  char* raw = nullptr;
-  size_t len = 0;
-  EXPECT_EQ(oath_base32_decode(base32_secret.data(), base32_secret.size(), &raw, &len), OATH_OK);
-  char out[7] = {};
-  EXPECT_EQ(oath_totp_generate(raw, len, static_cast<time_t>(ms / 1000), 30, 0, 6, out), OATH_OK);
-  std::free(raw);
-  return out;
+  return testing_util::TotpCode(base32_secret, ms);
 }
-
 std::string Decoded(const std::string& base32_secret) {
-  char* raw = nullptr;
-  size_t len = 0;
-  EXPECT_EQ(oath_base32_decode(base32_secret.data(), base32_secret.size(), &raw, &len), OATH_OK);
-  std::string out(raw, len);
-  std::free(raw);
-  return out;
+  return testing_util::Base32Decoded(base32_secret);
 }
 
 class AccessTest : public ::testing::Test {
