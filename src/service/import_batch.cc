@@ -107,7 +107,8 @@ Result<std::shared_ptr<PreparedImportBatch>> Vault::PrepareSubjectBatch(
       }
       p.ext_digest = t->index.Digest(kExternalIdCategory, *in.external_id);
     }
-    Finish(*t, p, /*seal_ahead=*/true);
+    Finish(*t, p);
+    RETURN_IF_ERROR(SealAhead(*t, p));
     batch->subjects[i] = std::move(p);
   }
   return batch;

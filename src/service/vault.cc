@@ -152,32 +152,34 @@ Result<Vault::PreparedSubject> Vault::Prepare(const TenantContext& t, const Subj
     RETURN_IF_ERROR(ValidateExternalId(*in.external_id));
     p.ext_digest = t.index.Digest(kExternalIdCategory, *in.external_id);
   }
-  Finish(t, p, false);
+  Finish(t, p);
   return p;
 }
 
-void Vault::Finish(const TenantContext& t, PreparedSubject& p, bool seal_ahead) {
+void Vault::Finish(const TenantContext& t, PreparedSubject& p) {
   p.digests.resize(p.fields.size());
   for (std::size_t i = 0; i < p.fields.size(); ++i) {
     if (p.fields[i].indexed) p.digests[i] = t.index.Digest(p.fields[i].category, p.fields[i].value);
   }
-  if (!seal_ahead) return;
+}
+
+Status Vault::SealAhead(const TenantContext& t, PreparedSubject& p) {
   store::SubjectRow row;
   row.tenant = t.id;
   row.id = NewId("sub_");
   row.external_digest = p.ext_digest;
   SecretBytes key = SecretBytes::Random(Aead::kKeySize);
   row.wrapped_key = crypto::WrapKey(t.key_wrap, key, crypto::SubjectKeyContext(t.id, row.id));
-  auto aead = Aead::Create(std::move(key), t.key_wrap.key_version());
-  if (!aead.ok()) return;  // Write seals in the transaction instead
+  ASSIGN_OR_RETURN(Aead aead, Aead::Create(std::move(key), t.key_wrap.key_version()));
   SealedFields sealed;
   sealed.reserve(p.fields.size());
   for (const NormalizedField& f : p.fields) {
     sealed.emplace_back(f.category,
-                        aead->Seal(f.value, crypto::FieldAssociatedData(t.id, row.id, f.category)));
+                        aead.Seal(f.value, crypto::FieldAssociatedData(t.id, row.id, f.category)));
   }
   row.fields = EncodeFields(sealed);
   p.fresh = std::move(row);
+  return Status::Ok();
 }
 
 Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContext& t,
@@ -190,8 +192,10 @@ Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContex
     ASSIGN_OR_RETURN(existing, tx.FindSubjectByExternalId(t.id, in.ext_digest));
   }
   const int64_t now = impl_->Now();
-  if (!existing && in.fresh) {
-    // A new subject sealed ahead: only the times are left to set.
+  if (!existing) {
+    // A new subject: its row is sealed (ahead, for imports, or now); only
+    // the times are left to set.
+    if (!in.fresh) RETURN_IF_ERROR(SealAhead(t, in));
     store::SubjectRow row = std::move(*in.fresh);
     in.fresh.reset();
     row.created_ms = row.updated_ms = now;
@@ -214,31 +218,16 @@ Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContex
     (void)seq;
     return result;
   }
+  // An existing subject: fields given replace those held when they differ.
   AddSubjectResult result;
-  store::SubjectRow row;
-  std::optional<Aead> aead;
-  SealedFields sealed;
+  store::SubjectRow row = std::move(*existing);
+  ASSIGN_OR_RETURN(Aead aead, impl_->SubjectAead(t, row));
+  ASSIGN_OR_RETURN(SealedFields sealed, DecodeFields(row.fields));
   std::map<std::string, std::string> held;  // category -> plaintext (upsert compare)
-  if (existing) {
-    row = std::move(*existing);
-    ASSIGN_OR_RETURN(Aead a, impl_->SubjectAead(t, row));
-    aead.emplace(std::move(a));
-    ASSIGN_OR_RETURN(sealed, DecodeFields(row.fields));
-    for (const auto& [category, blob] : sealed) {
-      ASSIGN_OR_RETURN(std::string plain,
-                       aead->Open(blob, crypto::FieldAssociatedData(t.id, row.id, category)));
-      held[category] = std::move(plain);
-    }
-  } else {
-    row.tenant = t.id;
-    row.id = NewId("sub_");
-    row.external_digest = in.ext_digest;
-    row.created_ms = now;
-    SecretBytes key = SecretBytes::Random(Aead::kKeySize);
-    row.wrapped_key = crypto::WrapKey(t.key_wrap, key, crypto::SubjectKeyContext(t.id, row.id));
-    ASSIGN_OR_RETURN(Aead a, Aead::Create(std::move(key), t.key_wrap.key_version()));
-    aead.emplace(std::move(a));
-    result.created = true;
+  for (const auto& [category, blob] : sealed) {
+    ASSIGN_OR_RETURN(std::string plain,
+                     aead.Open(blob, crypto::FieldAssociatedData(t.id, row.id, category)));
+    held[category] = std::move(plain);
   }
   result.subject_id = row.id;
 
@@ -249,7 +238,7 @@ Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContex
       ++result.fields_unchanged;
       continue;
     }
-    std::string blob = aead->Seal(f.value, crypto::FieldAssociatedData(t.id, row.id, f.category));
+    std::string blob = aead.Seal(f.value, crypto::FieldAssociatedData(t.id, row.id, f.category));
     auto slot = std::find_if(sealed.begin(), sealed.end(),
                              [&](const auto& p) { return p.first == f.category; });
     if (slot != sealed.end()) {
@@ -261,12 +250,12 @@ Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContex
     ++result.fields_changed;
   }
 
-  audit::Event ev = impl_->Event(actor, t.id, result.created ? "subject.add" : "subject.update");
+  audit::Event ev = impl_->Event(actor, t.id, "subject.update");
   ev.subject = row.id;
   ev.categories = touched;
   ev.outcome = "ok";
   ev.count = result.fields_changed;
-  if (result.fields_changed > 0 || result.created) {
+  if (result.fields_changed > 0) {
     // Index entries: every indexed category held, from the input or kept from
     // before for categories not given now.
     std::vector<store::IndexEntry> index;

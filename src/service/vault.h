@@ -418,8 +418,10 @@ class Vault {
   Result<std::shared_ptr<const TenantContext>> TenantFor(std::string_view tenant);
   friend struct PreparedImportBatch;
   Result<PreparedSubject> Prepare(const TenantContext& t, const SubjectInput& in);
-  // Digests of the indexed fields and, with seal_ahead, the row of a new subject.
-  void Finish(const TenantContext& t, PreparedSubject& p, bool seal_ahead);
+  // The blind-index digests of the indexed fields.
+  void Finish(const TenantContext& t, PreparedSubject& p);
+  // The row `p` becomes if it is a new subject: id, wrapped key, sealed fields.
+  Status SealAhead(const TenantContext& t, PreparedSubject& p);
   Result<AddSubjectResult> Write(store::Transaction& tx, const TenantContext& t,
                                  const Actor& actor, PreparedSubject& in);
   Status WriteRecords(store::Transaction& tx, const TenantContext& t, const Actor& actor,

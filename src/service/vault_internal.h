@@ -206,9 +206,10 @@ struct Vault::PreparedSubject {
   std::vector<std::string> digests;  // parallel to fields: blind-index digest if indexed
   std::string ext_digest;
   std::string subject_id;  // update this existing subject (not by external id)
-  // When sealed ahead (imports prepare on another thread than the one that
-  // commits): the row this input becomes if its external id is new, with its
-  // id, wrapped key and sealed fields. Unused when the subject exists.
+  // The row this input becomes if it is a new subject (Vault::SealAhead: id,
+  // wrapped key, sealed fields). Imports seal it ahead, on the thread that
+  // prepares; otherwise Write seals it when it finds no subject. Unused when
+  // the subject exists.
   std::optional<store::SubjectRow> fresh;
 };
 
