@@ -62,10 +62,6 @@ Result<Grant> Authorize(const policy::Policy& policy, std::string_view role,
     return Status::PermissionDenied("role " + Quote(role) + " may not use purpose " +
                                     Quote(purpose) + " (allowed roles: " + Join(p->roles) + ")");
   }
-  if (p->basis == policy::LegalBasis::kConsent && !p->default_granted) {
-    return Status::PermissionDenied("purpose " + Quote(purpose) +
-                                    " rests on consent, and the subject has not given it");
-  }
   Grant g;
   g.purpose = p;
   g.categories.insert(p->categories.begin(), p->categories.end());

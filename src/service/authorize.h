@@ -23,9 +23,9 @@ struct Grant {
 };
 
 // PermissionDenied (saying which rule refused) when the purpose is not
-// declared, the role may not use it, or it rests on consent the subject has
-// not given (no consent ledger yet: a consent purpose is allowed only when its
-// declared default is opted_in).
+// declared or the role may not use it. Whether a subject consented to (or
+// objected to) the purpose is checked per subject, against the consent ledger
+// (ConsentAllows in service/vault_internal.h).
 Result<Grant> Authorize(const policy::Policy& policy, std::string_view role,
                         std::string_view purpose);
 

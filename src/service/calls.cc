@@ -21,16 +21,25 @@ Result<CallMatch> Vault::MatchCall(const Actor& actor, std::string_view tenant,
   ASSIGN_OR_RETURN(auto policy, TenantPolicy(tenant));
   ASSIGN_OR_RETURN(auto views, Lookup(actor, tenant, {"phone", call.caller}, purpose));
   CallMatch match;
-  for (const policy::Purpose& p : policy->purposes) {
-    if (p.basis == policy::LegalBasis::kConsent) {
-      // No consent ledger yet: the purpose's declared default holds.
-      match.consents.emplace_back(p.key, p.default_granted);
+  if (views.empty()) {
+    for (const policy::Purpose& p : policy->purposes) {
+      if (p.basis == policy::LegalBasis::kConsent) {
+        match.consents.emplace_back(p.key, p.default_granted);
+      }
     }
+    return match;
   }
-  if (views.empty()) return match;
   match.subjects = std::move(views);
   const SubjectView& first = match.subjects.front();
   match.account_closed = first.state == "closed";
+  {
+    // The matched subject's own choices on the consent-based purposes.
+    ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
+    ASSIGN_OR_RETURN(auto statuses, ConsentStatuses(*tx, *policy, tenant, first.id));
+    for (const ConsentStatus& s : statuses) {
+      if (s.basis == "consent") match.consents.emplace_back(s.purpose, s.allowed);
+    }
+  }
   const policy::RecordKind* kind = policy->FindRecordKind(kCallKind);
   if (kind == nullptr) return match;
   nlohmann::ordered_json payload = {{"direction", "inbound"}};

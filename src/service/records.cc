@@ -136,6 +136,14 @@ Result<RecordList> Vault::ListRecords(const Actor& actor, std::string_view tenan
   }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(store::SubjectRow row, LiveSubject(*tx, tenant, subject));
+  if (Status consent = ConsentAllows(*tx, tenant, *grant->purpose, subject); !consent.ok()) {
+    ev.outcome = "refused";
+    ev.reason = consent.message();
+    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+    (void)seq;
+    RETURN_IF_ERROR(tx->Commit());
+    return consent;
+  }
   ASSIGN_OR_RETURN(auto rows, tx->ListRecords(tenant, subject, kind));
   RecordList out;
   std::map<std::string, int> withheld;

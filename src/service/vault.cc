@@ -364,6 +364,14 @@ Result<SubjectView> Vault::ShowSubject(const Actor& actor, std::string_view tena
     RETURN_IF_ERROR(tx->Commit());
     return nf;
   }
+  if (Status consent = ConsentAllows(*tx, tenant, *grant->purpose, subject); !consent.ok()) {
+    ev.outcome = "refused";
+    ev.reason = consent.message();
+    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+    (void)seq;
+    RETURN_IF_ERROR(tx->Commit());
+    return consent;
+  }
   ASSIGN_OR_RETURN(SubjectView view, impl_->Project(*t, *row, grant->categories));
   for (const auto& f : view.fields) ev.categories.push_back(f.category);
   ev.outcome = "ok";
@@ -435,12 +443,23 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
       }
     }
     auto& views = all.emplace_back();
+    bool refused = false;
     for (const std::string& id : ids) {
       ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, id));
       if (!row) continue;
-      ASSIGN_OR_RETURN(SubjectView view, impl_->Project(*t, *row, grant->categories));
       audit::Event hit = ev;
       hit.subject = id;
+      // A subject who said no to the purpose is not shown to it, and the
+      // caller cannot tell such a subject from no match.
+      if (Status consent = ConsentAllows(*tx, tenant, *grant->purpose, id); !consent.ok()) {
+        hit.outcome = "refused";
+        hit.reason = consent.message();
+        ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(hit));
+        (void)seq;
+        refused = true;
+        continue;
+      }
+      ASSIGN_OR_RETURN(SubjectView view, impl_->Project(*t, *row, grant->categories));
       hit.outcome = "hit";
       for (const auto& f : view.fields) hit.categories.push_back(f.category);
       hit.count = static_cast<int64_t>(view.fields.size());
@@ -448,7 +467,7 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
       (void)seq;
       views.push_back(std::move(view));
     }
-    if (views.empty()) {
+    if (views.empty() && !refused) {
       miss.outcome = "miss";
       ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(miss));
       (void)seq;

@@ -145,11 +145,66 @@ struct CallInput {
 struct CallMatch {
   std::vector<SubjectView> subjects;  // the caller's projection(s); empty: no match
   bool account_closed = false;        // the (first) matched subject is closed
-  // Each consent-based purpose and whether it may be used now (the declared
-  // default until the consent ledger records the subject's own choice).
+  // Each consent-based purpose and whether it may be used now for the matched
+  // subject (its choice in the consent ledger, else the declared default; the
+  // defaults when nothing matched).
   std::vector<std::pair<std::string, bool>> consents;
   int64_t open_requests = 0;          // data-subject requests open (none until requests exist)
   std::optional<std::string> call_record;  // the `call` record stored, when the policy has the kind
+};
+
+// --- Consent ledger (service/consent.cc, docs/consent.md) ------------------
+
+// Where a choice came from.
+inline constexpr const char* kConsentSources[] = {"api", "portal", "operator", "sms",
+                                                  "whatsapp", "email_link", "import"};
+
+// One choice of a subject about one purpose. A consent-based purpose takes
+// `granted` or `withdrawn`; a legitimate-interest purpose takes `objected` or
+// `not_objected` (the objection lifted). No other purpose has a choice.
+struct ConsentChange {
+  std::string purpose;
+  std::string state;
+  std::string source = "api";     // one of kConsentSources
+  std::optional<int64_t> at_ms;   // when the subject chose (imports: the original time); now if unset
+  std::string message_id;         // evidence: the message that carried the choice (<= 256 bytes)
+  std::string request_id;         // evidence: the data-subject request or HTTP request id
+};
+
+// Where a subject stands on one purpose.
+struct ConsentStatus {
+  std::string purpose;
+  std::string basis;              // consent | legitimate_interest
+  std::string state;              // granted | withdrawn | objected | not_objected
+  bool allowed = false;           // the purpose may be used for this subject now
+  bool is_default = true;         // no choice recorded: the policy's declared default holds
+  std::optional<int64_t> at_ms;   // when the standing choice was made
+};
+
+// One entry of the append-only history (sealed with the subject key).
+struct ConsentEvent {
+  std::string purpose;
+  std::string state;
+  std::string source;
+  std::string actor;              // who recorded it ("key:...", "op:...", "telnyx", "cli")
+  std::string policy_version;     // the policy in force when it was recorded
+  std::string message_id;
+  std::string request_id;
+  int64_t at_ms = 0;              // when the subject chose
+  int64_t recorded_ms = 0;        // when custodian recorded it
+};
+
+struct ConsentView {
+  std::string subject;
+  std::vector<ConsentStatus> purposes;  // every consent and legitimate-interest purpose
+  std::vector<ConsentEvent> history;    // oldest first
+};
+
+// One row of a consent import: the subject by external id, and the choice
+// with its original time.
+struct ConsentImportInput {
+  std::string subject_external_id;
+  ConsentChange change;
 };
 
 struct TenantInfo {
@@ -313,6 +368,36 @@ class Vault {
   // when the policy declares that kind. (service/calls.cc)
   Result<CallMatch> MatchCall(const Actor& actor, std::string_view tenant, const CallInput& call,
                               std::string_view purpose);
+
+  // --- Consent ledger (service/consent.cc) ---
+  // Any role a purpose of the policy lists may read and record choices (an
+  // agent records a withdrawal made on the phone); refusals are audited.
+
+  // The subject's standing on every consent and legitimate-interest purpose,
+  // and the history of its choices. Audited (consent.show).
+  Result<ConsentView> GetConsents(const Actor& actor, std::string_view tenant,
+                                  std::string_view subject);
+  // Records choices, in one transaction: each is appended to the history and
+  // becomes the standing choice unless a later one already stands (an import
+  // of old choices never overrides a newer one). Audited per choice
+  // (consent.granted, consent.withdrawn, consent.objected, consent.not_objected).
+  // InvalidArgument for an undeclared purpose, a purpose without a choice
+  // (contract, legal obligation...), a state the purpose does not take, or a
+  // bad source; nothing is written then.
+  Result<std::vector<ConsentStatus>> SetConsents(const Actor& actor, std::string_view tenant,
+                                                 std::string_view subject,
+                                                 const std::vector<ConsentChange>& changes);
+  // Whether `purpose` may be used for each of `subjects` now (the check reads
+  // and sends make), in one read transaction; not audited. Unknown or erased
+  // subjects are false. InvalidArgument for an undeclared purpose.
+  Result<std::vector<bool>> ConsentAllowed(std::string_view tenant, std::string_view purpose,
+                                           const std::vector<std::string>& subjects);
+  // A batch of a consent import (`custodian import consents`): rows are
+  // checked one by one; a bad row or unknown subject is rejected with a reason
+  // and the others are recorded, in one transaction.
+  Result<std::vector<ImportRowResult>> ImportConsentBatch(const Actor& actor,
+                                                          std::string_view tenant,
+                                                          const std::vector<ConsentImportInput>& rows);
 
   // --- Bulk import (service/import_batch.cc) ---
   // The tenant's policy (for checking an import mapping). NotFound if no such tenant.

@@ -228,6 +228,19 @@ struct PreparedImportBatch {
   std::vector<std::string> ext_digests;  // "" for rejected rows
 };
 
+// OK when `purpose` may be used for `subject` now, by the consent ledger
+// (service/consent.cc): a consent-based purpose needs the subject's grant (or
+// a declared default of opted_in), a legitimate-interest purpose must have no
+// standing objection; other purposes need nothing. PermissionDenied saying
+// which otherwise.
+Status ConsentAllows(store::Transaction& tx, std::string_view tenant,
+                     const policy::Purpose& purpose, std::string_view subject);
+// The subject's standing on every consent and legitimate-interest purpose.
+Result<std::vector<ConsentStatus>> ConsentStatuses(store::Transaction& tx,
+                                                   const policy::Policy& policy,
+                                                   std::string_view tenant,
+                                                   std::string_view subject);
+
 // The subject row if it exists and is not erased; NotFound otherwise.
 inline Result<store::SubjectRow> LiveSubject(store::Transaction& tx, std::string_view tenant,
                                              std::string_view subject) {

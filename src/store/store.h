@@ -98,6 +98,35 @@ struct RecordEventRow {
   int64_t at_ms = 0;
 };
 
+// --- Consent ledger (service/consent.cc) ------------------------------------
+// The current choice per (subject, purpose) in clear, so that a read or a send
+// checks it with one point lookup; the history sealed with the subject key, so
+// that erasure shreds it.
+
+enum class ConsentState {
+  kGranted = 1,       // consent-based purpose: the subject agreed
+  kWithdrawn = 2,     // consent-based purpose: the subject said no (or withdrew)
+  kObjected = 3,      // legitimate-interest purpose: the subject objected
+  kNotObjected = 4,   // legitimate-interest purpose: an objection was lifted
+};
+const char* ConsentStateName(ConsentState s);  // "granted", "not_objected"...
+
+struct ConsentRow {
+  std::string tenant;
+  std::string subject;
+  std::string purpose;
+  ConsentState state = ConsentState::kWithdrawn;
+  int64_t at_ms = 0;     // when the subject made the choice
+};
+
+struct ConsentEventRow {
+  std::string tenant;
+  std::string subject;
+  int64_t seq = 0;       // assigned by the store, increasing
+  int64_t at_ms = 0;
+  std::string sealed;    // the event (state, source, actor, evidence...), sealed
+};
+
 // --- Credentials (service/access.cc): API keys, operators, sessions ---------
 // Secrets are never stored: only keyed digests (BLAKE2b under the tenant's
 // credential subkey) and, for operators, Argon2id hashes and sealed blobs.
@@ -159,7 +188,7 @@ class Transaction {
   virtual Status ReplaceIndex(std::string_view tenant, std::string_view subject,
                               const std::vector<IndexEntry>& entries) = 0;
   // Crypto-shredding: drops the wrapped key, the sealed fields, the index
-  // entries and the subject's records; keeps a tombstone (id, state erased,
+  // entries, the subject's records and consent ledger; keeps a tombstone (id, state erased,
   // times). NotFound if absent.
   virtual Status EraseSubject(std::string_view tenant, std::string_view subject,
                               int64_t erased_ms) = 0;
@@ -180,6 +209,21 @@ class Transaction {
                                 const RecordEventRow& event) = 0;
   virtual Result<std::vector<RecordEventRow>> RecordEvents(std::string_view tenant,
                                                            std::string_view record) = 0;
+
+  // --- Consent ledger ---------------------------------------------------------
+  virtual Result<std::optional<ConsentRow>> GetConsent(std::string_view tenant,
+                                                       std::string_view subject,
+                                                       std::string_view purpose) = 0;
+  // The subject's current choices, by purpose.
+  virtual Result<std::vector<ConsentRow>> ListConsents(std::string_view tenant,
+                                                       std::string_view subject) = 0;
+  // Inserts or replaces the choice for (tenant, subject, purpose).
+  virtual Status PutConsent(const ConsentRow& row) = 0;
+  // Appends to the subject's history; returns the event's seq.
+  virtual Result<int64_t> AppendConsentEvent(const ConsentEventRow& row) = 0;
+  // The subject's history, oldest appended first.
+  virtual Result<std::vector<ConsentEventRow>> ListConsentEvents(std::string_view tenant,
+                                                                 std::string_view subject) = 0;
 
   // Bulk-import progress, by (tenant, kind, digest); nullopt if never stored.
   virtual Result<std::optional<ImportRow>> GetImport(std::string_view tenant,
@@ -242,7 +286,7 @@ class Store {
   virtual int64_t AuditEventsCommitted() const { return 0; }
 };
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 struct SqliteOptions {
   bool create_if_missing = true;

@@ -216,7 +216,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int64(st, 0), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 4);
+  EXPECT_EQ(kSchemaVersion, 5);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }

@@ -151,6 +151,26 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_tenant ON sessions(tenant, expires_ms);
 )sql",
+    // 5: the consent ledger: the current choice per (subject, purpose), and
+    // the history of choices, sealed with the subject key.
+    R"sql(
+CREATE TABLE consents (
+  tenant  TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  state   INTEGER NOT NULL,
+  at_ms   INTEGER NOT NULL,
+  PRIMARY KEY (tenant, subject, purpose)
+) WITHOUT ROWID;
+CREATE TABLE consent_events (
+  seq     INTEGER PRIMARY KEY,
+  tenant  TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  at_ms   INTEGER NOT NULL,
+  sealed  BLOB NOT NULL
+);
+CREATE INDEX consent_events_by_subject ON consent_events(tenant, subject, seq);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);
@@ -181,6 +201,14 @@ class SqliteTransaction final : public Transaction {
   Result<int64_t> CountSubjects(std::string_view tenant) override;
   Status InsertRecord(const RecordRow& row) override;
   Result<bool> InsertRecordIfAbsent(const RecordRow& row) override;
+  Result<std::optional<ConsentRow>> GetConsent(std::string_view tenant, std::string_view subject,
+                                               std::string_view purpose) override;
+  Result<std::vector<ConsentRow>> ListConsents(std::string_view tenant,
+                                               std::string_view subject) override;
+  Status PutConsent(const ConsentRow& row) override;
+  Result<int64_t> AppendConsentEvent(const ConsentEventRow& row) override;
+  Result<std::vector<ConsentEventRow>> ListConsentEvents(std::string_view tenant,
+                                                         std::string_view subject) override;
   Result<std::optional<ImportRow>> GetImport(std::string_view tenant, std::string_view kind,
                                              std::string_view digest) override;
   Status PutImport(const ImportRow& row) override;
@@ -592,14 +620,15 @@ Status SqliteTransaction::ReplaceIndex(std::string_view tenant, std::string_view
 
 Status SqliteTransaction::EraseSubject(std::string_view tenant, std::string_view subject,
                                        int64_t erased_ms) {
-  Stmt& recs = store_.Prepare("DELETE FROM records WHERE tenant = ? AND subject = ?");
-  recs.BindText(1, tenant);
-  recs.BindText(2, subject);
-  RETURN_IF_ERROR(recs.Run());
-  Stmt& del = store_.Prepare("DELETE FROM subject_index WHERE tenant = ? AND subject = ?");
-  del.BindText(1, tenant);
-  del.BindText(2, subject);
-  RETURN_IF_ERROR(del.Run());
+  for (const char* sql : {"DELETE FROM records WHERE tenant = ? AND subject = ?",
+                          "DELETE FROM subject_index WHERE tenant = ? AND subject = ?",
+                          "DELETE FROM consents WHERE tenant = ? AND subject = ?",
+                          "DELETE FROM consent_events WHERE tenant = ? AND subject = ?"}) {
+    Stmt& del = store_.Prepare(sql);
+    del.BindText(1, tenant);
+    del.BindText(2, subject);
+    RETURN_IF_ERROR(del.Run());
+  }
   Stmt& upd = store_.Prepare(
       "UPDATE subjects SET wrapped_key = NULL, fields = NULL, external_digest = NULL, "
       "state = 2, erased_ms = ?, updated_ms = ? WHERE tenant = ? AND id = ?");
@@ -650,6 +679,79 @@ Result<bool> SqliteTransaction::InsertRecordIfAbsent(const RecordRow& row) {
   st.BindBlob(7, row.payload);
   RETURN_IF_ERROR(st.Run());
   return sqlite3_changes(store_.db().raw()) > 0;
+}
+
+Result<std::optional<ConsentRow>> SqliteTransaction::GetConsent(std::string_view tenant,
+                                                                std::string_view subject,
+                                                                std::string_view purpose) {
+  Stmt& st = store_.Prepare(
+      "SELECT state, at_ms FROM consents WHERE tenant = ? AND subject = ? AND purpose = ?");
+  st.BindText(1, tenant);
+  st.BindText(2, subject);
+  st.BindText(3, purpose);
+  ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::optional<ConsentRow>();
+  ConsentRow r{std::string(tenant), std::string(subject), std::string(purpose),
+               static_cast<ConsentState>(st.ColumnInt64(0)), st.ColumnInt64(1)};
+  st.Reset();
+  return std::optional<ConsentRow>(std::move(r));
+}
+
+Result<std::vector<ConsentRow>> SqliteTransaction::ListConsents(std::string_view tenant,
+                                                                std::string_view subject) {
+  Stmt& st = store_.Prepare(
+      "SELECT purpose, state, at_ms FROM consents WHERE tenant = ? AND subject = ? "
+      "ORDER BY purpose");
+  st.BindText(1, tenant);
+  st.BindText(2, subject);
+  std::vector<ConsentRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({std::string(tenant), std::string(subject), st.ColumnText(0),
+                   static_cast<ConsentState>(st.ColumnInt64(1)), st.ColumnInt64(2)});
+  }
+  return out;
+}
+
+Status SqliteTransaction::PutConsent(const ConsentRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT OR REPLACE INTO consents (tenant, subject, purpose, state, at_ms) "
+      "VALUES (?, ?, ?, ?, ?)");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.subject);
+  st.BindText(3, row.purpose);
+  st.BindInt64(4, static_cast<int64_t>(row.state));
+  st.BindInt64(5, row.at_ms);
+  return st.Run();
+}
+
+Result<int64_t> SqliteTransaction::AppendConsentEvent(const ConsentEventRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO consent_events (tenant, subject, at_ms, sealed) VALUES (?, ?, ?, ?)");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.subject);
+  st.BindInt64(3, row.at_ms);
+  st.BindBlob(4, row.sealed);
+  RETURN_IF_ERROR(st.Run());
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(store_.db().raw()));
+}
+
+Result<std::vector<ConsentEventRow>> SqliteTransaction::ListConsentEvents(
+    std::string_view tenant, std::string_view subject) {
+  Stmt& st = store_.Prepare(
+      "SELECT seq, at_ms, sealed FROM consent_events WHERE tenant = ? AND subject = ? "
+      "ORDER BY seq");
+  st.BindText(1, tenant);
+  st.BindText(2, subject);
+  std::vector<ConsentEventRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({std::string(tenant), std::string(subject), st.ColumnInt64(0),
+                   st.ColumnInt64(1), st.ColumnBlob(2)});
+  }
+  return out;
 }
 
 Result<std::optional<ImportRow>> SqliteTransaction::GetImport(std::string_view tenant,
@@ -1062,6 +1164,16 @@ const char* SubjectStateName(SubjectState s) {
     case SubjectState::kActive: return "active";
     case SubjectState::kClosed: return "closed";
     case SubjectState::kErased: return "erased";
+  }
+  return "unknown";
+}
+
+const char* ConsentStateName(ConsentState s) {
+  switch (s) {
+    case ConsentState::kGranted: return "granted";
+    case ConsentState::kWithdrawn: return "withdrawn";
+    case ConsentState::kObjected: return "objected";
+    case ConsentState::kNotObjected: return "not_objected";
   }
   return "unknown";
 }
