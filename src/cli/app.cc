@@ -1,7 +1,6 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -34,6 +33,16 @@ int Fail(const Status& s) {
   return kExitError;
 }
 
+void WithVault(const std::string& data_dir, int& exit_code,
+               const std::function<void(service::Vault&)>& fn) {
+  auto vault = OpenVault(data_dir);
+  if (!vault.ok()) {
+    exit_code = Fail(vault.status());
+    return;
+  }
+  fn(**vault);
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{
       "custodian: your privacy policy, executable.\n"
@@ -46,6 +55,7 @@ int Main(int argc, char** argv) {
   RegisterRecordCommands(app, exit_code);
   RegisterImportCommands(app, exit_code);
   RegisterAccessCommands(app, exit_code);
+  RegisterConsentCommands(app, exit_code);
   RegisterServeCommand(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,10 @@ void AddCommonOptions(CLI::App* cmd, CommonOptions& c, bool json, const char* ro
 Result<std::unique_ptr<service::Vault>> OpenVault(const std::string& data_dir);
 // Prints "custodian: MESSAGE" to stderr and returns the error exit code.
 int Fail(const Status& s);
+// Opens the vault at `data_dir` and runs `fn` with it; when it cannot be
+// opened, prints why and sets `exit_code`.
+void WithVault(const std::string& data_dir, int& exit_code,
+               const std::function<void(service::Vault&)>& fn);
 
 void RegisterPolicyCommands(CLI::App& app, int& exit_code);
 void RegisterVaultCommands(CLI::App& app, int& exit_code);
@@ -34,5 +39,6 @@ void RegisterRecordCommands(CLI::App& app, int& exit_code);
 void RegisterImportCommands(CLI::App& app, int& exit_code);
 void RegisterAccessCommands(CLI::App& app, int& exit_code);
 void RegisterServeCommand(CLI::App& app, int& exit_code);
+void RegisterConsentCommands(CLI::App& app, int& exit_code);
 
 }  // namespace custodian::cli

@@ -62,21 +62,6 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::Ok();
 }
 
-// A CSV field, quoted when it must be.
-void AppendCsvField(std::string& out, std::string_view field) {
-  bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos;
-  if (!quote) {
-    out.append(field);
-    return;
-  }
-  out.push_back('"');
-  for (char c : field) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
 // What one row of the batch became before the vault saw it.
 struct Entry {
   uint64_t line = 0;
@@ -548,6 +533,20 @@ Result<ImportSummary> Importer::Run() {
 }  // namespace
 
 std::string RejectsPath(const std::string& csv_path) { return csv_path + ".rejects.csv"; }
+
+void AppendCsvField(std::string& out, std::string_view field) {
+  bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos;
+  if (!quote) {
+    out.append(field);
+    return;
+  }
+  out.push_back('"');
+  for (char c : field) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
 
 bool LooksLikeJsonNumber(std::string_view s) {
   std::size_t i = 0;

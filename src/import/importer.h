@@ -79,4 +79,7 @@ bool LooksLikeJsonNumber(std::string_view text);
 // "FILE.rejects.csv" for FILE.
 std::string RejectsPath(const std::string& csv_path);
 
+// Appends `field` to a CSV line, quoted (RFC 4180) when it must be.
+void AppendCsvField(std::string& out, std::string_view field);
+
 }  // namespace custodian::import

@@ -78,8 +78,8 @@ Result<std::pair<const policy::Purpose*, ConsentState>> CheckChange(const policy
     if (c.state == name && fits) return std::make_pair(p, state);
   }
   return Status::InvalidArgument(
-      "state " + Quote(c.state) + " does not apply to purpose " + Quote(c.purpose) + ", which rests on " +
-      policy::LegalBasisName(*p->basis) +
+      "state " + Quote(c.state) + " does not apply to purpose " + Quote(c.purpose) +
+      ", which rests on " + policy::LegalBasisName(*p->basis) +
       (consent ? "; use 'granted' or 'withdrawn'" : "; use 'objected' or 'not_objected'"));
 }
 
@@ -92,21 +92,48 @@ Status CheckSource(std::string_view source) {
       " is not known; use api, portal, operator, sms, whatsapp, email_link or import");
 }
 
-Status CheckEvidence(const ConsentChange& c) {
-  if (c.message_id.size() > kMaxEvidenceBytes || c.request_id.size() > kMaxEvidenceBytes) {
-    return Status::InvalidArgument("message_id and request_id may be at most 256 bytes");
+Status CheckEvidence(std::string_view value, const char* name) {
+  if (value.size() > kMaxEvidenceBytes) {
+    return Status::InvalidArgument(std::string(name) + " may be at most 256 bytes");
   }
-  RETURN_IF_ERROR(crypto::ValidateUtf8(c.message_id).WithContext("message_id"));
-  return crypto::ValidateUtf8(c.request_id).WithContext("request_id");
+  return crypto::ValidateUtf8(value).WithContext(name);
+}
+
+// Checks a change against the policy and the rules for sources and evidence.
+// `field` (when given) is set to the ConsentImportField at fault.
+Result<std::pair<const policy::Purpose*, ConsentState>> CheckAll(const policy::Policy& policy,
+                                                                 const ConsentChange& c,
+                                                                 int* field = nullptr) {
+  auto fault = [&](int f, Status s) {
+    if (field) *field = f;
+    return s;
+  };
+  auto checked = CheckChange(policy, c);
+  if (!checked.ok()) {
+    const policy::Purpose* p = policy.FindPurpose(c.purpose);
+    return fault(p && HasChoice(*p) ? kConsentState : kConsentPurpose, checked.status());
+  }
+  if (Status s = CheckSource(c.source); !s.ok()) return fault(kConsentSource, s);
+  if (Status s = CheckEvidence(c.message_id, "message_id"); !s.ok()) {
+    return fault(kConsentMessageId, s);
+  }
+  if (Status s = CheckEvidence(c.request_id, "request_id"); !s.ok()) {
+    return fault(kConsentRequestId, s);
+  }
+  return checked;
 }
 
 std::string SealEvent(const Aead& aead, const TenantContext& t, std::string_view subject,
                       const ConsentEvent& e) {
-  nlohmann::ordered_json j = {{"purpose", e.purpose},     {"state", e.state},
-                              {"source", e.source},       {"actor", e.actor},
+  nlohmann::ordered_json j = {{"purpose", e.purpose},
+                              {"state", e.state},
+                              {"source", e.source},
+                              {"actor", e.actor},
                               {"policy_version", e.policy_version},
-                              {"message_id", e.message_id}, {"request_id", e.request_id},
-                              {"at_ms", e.at_ms},         {"recorded_ms", e.recorded_ms}};
+                              {"message_id", e.message_id},
+                              {"request_id", e.request_id},
+                              {"at_ms", e.at_ms},
+                              {"recorded_ms", e.recorded_ms}};
   return aead.Seal(j.dump(), crypto::FieldAssociatedData(t.id, subject, kConsentField));
 }
 
@@ -200,8 +227,8 @@ namespace {
 // Records one checked change for a live subject inside `tx`.
 Result<ConsentStatus> Record(store::Transaction& tx, const TenantContext& t, const Aead& aead,
                              const audit::Event& base, std::string_view subject,
-                             const policy::Purpose& p, ConsentState state,
-                             const ConsentChange& c, int64_t now) {
+                             const policy::Purpose& p, ConsentState state, const ConsentChange& c,
+                             int64_t now) {
   ConsentEvent e;
   e.purpose = p.key;
   e.state = store::ConsentStateName(state);
@@ -247,10 +274,11 @@ Result<std::vector<ConsentStatus>> Vault::SetConsents(const Actor& actor, std::s
   }
   std::vector<std::pair<const policy::Purpose*, ConsentState>> checked;
   for (std::size_t i = 0; i < changes.size(); ++i) {
-    auto c = CheckChange(t->policy, changes[i]);
-    Status s = c.ok() ? CheckSource(changes[i].source) : c.status();
-    if (s.ok()) s = CheckEvidence(changes[i]);
-    if (!s.ok()) return changes.size() == 1 ? s : s.WithContext("choice " + std::to_string(i + 1));
+    auto c = CheckAll(t->policy, changes[i]);
+    if (!c.ok()) {
+      return changes.size() == 1 ? c.status()
+                                 : c.status().WithContext("choice " + std::to_string(i + 1));
+    }
     checked.push_back(*c);
   }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
@@ -297,18 +325,20 @@ Result<std::vector<ImportRowResult>> Vault::ImportConsentBatch(
   std::vector<ImportRowResult> results(rows.size());
   std::vector<std::optional<std::pair<const policy::Purpose*, ConsentState>>> checked(rows.size());
   std::vector<std::string> digests(rows.size());
-  auto reject = [&](std::size_t i, const Status& s) {
+  auto reject = [&](std::size_t i, int field, const Status& s) {
     results[i].outcome = ImportOutcome::kRejected;
+    results[i].field = field;
     results[i].reason = s.message();
   };
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    Status s = ValidateExternalId(rows[i].subject_external_id);
-    auto c = CheckChange(t->policy, rows[i].change);
-    if (s.ok()) s = c.status();
-    if (s.ok()) s = CheckSource(rows[i].change.source);
-    if (s.ok()) s = CheckEvidence(rows[i].change);
-    if (!s.ok()) {
-      reject(i, s);
+    if (Status s = ValidateExternalId(rows[i].subject_external_id); !s.ok()) {
+      reject(i, kConsentExternalId, s);
+      continue;
+    }
+    int field = -1;
+    auto c = CheckAll(t->policy, rows[i].change, &field);
+    if (!c.ok()) {
+      reject(i, field, c.status());
       continue;
     }
     checked[i] = *c;
@@ -320,10 +350,32 @@ Result<std::vector<ImportRowResult>> Vault::ImportConsentBatch(
     if (!checked[i]) continue;
     ASSIGN_OR_RETURN(auto row, tx->FindSubjectByExternalId(t->id, digests[i]));
     if (!row || row->state == store::SubjectState::kErased) {
-      reject(i, Status::NotFound("no subject has this external id"));
+      reject(i, kConsentExternalId, Status::NotFound("no subject has this external id"));
       continue;
     }
+    const ConsentChange& c = rows[i].change;
+    const std::string state = store::ConsentStateName(checked[i]->second);
+    const int64_t at = c.at_ms.value_or(now);
     ASSIGN_OR_RETURN(Aead aead, impl_->SubjectAead(*t, *row));
+    // Importing the same file again records nothing twice: a choice already
+    // in the history (same purpose, state, time and source) is unchanged.
+    ASSIGN_OR_RETURN(auto standing, tx->GetConsent(t->id, row->id, checked[i]->first->key));
+    bool known = false;
+    if (standing) {
+      ASSIGN_OR_RETURN(auto events, tx->ListConsentEvents(t->id, row->id));
+      for (const store::ConsentEventRow& er : events) {
+        if (er.at_ms != at) continue;
+        ASSIGN_OR_RETURN(ConsentEvent e, OpenEvent(aead, *t, row->id, er));
+        if (e.purpose == c.purpose && e.state == state && e.source == c.source) {
+          known = true;
+          break;
+        }
+      }
+    }
+    if (known) {
+      results[i].outcome = ImportOutcome::kUnchanged;
+      continue;
+    }
     ASSIGN_OR_RETURN(ConsentStatus s, Record(*tx, *t, aead, base, row->id, *checked[i]->first,
                                              checked[i]->second, rows[i].change, now));
     (void)s;

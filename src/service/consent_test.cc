@@ -168,8 +168,8 @@ TEST_F(ConsentTest, TheHistoryKeepsEveryChoiceWithItsEvidence) {
       EXPECT_TRUE(s.allowed);
     }
   }
-  EXPECT_EQ(purposes, (std::vector<std::string>{kMarketingPurpose, kImprove,
-                                                "essential.fraud_detection"}));
+  EXPECT_EQ(purposes,
+            (std::vector<std::string>{kMarketingPurpose, kImprove, "essential.fraud_detection"}));
   // The audit log has the choices, never the evidence.
   auto withdrawals = AuditEvents(Db(), "consent.withdrawn");
   ASSERT_EQ(withdrawals.size(), 1u);
@@ -248,7 +248,7 @@ TEST_F(ConsentTest, BadChoicesAreRefusedPreciselyAndChangeNothing) {
        "consent source 'fax' is not known; use api, portal, operator, sms, whatsapp, email_link "
        "or import"},
       {{kMarketingPurpose, "withdrawn", "api", std::nullopt, std::string(257, 'm'), ""},
-       "message_id and request_id may be at most 256 bytes"},
+       "message_id may be at most 256 bytes"},
   };
   for (const Case& c : cases) {
     auto r = vault_->SetConsents(kAgent, "interjet", subject_, {c.change});
@@ -257,16 +257,16 @@ TEST_F(ConsentTest, BadChoicesAreRefusedPreciselyAndChangeNothing) {
     EXPECT_EQ(r.status().message(), c.message);
   }
   // Two choices where the second is bad: neither is recorded.
-  auto pair = vault_->SetConsents(
-      kAgent, "interjet", subject_,
-      {{kMarketingPurpose, "withdrawn", "api", std::nullopt, "", ""},
-       {kImprove, "granted", "api", std::nullopt, "", ""}});
+  auto pair = vault_->SetConsents(kAgent, "interjet", subject_,
+                                  {{kMarketingPurpose, "withdrawn", "api", std::nullopt, "", ""},
+                                   {kImprove, "granted", "api", std::nullopt, "", ""}});
   ASSERT_FALSE(pair.ok());
   EXPECT_EQ(pair.status().message(),
             "choice 2: state 'granted' does not apply to purpose 'functional.service.improve', "
             "which rests on legitimate_interest; use 'objected' or 'not_objected'");
-  auto unknown = vault_->SetConsents(kAgent, "interjet", "sub_nobody",
-                                     {{kMarketingPurpose, "withdrawn", "api", std::nullopt, "", ""}});
+  auto unknown =
+      vault_->SetConsents(kAgent, "interjet", "sub_nobody",
+                          {{kMarketingPurpose, "withdrawn", "api", std::nullopt, "", ""}});
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
   // A role no purpose lists may not record choices (refusal audited).
@@ -284,8 +284,8 @@ TEST_F(ConsentTest, BadChoicesAreRefusedPreciselyAndChangeNothing) {
 TEST_F(ConsentTest, ConsentAllowedAnswersForManySubjectsAtOnce) {
   std::string other = Add("CUST-2", "+91 88701 00200");
   ASSERT_TRUE(Set(kAgent, kMarketingPurpose, "granted").ok());
-  auto allowed = vault_->ConsentAllowed("interjet", kMarketingPurpose,
-                                        {subject_, other, "sub_nobody"});
+  auto allowed =
+      vault_->ConsentAllowed("interjet", kMarketingPurpose, {subject_, other, "sub_nobody"});
   ASSERT_TRUE(allowed.ok());
   EXPECT_EQ(*allowed, (std::vector<bool>{true, false, false}));
   auto contract = vault_->ConsentAllowed("interjet", "essential.service", {subject_, other});

@@ -201,7 +201,16 @@ struct ConsentView {
 };
 
 // One row of a consent import: the subject by external id, and the choice
-// with its original time.
+// with its original time. A rejected row's ImportRowResult::field says which
+// part was at fault.
+enum ConsentImportField {
+  kConsentExternalId = 0,
+  kConsentPurpose,
+  kConsentState,
+  kConsentSource,
+  kConsentMessageId,
+  kConsentRequestId,
+};
 struct ConsentImportInput {
   std::string subject_external_id;
   ConsentChange change;
@@ -394,7 +403,8 @@ class Vault {
                                            const std::vector<std::string>& subjects);
   // A batch of a consent import (`custodian import consents`): rows are
   // checked one by one; a bad row or unknown subject is rejected with a reason
-  // and the others are recorded, in one transaction.
+  // and the others are recorded, in one transaction. A choice already in the
+  // history (same purpose, state, time and source) is kUnchanged.
   Result<std::vector<ImportRowResult>> ImportConsentBatch(const Actor& actor,
                                                           std::string_view tenant,
                                                           const std::vector<ConsentImportInput>& rows);
