@@ -5,12 +5,11 @@
 // is 404, exactly like one that never existed); call matching; and SIGTERM
 // under load ending with every answered request whole and exit code 0.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <fstream>
@@ -42,8 +41,8 @@ class ServerProcess {
  public:
   ServerProcess(const std::string& data_dir, const std::string& log_path,
                 std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {CUSTODIAN_BINARY, "serve",   "--data-dir", data_dir,
-                                     "--listen",       "127.0.0.1:0"};
+    std::vector<std::string> args = {CUSTODIAN_BINARY, "serve",    "--data-dir",
+                                     data_dir,         "--listen", "127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -52,8 +51,7 @@ class ServerProcess {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
+    posix_spawn_file_actions_addopen(&fa, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     unsetenv("CUSTODIAN_MASTER_KEY");
     unsetenv("CUSTODIAN_DATA_DIR");
     if (posix_spawn(&pid_, CUSTODIAN_BINARY, &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
@@ -109,20 +107,25 @@ class HttpApiTest : public ::testing::Test {
     data_ = (dir_->path() / "data").string();
     log_ = (dir_->path() / "serve.log").string();
     Must({"init", "--data-dir", data_});
-    Must({"tenant", "create", "interjet", "--policy", Policy("interjet.yaml"), "--data-dir", data_});
+    Must(
+        {"tenant", "create", "interjet", "--policy", Policy("interjet.yaml"), "--data-dir", data_});
     Must({"tenant", "create", "intnet", "--policy", Policy("intnet-iq.yaml"), "--data-dir", data_});
     keys_ = new std::map<std::string, std::string>();
-    for (const auto& [tenant, role] : std::vector<std::pair<std::string, std::string>>{
-             {"interjet", "admin"}, {"interjet", "agent"}, {"interjet", "marketing"},
-             {"interjet", "analyst"},
-             {"intnet", "admin"}, {"intnet", "agent"}}) {
-      json k = json::parse(Must({"apikey", "create", tenant, "--role", role, "--json",
-                                 "--data-dir", data_}));
+    for (const auto& [tenant, role] :
+         std::vector<std::pair<std::string, std::string>>{{"interjet", "admin"},
+                                                          {"interjet", "agent"},
+                                                          {"interjet", "marketing"},
+                                                          {"interjet", "analyst"},
+                                                          {"intnet", "admin"},
+                                                          {"intnet", "agent"}}) {
+      json k = json::parse(
+          Must({"apikey", "create", tenant, "--role", role, "--json", "--data-dir", data_}));
       (*keys_)[tenant + "/" + role] = k["key"];
     }
     // Group commit here (the TLS and SIGTERM tests below run without it).
-    server_ = new ServerProcess(data_, log_, {"--call-purpose", "essential.service.call_matching",
-                                              "--group-commit", "--threads", "4"});
+    server_ = new ServerProcess(
+        data_, log_,
+        {"--call-purpose", "essential.service.call_matching", "--group-commit", "--threads", "4"});
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -137,9 +140,8 @@ class HttpApiTest : public ::testing::Test {
   void SetUp() override { ASSERT_NE(server_->port(), 0) << ReadFile(log_); }
 
   // One request on a fresh connection; `key` "" sends no credentials.
-  ClientResponse Call(const std::string& method, const std::string& target,
-                      const std::string& key, const std::string& body = "",
-                      http::Headers headers = {}) {
+  ClientResponse Call(const std::string& method, const std::string& target, const std::string& key,
+                      const std::string& body = "", http::Headers headers = {}) {
     TestClient c;
     EXPECT_FALSE(c.Connect(server_->port()));
     if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + (*keys_)[key]);
@@ -211,14 +213,21 @@ TEST_F(HttpApiTest, EveryRouteChecksCredentialsTenantRoleAndPurpose) {
       {"policy_get", "GET", "/v1/policy", "", 401, 200, 200, 200, "interjet/marketing"},
       // Intnet declares no billing kind: refused on the kind, before any subject is read.
       {"record_create", "POST", "/v1/subjects/" + id + "/records",
-       json{{"kind", "billing"}, {"at", "2025-03-01"}, {"data", {{"amount", 1}}}}.dump(), 401,
-       400, 403, 201, "interjet/analyst"},
-      {"call_match", "POST", "/v1/calls" + support, json{{"caller", "+91 88701 00100"}}.dump(),
-       401, 403, 403, 200, "interjet/marketing"},
-      {"record_event", "POST", "/v1/records/rec_nosuch/events",
-       json{{"event", "verified"}}.dump(), 401, 404, 404, 404, "interjet/analyst"},
-      {"import_get", "GET", "/v1/imports/imp_nosuch", "", 401, 404, 404, 404,
+       json{{"kind", "billing"}, {"at", "2025-03-01"}, {"data", {{"amount", 1}}}}.dump(), 401, 400,
+       403, 201, "interjet/analyst"},
+      {"call_match", "POST", "/v1/calls" + support, json{{"caller", "+91 88701 00100"}}.dump(), 401,
+       403, 403, 200, "interjet/marketing"},
+      {"record_event", "POST", "/v1/records/rec_nosuch/events", json{{"event", "verified"}}.dump(),
+       401, 404, 404, 404, "interjet/analyst"},
+      {"import_get", "GET", "/v1/imports/imp_nosuch", "", 401, 404, 404, 404, "interjet/analyst"},
+      // Consents: any role a purpose lists may read and record choices, so
+      // every key of Interjet's may; another tenant's key finds no subject.
+      {"consent_list", "GET", "/v1/subjects/" + id + "/consents", "", 401, 404, 200, 200,
        "interjet/analyst"},
+      {"consent_get", "GET", "/v1/subjects/" + id + "/consents/functional.service.improve", "", 401,
+       404, 200, 200, "interjet/analyst"},
+      {"consent_put", "PUT", "/v1/subjects/" + id + "/consents/functional.service.improve",
+       json{{"state", "not_objected"}}.dump(), 401, 404, 200, 200, "interjet/analyst"},
       {"import_rejects", "GET", "/v1/imports/imp_nosuch/rejects", "", 401, 404, 404, 404,
        "interjet/analyst"},
   };
@@ -241,10 +250,10 @@ TEST_F(HttpApiTest, EveryRouteChecksCredentialsTenantRoleAndPurpose) {
   auto other = Call("POST", "/v1/subjects/lookup?purpose=essential.service.call_matching",
                     "intnet/admin", lookup);
   EXPECT_EQ(Body(other)["matches"], json::array());
-  auto theirs = Body(Call("GET", "/v1/subjects/" + id + "?purpose=essential.service",
-                          "intnet/admin"));
-  auto never = Body(Call("GET", "/v1/subjects/sub_neverexisted?purpose=essential.service",
-                         "intnet/admin"));
+  auto theirs =
+      Body(Call("GET", "/v1/subjects/" + id + "?purpose=essential.service", "intnet/admin"));
+  auto never =
+      Body(Call("GET", "/v1/subjects/sub_neverexisted?purpose=essential.service", "intnet/admin"));
   EXPECT_EQ(theirs["status"], 404);
   EXPECT_EQ(theirs["type"], never["type"]);
   EXPECT_EQ(theirs["title"], never["title"]);
@@ -272,10 +281,98 @@ TEST_F(HttpApiTest, EveryRouteChecksCredentialsTenantRoleAndPurpose) {
   EXPECT_EQ(Field(view, "user.contact.phone_number"), "+918870100100");
 }
 
+TEST_F(HttpApiTest, ConsentChoicesTakeEffectAtOnceOnReads) {
+  const std::string id = AddAsha("CUST-CONSENT");
+  const std::string consents = "/v1/subjects/" + id + "/consents/";
+  const std::string marketing_read = "/v1/subjects/" + id + "?purpose=marketing.communications";
+  EXPECT_EQ(Call("GET", marketing_read, "interjet/marketing").status, 403);
+
+  auto granted =
+      Call("PUT", consents + "marketing.communications", "interjet/agent",
+           json{{"state", "granted"}, {"source", "portal"}, {"request_id", "r-1"}}.dump());
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  EXPECT_EQ(Body(granted)["state"], "granted");
+  EXPECT_EQ(Body(granted)["allowed"], true);
+  EXPECT_EQ(Call("GET", marketing_read, "interjet/marketing").status, 200);
+
+  auto withdrawn =
+      Call("PUT", consents + "marketing.communications", "interjet/agent",
+           json{{"state", "withdrawn"}, {"source", "sms"}, {"message_id", "m-9"}}.dump());
+  ASSERT_EQ(withdrawn.status, 200) << withdrawn.body;
+  auto refused = Call("GET", marketing_read, "interjet/marketing");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(
+      Body(refused)["detail"],
+      "purpose 'marketing.communications' rests on consent, and the subject has not given it");
+
+  auto one = Body(Call("GET", consents + "marketing.communications", "interjet/agent"));
+  EXPECT_EQ(one["state"], "withdrawn");
+  ASSERT_EQ(one["history"].size(), 2u);
+  EXPECT_EQ(one["history"][0]["request_id"], "r-1");
+  EXPECT_EQ(one["history"][1]["message_id"], "m-9");
+  const std::string& agent_key = (*keys_)["interjet/agent"];  // cst_<id>_<secret>
+  EXPECT_EQ(one["history"][1]["actor"], "key:" + agent_key.substr(4, agent_key.find('_', 4) - 4));
+  auto all = Body(Call("GET", "/v1/subjects/" + id + "/consents", "interjet/agent"));
+  EXPECT_EQ(all["subject"], id);
+  EXPECT_EQ(all["history"].size(), 2u);
+
+  // An objection closes a legitimate-interest purpose's reads.
+  const std::string improve_read = "/v1/subjects/" + id + "?purpose=functional.service.improve";
+  EXPECT_EQ(Call("GET", improve_read, "interjet/analyst").status, 200);
+  ASSERT_EQ(Call("PUT", consents + "functional.service.improve", "interjet/agent",
+                 json{{"state", "objected"}}.dump())
+                .status,
+            200);
+  EXPECT_EQ(Call("GET", improve_read, "interjet/analyst").status, 403);
+
+  // Bad choices: a precise problem, a pointer where the body is at fault, and
+  // nothing recorded.
+  struct Bad {
+    std::string purpose, body;
+    int status;
+    std::string pointer, detail;
+  } bad[] = {
+      {"marketing.communications", json{{"source", "api"}}.dump(), 400, "/state",
+       "missing field 'state'"},
+      {"marketing.communications", json{{"state", "maybe"}}.dump(), 400, "/state",
+       "state 'maybe' does not apply to purpose 'marketing.communications', which rests on "
+       "consent; use 'granted' or 'withdrawn'"},
+      {"marketing.communications", json{{"state", "granted"}, {"source", "fax"}}.dump(), 400,
+       "/source",
+       "consent source 'fax' is not known; use api, portal, operator, sms, whatsapp, email_link "
+       "or import"},
+      {"marketing.communications", json{{"state", 1}}.dump(), 400, "/state",
+       "'state' must be a string"},
+      {"marketing.communications", json{{"state", "granted"}, {"by", "x"}}.dump(), 400, "/by",
+       "unknown field 'by'; expected state, source, at, message_id, request_id"},
+      {"essential.service", json{{"state", "withdrawn"}}.dump(), 400, "",
+       "purpose 'essential.service' rests on contract, not on consent or legitimate interest, so "
+       "there is no choice to record; a person who disagrees can ask for erasure or restriction "
+       "instead"},
+  };
+  for (const Bad& b : bad) {
+    SCOPED_TRACE(b.body);
+    auto r = Call("PUT", consents + b.purpose, "interjet/agent", b.body);
+    EXPECT_EQ(r.status, b.status) << r.body;
+    json p = Body(r);
+    EXPECT_EQ(p["detail"], b.detail);
+    if (b.pointer.empty()) {
+      EXPECT_FALSE(p.contains("pointer")) << r.body;
+    } else {
+      EXPECT_EQ(p["pointer"], b.pointer) << r.body;
+    }
+  }
+  auto contract = Call("GET", consents + "essential.service", "interjet/agent");
+  EXPECT_EQ(contract.status, 404);
+  EXPECT_EQ(
+      Body(Call("GET", "/v1/subjects/" + id + "/consents", "interjet/agent"))["history"].size(),
+      3u);
+}
+
 TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
   const std::string id = AddAsha("CUST-BAD");
-  auto before = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service",
-                          "interjet/admin", json{{"external_id", "CUST-BAD"}}.dump()));
+  auto before = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service", "interjet/admin",
+                          json{{"external_id", "CUST-BAD"}}.dump()));
   ASSERT_EQ(before["matches"].size(), 1u);
   const std::string target = "/v1/subjects/" + id;
   struct Case {
@@ -286,23 +383,50 @@ TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
     std::optional<std::string> pointer;
   };
   const std::vector<Case> cases = {
-      {"invalid JSON", "{\"fields\": ", {}, 400, "invalid-argument", "the body is not valid JSON",
+      {"invalid JSON",
+       "{\"fields\": ",
+       {},
+       400,
+       "invalid-argument",
+       "the body is not valid JSON",
        ""},
       {"not an object", "[1]", {}, 400, "invalid-argument", "the body must be a JSON object", ""},
-      {"wrong type", R"({"fields": {"user.name": 7}})", {}, 400, "invalid-argument",
-       "the value of 'user.name' must be a string", "/fields/user.name"},
-      {"unknown field", R"({"fields": {"user.name": "A"}, "colour": "red"})", {}, 400,
-       "invalid-argument", "unknown field 'colour'; expected fields", "/colour"},
-      {"undeclared category", R"({"fields": {"user.contact.fax_number": "1"}})", {}, 400,
+      {"wrong type",
+       R"({"fields": {"user.name": 7}})",
+       {},
+       400,
+       "invalid-argument",
+       "the value of 'user.name' must be a string",
+       "/fields/user.name"},
+      {"unknown field",
+       R"({"fields": {"user.name": "A"}, "colour": "red"})",
+       {},
+       400,
+       "invalid-argument",
+       "unknown field 'colour'; expected fields",
+       "/colour"},
+      {"undeclared category",
+       R"({"fields": {"user.contact.fax_number": "1"}})",
+       {},
+       400,
        "invalid-argument",
        "field 1 (user.contact.fax_number): category 'user.contact.fax_number' is not declared in "
        "the policy; only declared categories may be collected",
        "/fields/user.contact.fax_number"},
-      {"wrong content type", R"({"fields": {"user.name": "A"}})",
-       {{"Content-Type", "text/plain"}}, 415, "unsupported-media-type",
-       "send the body as application/json", std::nullopt},
-      {"not UTF-8", "{\"fields\": {\"user.name\": \"A\xff\"}}", {}, 400, "invalid-argument",
-       "the body is not valid UTF-8", std::nullopt},
+      {"wrong content type",
+       R"({"fields": {"user.name": "A"}})",
+       {{"Content-Type", "text/plain"}},
+       415,
+       "unsupported-media-type",
+       "send the body as application/json",
+       std::nullopt},
+      {"not UTF-8",
+       "{\"fields\": {\"user.name\": \"A\xff\"}}",
+       {},
+       400,
+       "invalid-argument",
+       "the body is not valid UTF-8",
+       std::nullopt},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -325,17 +449,17 @@ TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
   EXPECT_EQ(big.status, 413);
   auto after = Body(Call("GET", target + "?purpose=essential.service", "interjet/admin"));
   EXPECT_EQ(Field(after, "user.name"), "Asha Rao");
-  EXPECT_EQ(after["fields"], Body(Call("GET", target + "?purpose=essential.service",
-                                       "interjet/admin"))["fields"]);
+  EXPECT_EQ(after["fields"],
+            Body(Call("GET", target + "?purpose=essential.service", "interjet/admin"))["fields"]);
 }
 
 TEST_F(HttpApiTest, RecordsAndCallMatching) {
   // Intnet IQ: an agency's customer, then an incoming call from their number.
-  auto created = Call("POST", "/v1/subjects", "intnet/admin",
-                      json{{"fields",
-                            {{"user.name", "Budi Santoso"},
-                             {"user.contact.phone_number", "+62 812-3456-7890"}}}}
-                          .dump());
+  auto created = Call(
+      "POST", "/v1/subjects", "intnet/admin",
+      json{{"fields",
+            {{"user.name", "Budi Santoso"}, {"user.contact.phone_number", "+62 812-3456-7890"}}}}
+          .dump());
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = Body(created)["id"];
   auto call = Call("POST", "/v1/calls", "intnet/agent",
@@ -355,16 +479,16 @@ TEST_F(HttpApiTest, RecordsAndCallMatching) {
   EXPECT_EQ(m["subjects"][0]["id"], id);
   EXPECT_EQ(m["flags"]["account_closed"], false);
   ASSERT_TRUE(m["call_record"].is_string());
-  auto records = Body(Call("GET", "/v1/subjects/" + id +
-                                      "/records?purpose=essential.service.call_matching&kind=call",
-                           "intnet/agent"));
+  auto records = Body(Call(
+      "GET", "/v1/subjects/" + id + "/records?purpose=essential.service.call_matching&kind=call",
+      "intnet/agent"));
   ASSERT_EQ(records["records"].size(), 1u) << records.dump();
   EXPECT_EQ(records["records"][0]["id"], m["call_record"]);
   EXPECT_EQ(records["records"][0]["at"], "2026-11-30T10:00:00Z");
   EXPECT_EQ(records["records"][0]["data"]["call_id"], "v3:abc");
 
-  auto nobody = Body(Call("POST", "/v1/calls", "intnet/agent",
-                          json{{"caller", "+62 811-0000-0000"}}.dump()));
+  auto nobody =
+      Body(Call("POST", "/v1/calls", "intnet/agent", json{{"caller", "+62 811-0000-0000"}}.dump()));
   EXPECT_EQ(nobody["match"], false);
   EXPECT_EQ(nobody["subjects"], json::array());
   EXPECT_TRUE(nobody["call_record"].is_null());
@@ -372,13 +496,14 @@ TEST_F(HttpApiTest, RecordsAndCallMatching) {
   // A record of Interjet: added, listed for billing, refused for marketing.
   const std::string asha = AddAsha("CUST-REC");
   auto rec = Call("POST", "/v1/subjects/" + asha + "/records", "interjet/admin",
-                  json{{"kind", "billing"}, {"at", "2025-03-01"},
+                  json{{"kind", "billing"},
+                       {"at", "2025-03-01"},
                        {"data", {{"amount", 799}, {"plan", "100 Mbps"}}}}
                       .dump());
   ASSERT_EQ(rec.status, 201) << rec.body;
-  auto list = Body(Call("GET", "/v1/subjects/" + asha +
-                                   "/records?purpose=essential.service.payment_processing",
-                        "interjet/admin"));
+  auto list = Body(
+      Call("GET", "/v1/subjects/" + asha + "/records?purpose=essential.service.payment_processing",
+           "interjet/admin"));
   ASSERT_EQ(list["records"].size(), 1u) << list.dump();
   EXPECT_EQ(list["records"][0]["data"]["amount"], 799);
   auto refused = Call("GET", "/v1/subjects/" + asha + "/records?purpose=marketing.communications",
@@ -429,14 +554,15 @@ TEST_F(HttpApiTest, OperatorSessionNeedsTotpAndCsrfAndEndsOnLogout) {
   const std::string password = "correct horse battery staple";
   RunOptions o;
   o.env.push_back({"CUSTODIAN_OPERATOR_PASSWORD", password});
-  RunResult added = testing_util::RunCustodian(
-      {"operator", "add", "interjet", "lead@interjet.in", "--role", "agent", "--json",
-       "--data-dir", data_},
-      o);
+  RunResult added = testing_util::RunCustodian({"operator", "add", "interjet", "lead@interjet.in",
+                                                "--role", "agent", "--json", "--data-dir", data_},
+                                               o);
   ASSERT_EQ(added.exit_code, 0) << added.Describe();
   const std::string secret = json::parse(added.out)["totp_secret"];
-  json login = {{"tenant", "interjet"}, {"email", "lead@interjet.in"},
-                {"password", password}, {"totp", "000000"}};
+  json login = {{"tenant", "interjet"},
+                {"email", "lead@interjet.in"},
+                {"password", password},
+                {"totp", "000000"}};
   auto wrong = Call("POST", "/v1/session", "", login.dump());
   EXPECT_EQ(wrong.status, 401) << wrong.body;
   EXPECT_FALSE(wrong.HasHeader("Set-Cookie"));
@@ -463,8 +589,8 @@ TEST_F(HttpApiTest, OperatorSessionNeedsTotpAndCsrfAndEndsOnLogout) {
   auto no_csrf = Call("PATCH", "/v1/subjects/" + id, "", patch, {{"Cookie", session}});
   EXPECT_EQ(no_csrf.status, 403);
   EXPECT_EQ(Body(no_csrf)["detail"], "missing or wrong CSRF token");
-  auto with_csrf = Call("PATCH", "/v1/subjects/" + id, "", patch,
-                        {{"Cookie", session}, {"X-CSRF-Token", csrf}});
+  auto with_csrf =
+      Call("PATCH", "/v1/subjects/" + id, "", patch, {{"Cookie", session}, {"X-CSRF-Token", csrf}});
   EXPECT_EQ(with_csrf.status, 200) << with_csrf.body;
 
   auto out = Call("DELETE", "/v1/session", "", "", {{"Cookie", session}, {"X-CSRF-Token", csrf}});
@@ -476,8 +602,9 @@ TEST_F(HttpApiTest, OperatorSessionNeedsTotpAndCsrfAndEndsOnLogout) {
 
 TEST_F(HttpApiTest, ImportsRunInTheBackgroundForAdminsOnly) {
   json req = {{"kind", "subjects"},
-              {"mapping", "columns:\n  id: external_id\n  name: user.name\n  phone: "
-                          "user.contact.phone_number\n"},
+              {"mapping",
+               "columns:\n  id: external_id\n  name: user.name\n  phone: "
+               "user.contact.phone_number\n"},
               {"csv", "id,name,phone\nIMP-1,Ravi Kumar,+91 98450 12345\nIMP-2,Meera,12\n"}};
   auto refused = Call("POST", "/v1/imports", "interjet/agent", req.dump());
   EXPECT_EQ(refused.status, 403);
@@ -506,8 +633,8 @@ TEST_F(HttpApiTest, ImportsRunInTheBackgroundForAdminsOnly) {
   EXPECT_TRUE(std::filesystem::is_empty(std::filesystem::path(data_) / "uploads" / "interjet"));
   // Another tenant cannot see the job.
   EXPECT_EQ(Call("GET", "/v1/imports/" + job, "intnet/admin").status, 404);
-  auto found = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service",
-                         "interjet/agent", json{{"external_id", "IMP-1"}}.dump()));
+  auto found = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service", "interjet/agent",
+                         json{{"external_id", "IMP-1"}}.dump()));
   ASSERT_EQ(found["matches"].size(), 1u);
   EXPECT_EQ(Field(found["matches"][0], "user.name"), "Ravi Kumar");
 }
@@ -523,8 +650,8 @@ TEST(HttpServeTest, ServesTheApiOverTlsWithHsts) {
                           "--data-dir", data})
                 .exit_code,
             0);
-  RunResult k = RunCustodian({"apikey", "create", "interjet", "--role", "admin", "--json",
-                              "--data-dir", data});
+  RunResult k = RunCustodian(
+      {"apikey", "create", "interjet", "--role", "admin", "--json", "--data-dir", data});
   ASSERT_EQ(k.exit_code, 0) << k.Describe();
   const std::string api_key = json::parse(k.out)["key"];
   const std::string log = (dir.path() / "serve.log").string();
@@ -535,10 +662,9 @@ TEST(HttpServeTest, ServesTheApiOverTlsWithHsts) {
   TestClient c;
   ASSERT_FALSE(c.ConnectTls(server.port()));
   EXPECT_TRUE(c.TlsVersion() == "TLSv1.3" || c.TlsVersion() == "TLSv1.2") << c.TlsVersion();
-  auto created = c.Request("POST", "/v1/subjects",
-                           json{{"fields", {{"user.name", "Asha Rao"}}}}.dump(),
-                           {{"Authorization", "Bearer " + api_key},
-                            {"Content-Type", "application/json"}});
+  auto created =
+      c.Request("POST", "/v1/subjects", json{{"fields", {{"user.name", "Asha Rao"}}}}.dump(),
+                {{"Authorization", "Bearer " + api_key}, {"Content-Type", "application/json"}});
   EXPECT_EQ(created.status, 201) << created.body;
   EXPECT_NE(created.Header("Strict-Transport-Security"), "");
   // Plain HTTP to the TLS port gets no answer.

@@ -15,11 +15,13 @@
 #include <thread>
 
 #include "common/time.h"
+#include "http/json_body.h"
 #include "http/problem.h"
 #include "http/url.h"
 #include "import/importer.h"
 #include "policy/render.h"
 #include "service/authorize.h"
+#include "service/consent_json.h"
 
 namespace custodian::http {
 
@@ -32,22 +34,6 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 constexpr char kSessionCookie[] = "custodian_session";
-
-// An error response, or the value.
-template <typename T>
-struct Or {
-  std::optional<T> value;
-  std::optional<Response> error;
-  Or(T v) : value(std::move(v)) {}               // NOLINT: implicit by design
-  Or(Response r) : error(std::move(r)) {}        // NOLINT
-  bool ok() const { return value.has_value(); }
-};
-
-Response BadRequest(std::string_view detail, std::optional<std::string_view> pointer = {}) {
-  return Problem(400, "invalid-argument", "Bad Request", detail, pointer);
-}
-
-std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // The caller, from the credential.
 struct Caller {
@@ -69,83 +55,6 @@ std::optional<std::string_view> CookieValue(std::string_view header, std::string
     header.remove_prefix(semi + 1);
   }
   return std::nullopt;
-}
-
-Response ShapeJson(int status, const ordered_json& j) { return Response::Json(status, j.dump()); }
-
-Response NoContent() {
-  Response r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
-}
-
-// The JSON pointer to member `key` of the object at `base` ("" = the body),
-// escaped by nlohmann's json_pointer ("~" -> "~0", "/" -> "~1").
-std::string Pointer(std::string_view base, std::string_view key) {
-  return (json::json_pointer(std::string(base)) / std::string(key)).to_string();
-}
-
-// The request body as a JSON object, after the checks every JSON route makes.
-Or<json> JsonBody(const Request& req, bool optional_body = false) {
-  if (optional_body && req.body.empty()) return json::object();
-  auto ct = req.Header("Content-Type");
-  std::string type = ct ? std::string(ct->substr(0, ct->find(';'))) : "";
-  while (!type.empty() && type.back() == ' ') type.pop_back();
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (type != "application/json") {
-    return Problem(415, "unsupported-media-type", "Unsupported Media Type",
-                   "send the body as application/json");
-  }
-  if (!IsValidUtf8(req.body)) return BadRequest("the body is not valid UTF-8");
-  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return BadRequest("the body is not valid JSON", "");
-  if (!j.is_object()) return BadRequest("the body must be a JSON object", "");
-  return j;
-}
-
-// Checks a JSON object's keys: unknown ones and missing required ones are
-// errors with a pointer. `base` is the object's own pointer ("" = the body).
-std::optional<Response> CheckKeys(const json& obj, std::string_view base,
-                                  std::initializer_list<std::string_view> allowed,
-                                  std::initializer_list<std::string_view> required = {}) {
-  for (const auto& [key, value] : obj.items()) {
-    bool known = false;
-    for (std::string_view a : allowed) known = known || key == a;
-    if (!known) {
-      std::string expected;
-      for (std::string_view a : allowed) expected += (expected.empty() ? "" : ", ") + std::string(a);
-      return BadRequest("unknown field " + Quote(key) + "; expected " + expected,
-                        Pointer(base, key));
-    }
-  }
-  for (std::string_view r : required) {
-    if (!obj.contains(r)) {
-      return BadRequest("missing field " + Quote(r), Pointer(base, r));
-    }
-  }
-  return std::nullopt;
-}
-
-// obj[key] as a string (absent: nullopt without error).
-Or<std::optional<std::string>> OptString(const json& obj, std::string_view key,
-                                         std::string_view base = "") {
-  auto it = obj.find(key);
-  if (it == obj.end()) return std::optional<std::string>();
-  if (!it->is_string()) {
-    return BadRequest(Quote(key) + " must be a string",
-                      Pointer(base, key));
-  }
-  return std::optional<std::string>(it->get<std::string>());
-}
-
-Or<std::optional<int64_t>> OptTime(const json& obj, std::string_view key) {
-  auto s = OptString(obj, key);
-  if (!s.ok()) return *s.error;
-  if (!*s.value) return std::optional<int64_t>();
-  auto t = ParseTime(**s.value);
-  if (!t.ok()) return BadRequest(Quote(key) + ": " + t.status().message(), "/" + std::string(key));
-  return std::optional<int64_t>(*t);
 }
 
 // {"category": "value", ...} -> FieldInputs.
@@ -282,6 +191,9 @@ class Api {
   Response RecordCreate(Request& req, const Caller& c);
   Response RecordEvent(Request& req, const Caller& c);
   Response CallMatch(Request& req, const Caller& c);
+  Response ConsentList(Request& req, const Caller& c);
+  Response ConsentGet(Request& req, const Caller& c);
+  Response ConsentPut(Request& req, const Caller& c);
   Response ImportCreate(Request& req, const Caller& c);
   Response ImportGet(Request& req, const Caller& c);
   Response ImportRejects(Request& req, const Caller& c);
@@ -383,10 +295,10 @@ Response Api::SessionCreate(Request& req) {
   auto login = vault_.Login(v[0], v[1], v[2], v[3], req.remote_address);
   if (!login.ok()) return Fail(login.status());
   req.principal = login->actor.id;
-  std::string cookie = std::string(kSessionCookie) + "=" + login->session_token +
-                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                       std::to_string(std::max<int64_t>(
-                           0, (login->expires_ms - service::SystemClockMs()) / 1000));
+  std::string cookie =
+      std::string(kSessionCookie) + "=" + login->session_token +
+      "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+      std::to_string(std::max<int64_t>(0, (login->expires_ms - service::SystemClockMs()) / 1000));
   if (options_.secure_cookies || req.tls) cookie += "; Secure";
   Response r = ShapeJson(201, {{"tenant", login->tenant},
                                {"operator", login->actor.id},
@@ -475,8 +387,7 @@ Response Api::SubjectLookup(Request& req, const Caller& c) {
     q = {**category.value, **value.value};
   }
   if (given != 1) {
-    return BadRequest(
-        "give exactly one of phone, email, external_id, or category with value", "");
+    return BadRequest("give exactly one of phone, email, external_id, or category with value", "");
   }
   Audited(req);
   auto views = vault_.Lookup(c.actor, c.tenant, q, *purpose.value);
@@ -650,14 +561,14 @@ Response Api::CallMatch(Request& req, const Caller& c) {
   for (const auto& v : m->subjects) subjects.push_back(SubjectJson(v));
   ordered_json consents = ordered_json::object();
   for (const auto& [p, granted] : m->consents) consents[p] = granted;
-  return ShapeJson(200, {{"match", !m->subjects.empty()},
-                         {"subjects", subjects},
-                         {"flags",
-                          {{"account_closed", m->account_closed},
-                           {"consents", consents},
-                           {"open_requests", m->open_requests}}},
-                         {"call_record", m->call_record ? ordered_json(*m->call_record)
-                                                        : ordered_json()}});
+  return ShapeJson(
+      200, {{"match", !m->subjects.empty()},
+            {"subjects", subjects},
+            {"flags",
+             {{"account_closed", m->account_closed},
+              {"consents", consents},
+              {"open_requests", m->open_requests}}},
+            {"call_record", m->call_record ? ordered_json(*m->call_record) : ordered_json()}});
 }
 
 std::shared_ptr<ImportJob> Api::FindJob(const Caller& c, std::string_view id) {
@@ -669,8 +580,8 @@ std::shared_ptr<ImportJob> Api::FindJob(const Caller& c, std::string_view id) {
 
 Response Api::ImportCreate(Request& req, const Caller& c) {
   if (c.actor.role != service::kAdminRole) {
-    return Fail(Status::PermissionDenied("importing needs role 'admin' (not " +
-                                         Quote(c.actor.role) + ")"));
+    return Fail(
+        Status::PermissionDenied("importing needs role 'admin' (not " + Quote(c.actor.role) + ")"));
   }
   if (options_.import_dir.empty()) {
     return Fail(Status::FailedPrecondition("this server takes no imports over HTTP"));
@@ -685,8 +596,8 @@ Response Api::ImportCreate(Request& req, const Caller& c) {
     return *bad;
   }
   std::optional<std::string> v[6];
-  const char* keys[6] = {"kind", "record_kind", "mapping", "csv", "external_id_column",
-                         "default_region"};
+  const char* keys[6] = {"kind", "record_kind",        "mapping",
+                         "csv",  "external_id_column", "default_region"};
   for (int i = 0; i < 6; ++i) {
     auto s = OptString(b, keys[i]);
     if (!s.ok()) return *s.error;
@@ -786,8 +697,8 @@ Response Api::ImportRejects(Request& req, const Caller& c) {
     path = job->rejects_path;
   }
   if (path.empty()) {
-    return Fail(Status::NotFound(
-        "this import has no rejected rows (or they were downloaded already)"));
+    return Fail(
+        Status::NotFound("this import has no rejected rows (or they were downloaded already)"));
   }
   std::ifstream in(path, std::ios::binary);
   std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -803,9 +714,76 @@ Response Api::ImportRejects(Request& req, const Caller& c) {
   return r;
 }
 
+Response Api::ConsentList(Request& req, const Caller& c) {
+  Audited(req);
+  auto v = vault_.GetConsents(c.actor, c.tenant, *req.PathParam("id"));
+  if (!v.ok()) return Fail(v.status());
+  return ShapeJson(200, service::ConsentViewJson(*v));
+}
+
+Response Api::ConsentGet(Request& req, const Caller& c) {
+  std::string purpose(*req.PathParam("purpose"));
+  Audited(req);
+  auto v = vault_.GetConsents(c.actor, c.tenant, *req.PathParam("id"));
+  if (!v.ok()) return Fail(v.status());
+  auto it = std::find_if(v->purposes.begin(), v->purposes.end(),
+                         [&](const service::ConsentStatus& s) { return s.purpose == purpose; });
+  if (it == v->purposes.end()) {
+    return Problem(404, "not-found", "Not Found",
+                   "purpose " + Quote(purpose) +
+                       " is not a consent or legitimate-interest purpose of the policy, so it "
+                       "has no choice to show");
+  }
+  ordered_json j = service::ConsentStatusJson(*it);
+  ordered_json history = ordered_json::array();
+  for (const service::ConsentEvent& e : v->history) {
+    if (e.purpose == purpose) history.push_back(service::ConsentEventJson(e));
+  }
+  j["history"] = history;
+  return ShapeJson(200, j);
+}
+
+Response Api::ConsentPut(Request& req, const Caller& c) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  const json& b = *body.value;
+  if (auto bad =
+          CheckKeys(b, "", {"state", "source", "at", "message_id", "request_id"}, {"state"})) {
+    return *bad;
+  }
+  service::ConsentChange change;
+  change.purpose = std::string(*req.PathParam("purpose"));
+  for (auto [key, out] : {std::pair<const char*, std::string*>{"state", &change.state},
+                          {"source", &change.source},
+                          {"message_id", &change.message_id},
+                          {"request_id", &change.request_id}}) {
+    auto v = OptString(b, key);
+    if (!v.ok()) return *v.error;
+    if (*v.value) *out = **v.value;
+  }
+  auto at = OptTime(b, "at");
+  if (!at.ok()) return *at.error;
+  change.at_ms = *at.value;
+  auto policy = vault_.TenantPolicy(c.tenant);
+  if (!policy.ok()) return Fail(policy.status());
+  int field = -1;
+  if (Status s = service::CheckConsentChange(**policy, change, &field); !s.ok()) {
+    static const char* const kPointers[] = {"",           "", "/state", "/source", "/message_id",
+                                            "/request_id"};
+    bool in_body = field >= service::kConsentState && field <= service::kConsentRequestId;
+    if (!in_body) return Fail(s);  // the purpose, from the path
+    return Fail(s, kPointers[field]);
+  }
+  Audited(req);
+  auto r = vault_.SetConsents(c.actor, c.tenant, *req.PathParam("id"), {change});
+  if (!r.ok()) return Fail(r.status());
+  return ShapeJson(200, service::ConsentStatusJson(r->front()));
+}
+
 Status Api::Register(Router& r) {
   auto authed = [this](auto method) {
-    return Authed([this, method](Request& req, const Caller& c) { return (this->*method)(req, c); });
+    return Authed(
+        [this, method](Request& req, const Caller& c) { return (this->*method)(req, c); });
   };
   RETURN_IF_ERROR(r.Add("GET", "/v1/openapi.yaml", "openapi", [](Request&) {
     Response resp;
@@ -839,6 +817,12 @@ Status Api::Register(Router& r) {
   RETURN_IF_ERROR(
       r.Add("POST", "/v1/records/{id}/events", "record_event", authed(&Api::RecordEvent)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/calls", "call_match", authed(&Api::CallMatch)));
+  RETURN_IF_ERROR(
+      r.Add("GET", "/v1/subjects/{id}/consents", "consent_list", authed(&Api::ConsentList)));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/subjects/{id}/consents/{purpose}", "consent_get",
+                        authed(&Api::ConsentGet)));
+  RETURN_IF_ERROR(r.Add("PUT", "/v1/subjects/{id}/consents/{purpose}", "consent_put",
+                        authed(&Api::ConsentPut)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/imports", "import_create", authed(&Api::ImportCreate)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/imports/{id}", "import_get", authed(&Api::ImportGet)));
   RETURN_IF_ERROR(

@@ -164,6 +164,11 @@ Result<ConsentEvent> OpenEvent(const Aead& aead, const TenantContext& t, std::st
 
 }  // namespace
 
+Status CheckConsentChange(const policy::Policy& policy, const ConsentChange& change,
+                          int* field) {
+  return CheckAll(policy, change, field).status();
+}
+
 Status ConsentAllows(store::Transaction& tx, std::string_view tenant,
                      const policy::Purpose& purpose, std::string_view subject) {
   if (!HasChoice(purpose)) return Status::Ok();

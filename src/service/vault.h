@@ -216,6 +216,12 @@ struct ConsentImportInput {
   ConsentChange change;
 };
 
+// Checks a change against `policy` exactly as SetConsents does, without
+// touching the store: for callers that want to point at the bad part. On
+// error `field` (when given) is the ConsentImportField at fault.
+Status CheckConsentChange(const policy::Policy& policy, const ConsentChange& change,
+                          int* field = nullptr);
+
 struct TenantInfo {
   std::string id;
   std::string policy_version;
