@@ -256,6 +256,12 @@ Result<SecretBytes> DeriveSubkey(const SecretBytes& parent_key, Subkey purpose) 
     case Subkey::kOperatorSeal:
       context = "cust-ops";
       break;
+    case Subkey::kLinkToken:
+      context = "cust-lnk";
+      break;
+    case Subkey::kChannelSeal:
+      context = "cust-chn";
+      break;
   }
   if (context == nullptr) return Status::InvalidArgument("unknown subkey purpose");
   SecretBytes subkey = internal::SecretBytesAccess::Allocate(32);

@@ -10,8 +10,11 @@
 //          ├─ DeriveSubkey(kAuditHash)   keys the labelled hashes in audit events
 //          ├─ DeriveSubkey(kCredentialHash) keys the digests of API key and
 //          │                      session secrets and operator emails
-//          └─ DeriveSubkey(kOperatorSeal) Aead that seals operators' TOTP
-//                                 secrets and emails
+//          ├─ DeriveSubkey(kOperatorSeal) Aead that seals operators' TOTP
+//          │                      secrets and emails
+//          ├─ DeriveSubkey(kLinkToken) MACs signed unsubscribe links
+//          └─ DeriveSubkey(kChannelSeal) Aead that seals channel settings
+//                                 (Telnyx and SMTP credentials)
 //
 // Rotating the master key rewraps tenant keys; erasing a subject destroys its
 // wrapped subject key, after which its values are noise (crypto-shredding).
@@ -90,6 +93,8 @@ enum class Subkey {
   kAuditHash,    // keyed hashes of values named in audit events
   kCredentialHash,  // keyed BLAKE2b of API key / session secrets, operator emails
   kOperatorSeal,    // Aead that seals operator TOTP secrets and emails
+  kLinkToken,       // MAC key of signed unsubscribe links (link_token.h)
+  kChannelSeal,     // Aead that seals the tenant's channel settings (provider keys)
 };
 
 // A 32-byte subkey of `parent_key` (a 32-byte tenant key) for `purpose`, with

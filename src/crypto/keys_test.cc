@@ -344,7 +344,8 @@ TEST(DeriveSubkeyTest, CredentialSubkeysAreSeparateFromTheOthers) {
   SecretBytes tenant_key = SecretBytes::Copy(TestKeyBytes()).value();
   std::vector<SecretBytes> keys;
   for (Subkey s : {Subkey::kKeyWrapping, Subkey::kBlindIndex, Subkey::kAuditHash,
-                   Subkey::kCredentialHash, Subkey::kOperatorSeal}) {
+                   Subkey::kCredentialHash, Subkey::kOperatorSeal, Subkey::kLinkToken,
+                   Subkey::kChannelSeal}) {
     keys.push_back(DeriveSubkey(tenant_key, s).value());
   }
   for (std::size_t i = 0; i < keys.size(); ++i) {

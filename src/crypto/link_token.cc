@@ -148,4 +148,21 @@ Result<LinkClaims> VerifyLinkToken(const SecretBytes& key, std::string_view toke
   return claims;
 }
 
+Result<std::string> PeekLinkTenant(std::string_view token) {
+  internal::EnsureSodium();
+  const size_t dot = token.find('.');
+  if (dot == std::string_view::npos) return Malformed();
+  uint8_t payload_bytes[kMaxPayloadSize];
+  size_t payload_size = 0;
+  if (!FromBase64Url(token.substr(0, dot), payload_bytes, sizeof payload_bytes, payload_size) ||
+      payload_size == 0 || payload_bytes[0] != kVersion) {
+    return Malformed();
+  }
+  const std::string_view payload(reinterpret_cast<const char*>(payload_bytes), payload_size);
+  std::string tenant;
+  size_t pos = 1;
+  if (!ReadField(payload, pos, kLinkTenantMaxSize, tenant)) return Malformed();
+  return tenant;
+}
+
 }  // namespace custodian::crypto

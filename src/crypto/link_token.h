@@ -70,4 +70,9 @@ Result<std::string> SignLinkToken(const SecretBytes& key, const LinkClaims& clai
 // Messages never contain the token or its fields.
 Result<LinkClaims> VerifyLinkToken(const SecretBytes& key, std::string_view token, int64_t now_s);
 
+// The tenant a token claims, NOT verified: only to choose which tenant's key
+// to verify it with (VerifyLinkToken). InvalidArgument "malformed unsubscribe
+// token" when it does not parse that far.
+Result<std::string> PeekLinkTenant(std::string_view token);
+
 }  // namespace custodian::crypto

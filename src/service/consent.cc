@@ -164,8 +164,7 @@ Result<ConsentEvent> OpenEvent(const Aead& aead, const TenantContext& t, std::st
 
 }  // namespace
 
-Status CheckConsentChange(const policy::Policy& policy, const ConsentChange& change,
-                          int* field) {
+Status CheckConsentChange(const policy::Policy& policy, const ConsentChange& change, int* field) {
   return CheckAll(policy, change, field).status();
 }
 
@@ -266,6 +265,13 @@ Result<ConsentStatus> Record(store::Transaction& tx, const TenantContext& t, con
 }
 
 }  // namespace
+
+Status RecordConsent(store::Transaction& tx, const TenantContext& t, const Aead& subject_aead,
+                     const audit::Event& base, std::string_view subject,
+                     const policy::Purpose& purpose, const ConsentChange& change, int64_t now) {
+  ASSIGN_OR_RETURN(auto checked, CheckAll(t.policy, change));
+  return Record(tx, t, subject_aead, base, subject, purpose, checked.second, change, now).status();
+}
 
 Result<std::vector<ConsentStatus>> Vault::SetConsents(const Actor& actor, std::string_view tenant,
                                                       std::string_view subject,

@@ -222,6 +222,61 @@ struct ConsentImportInput {
 Status CheckConsentChange(const policy::Policy& policy, const ConsentChange& change,
                           int* field = nullptr);
 
+// --- Channels (service/channels.cc, docs/channels.md) ----------------------
+// How a tenant's messages go out and come in. Held sealed; secrets (api_key,
+// password) are never printed, logged or audited.
+
+struct TelnyxSettings {
+  std::string public_key;             // base64 Ed25519 key Telnyx signs webhooks with
+  std::string api_key;                // secret: sends messages
+  std::string base_url = "https://api.telnyx.com";
+  std::string from;                   // E.164 number messages are sent from
+  std::vector<std::string> numbers;   // E.164 numbers the tenant receives on (`from` included)
+  std::string messaging_profile_id;
+};
+
+struct SmtpSettings {
+  std::string url;                    // smtp://host:port or smtps://host:port
+  std::string from;                   // envelope and From: address
+  std::string username;
+  std::string password;               // secret
+  bool require_tls = false;
+};
+
+struct ChannelSettings {
+  std::optional<TelnyxSettings> telnyx;
+  std::optional<SmtpSettings> smtp;
+  std::string public_url;             // custodian's public address, for links in messages
+  int64_t link_ttl_days = 365;        // unsubscribe links stay valid this long
+};
+
+// An inbound SMS or WhatsApp message (POST /v1/webhooks/telnyx), already
+// authenticated by the caller.
+struct InboundMessage {
+  std::string channel;      // sms | whatsapp
+  std::string from;         // the sender's number as the carrier gave it
+  std::string message_id;   // the provider's id (evidence)
+  std::string text;
+};
+
+// What an inbound message did. The same whether or not the sender is a known
+// subject, so the answer never says who is a customer.
+struct InboundResult {
+  std::string keyword;                // stop | start | help | none
+  std::vector<std::string> purposes;  // the purposes a STOP/START applies to (by channel)
+  std::string reply;                  // the text to send back ("" for none)
+};
+
+// What an unsubscribe token is for.
+struct UnsubscribeTarget {
+  std::string tenant;
+  std::string organization;   // the policy's organization name
+  std::string subject;
+  std::string purpose;
+  std::string purpose_label;
+  bool withdrawn = false;     // already withdrawn (or now, after Unsubscribe)
+};
+
 struct TenantInfo {
   std::string id;
   std::string policy_version;
@@ -414,6 +469,40 @@ class Vault {
   Result<std::vector<ImportRowResult>> ImportConsentBatch(const Actor& actor,
                                                           std::string_view tenant,
                                                           const std::vector<ConsentImportInput>& rows);
+
+  // --- Channels and inbound messages (service/channels.cc) ---
+  // Replaces the tenant's channel settings with `json_text` (docs/channels.md),
+  // checked first: InvalidArgument naming the JSON pointer at fault. Admin only.
+  Status SetChannelSettings(const Actor& actor, std::string_view tenant,
+                            std::string_view json_text);
+  // The tenant's settings (with secrets: for the server and the outbox, not
+  // for display); defaults when none were set.
+  Result<ChannelSettings> GetChannelSettings(std::string_view tenant);
+  // The tenant whose Telnyx settings list `number` (E.164) among the numbers
+  // it receives on. NotFound otherwise.
+  Result<std::string> TenantForNumber(std::string_view number);
+  // A signed, expiring unsubscribe token for (subject, purpose): one per
+  // subject x consent purpose, verified without a database lookup
+  // (crypto/link_token.h, keyed by the tenant's link subkey). Valid for the
+  // settings' link_ttl_days.
+  Result<std::string> UnsubscribeToken(std::string_view tenant, std::string_view subject,
+                                       std::string_view purpose);
+  // What a token would unsubscribe from, for the confirmation page. Errors
+  // as crypto::VerifyLinkToken (malformed, tampered, expired), and NotFound
+  // for a token of an unknown tenant or a purpose no longer in the policy.
+  Result<UnsubscribeTarget> CheckUnsubscribeToken(std::string_view token);
+  // Withdraws the token's consent (source email_link; RFC 8058 one-click).
+  // Idempotent: a second use leaves it withdrawn and records nothing new.
+  Result<UnsubscribeTarget> Unsubscribe(std::string_view token);
+  // Opt-out keywords (STOP, START, HELP...) of an inbound message: STOP
+  // withdraws, START re-grants, every consent purpose whose channels list the
+  // message's channel, for every subject holding the sender's number (source
+  // sms/whatsapp, the message id as evidence). Audited whether or not the
+  // sender is known. Remembers `event_id` (when not empty): a second delivery
+  // of the same event changes nothing and returns FailedPrecondition
+  // "duplicate event".
+  Result<InboundResult> ApplyInboundMessage(std::string_view tenant, const InboundMessage& m,
+                                            std::string_view event_id);
 
   // --- Bulk import (service/import_batch.cc) ---
   // The tenant's policy (for checking an import mapping). NotFound if no such tenant.

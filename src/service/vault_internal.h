@@ -72,6 +72,8 @@ struct TenantContext {
   BlindIndex index;    // digests of indexed values and external ids
   BlindIndex credentials;  // digests of API key / session secrets, operator emails
   Aead operator_seal;      // seals operators' TOTP secrets and emails
+  SecretBytes link_key;    // MACs unsubscribe links
+  Aead channel_seal;       // seals channel settings
 };
 
 // The in-memory side of credentials (service/access.cc): the API key cache,
@@ -134,14 +136,19 @@ struct Vault::Impl {
                      crypto::DeriveSubkey(*key, crypto::Subkey::kCredentialHash));
     ASSIGN_OR_RETURN(SecretBytes operator_key,
                      crypto::DeriveSubkey(*key, crypto::Subkey::kOperatorSeal));
+    ASSIGN_OR_RETURN(SecretBytes link_key, crypto::DeriveSubkey(*key, crypto::Subkey::kLinkToken));
+    ASSIGN_OR_RETURN(SecretBytes channel_key,
+                     crypto::DeriveSubkey(*key, crypto::Subkey::kChannelSeal));
     ASSIGN_OR_RETURN(Aead tenant_aead, Aead::Create(std::move(key).value(), row->key_version));
     ASSIGN_OR_RETURN(Aead key_wrap, Aead::Create(std::move(wrap_key), row->key_version));
     ASSIGN_OR_RETURN(BlindIndex index, BlindIndex::Create(std::move(index_key)));
     ASSIGN_OR_RETURN(BlindIndex credentials, BlindIndex::Create(std::move(credential_key)));
     ASSIGN_OR_RETURN(Aead operator_seal, Aead::Create(std::move(operator_key), row->key_version));
+    ASSIGN_OR_RETURN(Aead channel_seal, Aead::Create(std::move(channel_key), row->key_version));
     auto ctx = std::make_shared<const TenantContext>(TenantContext{
         row->id, std::move(*loaded.policy), std::move(tenant_aead), std::move(key_wrap),
-        std::move(index), std::move(credentials), std::move(operator_seal)});
+        std::move(index), std::move(credentials), std::move(operator_seal), std::move(link_key),
+        std::move(channel_seal)});
     std::lock_guard<std::mutex> lock(mu);
     tenants.emplace(row->id, ctx);
     return std::shared_ptr<const TenantContext>(ctx);
@@ -235,6 +242,12 @@ struct PreparedImportBatch {
 // which otherwise.
 Status ConsentAllows(store::Transaction& tx, std::string_view tenant,
                      const policy::Purpose& purpose, std::string_view subject);
+// Records one choice for a live subject inside `tx`: the history entry, the
+// standing choice (unless a later one stands) and a consent.<state> audit
+// event built on `base`. The change is checked against the policy first.
+Status RecordConsent(store::Transaction& tx, const TenantContext& t, const Aead& subject_aead,
+                     const audit::Event& base, std::string_view subject,
+                     const policy::Purpose& purpose, const ConsentChange& change, int64_t now);
 // The subject's standing on every consent and legitimate-interest purpose.
 Result<std::vector<ConsentStatus>> ConsentStatuses(store::Transaction& tx,
                                                    const policy::Policy& policy,

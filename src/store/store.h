@@ -127,6 +127,14 @@ struct ConsentEventRow {
   std::string sealed;    // the event (state, source, actor, evidence...), sealed
 };
 
+// --- Channels (service/channels.cc): per-tenant delivery settings ----------
+struct ChannelRow {
+  std::string tenant;
+  std::string name;      // "settings"
+  std::string sealed;    // the settings document, sealed with the tenant's channel key
+  int64_t updated_ms = 0;
+};
+
 // --- Credentials (service/access.cc): API keys, operators, sessions ---------
 // Secrets are never stored: only keyed digests (BLAKE2b under the tenant's
 // credential subkey) and, for operators, Argon2id hashes and sealed blobs.
@@ -224,6 +232,15 @@ class Transaction {
   // The subject's history, oldest appended first.
   virtual Result<std::vector<ConsentEventRow>> ListConsentEvents(std::string_view tenant,
                                                                  std::string_view subject) = 0;
+
+  // --- Channels and inbound webhooks -----------------------------------------
+  virtual Result<std::optional<ChannelRow>> GetChannel(std::string_view tenant,
+                                                       std::string_view name) = 0;
+  virtual Status PutChannel(const ChannelRow& row) = 0;
+  // Remembers a delivered webhook event: true if new, false if it was seen
+  // before (a retry or replay; the caller does nothing twice).
+  virtual Result<bool> InsertWebhookEvent(std::string_view tenant, std::string_view provider,
+                                          std::string_view event_id, int64_t received_ms) = 0;
 
   // Bulk-import progress, by (tenant, kind, digest); nullopt if never stored.
   virtual Result<std::optional<ImportRow>> GetImport(std::string_view tenant,

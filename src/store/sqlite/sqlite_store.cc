@@ -152,7 +152,8 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_tenant ON sessions(tenant, expires_ms);
 )sql",
     // 5: the consent ledger: the current choice per (subject, purpose), and
-    // the history of choices, sealed with the subject key.
+    // the history of choices, sealed with the subject key; tenants' channel
+    // settings (sealed) and the inbound webhook events already applied.
     R"sql(
 CREATE TABLE consents (
   tenant  TEXT NOT NULL,
@@ -170,6 +171,20 @@ CREATE TABLE consent_events (
   sealed  BLOB NOT NULL
 );
 CREATE INDEX consent_events_by_subject ON consent_events(tenant, subject, seq);
+CREATE TABLE channels (
+  tenant     TEXT NOT NULL REFERENCES tenants(id),
+  name       TEXT NOT NULL,
+  sealed     BLOB NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant, name)
+) WITHOUT ROWID;
+CREATE TABLE webhook_events (
+  tenant      TEXT NOT NULL,
+  provider    TEXT NOT NULL,
+  event_id    TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant, provider, event_id)
+) WITHOUT ROWID;
 )sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -209,6 +224,11 @@ class SqliteTransaction final : public Transaction {
   Result<int64_t> AppendConsentEvent(const ConsentEventRow& row) override;
   Result<std::vector<ConsentEventRow>> ListConsentEvents(std::string_view tenant,
                                                          std::string_view subject) override;
+  Result<std::optional<ChannelRow>> GetChannel(std::string_view tenant,
+                                               std::string_view name) override;
+  Status PutChannel(const ChannelRow& row) override;
+  Result<bool> InsertWebhookEvent(std::string_view tenant, std::string_view provider,
+                                  std::string_view event_id, int64_t received_ms) override;
   Result<std::optional<ImportRow>> GetImport(std::string_view tenant, std::string_view kind,
                                              std::string_view digest) override;
   Status PutImport(const ImportRow& row) override;
@@ -752,6 +772,44 @@ Result<std::vector<ConsentEventRow>> SqliteTransaction::ListConsentEvents(
                    st.ColumnInt64(1), st.ColumnBlob(2)});
   }
   return out;
+}
+
+Result<std::optional<ChannelRow>> SqliteTransaction::GetChannel(std::string_view tenant,
+                                                                std::string_view name) {
+  Stmt& st = store_.Prepare(
+      "SELECT sealed, updated_ms FROM channels WHERE tenant = ? AND name = ?");
+  st.BindText(1, tenant);
+  st.BindText(2, name);
+  ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::optional<ChannelRow>();
+  ChannelRow r{std::string(tenant), std::string(name), st.ColumnBlob(0), st.ColumnInt64(1)};
+  st.Reset();
+  return std::optional<ChannelRow>(std::move(r));
+}
+
+Status SqliteTransaction::PutChannel(const ChannelRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT OR REPLACE INTO channels (tenant, name, sealed, updated_ms) VALUES (?, ?, ?, ?)");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.name);
+  st.BindBlob(3, row.sealed);
+  st.BindInt64(4, row.updated_ms);
+  return st.Run();
+}
+
+Result<bool> SqliteTransaction::InsertWebhookEvent(std::string_view tenant,
+                                                   std::string_view provider,
+                                                   std::string_view event_id,
+                                                   int64_t received_ms) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO webhook_events (tenant, provider, event_id, received_ms) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT DO NOTHING");
+  st.BindText(1, tenant);
+  st.BindText(2, provider);
+  st.BindText(3, event_id);
+  st.BindInt64(4, received_ms);
+  RETURN_IF_ERROR(st.Run());
+  return sqlite3_changes(store_.db().raw()) > 0;
 }
 
 Result<std::optional<ImportRow>> SqliteTransaction::GetImport(std::string_view tenant,
