@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sodium.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -367,6 +368,132 @@ TEST_F(HttpApiTest, ConsentChoicesTakeEffectAtOnceOnReads) {
   EXPECT_EQ(
       Body(Call("GET", "/v1/subjects/" + id + "/consents", "interjet/agent"))["history"].size(),
       3u);
+}
+
+// Telnyx signs `timestamp|body` with Ed25519; the test plays Telnyx.
+struct FakeTelnyx {
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  unsigned char sk[crypto_sign_SECRETKEYBYTES];
+  FakeTelnyx() { crypto_sign_keypair(pk, sk); }
+  static std::string B64(const unsigned char* p, std::size_t n) {
+    std::string out(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(), out.size(), p, n, sodium_base64_VARIANT_ORIGINAL);
+    out.pop_back();  // the terminating NUL
+    return out;
+  }
+  std::string PublicKey() const { return B64(pk, sizeof pk); }
+  http::Headers Sign(const std::string& body, int64_t at_s = time(nullptr)) const {
+    std::string message = std::to_string(at_s) + "|" + body;
+    unsigned char sig[crypto_sign_BYTES];
+    crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                         message.size(), sk);
+    return {{"telnyx-signature-ed25519", B64(sig, sizeof sig)},
+            {"telnyx-timestamp", std::to_string(at_s)}};
+  }
+  static std::string Event(const std::string& id, const std::string& from, const std::string& to,
+                           const std::string& text, const std::string& type = "message.received") {
+    return json{{"data",
+                 {{"event_type", type},
+                  {"id", id},
+                  {"record_type", "event"},
+                  {"payload",
+                   {{"id", "msg-" + id},
+                    {"type", "SMS"},
+                    {"direction", "inbound"},
+                    {"from", {{"phone_number", from}, {"carrier", "Airtel"}}},
+                    {"to", {{{"phone_number", to}, {"status", "webhook_delivered"}}}},
+                    {"text", text}}}}},
+                {"meta", {{"attempt", 1}}}}
+        .dump();
+  }
+};
+
+TEST_F(HttpApiTest, TelnyxStopAndEmailUnsubscribeWithdrawConsent) {
+  const std::string id = AddAsha("CUST-CHANNELS");
+  const std::string consent = "/v1/subjects/" + id + "/consents/marketing.communications";
+  auto state = [&] { return Body(Call("GET", consent, "interjet/agent"))["state"]; };
+  FakeTelnyx telnyx;
+  const std::string settings = (dir_->path() / "channels.json").string();
+  testing_util::WriteFile(settings, json{{"public_url", "https://privacy.interjet.example"},
+                                         {"telnyx",
+                                          {{"public_key", telnyx.PublicKey()},
+                                           {"api_key", "KEY-not-used-here"},
+                                           {"from", "+918040001000"}}}}
+                                        .dump());
+  Must({"channels", "set", "interjet", settings, "--data-dir", data_});
+  ASSERT_EQ(Call("PUT", consent, "interjet/agent", json{{"state", "granted"}}.dump()).status, 200);
+
+  const std::string stop =
+      FakeTelnyx::Event("evt-stop-1", "+91 88701 00100", "+918040001000", "Stop");
+  auto applied = Call("POST", "/v1/webhooks/telnyx", "", stop, telnyx.Sign(stop));
+  ASSERT_EQ(applied.status, 200) << applied.body;
+  EXPECT_EQ(Body(applied), json::parse(R"({"status":"applied","keyword":"stop",
+                            "purposes":["marketing.communications"]})"));
+  EXPECT_EQ(state(), "withdrawn");
+  // Telnyx retries: the same event again changes nothing.
+  auto replay = Call("POST", "/v1/webhooks/telnyx", "", stop, telnyx.Sign(stop));
+  EXPECT_EQ(Body(replay)["status"], "duplicate");
+  // A stranger's STOP gets exactly the same answer.
+  const std::string stranger =
+      FakeTelnyx::Event("evt-stop-2", "+919999900000", "+918040001000", "STOP");
+  auto unknown = Call("POST", "/v1/webhooks/telnyx", "", stranger, telnyx.Sign(stranger));
+  EXPECT_EQ(Body(unknown), Body(applied));
+
+  // Refusals: forged, stale, unknown receiving number, malformed, other events.
+  const std::string start =
+      FakeTelnyx::Event("evt-start-1", "+918870100100", "+918040001000", "START");
+  FakeTelnyx impostor;
+  auto forged = Call("POST", "/v1/webhooks/telnyx", "", start, impostor.Sign(start));
+  EXPECT_EQ(forged.status, 401);
+  EXPECT_EQ(Body(forged)["detail"], "signature does not match the body");
+  auto stale =
+      Call("POST", "/v1/webhooks/telnyx", "", start, telnyx.Sign(start, time(nullptr) - 600));
+  EXPECT_EQ(stale.status, 401);
+  EXPECT_NE(Body(stale)["detail"].get<std::string>().find("a replayed or delayed webhook"),
+            std::string::npos);
+  auto unsigned_start = Call("POST", "/v1/webhooks/telnyx", "", start);
+  EXPECT_EQ(unsigned_start.status, 401);
+  EXPECT_EQ(state(), "withdrawn");
+  const std::string elsewhere =
+      FakeTelnyx::Event("evt-x", "+918870100100", "+914400000000", "START");
+  EXPECT_EQ(Call("POST", "/v1/webhooks/telnyx", "", elsewhere, telnyx.Sign(elsewhere)).status, 404);
+  auto malformed = Call("POST", "/v1/webhooks/telnyx", "", R"({"data": {"event_type": 7}})");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(Body(malformed)["pointer"], "/data/event_type");
+  const std::string sent =
+      FakeTelnyx::Event("evt-s", "+918040001000", "+918870100100", "hi", "message.sent");
+  EXPECT_EQ(Body(Call("POST", "/v1/webhooks/telnyx", "", sent, telnyx.Sign(sent)))["status"],
+            "ignored");
+  auto audit = testing_util::AuditEvents((dir_->path() / "data" / "custodian.db").string(),
+                                         "webhook.telnyx");
+  EXPECT_EQ(audit.size(), 3u);  // forged, stale, unsigned
+
+  auto ok = Call("POST", "/v1/webhooks/telnyx", "", start, telnyx.Sign(start));
+  EXPECT_EQ(Body(ok)["keyword"], "start");
+  EXPECT_EQ(state(), "granted");
+
+  // Email: the signed link shows a page; only its button (a POST) unsubscribes.
+  std::string url =
+      Must({"consent", "link", "interjet", id, "marketing.communications", "--data-dir", data_});
+  ASSERT_EQ(url.rfind("https://privacy.interjet.example/v1/unsubscribe?token=", 0), 0u) << url;
+  std::string path = url.substr(url.find("/v1/"));
+  path.pop_back();  // the newline
+  auto page = Call("GET", path, "");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<form method=\"post\""), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("Special offers via WhatsApp, SMS or email"), std::string::npos);
+  EXPECT_EQ(state(), "granted");
+  auto one_click = Call("POST", path, "", "List-Unsubscribe=One-Click",
+                        {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(one_click.status, 200) << one_click.body;
+  EXPECT_NE(one_click.body.find("You are unsubscribed"), std::string::npos);
+  EXPECT_EQ(state(), "withdrawn");
+  auto history = Body(Call("GET", consent, "interjet/agent"))["history"];
+  EXPECT_EQ(history.back()["source"], "email_link");
+  std::string tampered = path;
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(Call("POST", tampered, "").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/unsubscribe", "").status, 400);
 }
 
 TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {

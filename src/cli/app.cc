@@ -56,6 +56,7 @@ int Main(int argc, char** argv) {
   RegisterImportCommands(app, exit_code);
   RegisterAccessCommands(app, exit_code);
   RegisterConsentCommands(app, exit_code);
+  RegisterChannelCommands(app, exit_code);
   RegisterServeCommand(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -40,5 +40,8 @@ void RegisterImportCommands(CLI::App& app, int& exit_code);
 void RegisterAccessCommands(CLI::App& app, int& exit_code);
 void RegisterServeCommand(CLI::App& app, int& exit_code);
 void RegisterConsentCommands(CLI::App& app, int& exit_code);
+void RegisterChannelCommands(CLI::App& app, int& exit_code);
+// `consent link` (channel_commands.cc), added by RegisterConsentCommands.
+void AddConsentLinkCommand(CLI::App* consent, int& exit_code);
 
 }  // namespace custodian::cli

@@ -121,6 +121,7 @@ void RegisterConsentCommands(CLI::App& app, int& exit_code) {
                    exit_code);
   AddChangeCommand(consent, "lift-objection", "Record that the subject's objection is lifted",
                    "not_objected", exit_code);
+  AddConsentLinkCommand(consent, exit_code);
 }
 
 }  // namespace custodian::cli

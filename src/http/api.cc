@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/time.h"
+#include "http/channels_api.h"
 #include "http/json_body.h"
 #include "http/problem.h"
 #include "http/url.h"
@@ -208,6 +209,7 @@ class Api {
   std::atomic<int64_t> audit_seen_{0};
   std::mutex jobs_mu_;
   std::map<std::string, std::shared_ptr<ImportJob>> jobs_;
+  std::shared_ptr<void> channels_;  // the channel routes' state (channels_api.h)
 };
 
 Response Api::Fail(const Status& s, std::optional<std::string_view> pointer) {
@@ -817,6 +819,7 @@ Status Api::Register(Router& r) {
   RETURN_IF_ERROR(
       r.Add("POST", "/v1/records/{id}/events", "record_event", authed(&Api::RecordEvent)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/calls", "call_match", authed(&Api::CallMatch)));
+  ASSIGN_OR_RETURN(channels_, RegisterChannelRoutes(r, vault_));
   RETURN_IF_ERROR(
       r.Add("GET", "/v1/subjects/{id}/consents", "consent_list", authed(&Api::ConsentList)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/subjects/{id}/consents/{purpose}", "consent_get",

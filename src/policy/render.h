@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -20,5 +21,7 @@ std::string RenderNotice(const Policy& policy, NoticeFormat format);
 nlohmann::json PolicyToJson(const Policy& policy);
 // "Billing records are kept for 12 months after your account is closed, then deleted."
 std::string DescribeRetentionRule(const Policy& policy, const RetentionRule& rule);
+// Text made safe for HTML element content and attribute values (& < > " ').
+std::string EscapeHtml(std::string_view text);
 
 }  // namespace custodian::policy

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "policy/model.h"
+#include "policy/render.h"
 
 namespace custodian::policy::render_internal {
 
@@ -64,7 +65,7 @@ std::string WriteMarkdown(const NoticeDocument& doc);
 std::string WriteHtml(const NoticeDocument& doc);
 
 // Escaping: the exact form in which a plain policy string appears in the output.
-std::string EscapeHtml(std::string_view text);      // & < > " '
+using policy::EscapeHtml;  // render.h
 std::string EscapeMarkdown(std::string_view text);  // \ ` * _ [ ] < > | ~, newlines to spaces
 
 // `url` when it is an http(s), mailto or tel URL with no whitespace or control

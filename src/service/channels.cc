@@ -318,6 +318,13 @@ Result<UnsubscribeTarget> Vault::Unsubscribe(std::string_view token) {
   return target;
 }
 
+void Vault::AuditWebhookRefusal(std::string_view tenant, std::string_view provider,
+                                const Status& refusal) {
+  audit::Event ev = impl_->Event({std::string(provider), ""}, tenant,
+                                 "webhook." + std::string(provider));
+  (void)impl_->AuditRefusal(ev, refusal);
+}
+
 Result<InboundResult> Vault::ApplyInboundMessage(std::string_view tenant, const InboundMessage& m,
                                                  std::string_view event_id) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));

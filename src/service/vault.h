@@ -503,6 +503,10 @@ class Vault {
   // "duplicate event".
   Result<InboundResult> ApplyInboundMessage(std::string_view tenant, const InboundMessage& m,
                                             std::string_view event_id);
+  // Audits a refused inbound webhook of `tenant` (bad signature, stale
+  // timestamp): action webhook.<provider>, outcome refused, the reason.
+  void AuditWebhookRefusal(std::string_view tenant, std::string_view provider,
+                           const Status& refusal);
 
   // --- Bulk import (service/import_batch.cc) ---
   // The tenant's policy (for checking an import mapping). NotFound if no such tenant.
