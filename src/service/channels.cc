@@ -175,7 +175,9 @@ json SettingsJson(const ChannelSettings& s) {
   return j;
 }
 
-Result<ChannelSettings> LoadSettings(store::Transaction& tx, const TenantContext& t) {
+}  // namespace
+
+Result<ChannelSettings> LoadChannelSettings(store::Transaction& tx, const TenantContext& t) {
   ASSIGN_OR_RETURN(auto row, tx.GetChannel(t.id, kSettingsRow));
   if (!row) return ChannelSettings{};
   auto plain = t.channel_seal.Open(row->sealed, kSettingsAd);
@@ -187,6 +189,8 @@ Result<ChannelSettings> LoadSettings(store::Transaction& tx, const TenantContext
   sodium_memzero(plain->data(), plain->size());
   return parsed;
 }
+
+namespace {
 
 // Purposes resting on consent whose declared channels include `channel`.
 std::vector<const policy::Purpose*> PurposesUsing(const policy::Policy& policy,
@@ -254,7 +258,7 @@ Status Vault::SetChannelSettings(const Actor& actor, std::string_view tenant,
 Result<ChannelSettings> Vault::GetChannelSettings(std::string_view tenant) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
-  return LoadSettings(*tx, *t);
+  return LoadChannelSettings(*tx, *t);
 }
 
 Result<std::string> Vault::TenantForNumber(std::string_view number) {
@@ -262,7 +266,7 @@ Result<std::string> Vault::TenantForNumber(std::string_view number) {
   ASSIGN_OR_RETURN(std::vector<std::string> tenants, tx->ListTenants());
   for (const std::string& id : tenants) {
     ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, id));
-    ASSIGN_OR_RETURN(ChannelSettings s, LoadSettings(*tx, *t));
+    ASSIGN_OR_RETURN(ChannelSettings s, LoadChannelSettings(*tx, *t));
     if (s.telnyx && std::find(s.telnyx->numbers.begin(), s.telnyx->numbers.end(), number) !=
                         s.telnyx->numbers.end()) {
       return id;
@@ -320,8 +324,8 @@ Result<UnsubscribeTarget> Vault::Unsubscribe(std::string_view token) {
 
 void Vault::AuditWebhookRefusal(std::string_view tenant, std::string_view provider,
                                 const Status& refusal) {
-  audit::Event ev = impl_->Event({std::string(provider), ""}, tenant,
-                                 "webhook." + std::string(provider));
+  audit::Event ev =
+      impl_->Event({std::string(provider), ""}, tenant, "webhook." + std::string(provider));
   (void)impl_->AuditRefusal(ev, refusal);
 }
 

@@ -277,6 +277,55 @@ struct UnsubscribeTarget {
   bool withdrawn = false;     // already withdrawn (or now, after Unsubscribe)
 };
 
+// --- The outbox (service/outbox.cc, docs/outbox.md) ------------------------
+
+// A message to send. To a subject (its phone or email on file, read at send
+// time for the purpose) or, for replies to a person's own message (STOP
+// confirmations, HELP), to an address given directly with no purpose.
+struct MessageRequest {
+  std::string channel;          // sms | whatsapp | email
+  std::string subject;          // the recipient subject ("" = `to`)
+  std::string to;               // an address, only without a subject (internal replies)
+  std::string purpose;          // the purpose it serves (required with a subject)
+  std::string email_subject;    // email only
+  std::string text;             // the body: 1..1600 bytes (SMS, WhatsApp), ..64 KiB (email)
+  std::string idempotency_key;  // the same key again returns the first message (<= 128 bytes)
+};
+
+struct MessageStatus {
+  std::string id;
+  std::string channel;
+  std::string purpose;
+  std::string subject;
+  std::string state;            // queued | sending | sent | dead | refused
+  int64_t attempts = 0;
+  std::string last_error;       // safe to show
+  std::string provider_id;
+  int64_t created_ms = 0;
+  std::optional<int64_t> next_attempt_ms;  // queued/sending
+  std::optional<int64_t> sent_ms;
+  bool duplicate = false;       // returned for an idempotency key already used
+};
+
+// A message claimed for delivery, with everything a transport needs.
+struct Delivery {
+  std::string tenant;
+  std::string id;
+  std::string channel;
+  std::string to;
+  std::string email_subject;
+  std::string text;
+  std::vector<std::pair<std::string, std::string>> headers;  // email: List-Unsubscribe...
+  int64_t attempt = 0;          // 1 for the first try
+};
+
+struct OutboxOptions {
+  int max_attempts = 8;                      // then the message is dead
+  int64_t base_backoff_ms = 30 * 1000;       // attempt n waits base * 2^(n-1), +-20% jitter
+  int64_t max_backoff_ms = 6 * 3600 * 1000;  // at most this
+  int64_t lease_ms = 2 * 60 * 1000;          // a claimed message returns to the queue after this
+};
+
 struct TenantInfo {
   std::string id;
   std::string policy_version;
@@ -507,6 +556,31 @@ class Vault {
   // timestamp): action webhook.<provider>, outcome refused, the reason.
   void AuditWebhookRefusal(std::string_view tenant, std::string_view provider,
                            const Status& refusal);
+
+  // --- The outbox (service/outbox.cc) ---
+  // Queues a message. With a subject: the actor's role must be allowed the
+  // purpose and the purpose the contact category the channel needs; a
+  // purpose resting on consent needs the subject's consent now (and again at
+  // send time); an objection to a legitimate-interest purpose refuses it.
+  // Refusals are PermissionDenied and audited. An idempotency key already used
+  // returns the first message (duplicate = true) and queues nothing.
+  Result<MessageStatus> EnqueueMessage(const Actor& actor, std::string_view tenant,
+                                       const MessageRequest& request);
+  Result<MessageStatus> GetMessage(const Actor& actor, std::string_view tenant,
+                                   std::string_view id);
+  Result<std::vector<MessageStatus>> ListMessages(const Actor& actor, std::string_view tenant,
+                                                  int limit);
+  // The delivery side (outbox/worker.h): claims up to `limit` due messages of
+  // every tenant for OutboxOptions::lease_ms, checking each again (consent,
+  // erasure, a contact on file): those that may no longer go are marked
+  // refused and not returned.
+  Result<std::vector<Delivery>> ClaimDeliveries(int limit, const OutboxOptions& options = {});
+  // Records a delivery attempt's outcome: OK -> sent; Unavailable -> queued
+  // again with backoff, or dead after max_attempts; anything else -> dead.
+  // `outcome`'s message must be safe to show (transports never put an address
+  // or text in it). Audited (message.sent / message.retry / message.dead).
+  Status CompleteDelivery(const Delivery& delivery, const Status& outcome,
+                          std::string_view provider_id, const OutboxOptions& options = {});
 
   // --- Bulk import (service/import_batch.cc) ---
   // The tenant's policy (for checking an import mapping). NotFound if no such tenant.

@@ -248,6 +248,8 @@ Status ConsentAllows(store::Transaction& tx, std::string_view tenant,
 Status RecordConsent(store::Transaction& tx, const TenantContext& t, const Aead& subject_aead,
                      const audit::Event& base, std::string_view subject,
                      const policy::Purpose& purpose, const ConsentChange& change, int64_t now);
+// The tenant's channel settings (service/channels.cc); defaults when unset.
+Result<ChannelSettings> LoadChannelSettings(store::Transaction& tx, const TenantContext& t);
 // The subject's standing on every consent and legitimate-interest purpose.
 Result<std::vector<ConsentStatus>> ConsentStatuses(store::Transaction& tx,
                                                    const policy::Policy& policy,

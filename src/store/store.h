@@ -135,6 +135,34 @@ struct ChannelRow {
   int64_t updated_ms = 0;
 };
 
+// --- The outbox (service/outbox.cc) ----------------------------------------
+enum class MessageState {
+  kQueued = 1,    // waiting for its next attempt (next_attempt_ms)
+  kSending = 2,   // claimed by a worker until next_attempt_ms (its lease)
+  kSent = 3,      // the provider accepted it
+  kDead = 4,      // failed for good (permanent error or attempts used up)
+  kRefused = 5,   // not sent: consent missing at send time, subject erased...
+};
+const char* MessageStateName(MessageState s);  // "queued", "sending"...
+
+struct MessageRow {
+  std::string tenant;
+  std::string id;               // "msg_..."
+  std::string idempotency_key;  // the caller's key ("" = none)
+  std::string subject;          // the recipient subject ("" = an address given directly)
+  std::string purpose;          // the purpose it serves
+  std::string channel;          // sms | whatsapp | email
+  std::string sealed;           // recipient address (when given), email subject, text: sealed
+  MessageState state = MessageState::kQueued;
+  int64_t attempts = 0;
+  int64_t next_attempt_ms = 0;
+  std::string last_error;       // safe to show: never an address or text
+  std::string provider_id;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  std::optional<int64_t> sent_ms;
+};
+
 // --- Credentials (service/access.cc): API keys, operators, sessions ---------
 // Secrets are never stored: only keyed digests (BLAKE2b under the tenant's
 // credential subkey) and, for operators, Argon2id hashes and sealed blobs.
@@ -241,6 +269,23 @@ class Transaction {
   // before (a retry or replay; the caller does nothing twice).
   virtual Result<bool> InsertWebhookEvent(std::string_view tenant, std::string_view provider,
                                           std::string_view event_id, int64_t received_ms) = 0;
+
+  // --- The outbox -------------------------------------------------------------
+  // Inserts the message; false (nothing written) if the tenant already has a
+  // message with the same non-empty idempotency key.
+  virtual Result<bool> InsertMessage(const MessageRow& row) = 0;
+  virtual Result<std::optional<MessageRow>> GetMessage(std::string_view tenant,
+                                                       std::string_view id) = 0;
+  virtual Result<std::optional<MessageRow>> FindMessageByKey(std::string_view tenant,
+                                                             std::string_view key) = 0;
+  // Messages of every tenant that are queued, or sending with a lease that
+  // ran out (a worker died), whose next_attempt_ms <= now_ms; oldest first.
+  // Not scoped by tenant: the delivery worker serves all tenants.
+  virtual Result<std::vector<MessageRow>> DueMessages(int64_t now_ms, int limit) = 0;
+  // Replaces the row with the same (tenant, id). NotFound if absent.
+  virtual Status UpdateMessage(const MessageRow& row) = 0;
+  // The tenant's messages, newest first, at most `limit`.
+  virtual Result<std::vector<MessageRow>> ListMessages(std::string_view tenant, int limit) = 0;
 
   // Bulk-import progress, by (tenant, kind, digest); nullopt if never stored.
   virtual Result<std::optional<ImportRow>> GetImport(std::string_view tenant,

@@ -153,7 +153,8 @@ CREATE INDEX sessions_by_tenant ON sessions(tenant, expires_ms);
 )sql",
     // 5: the consent ledger: the current choice per (subject, purpose), and
     // the history of choices, sealed with the subject key; tenants' channel
-    // settings (sealed) and the inbound webhook events already applied.
+    // settings (sealed), the outbox and the inbound webhook events already
+    // applied.
     R"sql(
 CREATE TABLE consents (
   tenant  TEXT NOT NULL,
@@ -178,6 +179,27 @@ CREATE TABLE channels (
   updated_ms INTEGER NOT NULL,
   PRIMARY KEY (tenant, name)
 ) WITHOUT ROWID;
+CREATE TABLE outbox (
+  tenant          TEXT NOT NULL REFERENCES tenants(id),
+  id              TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  subject         TEXT NOT NULL,
+  purpose         TEXT NOT NULL,
+  channel         TEXT NOT NULL,
+  sealed          BLOB NOT NULL,
+  state           INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  last_error      TEXT NOT NULL,
+  provider_id     TEXT NOT NULL,
+  created_ms      INTEGER NOT NULL,
+  updated_ms      INTEGER NOT NULL,
+  sent_ms         INTEGER,
+  PRIMARY KEY (tenant, id)
+);
+CREATE UNIQUE INDEX outbox_by_key ON outbox(tenant, idempotency_key) WHERE idempotency_key != '';
+CREATE INDEX outbox_due ON outbox(state, next_attempt_ms) WHERE state IN (1, 2);
+CREATE INDEX outbox_by_time ON outbox(tenant, created_ms);
 CREATE TABLE webhook_events (
   tenant      TEXT NOT NULL,
   provider    TEXT NOT NULL,
@@ -229,6 +251,14 @@ class SqliteTransaction final : public Transaction {
   Status PutChannel(const ChannelRow& row) override;
   Result<bool> InsertWebhookEvent(std::string_view tenant, std::string_view provider,
                                   std::string_view event_id, int64_t received_ms) override;
+  Result<bool> InsertMessage(const MessageRow& row) override;
+  Result<std::optional<MessageRow>> GetMessage(std::string_view tenant,
+                                               std::string_view id) override;
+  Result<std::optional<MessageRow>> FindMessageByKey(std::string_view tenant,
+                                                     std::string_view key) override;
+  Result<std::vector<MessageRow>> DueMessages(int64_t now_ms, int limit) override;
+  Status UpdateMessage(const MessageRow& row) override;
+  Result<std::vector<MessageRow>> ListMessages(std::string_view tenant, int limit) override;
   Result<std::optional<ImportRow>> GetImport(std::string_view tenant, std::string_view kind,
                                              std::string_view digest) override;
   Status PutImport(const ImportRow& row) override;
@@ -812,6 +842,128 @@ Result<bool> SqliteTransaction::InsertWebhookEvent(std::string_view tenant,
   return sqlite3_changes(store_.db().raw()) > 0;
 }
 
+constexpr const char* kMessageColumns =
+    "tenant, id, idempotency_key, subject, purpose, channel, sealed, state, attempts, "
+    "next_attempt_ms, last_error, provider_id, created_ms, updated_ms, sent_ms";
+
+MessageRow ReadMessage(Stmt& st) {
+  MessageRow r;
+  r.tenant = st.ColumnText(0);
+  r.id = st.ColumnText(1);
+  r.idempotency_key = st.ColumnText(2);
+  r.subject = st.ColumnText(3);
+  r.purpose = st.ColumnText(4);
+  r.channel = st.ColumnText(5);
+  r.sealed = st.ColumnBlob(6);
+  r.state = static_cast<MessageState>(st.ColumnInt64(7));
+  r.attempts = st.ColumnInt64(8);
+  r.next_attempt_ms = st.ColumnInt64(9);
+  r.last_error = st.ColumnText(10);
+  r.provider_id = st.ColumnText(11);
+  r.created_ms = st.ColumnInt64(12);
+  r.updated_ms = st.ColumnInt64(13);
+  if (!st.ColumnIsNull(14)) r.sent_ms = st.ColumnInt64(14);
+  return r;
+}
+
+void BindMessage(Stmt& st, const MessageRow& r) {
+  st.BindText(1, r.tenant);
+  st.BindText(2, r.id);
+  st.BindText(3, r.idempotency_key);
+  st.BindText(4, r.subject);
+  st.BindText(5, r.purpose);
+  st.BindText(6, r.channel);
+  st.BindBlob(7, r.sealed);
+  st.BindInt64(8, static_cast<int64_t>(r.state));
+  st.BindInt64(9, r.attempts);
+  st.BindInt64(10, r.next_attempt_ms);
+  st.BindText(11, r.last_error);
+  st.BindText(12, r.provider_id);
+  st.BindInt64(13, r.created_ms);
+  st.BindInt64(14, r.updated_ms);
+  st.BindOptionalInt64(15, r.sent_ms);
+}
+
+Result<std::vector<MessageRow>> ReadMessages(Stmt& st) {
+  std::vector<MessageRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadMessage(st));
+  }
+  return out;
+}
+
+Result<bool> SqliteTransaction::InsertMessage(const MessageRow& row) {
+  static const std::string sql = std::string("INSERT INTO outbox (") + kMessageColumns +
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                 "ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key != "
+                                 "'' DO NOTHING";
+  Stmt& st = store_.Prepare(sql.c_str());
+  BindMessage(st, row);
+  RETURN_IF_ERROR(st.Run());
+  return sqlite3_changes(store_.db().raw()) > 0;
+}
+
+Result<std::optional<MessageRow>> SqliteTransaction::GetMessage(std::string_view tenant,
+                                                                std::string_view id) {
+  static const std::string sql =
+      std::string("SELECT ") + kMessageColumns + " FROM outbox WHERE tenant = ? AND id = ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindText(2, id);
+  ASSIGN_OR_RETURN(auto rows, ReadMessages(st));
+  if (rows.empty()) return std::optional<MessageRow>();
+  return std::optional<MessageRow>(std::move(rows.front()));
+}
+
+Result<std::optional<MessageRow>> SqliteTransaction::FindMessageByKey(std::string_view tenant,
+                                                                      std::string_view key) {
+  static const std::string sql = std::string("SELECT ") + kMessageColumns +
+                                 " FROM outbox WHERE tenant = ? AND idempotency_key = ? AND "
+                                 "idempotency_key != ''";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindText(2, key);
+  ASSIGN_OR_RETURN(auto rows, ReadMessages(st));
+  if (rows.empty()) return std::optional<MessageRow>();
+  return std::optional<MessageRow>(std::move(rows.front()));
+}
+
+Result<std::vector<MessageRow>> SqliteTransaction::DueMessages(int64_t now_ms, int limit) {
+  static const std::string sql = std::string("SELECT ") + kMessageColumns +
+                                 " FROM outbox WHERE state IN (1, 2) AND next_attempt_ms <= ? "
+                                 "ORDER BY next_attempt_ms LIMIT ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindInt64(1, now_ms);
+  st.BindInt64(2, limit);
+  return ReadMessages(st);
+}
+
+Status SqliteTransaction::UpdateMessage(const MessageRow& row) {
+  Stmt& st = store_.Prepare(
+      "UPDATE outbox SET idempotency_key = ?3, subject = ?4, purpose = ?5, channel = ?6, "
+      "sealed = ?7, state = ?8, attempts = ?9, next_attempt_ms = ?10, last_error = ?11, "
+      "provider_id = ?12, created_ms = ?13, updated_ms = ?14, sent_ms = ?15 "
+      "WHERE tenant = ?1 AND id = ?2");
+  BindMessage(st, row);
+  RETURN_IF_ERROR(st.Run());
+  if (sqlite3_changes(store_.db().raw()) == 0) {
+    return Status::NotFound("message '" + row.id + "' does not exist");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<MessageRow>> SqliteTransaction::ListMessages(std::string_view tenant,
+                                                                int limit) {
+  static const std::string sql = std::string("SELECT ") + kMessageColumns +
+                                 " FROM outbox WHERE tenant = ? ORDER BY created_ms DESC LIMIT ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindInt64(2, limit);
+  return ReadMessages(st);
+}
+
 Result<std::optional<ImportRow>> SqliteTransaction::GetImport(std::string_view tenant,
                                                               std::string_view kind,
                                                               std::string_view digest) {
@@ -1222,6 +1374,17 @@ const char* SubjectStateName(SubjectState s) {
     case SubjectState::kActive: return "active";
     case SubjectState::kClosed: return "closed";
     case SubjectState::kErased: return "erased";
+  }
+  return "unknown";
+}
+
+const char* MessageStateName(MessageState s) {
+  switch (s) {
+    case MessageState::kQueued: return "queued";
+    case MessageState::kSending: return "sending";
+    case MessageState::kSent: return "sent";
+    case MessageState::kDead: return "dead";
+    case MessageState::kRefused: return "refused";
   }
   return "unknown";
 }
