@@ -196,7 +196,9 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
                            "DROP TABLE sessions; DROP TABLE operators; DROP TABLE api_keys; "
-                           "DELETE FROM schema_migrations WHERE version = 4;",
+                           "DROP TABLE consents; DROP TABLE consent_events; DROP TABLE outbox; "
+                           "DROP TABLE channels; DROP TABLE webhook_events; "
+                           "DELETE FROM schema_migrations WHERE version >= 4;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)
         << sqlite3_errmsg(db);
@@ -207,6 +209,8 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
   EXPECT_TRUE(tx->GetSubject("alpha", "sub_1")->has_value());
   ASSERT_TRUE(tx->InsertApiKey(Key("alpha", "k1", 1)).ok());
   EXPECT_TRUE(tx->FindApiKey("k1")->has_value());
+  ASSERT_TRUE(tx->PutConsent({"alpha", "sub_1", "marketing", ConsentState::kGranted, 1}).ok());
+  EXPECT_TRUE(tx->GetConsent("alpha", "sub_1", "marketing")->has_value());
   ASSERT_TRUE(tx->Commit().ok());
   store_.reset();
   sqlite3* db = nullptr;
