@@ -496,6 +496,56 @@ TEST_F(HttpApiTest, TelnyxStopAndEmailUnsubscribeWithdrawConsent) {
   EXPECT_EQ(Call("GET", "/v1/unsubscribe", "").status, 400);
 }
 
+TEST_F(HttpApiTest, MessagesAreQueuedOnlyWithConsentAndOnce) {
+  const std::string id = AddAsha("CUST-MESSAGES");
+  auto marketing = Call("POST", "/v1/messages", "interjet/marketing",
+                        json{{"channel", "sms"},
+                             {"subject", id},
+                             {"purpose", "marketing.communications"},
+                             {"text", "50% off!"}}
+                            .dump());
+  EXPECT_EQ(marketing.status, 403) << marketing.body;
+  const std::string bill = json{
+      {"channel", "sms"},
+      {"subject", id},
+      {"purpose", "essential.service.notifications"},
+      {"text",
+       "Your bill is ready"}}.dump();
+  auto queued = Call("POST", "/v1/messages", "interjet/agent", bill,
+                     {{"Idempotency-Key", "bill-2026-03-" + id}});
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  json m = Body(queued);
+  EXPECT_EQ(m["state"], "queued");
+  EXPECT_EQ(m["subject"], id);
+  EXPECT_EQ(m.find("text"), m.end());
+  auto again = Call("POST", "/v1/messages", "interjet/agent", bill,
+                    {{"Idempotency-Key", "bill-2026-03-" + id}});
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(Body(again)["id"], m["id"]);
+  auto got = Call("GET", "/v1/messages/" + m["id"].get<std::string>(), "interjet/agent");
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(Body(got)["state"], "queued");
+  EXPECT_EQ(got.body.find("Your bill"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/messages/" + m["id"].get<std::string>(), "intnet/admin").status, 404);
+  auto list = Body(Call("GET", "/v1/messages?limit=5", "interjet/agent"));
+  ASSERT_TRUE(list["messages"].is_array());
+  EXPECT_EQ(list["messages"][0]["id"], m["id"]);
+
+  auto bad = Call("POST", "/v1/messages", "interjet/agent",
+                  json{{"channel", "fax"},
+                       {"subject", id},
+                       {"purpose", "essential.service.notifications"},
+                       {"text", "x"}}
+                      .dump());
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Body(bad)["pointer"], "/channel");
+  auto missing = Call("POST", "/v1/messages", "interjet/agent",
+                      json{{"channel", "sms"}, {"subject", id}, {"text", "x"}}.dump());
+  EXPECT_EQ(Body(missing)["pointer"], "/purpose");
+  EXPECT_EQ(Body(Call("GET", "/v1/messages?limit=5", "interjet/agent"))["messages"].size(),
+            list["messages"].size());
+}
+
 TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
   const std::string id = AddAsha("CUST-BAD");
   auto before = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service", "interjet/admin",

@@ -195,6 +195,9 @@ class Api {
   Response ConsentList(Request& req, const Caller& c);
   Response ConsentGet(Request& req, const Caller& c);
   Response ConsentPut(Request& req, const Caller& c);
+  Response MessageCreate(Request& req, const Caller& c);
+  Response MessageGet(Request& req, const Caller& c);
+  Response MessageList(Request& req, const Caller& c);
   Response ImportCreate(Request& req, const Caller& c);
   Response ImportGet(Request& req, const Caller& c);
   Response ImportRejects(Request& req, const Caller& c);
@@ -782,6 +785,71 @@ Response Api::ConsentPut(Request& req, const Caller& c) {
   return ShapeJson(200, service::ConsentStatusJson(r->front()));
 }
 
+ordered_json MessageJson(const service::MessageStatus& m) {
+  auto time = [](const std::optional<int64_t>& ms) {
+    return ms ? ordered_json(FormatTime(*ms)) : ordered_json();
+  };
+  return {{"id", m.id},
+          {"channel", m.channel},
+          {"subject", m.subject.empty() ? ordered_json() : ordered_json(m.subject)},
+          {"purpose", m.purpose},
+          {"state", m.state},
+          {"attempts", m.attempts},
+          {"next_attempt_at", time(m.next_attempt_ms)},
+          {"last_error", m.last_error.empty() ? ordered_json() : ordered_json(m.last_error)},
+          {"provider_id", m.provider_id.empty() ? ordered_json() : ordered_json(m.provider_id)},
+          {"created_at", FormatTime(m.created_ms)},
+          {"sent_at", time(m.sent_ms)}};
+}
+
+Response Api::MessageCreate(Request& req, const Caller& c) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  const json& b = *body.value;
+  if (auto bad = CheckKeys(b, "", {"channel", "subject", "purpose", "email_subject", "text"},
+                           {"channel", "subject", "purpose", "text"})) {
+    return *bad;
+  }
+  service::MessageRequest m;
+  for (auto [key, out] : {std::pair<const char*, std::string*>{"channel", &m.channel},
+                          {"subject", &m.subject},
+                          {"purpose", &m.purpose},
+                          {"email_subject", &m.email_subject},
+                          {"text", &m.text}}) {
+    auto v = OptString(b, key);
+    if (!v.ok()) return *v.error;
+    if (*v.value) *out = **v.value;
+  }
+  if (auto key = req.Header("Idempotency-Key")) m.idempotency_key = std::string(*key);
+  std::string field;
+  if (Status s = service::CheckMessageRequest(m, &field); !s.ok()) {
+    return field.empty() ? Fail(s) : Fail(s, Pointer("", field));
+  }
+  Audited(req);
+  auto r = vault_.EnqueueMessage(c.actor, c.tenant, m);
+  if (!r.ok()) return Fail(r.status());
+  return ShapeJson(r->duplicate ? 200 : 202, MessageJson(*r));
+}
+
+Response Api::MessageGet(Request& req, const Caller& c) {
+  auto m = vault_.GetMessage(c.actor, c.tenant, *req.PathParam("id"));
+  if (!m.ok()) return Fail(m.status());
+  return ShapeJson(200, MessageJson(*m));
+}
+
+Response Api::MessageList(Request& req, const Caller& c) {
+  int limit = 100;
+  if (auto l = req.QueryParam("limit")) {
+    limit = std::atoi(std::string(*l).c_str());
+    if (limit < 1 || limit > 1000) return BadRequest("limit must be 1 to 1000");
+  }
+  auto list = vault_.ListMessages(c.actor, c.tenant, limit);
+  if (!list.ok()) return Fail(list.status());
+  ordered_json items = ordered_json::array();
+  for (const auto& m : *list) items.push_back(MessageJson(m));
+  return ShapeJson(200, {{"messages", items}});
+}
+
 Status Api::Register(Router& r) {
   auto authed = [this](auto method) {
     return Authed(
@@ -819,7 +887,12 @@ Status Api::Register(Router& r) {
   RETURN_IF_ERROR(
       r.Add("POST", "/v1/records/{id}/events", "record_event", authed(&Api::RecordEvent)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/calls", "call_match", authed(&Api::CallMatch)));
-  ASSIGN_OR_RETURN(channels_, RegisterChannelRoutes(r, vault_));
+  ASSIGN_OR_RETURN(channels_,
+                   RegisterChannelRoutes(
+                       r, vault_, ChannelRoutesOptions{service::SystemClockMs, options_.on_reply}));
+  RETURN_IF_ERROR(r.Add("POST", "/v1/messages", "message_create", authed(&Api::MessageCreate)));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/messages", "message_list", authed(&Api::MessageList)));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/messages/{id}", "message_get", authed(&Api::MessageGet)));
   RETURN_IF_ERROR(
       r.Add("GET", "/v1/subjects/{id}/consents", "consent_list", authed(&Api::ConsentList)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/subjects/{id}/consents/{purpose}", "consent_get",

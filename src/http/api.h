@@ -15,6 +15,7 @@
 // Thread-safety: handlers run concurrently on the server's I/O threads.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,6 +39,11 @@ struct ApiOptions {
   std::string import_dir;
   // The API's counters (lookups, refusals, audited calls) are registered here.
   Metrics* metrics = nullptr;
+  // The reply an inbound keyword asks for (tenant, channel, sender, text);
+  // the server queues it in the outbox (channels_api.h). Optional.
+  std::function<void(const std::string&, const std::string&, const std::string&,
+                     const std::string&)>
+      on_reply;
 };
 
 // Adds every /v1 route, /privacy/{tenant} and /v1/openapi.yaml to `router`.

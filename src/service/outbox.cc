@@ -69,41 +69,52 @@ MessageStatus StatusOf(const MessageRow& r) {
   return s;
 }
 
-Status CheckRequest(const MessageRequest& m) {
+}  // namespace
+
+Status CheckMessageRequest(const MessageRequest& m, std::string* field) {
+  auto bad = [&](const char* f, Status s) {
+    if (field) *field = f;
+    return s;
+  };
   if (m.channel != "sms" && m.channel != "whatsapp" && m.channel != "email") {
-    return Status::InvalidArgument("channel " + Quote(m.channel) +
-                                   " is not known; use sms, whatsapp or email");
+    return bad("channel", Status::InvalidArgument("channel " + Quote(m.channel) +
+                                                  " is not known; use sms, whatsapp or email"));
   }
   if (m.subject.empty() == m.to.empty()) {
-    return Status::InvalidArgument("a message goes to a subject or to an address, not both");
+    return bad("subject", Status::InvalidArgument(
+                              "a message goes to a subject or to an address, not both"));
   }
   if (!m.subject.empty() && m.purpose.empty()) {
-    return Status::InvalidArgument("name the purpose the message serves");
+    return bad("purpose", Status::InvalidArgument("name the purpose the message serves"));
   }
   const std::size_t max = m.channel == "email" ? kMaxEmailText : kMaxShortText;
   if (m.text.empty() || m.text.size() > max) {
-    return Status::InvalidArgument("the text must be 1 to " + std::to_string(max) + " bytes");
+    return bad("text", Status::InvalidArgument("the text must be 1 to " + std::to_string(max) +
+                                               " bytes"));
   }
-  RETURN_IF_ERROR(crypto::ValidateUtf8(m.text).WithContext("text"));
+  if (Status s = crypto::ValidateUtf8(m.text).WithContext("text"); !s.ok()) return bad("text", s);
   if (m.channel != "email" && !m.email_subject.empty()) {
-    return Status::InvalidArgument("only an email has an email_subject");
+    return bad("email_subject", Status::InvalidArgument("only an email has an email_subject"));
   }
-  if (m.email_subject.size() > 998 || m.email_subject.find_first_of("\r\n") != std::string::npos) {
-    return Status::InvalidArgument("the email_subject must be one line of at most 998 bytes");
+  if (m.email_subject.size() > 998 ||
+      m.email_subject.find_first_of("\r\n") != std::string::npos) {
+    return bad("email_subject", Status::InvalidArgument(
+                                    "the email_subject must be one line of at most 998 bytes"));
   }
-  RETURN_IF_ERROR(crypto::ValidateUtf8(m.email_subject).WithContext("email_subject"));
+  if (Status s = crypto::ValidateUtf8(m.email_subject).WithContext("email_subject"); !s.ok()) {
+    return bad("email_subject", s);
+  }
   if (m.idempotency_key.size() > kMaxKey) {
-    return Status::InvalidArgument("the idempotency key may be at most 128 bytes");
+    return bad("", Status::InvalidArgument("the idempotency key may be at most 128 bytes"));
   }
   return Status::Ok();
 }
 
-}  // namespace
 
 Result<MessageStatus> Vault::EnqueueMessage(const Actor& actor, std::string_view tenant,
                                             const MessageRequest& m) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
-  RETURN_IF_ERROR(CheckRequest(m));
+  RETURN_IF_ERROR(CheckMessageRequest(m));
   audit::Event ev = impl_->Event(actor, tenant, "message.enqueue");
   ev.subject = m.subject;
   ev.purpose = m.purpose;

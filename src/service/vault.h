@@ -319,6 +319,10 @@ struct Delivery {
   int64_t attempt = 0;          // 1 for the first try
 };
 
+// Checks a request's shape as EnqueueMessage does; on error `field` (when
+// given) names the member at fault ("channel", "text"...; "" for none).
+Status CheckMessageRequest(const MessageRequest& request, std::string* field = nullptr);
+
 struct OutboxOptions {
   int max_attempts = 8;                      // then the message is dead
   int64_t base_backoff_ms = 30 * 1000;       // attempt n waits base * 2^(n-1), +-20% jitter
