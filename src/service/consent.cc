@@ -314,14 +314,19 @@ Result<std::vector<bool>> Vault::ConsentAllowed(std::string_view tenant, std::st
   std::vector<bool> out(subjects.size(), false);
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
   for (std::size_t i = 0; i < subjects.size(); ++i) {
-    ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, subjects[i]));
-    if (!row || row->state == store::SubjectState::kErased) continue;
-    if (!HasChoice(*p)) {
-      out[i] = true;
-      continue;
+    // Erasure deletes a subject's ledger rows, so a standing choice implies a
+    // live subject: the common case is one point lookup.
+    std::optional<store::ConsentRow> standing;
+    if (HasChoice(*p)) {
+      ASSIGN_OR_RETURN(standing, tx->GetConsent(tenant, subjects[i], p->key));
     }
-    ASSIGN_OR_RETURN(auto standing, tx->GetConsent(tenant, subjects[i], p->key));
-    out[i] = StatusOf(*p, standing).allowed;
+    bool allowed = HasChoice(*p) ? StatusOf(*p, standing).allowed : true;
+    if (allowed && !standing) {
+      // Allowed by default: only if the subject exists and is not erased.
+      ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, subjects[i]));
+      allowed = row && row->state != store::SubjectState::kErased;
+    }
+    out[i] = allowed;
   }
   return out;
 }
