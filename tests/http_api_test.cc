@@ -546,6 +546,81 @@ TEST_F(HttpApiTest, MessagesAreQueuedOnlyWithConsentAndOnce) {
             list["messages"].size());
 }
 
+TEST_F(HttpApiTest, CookieBannerAndChoicesFromAnotherOrigin) {
+  auto js = Call("GET", "/v1/cookies/banner.js?tenant=interjet", "");
+  ASSERT_EQ(js.status, 200) << js.body;
+  EXPECT_EQ(js.Header("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(js.Header("Access-Control-Allow-Origin"), "*");
+  EXPECT_NE(js.body.find(R"("id":"analytics","label":"Browsing experience and analytics")"),
+            std::string::npos)
+      << js.body.substr(js.body.size() - 600);
+  EXPECT_NE(js.body.find(R"("required":true)"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/cookies/banner.js?tenant=nosuch", "").status, 404);
+
+  auto preflight =
+      Call("OPTIONS", "/v1/cookies/consents", "", "",
+           {{"Origin", "https://www.interjet.example"}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_EQ(preflight.Header("Access-Control-Allow-Methods"), "POST");
+
+  const std::string version =
+      Body(Call("GET", "/v1/policy", "interjet/admin"))["version"].get<std::string>();
+  const std::string visitor = "v0123456789abcdef0123";
+  auto chosen = Call("POST", "/v1/cookies/consents", "",
+                     json{{"tenant", "interjet"},
+                          {"visitor", visitor},
+                          {"policy_version", version},
+                          {"choices", {{"analytics", false}}}}
+                         .dump(),
+                     {{"Origin", "https://www.interjet.example"}});
+  ASSERT_EQ(chosen.status, 201) << chosen.body;
+  EXPECT_EQ(chosen.Header("Access-Control-Allow-Origin"), "*");
+  EXPECT_EQ(Body(chosen)["choices"],
+            json::parse(R"({"strictly_necessary": true, "analytics": false})"));
+
+  struct Bad {
+    json body;
+    int status;
+    std::string pointer;
+  } bad[] = {
+      {{{"tenant", "interjet"},
+        {"visitor", "short"},
+        {"policy_version", version},
+        {"choices", json::object()}},
+       400,
+       "/visitor"},
+      {{{"tenant", "interjet"},
+        {"visitor", visitor},
+        {"policy_version", "1999.1"},
+        {"choices", json::object()}},
+       409,
+       "/policy_version"},
+      {{{"tenant", "interjet"},
+        {"visitor", visitor},
+        {"policy_version", version},
+        {"choices", {{"tracking", true}}}},
+       400,
+       "/choices"},
+      {{{"tenant", "interjet"},
+        {"visitor", visitor},
+        {"policy_version", version},
+        {"choices", {{"analytics", "yes"}}}},
+       400,
+       "/choices/analytics"},
+  };
+  for (const Bad& b : bad) {
+    auto r = Call("POST", "/v1/cookies/consents", "", b.body.dump());
+    EXPECT_EQ(r.status, b.status) << r.body;
+    EXPECT_EQ(Body(r)["pointer"], b.pointer) << r.body;
+  }
+  auto evidence = Call("GET", "/v1/cookies/consents/" + visitor, "interjet/agent");
+  ASSERT_EQ(evidence.status, 200);
+  ASSERT_EQ(Body(evidence)["choices"].size(), 1u);
+  EXPECT_EQ(Body(evidence)["choices"][0]["choices"]["analytics"], false);
+  EXPECT_EQ(Body(Call("GET", "/v1/cookies/consents/" + visitor, "intnet/admin"))["choices"].size(),
+            0u);
+}
+
 TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
   const std::string id = AddAsha("CUST-BAD");
   auto before = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service", "interjet/admin",

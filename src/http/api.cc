@@ -195,6 +195,7 @@ class Api {
   Response ConsentList(Request& req, const Caller& c);
   Response ConsentGet(Request& req, const Caller& c);
   Response ConsentPut(Request& req, const Caller& c);
+  Response CookieChoicesGet(Request& req, const Caller& c);
   Response MessageCreate(Request& req, const Caller& c);
   Response MessageGet(Request& req, const Caller& c);
   Response MessageList(Request& req, const Caller& c);
@@ -831,6 +832,20 @@ Response Api::MessageCreate(Request& req, const Caller& c) {
   return ShapeJson(r->duplicate ? 200 : 202, MessageJson(*r));
 }
 
+Response Api::CookieChoicesGet(Request& req, const Caller& c) {
+  auto list = vault_.CookieChoices(c.actor, c.tenant, *req.PathParam("visitor"));
+  if (!list.ok()) return Fail(list.status());
+  ordered_json items = ordered_json::array();
+  for (const service::CookieChoiceRecord& r : *list) {
+    ordered_json choices = ordered_json::object();
+    for (const auto& [id, on] : r.choices) choices[id] = on;
+    items.push_back({{"policy_version", r.policy_version},
+                     {"choices", choices},
+                     {"recorded_at", FormatTime(r.at_ms)}});
+  }
+  return ShapeJson(200, {{"visitor", std::string(*req.PathParam("visitor"))}, {"choices", items}});
+}
+
 Response Api::MessageGet(Request& req, const Caller& c) {
   auto m = vault_.GetMessage(c.actor, c.tenant, *req.PathParam("id"));
   if (!m.ok()) return Fail(m.status());
@@ -890,6 +905,8 @@ Status Api::Register(Router& r) {
   ASSIGN_OR_RETURN(channels_,
                    RegisterChannelRoutes(
                        r, vault_, ChannelRoutesOptions{service::SystemClockMs, options_.on_reply}));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/cookies/consents/{visitor}", "cookie_choices_get",
+                        authed(&Api::CookieChoicesGet)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/messages", "message_create", authed(&Api::MessageCreate)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/messages", "message_list", authed(&Api::MessageList)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/messages/{id}", "message_get", authed(&Api::MessageGet)));

@@ -12,12 +12,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/time.h"
 #include "crypto/webhook_signature.h"
 #include "http/json_body.h"
 #include "http/problem.h"
 #include "policy/render.h"
 
 namespace custodian::http {
+
+extern const char kCookieBannerJs[];  // generated from web/cookie-banner.js
+
 namespace {
 
 using nlohmann::json;
@@ -58,6 +62,8 @@ class ChannelRoutes {
       : vault_(vault), options_(options) {}
 
   Response Telnyx(Request& req);
+  Response CookieBannerJs(Request& req);
+  Response CookieChoicePost(Request& req);
   Response UnsubscribePage(Request& req);
   Response UnsubscribePost(Request& req);
 
@@ -186,6 +192,92 @@ Response ChannelRoutes::UnsubscribePost(Request& req) {
                   ".</p><p>You can opt in again at any time.</p>");
 }
 
+// Cookie choices are posted from the tenant's own website, another origin:
+// the route answers CORS for any origin (no credentials are involved, and a
+// choice carries nothing but a random visitor id).
+void AllowAnyOrigin(Response& r) { r.headers.emplace_back("Access-Control-Allow-Origin", "*"); }
+
+Response ChannelRoutes::CookieBannerJs(Request& req) {
+  auto tenant = req.QueryParam("tenant");
+  if (!tenant || tenant->empty()) {
+    return BadRequest("name the tenant: /v1/cookies/banner.js?tenant=<tenant>");
+  }
+  auto banner = vault_.GetCookieBanner(*tenant);
+  if (!banner.ok()) {
+    return Problem(404, "not-found", "Not Found", "no cookie banner is published here");
+  }
+  json categories = json::array();
+  for (const service::CookieCategoryInfo& c : banner->categories) {
+    categories.push_back({{"id", c.id},
+                          {"label", c.label},
+                          {"description", c.description},
+                          {"required", c.required}});
+  }
+  json config = {{"tenant", banner->tenant},
+                 {"organization", banner->organization},
+                 {"policy_version", banner->policy_version},
+                 {"notice_url", "/privacy/" + banner->tenant},
+                 {"categories", categories}};
+  Response r;
+  r.content_type = "text/javascript; charset=utf-8";
+  // dump() escapes nothing that could close a script element: '<' is escaped
+  // to keep "</script>" inside a label from ending an inline copy.
+  std::string config_text = config.dump();
+  std::string safe;
+  for (char c : config_text) safe += c == '<' ? std::string("\\u003c") : std::string(1, c);
+  r.body = "(" + std::string(kCookieBannerJs) + ")(" + safe + ");\n";
+  r.headers.emplace_back("Cache-Control", "public, max-age=300");
+  AllowAnyOrigin(r);
+  return r;
+}
+
+Response ChannelRoutes::CookieChoicePost(Request& req) {
+  auto body = JsonBody(req);
+  Response r = [&]() -> Response {
+    if (!body.ok()) return *body.error;
+    const json& b = *body.value;
+    if (auto bad = CheckKeys(b, "", {"tenant", "visitor", "policy_version", "choices"},
+                             {"tenant", "visitor", "policy_version", "choices"})) {
+      return *bad;
+    }
+    service::CookieChoice choice;
+    std::string tenant;
+    for (auto [key, out] : {std::pair<const char*, std::string*>{"tenant", &tenant},
+                            {"visitor", &choice.visitor},
+                            {"policy_version", &choice.policy_version}}) {
+      auto v = OptString(b, key);
+      if (!v.ok()) return *v.error;
+      *out = **v.value;
+    }
+    const json& choices = b["choices"];
+    if (!choices.is_object()) return BadRequest("'choices' must be an object", "/choices");
+    for (const auto& [id, accepted] : choices.items()) {
+      if (!accepted.is_boolean()) {
+        return BadRequest("a choice must be true or false", Pointer("/choices", id));
+      }
+      choice.choices.emplace_back(id, accepted.get<bool>());
+    }
+    auto record = vault_.RecordCookieChoice(tenant, choice);
+    if (!record.ok()) {
+      std::optional<std::string_view> pointer;
+      const std::string& m = record.status().message();
+      if (m.rfind("the visitor id", 0) == 0) pointer = "/visitor";
+      if (m.rfind("the banner showed", 0) == 0) pointer = "/policy_version";
+      if (m.rfind("cookie category", 0) == 0) pointer = "/choices";
+      if (record.status().code() == StatusCode::kNotFound) pointer = "/tenant";
+      return ProblemFromStatus(record.status(), pointer);
+    }
+    json stored = json::object();
+    for (const auto& [id, on] : record->choices) stored[id] = on;
+    return ShapeJson(201, {{"visitor", record->visitor},
+                           {"policy_version", record->policy_version},
+                           {"choices", stored},
+                           {"recorded_at", FormatTime(record->at_ms)}});
+  }();
+  AllowAnyOrigin(r);
+  return r;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<void>> RegisterChannelRoutes(Router& router, service::Vault& vault,
@@ -198,6 +290,21 @@ Result<std::shared_ptr<void>> RegisterChannelRoutes(Router& router, service::Vau
                              [r](Request& req) { return r->UnsubscribePage(req); }));
   RETURN_IF_ERROR(router.Add("POST", "/v1/unsubscribe", "unsubscribe",
                              [r](Request& req) { return r->UnsubscribePost(req); }));
+  RETURN_IF_ERROR(router.Add("GET", "/v1/cookies/banner.js", "cookie_banner",
+                             [r](Request& req) { return r->CookieBannerJs(req); }));
+  RETURN_IF_ERROR(router.Add("POST", "/v1/cookies/consents", "cookie_choice",
+                             [r](Request& req) { return r->CookieChoicePost(req); }));
+  RETURN_IF_ERROR(
+      router.Add("OPTIONS", "/v1/cookies/consents", "cookie_choice_preflight", [](Request&) {
+        Response p;
+        p.status = 204;
+        p.content_type.clear();
+        p.headers = {{"Access-Control-Allow-Origin", "*"},
+                     {"Access-Control-Allow-Methods", "POST"},
+                     {"Access-Control-Allow-Headers", "Content-Type"},
+                     {"Access-Control-Max-Age", "600"}};
+        return p;
+      }));
   return std::shared_ptr<void>(routes);
 }
 

@@ -330,6 +330,37 @@ struct OutboxOptions {
   int64_t lease_ms = 2 * 60 * 1000;          // a claimed message returns to the queue after this
 };
 
+// --- Cookie choices (service/cookies.cc, docs/cookies.md) ------------------
+
+struct CookieCategoryInfo {
+  std::string id;            // strictly_necessary | analytics | ...
+  std::string label;
+  std::string description;
+  bool required = false;     // no consent needed (strictly necessary): always on
+};
+
+// What the banner shows: public, from the tenant's policy.
+struct CookieBanner {
+  std::string tenant;
+  std::string organization;
+  std::string policy_version;
+  std::vector<CookieCategoryInfo> categories;
+};
+
+// A visitor's choice as the banner sends it.
+struct CookieChoice {
+  std::string visitor;                                // 16-64 of [A-Za-z0-9_-], random
+  std::vector<std::pair<std::string, bool>> choices;  // category id -> accepted
+  std::string policy_version;                         // the version the banner showed
+};
+
+struct CookieChoiceRecord {
+  std::string visitor;
+  std::vector<std::pair<std::string, bool>> choices;  // every category; required ones true
+  std::string policy_version;
+  int64_t at_ms = 0;
+};
+
 struct TenantInfo {
   std::string id;
   std::string policy_version;
@@ -585,6 +616,19 @@ class Vault {
   // or text in it). Audited (message.sent / message.retry / message.dead).
   Status CompleteDelivery(const Delivery& delivery, const Status& outcome,
                           std::string_view provider_id, const OutboxOptions& options = {});
+
+  // --- Cookie choices (service/cookies.cc) ---
+  // The banner's content. NotFound for an unknown tenant.
+  Result<CookieBanner> GetCookieBanner(std::string_view tenant);
+  // Records a visitor's choice (public: the tenant's website calls it).
+  // Every category of the policy gets a value: required ones are always
+  // true, others false unless accepted. InvalidArgument for a bad visitor
+  // id, an unknown category or a policy version that is not the current one.
+  // Audited as cookie.choice with the count accepted, never the visitor id.
+  Result<CookieChoiceRecord> RecordCookieChoice(std::string_view tenant, const CookieChoice& choice);
+  // A visitor's recorded choices, oldest first (evidence). Operator roles.
+  Result<std::vector<CookieChoiceRecord>> CookieChoices(const Actor& actor, std::string_view tenant,
+                                                        std::string_view visitor);
 
   // --- Bulk import (service/import_batch.cc) ---
   // The tenant's policy (for checking an import mapping). NotFound if no such tenant.

@@ -163,6 +163,16 @@ struct MessageRow {
   std::optional<int64_t> sent_ms;
 };
 
+// A website visitor's cookie choice (service/cookies.cc): append-only.
+struct CookieChoiceRow {
+  std::string tenant;
+  std::string visitor;         // the random id the banner made (a pseudonymous online id)
+  int64_t seq = 0;             // assigned by the store
+  std::string choices;         // JSON object: category id -> true/false
+  std::string policy_version;  // the policy the banner showed
+  int64_t at_ms = 0;
+};
+
 // --- Credentials (service/access.cc): API keys, operators, sessions ---------
 // Secrets are never stored: only keyed digests (BLAKE2b under the tenant's
 // credential subkey) and, for operators, Argon2id hashes and sealed blobs.
@@ -286,6 +296,12 @@ class Transaction {
   virtual Status UpdateMessage(const MessageRow& row) = 0;
   // The tenant's messages, newest first, at most `limit`.
   virtual Result<std::vector<MessageRow>> ListMessages(std::string_view tenant, int limit) = 0;
+
+  // --- Cookie choices -----------------------------------------------------------
+  virtual Result<int64_t> InsertCookieChoice(const CookieChoiceRow& row) = 0;
+  // The visitor's choices, oldest first.
+  virtual Result<std::vector<CookieChoiceRow>> ListCookieChoices(std::string_view tenant,
+                                                                 std::string_view visitor) = 0;
 
   // Bulk-import progress, by (tenant, kind, digest); nullopt if never stored.
   virtual Result<std::optional<ImportRow>> GetImport(std::string_view tenant,

@@ -197,7 +197,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
     ASSERT_EQ(sqlite3_exec(db,
                            "DROP TABLE sessions; DROP TABLE operators; DROP TABLE api_keys; "
                            "DROP TABLE consents; DROP TABLE consent_events; DROP TABLE outbox; "
-                           "DROP TABLE channels; DROP TABLE webhook_events; "
+                           "DROP TABLE channels; DROP TABLE webhook_events; DROP TABLE cookie_choices; "
                            "DELETE FROM schema_migrations WHERE version >= 4;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)

@@ -153,8 +153,8 @@ CREATE INDEX sessions_by_tenant ON sessions(tenant, expires_ms);
 )sql",
     // 5: the consent ledger: the current choice per (subject, purpose), and
     // the history of choices, sealed with the subject key; tenants' channel
-    // settings (sealed), the outbox and the inbound webhook events already
-    // applied.
+    // settings (sealed), the outbox, website visitors' cookie choices and
+    // the inbound webhook events already applied.
     R"sql(
 CREATE TABLE consents (
   tenant  TEXT NOT NULL,
@@ -200,6 +200,15 @@ CREATE TABLE outbox (
 CREATE UNIQUE INDEX outbox_by_key ON outbox(tenant, idempotency_key) WHERE idempotency_key != '';
 CREATE INDEX outbox_due ON outbox(state, next_attempt_ms) WHERE state IN (1, 2);
 CREATE INDEX outbox_by_time ON outbox(tenant, created_ms);
+CREATE TABLE cookie_choices (
+  seq            INTEGER PRIMARY KEY,
+  tenant         TEXT NOT NULL REFERENCES tenants(id),
+  visitor        TEXT NOT NULL,
+  choices        TEXT NOT NULL,
+  policy_version TEXT NOT NULL,
+  at_ms          INTEGER NOT NULL
+);
+CREATE INDEX cookie_choices_by_visitor ON cookie_choices(tenant, visitor, seq);
 CREATE TABLE webhook_events (
   tenant      TEXT NOT NULL,
   provider    TEXT NOT NULL,
@@ -259,6 +268,9 @@ class SqliteTransaction final : public Transaction {
   Result<std::vector<MessageRow>> DueMessages(int64_t now_ms, int limit) override;
   Status UpdateMessage(const MessageRow& row) override;
   Result<std::vector<MessageRow>> ListMessages(std::string_view tenant, int limit) override;
+  Result<int64_t> InsertCookieChoice(const CookieChoiceRow& row) override;
+  Result<std::vector<CookieChoiceRow>> ListCookieChoices(std::string_view tenant,
+                                                         std::string_view visitor) override;
   Result<std::optional<ImportRow>> GetImport(std::string_view tenant, std::string_view kind,
                                              std::string_view digest) override;
   Status PutImport(const ImportRow& row) override;
@@ -962,6 +974,36 @@ Result<std::vector<MessageRow>> SqliteTransaction::ListMessages(std::string_view
   st.BindText(1, tenant);
   st.BindInt64(2, limit);
   return ReadMessages(st);
+}
+
+Result<int64_t> SqliteTransaction::InsertCookieChoice(const CookieChoiceRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO cookie_choices (tenant, visitor, choices, policy_version, at_ms) "
+      "VALUES (?, ?, ?, ?, ?)");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.visitor);
+  st.BindText(3, row.choices);
+  st.BindText(4, row.policy_version);
+  st.BindInt64(5, row.at_ms);
+  RETURN_IF_ERROR(st.Run());
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(store_.db().raw()));
+}
+
+Result<std::vector<CookieChoiceRow>> SqliteTransaction::ListCookieChoices(
+    std::string_view tenant, std::string_view visitor) {
+  Stmt& st = store_.Prepare(
+      "SELECT seq, choices, policy_version, at_ms FROM cookie_choices WHERE tenant = ? AND "
+      "visitor = ? ORDER BY seq");
+  st.BindText(1, tenant);
+  st.BindText(2, visitor);
+  std::vector<CookieChoiceRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({std::string(tenant), std::string(visitor), st.ColumnInt64(0),
+                   st.ColumnText(1), st.ColumnText(2), st.ColumnInt64(3)});
+  }
+  return out;
 }
 
 Result<std::optional<ImportRow>> SqliteTransaction::GetImport(std::string_view tenant,
