@@ -17,6 +17,8 @@ find_library(PHONENUMBER_LIB phonenumber REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS system)
 find_package(OpenSSL REQUIRED)
 find_package(Threads REQUIRED)
+# The outbox's delivery transports (src/outbox): HTTPS to Telnyx, SMTP(S).
+find_package(CURL REQUIRED)
 if(CUSTODIAN_BENCH)
   find_package(benchmark REQUIRED)
 endif()
