@@ -187,8 +187,8 @@ void RegisterAccessCommands(CLI::App& app, int& exit_code) {
         exit_code = Fail(vault.status());
         return;
       }
-      auto e = (*vault)->AddOperator({o->actor, "admin"}, o->tenant, o->email, o->op_role,
-                                     password);
+      auto e =
+          (*vault)->AddOperator({o->actor, "admin"}, o->tenant, o->email, o->op_role, password);
       std::fill(password.begin(), password.end(), '\0');
       if (!e.ok()) {
         exit_code = Fail(e.status());

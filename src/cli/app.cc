@@ -57,6 +57,7 @@ int Main(int argc, char** argv) {
   RegisterAccessCommands(app, exit_code);
   RegisterConsentCommands(app, exit_code);
   RegisterChannelCommands(app, exit_code);
+  RegisterOutboxCommands(app, exit_code);
   RegisterServeCommand(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "outbox/worker.h"
 
 namespace custodian::cli {
 namespace {
@@ -28,6 +29,7 @@ struct ServeOptions {
   std::string call_purpose;
   bool no_access_log = false;
   bool group_commit = false;
+  bool no_outbox = false;
 };
 
 // "host:port", "[v6]:port" or ":port".
@@ -158,16 +160,35 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
   api_options.secure_cookies = o.tls.has_value();
   api_options.import_dir = (std::filesystem::path(s.data_dir) / "uploads").string();
   api_options.metrics = &metrics;
+  // The outbox worker delivers queued messages; replies to inbound keywords
+  // (STOP confirmations, HELP) are queued to the sender and delivered at once.
+  std::unique_ptr<outbox::Worker> worker;
+  if (!s.no_outbox) {
+    worker = std::make_unique<outbox::Worker>(v, outbox::WorkerOptions{});
+    api_options.on_reply = [&v, w = worker.get()](const std::string& tenant,
+                                                  const std::string& channel, const std::string& to,
+                                                  const std::string& text) {
+      service::MessageRequest reply{channel, "", to, "", "", text, ""};
+      auto queued = v.EnqueueMessage({"telnyx", ""}, tenant, reply);
+      if (!queued.ok()) {
+        std::cerr << "custodian: outbox: reply not queued: " << queued.status().message() << "\n";
+        return;
+      }
+      w->Wake();
+    };
+  }
   auto api = http::RegisterApi(router, v, api_options);
   if (!api.ok()) return Fail(api.status());
   auto server = http::Server::Create(o, std::move(router));
   if (!server.ok()) return Fail(server.status());
   http::ShutdownSignal signals;  // before Start: no signal is missed
   if (Status st = (*server)->Start(); !st.ok()) return Fail(st);
+  if (worker) worker->Start();
   std::cerr << "custodian: serving " << (o.tls ? "https" : "http") << "://"
-            << (o.address.find(':') != std::string::npos ? "[" + o.address + "]" : o.address)
-            << ":" << (*server)->port() << " (data: " << s.data_dir << ")" << std::endl;
+            << (o.address.find(':') != std::string::npos ? "[" + o.address + "]" : o.address) << ":"
+            << (*server)->port() << " (data: " << s.data_dir << ")" << std::endl;
   int sig = signals.WaitThenShutdown(**server, std::chrono::milliseconds(s.shutdown_grace_ms));
+  if (worker) worker->Stop();
   std::cerr << "custodian: stopped on signal " << sig << "\n";
   return kExitOk;
 }
@@ -190,6 +211,8 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--call-purpose", s->call_purpose,
                   "Purpose POST /v1/calls uses when a request names none");
   cmd->add_flag("--no-access-log", s->no_access_log, "Do not write the JSON access log");
+  cmd->add_flag("--no-outbox", s->no_outbox,
+                "Do not deliver queued messages from this server (another one does)");
   cmd->add_flag("--group-commit", s->group_commit,
                 "Concurrent requests share one store commit (each still answered only once "
                 "its audit event is durable)");

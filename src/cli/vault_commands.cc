@@ -17,7 +17,6 @@ using nlohmann::ordered_json;
 using service::Actor;
 using service::Vault;
 
-
 ordered_json ViewJson(const service::SubjectView& v) {
   ordered_json j;
   j["id"] = v.id;
@@ -45,14 +44,14 @@ void PrintView(const service::SubjectView& v) {
   }
 }
 
-
 }  // namespace
 
 void RegisterVaultCommands(CLI::App& app, int& exit_code) {
   // init
   {
     auto o = std::make_shared<CommonOptions>();
-    CLI::App* cmd = app.add_subcommand("init", "Create a data directory with a store and master key");
+    CLI::App* cmd =
+        app.add_subcommand("init", "Create a data directory with a store and master key");
     cmd->add_option("--data-dir", o->data_dir, "Data directory to create");
     cmd->callback([o, &exit_code] {
       Status s = Vault::Init(o->data_dir);
@@ -60,8 +59,8 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
         exit_code = Fail(s);
         return;
       }
-      std::cout << "initialized " << o->data_dir << "\n  store:      "
-                << Vault::StorePath(o->data_dir) << "\n";
+      std::cout << "initialized " << o->data_dir
+                << "\n  store:      " << Vault::StorePath(o->data_dir) << "\n";
       const char* env_key = std::getenv("CUSTODIAN_MASTER_KEY");
       if (env_key == nullptr || *env_key == '\0') {
         std::cout << "  master key: " << Vault::MasterKeyPath(o->data_dir)
@@ -129,8 +128,9 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
       for (const auto& f : add->fields) {
         auto eq = f.find('=');
         if (eq == std::string::npos || eq == 0) {
-          std::cerr << "custodian: --field expects CATEGORY=VALUE (e.g. user.name=\"Full Name\"), got "
-                       "an argument without '='\n";
+          std::cerr
+              << "custodian: --field expects CATEGORY=VALUE (e.g. user.name=\"Full Name\"), got "
+                 "an argument without '='\n";
           exit_code = kExitUsage;
           return;
         }
@@ -217,8 +217,8 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
         exit_code = Fail(vault.status());
         return;
       }
-      Status st = (*vault)->CloseSubject({close->actor, close->role}, close->tenant,
-                                         close->subject, at);
+      Status st =
+          (*vault)->CloseSubject({close->actor, close->role}, close->tenant, close->subject, at);
       if (!st.ok()) {
         exit_code = Fail(st);
         return;
@@ -300,8 +300,9 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
         exit_code = Fail(st);
         return;
       }
-      std::cout << o->subject << " erased: its key is destroyed and its values can no longer be "
-                                 "decrypted\n";
+      std::cout << o->subject
+                << " erased: its key is destroyed and its values can no longer be "
+                   "decrypted\n";
     });
   }
 
@@ -324,11 +325,12 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
         return;
       }
       if (o->json) {
-        ordered_json j{{"ok", r->ok},
-                       {"events", r->events},
-                       {"first_bad_event", r->ok ? ordered_json(nullptr) : ordered_json(r->first_bad_seq)},
-                       {"problem", r->problem},
-                       {"head", r->head_hash_hex}};
+        ordered_json j{
+            {"ok", r->ok},
+            {"events", r->events},
+            {"first_bad_event", r->ok ? ordered_json(nullptr) : ordered_json(r->first_bad_seq)},
+            {"problem", r->problem},
+            {"head", r->head_hash_hex}};
         std::cout << j.dump(2) << "\n";
       } else if (r->ok) {
         std::cout << "audit chain ok: " << r->events << " events, head " << r->head_hash_hex
