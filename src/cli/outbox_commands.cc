@@ -76,12 +76,14 @@ void RegisterOutboxCommands(CLI::App& app, int& exit_code) {
         std::cout << ordered_json{{"claimed", counts->claimed},
                                   {"sent", counts->sent},
                                   {"retried", counts->retried},
-                                  {"failed", counts->failed}}
+                                  {"failed", counts->failed},
+                                  {"refused", counts->refused}}
                          .dump(2)
                   << "\n";
       } else {
-        std::cout << counts->claimed << " due: " << counts->sent << " sent, " << counts->retried
-                  << " to retry, " << counts->failed << " failed\n";
+        std::cout << counts->claimed + counts->refused << " due: " << counts->sent << " sent, "
+                  << counts->retried << " to retry, " << counts->failed << " failed, "
+                  << counts->refused << " refused (may no longer be sent)\n";
       }
       exit_code = counts->failed > 0 || counts->retried > 0 ? kExitPartial : kExitOk;
     });

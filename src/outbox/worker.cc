@@ -35,7 +35,7 @@ Result<DeliveryCounts> DeliverDue(service::Vault& vault, const WorkerOptions& op
   DeliveryCounts counts;
   while (true) {
     ASSIGN_OR_RETURN(std::vector<service::Delivery> batch,
-                     vault.ClaimDeliveries(options.batch, options.outbox));
+                     vault.ClaimDeliveries(options.batch, options.outbox, &counts.refused));
     if (batch.empty()) return counts;
     for (const service::Delivery& d : batch) {
       ++counts.claimed;
@@ -111,6 +111,7 @@ void Worker::Run() {
       totals_.sent += counts->sent;
       totals_.retried += counts->retried;
       totals_.failed += counts->failed;
+      totals_.refused += counts->refused;
     } else {
       // The store is failing: say so (no personal data in a Status) and retry later.
       std::cerr << "custodian: outbox: " << counts.status().message() << "\n";

@@ -47,6 +47,7 @@ struct DeliveryCounts {
   int64_t sent = 0;
   int64_t retried = 0;  // temporary failures, queued again
   int64_t failed = 0;   // permanent failures and attempts used up (dead)
+  int64_t refused = 0;  // may no longer go: consent withdrawn, subject erased...
 };
 
 // Claims and delivers due messages in batches until none is due now.

@@ -81,25 +81,24 @@ Status CheckMessageRequest(const MessageRequest& m, std::string* field) {
                                                   " is not known; use sms, whatsapp or email"));
   }
   if (m.subject.empty() == m.to.empty()) {
-    return bad("subject", Status::InvalidArgument(
-                              "a message goes to a subject or to an address, not both"));
+    return bad("subject",
+               Status::InvalidArgument("a message goes to a subject or to an address, not both"));
   }
   if (!m.subject.empty() && m.purpose.empty()) {
     return bad("purpose", Status::InvalidArgument("name the purpose the message serves"));
   }
   const std::size_t max = m.channel == "email" ? kMaxEmailText : kMaxShortText;
   if (m.text.empty() || m.text.size() > max) {
-    return bad("text", Status::InvalidArgument("the text must be 1 to " + std::to_string(max) +
-                                               " bytes"));
+    return bad("text",
+               Status::InvalidArgument("the text must be 1 to " + std::to_string(max) + " bytes"));
   }
   if (Status s = crypto::ValidateUtf8(m.text).WithContext("text"); !s.ok()) return bad("text", s);
   if (m.channel != "email" && !m.email_subject.empty()) {
     return bad("email_subject", Status::InvalidArgument("only an email has an email_subject"));
   }
-  if (m.email_subject.size() > 998 ||
-      m.email_subject.find_first_of("\r\n") != std::string::npos) {
-    return bad("email_subject", Status::InvalidArgument(
-                                    "the email_subject must be one line of at most 998 bytes"));
+  if (m.email_subject.size() > 998 || m.email_subject.find_first_of("\r\n") != std::string::npos) {
+    return bad("email_subject",
+               Status::InvalidArgument("the email_subject must be one line of at most 998 bytes"));
   }
   if (Status s = crypto::ValidateUtf8(m.email_subject).WithContext("email_subject"); !s.ok()) {
     return bad("email_subject", s);
@@ -109,7 +108,6 @@ Status CheckMessageRequest(const MessageRequest& m, std::string* field) {
   }
   return Status::Ok();
 }
-
 
 Result<MessageStatus> Vault::EnqueueMessage(const Actor& actor, std::string_view tenant,
                                             const MessageRequest& m) {
@@ -208,7 +206,8 @@ Result<std::vector<MessageStatus>> Vault::ListMessages(const Actor& actor, std::
   return out;
 }
 
-Result<std::vector<Delivery>> Vault::ClaimDeliveries(int limit, const OutboxOptions& options) {
+Result<std::vector<Delivery>> Vault::ClaimDeliveries(int limit, const OutboxOptions& options,
+                                                     int64_t* refused) {
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   const int64_t now = impl_->Now();
   ASSIGN_OR_RETURN(auto due, tx->DueMessages(now, limit));
@@ -223,6 +222,7 @@ Result<std::vector<Delivery>> Vault::ClaimDeliveries(int limit, const OutboxOpti
     auto refuse = [&](const Status& why) -> Status {
       row.state = MessageState::kRefused;
       row.last_error = why.message();
+      if (refused) ++*refused;
       row.updated_ms = now;
       RETURN_IF_ERROR(tx->UpdateMessage(row));
       ev.outcome = "refused";

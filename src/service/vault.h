@@ -609,7 +609,9 @@ class Vault {
   // every tenant for OutboxOptions::lease_ms, checking each again (consent,
   // erasure, a contact on file): those that may no longer go are marked
   // refused and not returned.
-  Result<std::vector<Delivery>> ClaimDeliveries(int limit, const OutboxOptions& options = {});
+  // `refused` (when given) is increased by the number marked refused.
+  Result<std::vector<Delivery>> ClaimDeliveries(int limit, const OutboxOptions& options = {},
+                                                int64_t* refused = nullptr);
   // Records a delivery attempt's outcome: OK -> sent; Unavailable -> queued
   // again with backoff, or dead after max_attempts; anything else -> dead.
   // `outcome`'s message must be safe to show (transports never put an address
