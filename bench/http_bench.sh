@@ -55,7 +55,9 @@ port=18080
   --call-purpose essential.service ${SERVE_FLAGS:-} 2> "$work/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q serving "$work/serve.log" && break; sleep 0.1; done
+# A large store takes a while to open.
+for _ in $(seq 600); do grep -q serving "$work/serve.log" && break; sleep 0.1; done
+grep -q serving "$work/serve.log" || { cat "$work/serve.log"; exit 1; }
 
 bench_rss() { echo "server RSS under load: $(($(ps -o rss= -p "$server") / 1024)) MB"; }
 bench_wrk lookup $port "/v1/subjects/lookup?purpose=essential.service" phone "$key"
