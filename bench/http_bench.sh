@@ -8,10 +8,13 @@
 #   bash bench/http_bench.sh 1000000 30   # SUBJECTS, SECONDS per run
 #   DATA_DIR=out/bench/import-data/vault bash bench/http_bench.sh   # reuse a store
 #   SERVE_FLAGS="--group-commit --threads 8" bash bench/http_bench.sh
+#   BASELINE=pg bash bench/http_bench.sh   # then the PostgreSQL baseline, and the ratio
 #
 # Prints wrk's requests/s and latency percentiles and the server's RSS under
 # load; the same text goes to out/bench/http-STAMP.txt. wrk runs on the same
-# two cores as the server. CI does not run this.
+# two cores as the server. With BASELINE=pg, bench/pg_baseline.sh follows
+# (same customers, same wrk script; PG_* variables pass through) and the last
+# line is the ratio of lookups/s custodian/baseline. CI does not run this.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build-bench}"
@@ -19,7 +22,9 @@ subjects="${1:-100000}"
 seconds="${2:-20}"
 
 source "$root/bench/lib.sh"
-bench_build "$build" custodian custodian-datagen
+targets=(custodian custodian-datagen)
+[ "${BASELINE:-}" = pg ] && targets+=(custodian-pg-baseline)
+bench_build "$build" "${targets[@]}"
 work="$root/out/bench/http-data"
 mkdir -p "$work"
 bench_report http
@@ -41,22 +46,7 @@ fi
 key="$("$custodian" apikey create bench --role agent --name http-bench --json --data-dir "$data" |
   sed -n 's/.*"key": *"\([^"]*\)".*/\1/p')"
 
-# Phones as the CSV spells them (wrk picks one at random per request).
-awk -F, 'NR > 1 && NR <= 200001 { gsub(/"/, "", $3); if ($3 != "12345") print $3 }' \
-  "$customers" > "$work/phones.txt"
-cat > "$work/post.lua" <<'LUA'
-local phones = {}
-local path, field
-function init(args)
-  path, field = args[1], args[2]
-  for line in io.lines(args[3]) do phones[#phones + 1] = line end
-  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
-end
-function request()
-  local phone = phones[math.random(#phones)]
-  return wrk.format("POST", path, nil, '{"' .. field .. '": "' .. phone .. '"}')
-end
-LUA
+bench_wrk_setup "$work" "$customers"
 
 port=18080
 # SERVE_FLAGS: extra options for the server, e.g. "--group-commit --threads 8".
@@ -64,23 +54,25 @@ port=18080
 "$custodian" serve --data-dir "$data" --listen "127.0.0.1:$port" --no-access-log \
   --call-purpose essential.service ${SERVE_FLAGS:-} 2> "$work/serve.log" &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q serving "$work/serve.log" && break; sleep 0.1; done
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
+# A large store takes a while to open.
+for _ in $(seq 600); do grep -q serving "$work/serve.log" && break; sleep 0.1; done
+grep -q serving "$work/serve.log" || { cat "$work/serve.log"; exit 1; }
 
-run() {  # NAME PATH FIELD
-  echo "== $1: wrk -t2 -c64 -d${seconds}s, keep-alive"
-  wrk -t2 -c64 -d"${seconds}s" --latency -s "$work/post.lua" \
-    -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
-    "http://127.0.0.1:$port" -- "$2" "$3" "$work/phones.txt" > "$work/wrk.txt" &
-  local w=$!
-  sleep $((seconds / 2))
-  local rss
-  rss=$(ps -o rss= -p "$server")
-  wait $w
-  grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|Socket errors" "$work/wrk.txt"
-  echo "server RSS under load: $((rss / 1024)) MB"
-}
-run lookup "/v1/subjects/lookup?purpose=essential.service" phone
-run calls "/v1/calls" caller
+bench_rss() { echo "server RSS under load: $(($(ps -o rss= -p "$server") / 1024)) MB"; }
+bench_wrk lookup $port "/v1/subjects/lookup?purpose=essential.service" phone "$key"
+custodian_rps="$wrk_rps"
+bench_wrk calls $port /v1/calls caller "$key"
+
+# BASELINE=pg: then the same lookups from PostgreSQL (bench/pg_baseline.sh),
+# once this server has stopped: one server at a time.
+if [ "${BASELINE:-}" = pg ]; then
+  kill $server
+  wait $server 2>/dev/null || true
+  BENCH_NESTED=1 BUILD_DIR="$build" bash "$root/bench/pg_baseline.sh" "$subjects" "$seconds"
+  pg_rps="$(cat "$work/pg-rps.txt")"
+  echo "== custodian lookups/s $custodian_rps, PostgreSQL baseline $pg_rps:" \
+    "ratio custodian/baseline $(awk -v a="$custodian_rps" -v b="$pg_rps" 'BEGIN { printf "%.2fx", a / b }')"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "report: $report"

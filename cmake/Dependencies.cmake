@@ -21,4 +21,7 @@ find_package(Threads REQUIRED)
 find_package(CURL REQUIRED)
 if(CUSTODIAN_BENCH)
   find_package(benchmark REQUIRED)
+  # Only for the PostgreSQL baseline of the HTTP benchmark (bench/pg_baseline.cc);
+  # without it that one program is skipped.
+  pkg_check_modules(libpq QUIET IMPORTED_TARGET libpq)
 endif()
