@@ -751,8 +751,9 @@ TEST_F(VaultCliTest, NoPersonalValueOnStderrOfAFailingCommand) {
       {{"lookup", "interjet", "--phone", "8870100100", "--purpose", "essential.legal_obligation",
         "--role", "agent"},
        kError},
-      {{"lookup", "interjet", "--email", "asha@example.in", "--purpose", "marketing.communications",
-        "--role", "marketing"},
+      // Without the subject's consent: refused (a lookup would just not find her).
+      {{"subject", "show", "interjet", id, "--purpose", "marketing.communications", "--role",
+        "marketing"},
        kError},
   };
   for (const Case& c : cases) {
