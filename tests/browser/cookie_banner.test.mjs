@@ -207,8 +207,11 @@ describe('cookie banner in headless Chromium', () => {
   after(async () => {
     // Always, whatever failed above: the browser, the website, the server.
     await browser?.close().catch(() => {});
-    await new Promise((r) => (site ? site.close(r) : r()));
-    site?.closeAllConnections?.();
+    if (site) {
+      const closed = new Promise((r) => site.close(r));
+      site.closeAllConnections();
+      await closed;
+    }
     if (server && server.exitCode === null && server.signalCode === null) {
       server.kill('SIGTERM');
       const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
