@@ -39,6 +39,8 @@ Result<CallMatch> Vault::MatchCall(const Actor& actor, std::string_view tenant,
     for (const ConsentStatus& s : statuses) {
       if (s.basis == "consent") match.consents.emplace_back(s.purpose, s.allowed);
     }
+    ASSIGN_OR_RETURN(auto open, tx->ListRequests(tenant, /*open_only=*/true, first.id));
+    match.open_requests = static_cast<int64_t>(open.size());
   }
   const policy::RecordKind* kind = policy->FindRecordKind(kCallKind);
   if (kind == nullptr) return match;

@@ -149,7 +149,7 @@ struct CallMatch {
   // subject (its choice in the consent ledger, else the declared default; the
   // defaults when nothing matched).
   std::vector<std::pair<std::string, bool>> consents;
-  int64_t open_requests = 0;          // data-subject requests open (none until requests exist)
+  int64_t open_requests = 0;          // the matched subject's open data-subject requests
   std::optional<std::string> call_record;  // the `call` record stored, when the policy has the kind
 };
 
@@ -359,6 +359,39 @@ struct CookieChoiceRecord {
   std::vector<std::pair<std::string, bool>> choices;  // every category; required ones true
   std::string policy_version;
   int64_t at_ms = 0;
+};
+
+// --- Data-subject requests (service/requests.cc, docs/requests.md) ---------
+
+inline constexpr const char* kRequestTypes[] = {"access",      "portability", "correction",
+                                                "erasure",     "objection",   "restriction",
+                                                "consent_withdrawal", "grievance"};
+
+struct RequestInput {
+  std::string type;      // one of kRequestTypes
+  std::string subject;   // the subject it is about ("" only for a grievance)
+  std::string details;   // free text: the complaint, what to correct... (<= 8 KiB, sealed)
+};
+
+// What an operator does to a request. verify: the person's identity was
+// checked by hand (reason required: "ID checked at the store"); start: take it
+// on (assigns the actor); complete / reject: close it (reject needs a reason).
+enum class RequestAction { kVerify, kStart, kComplete, kReject };
+
+struct RequestView {
+  std::string id;
+  std::string type;
+  std::string subject;
+  std::string state;          // received | verifying | verified | in_progress | completed |
+                              // rejected | expired
+  std::string verification;   // otp | operator | none
+  std::string assigned;
+  std::string details;
+  std::string resolution;     // why rejected / how completed / how verified
+  int64_t received_ms = 0;
+  int64_t due_ms = 0;         // from the policy's deadline, else the jurisdiction's
+  bool overdue = false;       // open and past due_ms
+  std::optional<int64_t> closed_ms;
 };
 
 struct TenantInfo {
@@ -631,6 +664,25 @@ class Vault {
   // A visitor's recorded choices, oldest first (evidence). Operator roles.
   Result<std::vector<CookieChoiceRecord>> CookieChoices(const Actor& actor, std::string_view tenant,
                                                         std::string_view visitor);
+
+  // --- Data-subject requests (service/requests.cc) ---
+  // Records a request: due date = received + the right's `deadline` in the
+  // policy, else the jurisdiction's default (grievances: its grievance
+  // deadline). Verification by the right's method (policy `rights.verification`
+  // by default): `none` starts verified, otp/operator start verifying. Any
+  // operational role. Audited (request.submit).
+  Result<RequestView> SubmitRequest(const Actor& actor, std::string_view tenant,
+                                    const RequestInput& input);
+  Result<RequestView> GetRequest(const Actor& actor, std::string_view tenant, std::string_view id);
+  // Oldest due first; only open ones when `open_only`; only overdue ones when `overdue_only`.
+  Result<std::vector<RequestView>> ListRequests(const Actor& actor, std::string_view tenant,
+                                                bool open_only, bool overdue_only);
+  // Moves a request along its state machine. FailedPrecondition naming the
+  // state when the action does not apply; InvalidArgument when a reason is
+  // required and missing. Audited (request.verify, request.start, ...).
+  Result<RequestView> AdvanceRequest(const Actor& actor, std::string_view tenant,
+                                     std::string_view id, RequestAction action,
+                                     std::string_view reason);
 
   // --- Bulk import (service/import_batch.cc) ---
   // The tenant's policy (for checking an import mapping). NotFound if no such tenant.

@@ -173,6 +173,34 @@ struct CookieChoiceRow {
   int64_t at_ms = 0;
 };
 
+// --- Data-subject requests (service/requests.cc) ---------------------------
+enum class RequestState {
+  kReceived = 1,
+  kVerifying = 2,
+  kVerified = 3,
+  kInProgress = 4,
+  kCompleted = 5,
+  kRejected = 6,
+  kExpired = 7,
+};
+const char* RequestStateName(RequestState s);  // "received", "in_progress"...
+
+struct RequestRow {
+  std::string tenant;
+  std::string id;              // "req_..."
+  std::string subject;         // "" for a grievance from someone not on file
+  std::string type;            // access | portability | correction | erasure | objection |
+                               // restriction | consent_withdrawal | grievance
+  RequestState state = RequestState::kReceived;
+  std::string verification;    // otp | operator | none
+  std::string assigned;        // operator or actor handling it ("" = nobody yet)
+  std::string sealed;          // details and resolution text, sealed
+  int64_t received_ms = 0;
+  int64_t due_ms = 0;
+  int64_t updated_ms = 0;
+  std::optional<int64_t> closed_ms;  // completed, rejected or expired
+};
+
 // --- Credentials (service/access.cc): API keys, operators, sessions ---------
 // Secrets are never stored: only keyed digests (BLAKE2b under the tenant's
 // credential subkey) and, for operators, Argon2id hashes and sealed blobs.
@@ -302,6 +330,18 @@ class Transaction {
   // The visitor's choices, oldest first.
   virtual Result<std::vector<CookieChoiceRow>> ListCookieChoices(std::string_view tenant,
                                                                  std::string_view visitor) = 0;
+
+  // --- Data-subject requests ---------------------------------------------------
+  virtual Status InsertRequest(const RequestRow& row) = 0;
+  virtual Result<std::optional<RequestRow>> GetRequest(std::string_view tenant,
+                                                       std::string_view id) = 0;
+  // NotFound if absent.
+  virtual Status UpdateRequest(const RequestRow& row) = 0;
+  // The tenant's requests, oldest due first; only open ones (not completed,
+  // rejected or expired) when `open_only`; only the subject's when `subject`
+  // is not empty.
+  virtual Result<std::vector<RequestRow>> ListRequests(std::string_view tenant, bool open_only,
+                                                       std::string_view subject) = 0;
 
   // Bulk-import progress, by (tenant, kind, digest); nullopt if never stored.
   virtual Result<std::optional<ImportRow>> GetImport(std::string_view tenant,

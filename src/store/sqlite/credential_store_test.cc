@@ -198,6 +198,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
                            "DROP TABLE sessions; DROP TABLE operators; DROP TABLE api_keys; "
                            "DROP TABLE consents; DROP TABLE consent_events; DROP TABLE outbox; "
                            "DROP TABLE channels; DROP TABLE webhook_events; DROP TABLE cookie_choices; "
+                           "DROP TABLE requests; "
                            "DELETE FROM schema_migrations WHERE version >= 4;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)

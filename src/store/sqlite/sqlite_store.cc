@@ -153,8 +153,8 @@ CREATE INDEX sessions_by_tenant ON sessions(tenant, expires_ms);
 )sql",
     // 5: the consent ledger: the current choice per (subject, purpose), and
     // the history of choices, sealed with the subject key; tenants' channel
-    // settings (sealed), the outbox, website visitors' cookie choices and
-    // the inbound webhook events already applied.
+    // settings (sealed), the outbox, website visitors' cookie choices,
+    // data-subject requests and the inbound webhook events already applied.
     R"sql(
 CREATE TABLE consents (
   tenant  TEXT NOT NULL,
@@ -209,6 +209,23 @@ CREATE TABLE cookie_choices (
   at_ms          INTEGER NOT NULL
 );
 CREATE INDEX cookie_choices_by_visitor ON cookie_choices(tenant, visitor, seq);
+CREATE TABLE requests (
+  tenant       TEXT NOT NULL REFERENCES tenants(id),
+  id           TEXT NOT NULL,
+  subject      TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  state        INTEGER NOT NULL,
+  verification TEXT NOT NULL,
+  assigned     TEXT NOT NULL,
+  sealed       BLOB NOT NULL,
+  received_ms  INTEGER NOT NULL,
+  due_ms       INTEGER NOT NULL,
+  updated_ms   INTEGER NOT NULL,
+  closed_ms    INTEGER,
+  PRIMARY KEY (tenant, id)
+);
+CREATE INDEX requests_by_due ON requests(tenant, due_ms);
+CREATE INDEX requests_by_subject ON requests(tenant, subject);
 CREATE TABLE webhook_events (
   tenant      TEXT NOT NULL,
   provider    TEXT NOT NULL,
@@ -268,6 +285,12 @@ class SqliteTransaction final : public Transaction {
   Result<std::vector<MessageRow>> DueMessages(int64_t now_ms, int limit) override;
   Status UpdateMessage(const MessageRow& row) override;
   Result<std::vector<MessageRow>> ListMessages(std::string_view tenant, int limit) override;
+  Status InsertRequest(const RequestRow& row) override;
+  Result<std::optional<RequestRow>> GetRequest(std::string_view tenant,
+                                               std::string_view id) override;
+  Status UpdateRequest(const RequestRow& row) override;
+  Result<std::vector<RequestRow>> ListRequests(std::string_view tenant, bool open_only,
+                                               std::string_view subject) override;
   Result<int64_t> InsertCookieChoice(const CookieChoiceRow& row) override;
   Result<std::vector<CookieChoiceRow>> ListCookieChoices(std::string_view tenant,
                                                          std::string_view visitor) override;
@@ -976,6 +999,94 @@ Result<std::vector<MessageRow>> SqliteTransaction::ListMessages(std::string_view
   return ReadMessages(st);
 }
 
+constexpr const char* kRequestColumns =
+    "tenant, id, subject, type, state, verification, assigned, sealed, received_ms, due_ms, "
+    "updated_ms, closed_ms";
+
+void BindRequest(Stmt& st, const RequestRow& r) {
+  st.BindText(1, r.tenant);
+  st.BindText(2, r.id);
+  st.BindText(3, r.subject);
+  st.BindText(4, r.type);
+  st.BindInt64(5, static_cast<int64_t>(r.state));
+  st.BindText(6, r.verification);
+  st.BindText(7, r.assigned);
+  st.BindBlob(8, r.sealed);
+  st.BindInt64(9, r.received_ms);
+  st.BindInt64(10, r.due_ms);
+  st.BindInt64(11, r.updated_ms);
+  st.BindOptionalInt64(12, r.closed_ms);
+}
+
+Result<std::vector<RequestRow>> ReadRequests(Stmt& st) {
+  std::vector<RequestRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    RequestRow r;
+    r.tenant = st.ColumnText(0);
+    r.id = st.ColumnText(1);
+    r.subject = st.ColumnText(2);
+    r.type = st.ColumnText(3);
+    r.state = static_cast<RequestState>(st.ColumnInt64(4));
+    r.verification = st.ColumnText(5);
+    r.assigned = st.ColumnText(6);
+    r.sealed = st.ColumnBlob(7);
+    r.received_ms = st.ColumnInt64(8);
+    r.due_ms = st.ColumnInt64(9);
+    r.updated_ms = st.ColumnInt64(10);
+    if (!st.ColumnIsNull(11)) r.closed_ms = st.ColumnInt64(11);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status SqliteTransaction::InsertRequest(const RequestRow& row) {
+  static const std::string sql = std::string("INSERT INTO requests (") + kRequestColumns +
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  Stmt& st = store_.Prepare(sql.c_str());
+  BindRequest(st, row);
+  return st.Run();
+}
+
+Result<std::optional<RequestRow>> SqliteTransaction::GetRequest(std::string_view tenant,
+                                                                std::string_view id) {
+  static const std::string sql =
+      std::string("SELECT ") + kRequestColumns + " FROM requests WHERE tenant = ? AND id = ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindText(2, id);
+  ASSIGN_OR_RETURN(auto rows, ReadRequests(st));
+  if (rows.empty()) return std::optional<RequestRow>();
+  return std::optional<RequestRow>(std::move(rows.front()));
+}
+
+Status SqliteTransaction::UpdateRequest(const RequestRow& row) {
+  Stmt& st = store_.Prepare(
+      "UPDATE requests SET subject = ?3, type = ?4, state = ?5, verification = ?6, "
+      "assigned = ?7, sealed = ?8, received_ms = ?9, due_ms = ?10, updated_ms = ?11, "
+      "closed_ms = ?12 WHERE tenant = ?1 AND id = ?2");
+  BindRequest(st, row);
+  RETURN_IF_ERROR(st.Run());
+  if (sqlite3_changes(store_.db().raw()) == 0) {
+    return Status::NotFound("request '" + row.id + "' does not exist");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<RequestRow>> SqliteTransaction::ListRequests(std::string_view tenant,
+                                                                bool open_only,
+                                                                std::string_view subject) {
+  static const std::string sql = std::string("SELECT ") + kRequestColumns +
+                                 " FROM requests WHERE tenant = ?1 AND (?2 = 0 OR state < 5) AND "
+                                 "(?3 = '' OR subject = ?3) ORDER BY due_ms, id";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindInt64(2, open_only ? 1 : 0);
+  st.BindText(3, subject);
+  return ReadRequests(st);
+}
+
 Result<int64_t> SqliteTransaction::InsertCookieChoice(const CookieChoiceRow& row) {
   Stmt& st = store_.Prepare(
       "INSERT INTO cookie_choices (tenant, visitor, choices, policy_version, at_ms) "
@@ -1416,6 +1527,19 @@ const char* SubjectStateName(SubjectState s) {
     case SubjectState::kActive: return "active";
     case SubjectState::kClosed: return "closed";
     case SubjectState::kErased: return "erased";
+  }
+  return "unknown";
+}
+
+const char* RequestStateName(RequestState s) {
+  switch (s) {
+    case RequestState::kReceived: return "received";
+    case RequestState::kVerifying: return "verifying";
+    case RequestState::kVerified: return "verified";
+    case RequestState::kInProgress: return "in_progress";
+    case RequestState::kCompleted: return "completed";
+    case RequestState::kRejected: return "rejected";
+    case RequestState::kExpired: return "expired";
   }
   return "unknown";
 }

@@ -1,0 +1,172 @@
+// Data-subject requests on the example policies: due dates from the policy or
+// the jurisdiction, the state machine with its refusals, overdue listing, the
+// call flag, and nothing personal in the audit log.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "audit_util.h"
+#include "service/vault.h"
+#include "test_util.h"
+
+namespace custodian::service {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_util::AuditEvents;
+using testing_util::ReadFile;
+
+const Actor kAdmin{"test", "admin"};
+const Actor kAgent{"op:priya", "agent"};
+constexpr int64_t kMar1 = 1772323200000;  // 2026-03-01T00:00:00Z
+constexpr int64_t kDay = 86400000;
+
+class RequestsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    unsetenv("CUSTODIAN_MASTER_KEY");
+    dir_ = tmp_.path() / "data";
+    ASSERT_TRUE(Vault::Init(dir_.string()).ok());
+    VaultOptions o;
+    o.data_dir = dir_.string();
+    o.clock = [this] { return now_; };
+    vault_ = std::move(Vault::Open(o)).value();
+    for (const char* name : {"interjet", "intnet-iq"}) {
+      std::string id = name == std::string("intnet-iq") ? "intnet" : name;
+      ASSERT_TRUE(vault_
+                      ->CreateTenant(kAdmin, id,
+                                     ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) / "examples/policies" /
+                                              (std::string(name) + ".yaml")),
+                                     std::string(name) + ".yaml")
+                      .ok());
+    }
+    auto r = vault_->AddSubject(
+        kAdmin, "interjet",
+        {{"user.name", "Asha Rao"}, {"user.contact.phone_number", "+91 88701 00100"}}, "C1");
+    ASSERT_TRUE(r.ok());
+    subject_ = r->subject_id;
+  }
+  std::string Db() const { return (dir_ / "custodian.db").string(); }
+
+  testing_util::TempDir tmp_;
+  fs::path dir_;
+  int64_t now_ = kMar1;
+  std::unique_ptr<Vault> vault_;
+  std::string subject_;
+};
+
+TEST_F(RequestsTest, DueDatesComeFromTheJurisdictionAndVerificationFromThePolicy) {
+  // Interjet (India, DPDP: 90 days; rights.verification: otp).
+  auto erasure = vault_->SubmitRequest(kAgent, "interjet",
+                                       {"erasure", subject_, "Please delete my account data"});
+  ASSERT_TRUE(erasure.ok()) << erasure.status().ToString();
+  EXPECT_EQ(erasure->state, "verifying");
+  EXPECT_EQ(erasure->verification, "otp");
+  EXPECT_EQ(erasure->due_ms, kMar1 + 90 * kDay);
+  EXPECT_FALSE(erasure->overdue);
+  EXPECT_EQ(erasure->details, "Please delete my account data");
+  auto grievance = vault_->SubmitRequest(kAgent, "interjet", {"grievance", "", "Rude agent"});
+  ASSERT_TRUE(grievance.ok());
+  EXPECT_EQ(grievance->subject, "");
+  // The audit log names the type and due date, never the details.
+  auto events = AuditEvents(Db(), "request.submit");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_NE(events[0].find("erasure due 2026-05-30T00:00:00Z"), std::string::npos) << events[0];
+  for (const std::string& e : events) {
+    EXPECT_EQ(e.find("delete my account"), std::string::npos);
+    EXPECT_EQ(e.find("Rude"), std::string::npos);
+  }
+}
+
+TEST_F(RequestsTest, TheStateMachineMovesForwardOnlyAndSaysWhy) {
+  auto r = vault_->SubmitRequest(kAgent, "interjet", {"access", subject_, ""});
+  ASSERT_TRUE(r.ok());
+  auto early = vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kComplete, "");
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(early.status().message(), "request '" + r->id +
+                                          "' is verifying; it cannot complete before the "
+                                          "person's identity is verified");
+  auto no_reason = vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kVerify, "");
+  EXPECT_EQ(no_reason.status().message(),
+            "say why: verify needs a reason (it is kept as evidence)");
+  auto verified = vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kVerify,
+                                         "Aadhaar checked at the Chennai store");
+  ASSERT_TRUE(verified.ok());
+  EXPECT_EQ(verified->state, "verified");
+  EXPECT_EQ(verified->resolution, "Aadhaar checked at the Chennai store");
+  auto started = vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kStart, "");
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(started->state, "in_progress");
+  EXPECT_EQ(started->assigned, "op:priya");
+  now_ += 3 * kDay;
+  auto done =
+      vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kComplete, "export sent");
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state, "completed");
+  EXPECT_EQ(done->closed_ms, kMar1 + 3 * kDay);
+  auto again = vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kReject, "no");
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(AuditEvents(Db(), "request.complete").size(), 1u);
+}
+
+TEST_F(RequestsTest, OverdueRequestsAreListedAndCallsShowOpenOnes) {
+  auto a = vault_->SubmitRequest(kAgent, "interjet", {"correction", subject_, "new address"});
+  auto b = vault_->SubmitRequest(kAgent, "interjet", {"access", subject_, ""});
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(
+      vault_->AdvanceRequest(kAgent, "interjet", b->id, RequestAction::kReject, "could not verify")
+          .ok());
+  auto call = vault_->MatchCall(kAgent, "interjet", {"+918870100100", "", "c1", 0},
+                                "essential.service.operations.support");
+  ASSERT_TRUE(call.ok());
+  EXPECT_EQ(call->open_requests, 1);
+  EXPECT_TRUE(vault_->ListRequests(kAgent, "interjet", true, true)->empty());
+  now_ += 91 * kDay;
+  auto overdue = vault_->ListRequests(kAgent, "interjet", true, true);
+  ASSERT_TRUE(overdue.ok());
+  ASSERT_EQ(overdue->size(), 1u);
+  EXPECT_EQ(overdue->front().id, a->id);
+  EXPECT_TRUE(overdue->front().overdue);
+  EXPECT_EQ(vault_->ListRequests(kAgent, "interjet", false, false)->size(), 2u);
+}
+
+TEST_F(RequestsTest, BadRequestsAreRefusedAndTenantsAreIsolated) {
+  struct Case {
+    RequestInput in;
+    StatusCode code;
+    std::string message;
+  } cases[] = {
+      {{"deletion", subject_, ""},
+       StatusCode::kInvalidArgument,
+       "request type 'deletion' is not known; use access, portability, correction, erasure, "
+       "objection, restriction, consent_withdrawal or grievance"},
+      {{"erasure", "", ""},
+       StatusCode::kInvalidArgument,
+       "a request of type 'erasure' must name its subject (only a grievance may come from "
+       "someone not on file)"},
+      {{"access", "sub_nobody", ""},
+       StatusCode::kNotFound,
+       "subject 'sub_nobody' does not exist in tenant 'interjet'"},
+      {{"grievance", "", std::string(8 * 1024 + 1, 'x')},
+       StatusCode::kInvalidArgument,
+       "the details may be at most 8 KiB"},
+  };
+  for (const Case& c : cases) {
+    auto r = vault_->SubmitRequest(kAgent, "interjet", c.in);
+    ASSERT_FALSE(r.ok()) << c.message;
+    EXPECT_EQ(r.status().code(), c.code);
+    EXPECT_EQ(r.status().message(), c.message);
+  }
+  EXPECT_TRUE(vault_->ListRequests(kAgent, "interjet", false, false)->empty());
+  auto mine = vault_->SubmitRequest(kAgent, "interjet", {"access", subject_, ""});
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(vault_->GetRequest(kAdmin, "intnet", mine->id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(
+      vault_->SubmitRequest({"x", "nobody"}, "interjet", {"access", subject_, ""}).status().code(),
+      StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace custodian::service
