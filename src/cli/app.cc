@@ -58,6 +58,7 @@ int Main(int argc, char** argv) {
   RegisterConsentCommands(app, exit_code);
   RegisterChannelCommands(app, exit_code);
   RegisterOutboxCommands(app, exit_code);
+  RegisterRequestCommands(app, exit_code);
   RegisterServeCommand(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -42,6 +42,7 @@ void RegisterServeCommand(CLI::App& app, int& exit_code);
 void RegisterConsentCommands(CLI::App& app, int& exit_code);
 void RegisterChannelCommands(CLI::App& app, int& exit_code);
 void RegisterOutboxCommands(CLI::App& app, int& exit_code);
+void RegisterRequestCommands(CLI::App& app, int& exit_code);
 // `consent link` (channel_commands.cc), added by RegisterConsentCommands.
 void AddConsentLinkCommand(CLI::App* consent, int& exit_code);
 

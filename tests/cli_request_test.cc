@@ -1,0 +1,86 @@
+// `custodian request`: the real binary on the Interjet policy.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "run_util.h"
+#include "test_util.h"
+
+namespace custodian {
+namespace {
+
+using nlohmann::json;
+using testing_util::RunCustodian;
+using testing_util::RunResult;
+using testing_util::TempDir;
+
+const std::string kPolicy = std::string(CUSTODIAN_SOURCE_DIR) + "/examples/policies/interjet.yaml";
+
+class RequestCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = (dir_.path() / "data").string();
+    ASSERT_EQ(Run({"init"}).exit_code, 0);
+    ASSERT_EQ(Run({"tenant", "create", "interjet", "--policy", kPolicy}).exit_code, 0);
+    RunResult r = Run({"subject", "add", "interjet", "--field", "user.name=Asha Rao"});
+    ASSERT_EQ(r.exit_code, 0) << r.Describe();
+    subject_ = r.out.substr(0, r.out.find('\n'));
+  }
+  RunResult Run(std::vector<std::string> args) {
+    args.push_back("--data-dir");
+    args.push_back(data_);
+    return RunCustodian(args);
+  }
+  TempDir dir_;
+  std::string data_, subject_;
+};
+
+TEST_F(RequestCliTest, AnErasureRequestFromSubmitToComplete) {
+  RunResult s = Run({"request", "submit", "interjet", "--type", "erasure", "--subject", subject_,
+                     "--details", "close my account", "--json"});
+  ASSERT_EQ(s.exit_code, 0) << s.Describe();
+  json r = json::parse(s.out);
+  const std::string id = r["id"];
+  EXPECT_EQ(r["state"], "verifying");
+  EXPECT_EQ(r["verification"], "otp");
+  EXPECT_EQ(r["overdue"], false);
+
+  RunResult early = Run({"request", "complete", "interjet", id});
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_EQ(early.err, "custodian: request '" + id +
+                           "' is verifying; it cannot complete before the person's identity is "
+                           "verified\n");
+  EXPECT_EQ(Run({"request", "verify", "interjet", id}).exit_code, 2);  // --reason is required
+  ASSERT_EQ(Run({"request", "verify", "interjet", id, "--reason", "ID seen at the store"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Run({"request", "start", "interjet", id}).exit_code, 0);
+  RunResult done = Run({"request", "complete", "interjet", id, "--reason", "erased", "--json"});
+  ASSERT_EQ(done.exit_code, 0) << done.Describe();
+  EXPECT_EQ(json::parse(done.out)["state"], "completed");
+
+  RunResult list = Run({"request", "list", "interjet"});
+  EXPECT_NE(list.out.find(id + "  erasure  completed  due "), std::string::npos) << list.out;
+  EXPECT_EQ(Run({"request", "list", "interjet", "--overdue"}).out, "no requests\n");
+  RunResult show = Run({"request", "show", "interjet", id});
+  EXPECT_NE(show.out.find("  details: close my account\n  resolution: erased\n"),
+            std::string::npos)
+      << show.out;
+}
+
+TEST_F(RequestCliTest, BadRequestsExitWithTheReason) {
+  RunResult bad = Run({"request", "submit", "interjet", "--type", "deletion", "--subject",
+                       subject_});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err,
+            "custodian: request type 'deletion' is not known; use access, portability, "
+            "correction, erasure, objection, restriction, consent_withdrawal or grievance\n");
+  RunResult none = Run({"request", "show", "interjet", "req_nosuch"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_EQ(none.err, "custodian: request 'req_nosuch' does not exist\n");
+  EXPECT_EQ(Run({"request", "list", "interjet"}).out, "no requests\n");
+}
+
+}  // namespace
+}  // namespace custodian
