@@ -643,6 +643,49 @@ TEST_F(HttpApiTest, CookieBannerAndChoicesFromAnotherOrigin) {
             0u);
 }
 
+TEST_F(HttpApiTest, RequestsAreRecordedWithADueDateAndMovedAlong) {
+  auto added = Call(
+      "POST", "/v1/subjects", "interjet/admin",
+      json{{"fields", {{"user.name", "Ravi Kumar"}, {"user.contact.phone_number", "98450 55501"}}},
+           {"external_id", "CUST-REQUESTS"}}
+          .dump());
+  const std::string id = Body(added).value("id", "");
+  ASSERT_FALSE(id.empty()) << added.body;
+  auto created =
+      Call("POST", "/v1/requests", "interjet/agent",
+           json{{"type", "access"}, {"subject", id}, {"details", "send my data"}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  json r = Body(created);
+  EXPECT_EQ(r["state"], "verifying");
+  EXPECT_EQ(r["overdue"], false);
+  const std::string path = "/v1/requests/" + r["id"].get<std::string>();
+  auto early =
+      Call("POST", path + "/transitions", "interjet/agent", json{{"action", "complete"}}.dump());
+  EXPECT_EQ(early.status, 409) << early.body;
+  auto no_reason =
+      Call("POST", path + "/transitions", "interjet/agent", json{{"action", "verify"}}.dump());
+  EXPECT_EQ(no_reason.status, 400);
+  EXPECT_EQ(Body(no_reason)["pointer"], "/reason");
+  auto bad_action =
+      Call("POST", path + "/transitions", "interjet/agent", json{{"action", "approve"}}.dump());
+  EXPECT_EQ(Body(bad_action)["pointer"], "/action");
+  auto verified = Call("POST", path + "/transitions", "interjet/agent",
+                       json{{"action", "verify"}, {"reason", "ID at the store"}}.dump());
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  EXPECT_EQ(Body(verified)["state"], "verified");
+  EXPECT_EQ(Body(Call("GET", path, "interjet/agent"))["resolution"], "ID at the store");
+  EXPECT_EQ(Call("GET", path, "intnet/admin").status, 404);
+  auto open = Body(Call("GET", "/v1/requests?open=true", "interjet/agent"));
+  bool listed = false;
+  for (const json& q : open["requests"]) listed = listed || q["id"] == r["id"];
+  EXPECT_TRUE(listed);
+  EXPECT_EQ(Call("GET", "/v1/requests?overdue=maybe", "interjet/agent").status, 400);
+  // The call flag counts it.
+  auto call = Body(Call("POST", "/v1/calls?purpose=essential.service.operations.support",
+                        "interjet/agent", json{{"caller", "+91 98450 55501"}}.dump()));
+  EXPECT_EQ(call["flags"]["open_requests"], 1) << call.dump();
+}
+
 TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
   const std::string id = AddAsha("CUST-BAD");
   auto before = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service", "interjet/admin",

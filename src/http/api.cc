@@ -196,6 +196,10 @@ class Api {
   Response ConsentGet(Request& req, const Caller& c);
   Response ConsentPut(Request& req, const Caller& c);
   Response CookieChoicesGet(Request& req, const Caller& c);
+  Response RequestCreate(Request& req, const Caller& c);
+  Response RequestList(Request& req, const Caller& c);
+  Response RequestGet(Request& req, const Caller& c);
+  Response RequestTransition(Request& req, const Caller& c);
   Response MessageCreate(Request& req, const Caller& c);
   Response MessageGet(Request& req, const Caller& c);
   Response MessageList(Request& req, const Caller& c);
@@ -846,6 +850,91 @@ Response Api::CookieChoicesGet(Request& req, const Caller& c) {
   return ShapeJson(200, {{"visitor", std::string(*req.PathParam("visitor"))}, {"choices", items}});
 }
 
+ordered_json RequestJson(const service::RequestView& r) {
+  auto opt = [](const std::string& v) { return v.empty() ? ordered_json() : ordered_json(v); };
+  return {{"id", r.id},
+          {"type", r.type},
+          {"subject", opt(r.subject)},
+          {"state", r.state},
+          {"verification", r.verification},
+          {"assigned", opt(r.assigned)},
+          {"details", opt(r.details)},
+          {"resolution", opt(r.resolution)},
+          {"received_at", FormatTime(r.received_ms)},
+          {"due_at", FormatTime(r.due_ms)},
+          {"overdue", r.overdue},
+          {"closed_at", r.closed_ms ? ordered_json(FormatTime(*r.closed_ms)) : ordered_json()}};
+}
+
+Response Api::RequestCreate(Request& req, const Caller& c) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  const json& b = *body.value;
+  if (auto bad = CheckKeys(b, "", {"type", "subject", "details"}, {"type"})) return *bad;
+  service::RequestInput in;
+  for (auto [key, out] : {std::pair<const char*, std::string*>{"type", &in.type},
+                          {"subject", &in.subject},
+                          {"details", &in.details}}) {
+    auto v = OptString(b, key);
+    if (!v.ok()) return *v.error;
+    if (*v.value) *out = **v.value;
+  }
+  Audited(req);
+  auto r = vault_.SubmitRequest(c.actor, c.tenant, in);
+  if (!r.ok()) return Fail(r.status());
+  return ShapeJson(201, RequestJson(*r));
+}
+
+Response Api::RequestList(Request& req, const Caller& c) {
+  bool open = false, overdue = false;
+  for (auto [name, out] : {std::pair<const char*, bool*>{"open", &open}, {"overdue", &overdue}}) {
+    if (auto v = req.QueryParam(name)) {
+      if (*v != "true" && *v != "false") return BadRequest(Quote(name) + " must be true or false");
+      *out = *v == "true";
+    }
+  }
+  auto list = vault_.ListRequests(c.actor, c.tenant, open, overdue);
+  if (!list.ok()) return Fail(list.status());
+  ordered_json items = ordered_json::array();
+  for (const auto& r : *list) items.push_back(RequestJson(r));
+  return ShapeJson(200, {{"requests", items}});
+}
+
+Response Api::RequestGet(Request& req, const Caller& c) {
+  auto r = vault_.GetRequest(c.actor, c.tenant, *req.PathParam("id"));
+  if (!r.ok()) return Fail(r.status());
+  return ShapeJson(200, RequestJson(*r));
+}
+
+Response Api::RequestTransition(Request& req, const Caller& c) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  const json& b = *body.value;
+  if (auto bad = CheckKeys(b, "", {"action", "reason"}, {"action"})) return *bad;
+  auto action = OptString(b, "action");
+  if (!action.ok()) return *action.error;
+  auto reason = OptString(b, "reason");
+  if (!reason.ok()) return *reason.error;
+  static const std::pair<const char*, service::RequestAction> kActions[] = {
+      {"verify", service::RequestAction::kVerify},
+      {"start", service::RequestAction::kStart},
+      {"complete", service::RequestAction::kComplete},
+      {"reject", service::RequestAction::kReject}};
+  const auto* found = std::find_if(std::begin(kActions), std::end(kActions),
+                                   [&](const auto& a) { return **action.value == a.first; });
+  if (found == std::end(kActions)) {
+    return BadRequest("'action' must be verify, start, complete or reject", "/action");
+  }
+  Audited(req);
+  auto r = vault_.AdvanceRequest(c.actor, c.tenant, *req.PathParam("id"), found->second,
+                                 reason.value->value_or(""));
+  if (!r.ok()) {
+    bool about_reason = r.status().code() == StatusCode::kInvalidArgument;
+    return about_reason ? Fail(r.status(), "/reason") : Fail(r.status());
+  }
+  return ShapeJson(200, RequestJson(*r));
+}
+
 Response Api::MessageGet(Request& req, const Caller& c) {
   auto m = vault_.GetMessage(c.actor, c.tenant, *req.PathParam("id"));
   if (!m.ok()) return Fail(m.status());
@@ -907,6 +996,11 @@ Status Api::Register(Router& r) {
                        r, vault_, ChannelRoutesOptions{service::SystemClockMs, options_.on_reply}));
   RETURN_IF_ERROR(r.Add("GET", "/v1/cookies/consents/{visitor}", "cookie_choices_get",
                         authed(&Api::CookieChoicesGet)));
+  RETURN_IF_ERROR(r.Add("POST", "/v1/requests", "request_create", authed(&Api::RequestCreate)));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/requests", "request_list", authed(&Api::RequestList)));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/requests/{id}", "request_get", authed(&Api::RequestGet)));
+  RETURN_IF_ERROR(r.Add("POST", "/v1/requests/{id}/transitions", "request_transition",
+                        authed(&Api::RequestTransition)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/messages", "message_create", authed(&Api::MessageCreate)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/messages", "message_list", authed(&Api::MessageList)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/messages/{id}", "message_get", authed(&Api::MessageGet)));
