@@ -686,6 +686,58 @@ TEST_F(HttpApiTest, RequestsAreRecordedWithADueDateAndMovedAlong) {
   EXPECT_EQ(call["flags"]["open_requests"], 1) << call.dump();
 }
 
+TEST_F(HttpApiTest, AVerificationCodeGoesToTheNumberOnFile) {
+  auto added = Call(
+      "POST", "/v1/subjects", "interjet/admin",
+      json{{"fields", {{"user.name", "Meera Iyer"}, {"user.contact.phone_number", "98450 55502"}}},
+           {"external_id", "CUST-OTP"}}
+          .dump());
+  const std::string id = Body(added).value("id", "");
+  ASSERT_FALSE(id.empty()) << added.body;
+  FakeTelnyx telnyx;
+  outbox::testing::HttpSink telnyx_api({{200, R"({"data":{"id":"tlx-otp"}})"}});
+  const std::string settings = (dir_->path() / "channels-otp.json").string();
+  testing_util::WriteFile(settings, json{{"telnyx",
+                                          {{"public_key", telnyx.PublicKey()},
+                                           {"api_key", "KEY-test"},
+                                           {"base_url", telnyx_api.url()},
+                                           {"from", "+918040001000"}}}}
+                                        .dump());
+  Must({"channels", "set", "interjet", settings, "--data-dir", data_});
+  auto request = Body(Call("POST", "/v1/requests", "interjet/agent",
+                           json{{"type", "erasure"}, {"subject", id}}.dump()));
+  const std::string path = "/v1/requests/" + request["id"].get<std::string>();
+  auto sent = Call("POST", path + "/code", "interjet/agent", json{{"channel", "sms"}}.dump());
+  ASSERT_EQ(sent.status, 202) << sent.body;
+  EXPECT_EQ(sent.body.find("code is"), std::string::npos);
+  std::string code;
+  for (int i = 0; i < 500 && code.empty(); ++i) {
+    for (const auto& r : telnyx_api.requests()) {
+      json b = json::parse(r.body);
+      std::string text = b["text"];
+      if (b["to"] == "+919845055502" && text.find("code is ") != std::string::npos) {
+        code = text.substr(text.find("code is ") + 8, 6);
+      }
+    }
+    if (code.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(code.size(), 6u);
+  auto wrong = Call("POST", path + "/verification", "interjet/agent",
+                    json{{"code", code == "000000" ? "111111" : "000000"}}.dump());
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_EQ(Body(wrong)["detail"], "wrong or expired code (4 attempts left)");
+  EXPECT_EQ(Body(wrong)["pointer"], "/code");
+  auto right = Call("POST", path + "/verification", "interjet/agent", json{{"code", code}}.dump());
+  ASSERT_EQ(right.status, 200) << right.body;
+  EXPECT_EQ(Body(right)["state"], "verified");
+  auto bad_channel =
+      Call("POST", path + "/code", "interjet/agent", json{{"channel", "fax"}}.dump());
+  EXPECT_EQ(bad_channel.status, 400);
+  EXPECT_EQ(Body(bad_channel)["pointer"], "/channel");
+  auto again = Call("POST", path + "/code", "interjet/agent", json{{"channel", "sms"}}.dump());
+  EXPECT_EQ(again.status, 409);  // verified now: no code is needed
+}
+
 TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
   const std::string id = AddAsha("CUST-BAD");
   auto before = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service", "interjet/admin",

@@ -200,6 +200,8 @@ class Api {
   Response RequestList(Request& req, const Caller& c);
   Response RequestGet(Request& req, const Caller& c);
   Response RequestTransition(Request& req, const Caller& c);
+  Response RequestCodeSend(Request& req, const Caller& c);
+  Response RequestCodeCheck(Request& req, const Caller& c);
   Response MessageCreate(Request& req, const Caller& c);
   Response MessageGet(Request& req, const Caller& c);
   Response MessageList(Request& req, const Caller& c);
@@ -935,6 +937,39 @@ Response Api::RequestTransition(Request& req, const Caller& c) {
   return ShapeJson(200, RequestJson(*r));
 }
 
+Response Api::RequestCodeSend(Request& req, const Caller& c) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  if (auto bad = CheckKeys(*body.value, "", {"channel"}, {"channel"})) return *bad;
+  auto channel = OptString(*body.value, "channel");
+  if (!channel.ok()) return *channel.error;
+  Audited(req);
+  auto r = vault_.SendVerificationCode(c.actor, c.tenant, *req.PathParam("id"), **channel.value);
+  if (!r.ok()) {
+    return r.status().code() == StatusCode::kInvalidArgument ? Fail(r.status(), "/channel")
+                                                             : Fail(r.status());
+  }
+  return ShapeJson(202, RequestJson(*r));
+}
+
+Response Api::RequestCodeCheck(Request& req, const Caller& c) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  if (auto bad = CheckKeys(*body.value, "", {"code"}, {"code"})) return *bad;
+  auto code = OptString(*body.value, "code");
+  if (!code.ok()) return *code.error;
+  Audited(req);
+  auto r = vault_.CheckVerificationCode(c.tenant, *req.PathParam("id"), **code.value);
+  if (!r.ok()) {
+    // A wrong code is the person's mistake, not the caller's credentials: 422.
+    if (r.status().code() == StatusCode::kUnauthenticated) {
+      return Problem(422, "wrong-code", "Unprocessable Content", r.status().message(), "/code");
+    }
+    return Fail(r.status());
+  }
+  return ShapeJson(200, RequestJson(*r));
+}
+
 Response Api::MessageGet(Request& req, const Caller& c) {
   auto m = vault_.GetMessage(c.actor, c.tenant, *req.PathParam("id"));
   if (!m.ok()) return Fail(m.status());
@@ -1001,6 +1036,10 @@ Status Api::Register(Router& r) {
   RETURN_IF_ERROR(r.Add("GET", "/v1/requests/{id}", "request_get", authed(&Api::RequestGet)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/requests/{id}/transitions", "request_transition",
                         authed(&Api::RequestTransition)));
+  RETURN_IF_ERROR(
+      r.Add("POST", "/v1/requests/{id}/code", "request_code_send", authed(&Api::RequestCodeSend)));
+  RETURN_IF_ERROR(r.Add("POST", "/v1/requests/{id}/verification", "request_code_check",
+                        authed(&Api::RequestCodeCheck)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/messages", "message_create", authed(&Api::MessageCreate)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/messages", "message_list", authed(&Api::MessageList)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/messages/{id}", "message_get", authed(&Api::MessageGet)));

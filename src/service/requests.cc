@@ -10,6 +10,8 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "common/time.h"
@@ -188,7 +190,8 @@ Result<RequestView> Vault::AdvanceRequest(const Actor& actor, std::string_view t
   RequestState to = from;
   switch (action) {
     case RequestAction::kVerify:
-      if (from == RequestState::kVerifying || from == RequestState::kReceived) {
+      if (from == RequestState::kVerifying || from == RequestState::kReceived ||
+          from == RequestState::kHeld) {
         to = RequestState::kVerified;
       }
       break;
@@ -223,6 +226,140 @@ Result<RequestView> Vault::AdvanceRequest(const Actor& actor, std::string_view t
   ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
   (void)seq;
   RETURN_IF_ERROR(tx->Commit());
+  return ViewOf(*t, row, now);
+}
+
+namespace {
+
+constexpr int64_t kCodeTtlMs = 10 * 60 * 1000;
+constexpr int64_t kMaxCodeAttempts = 5;
+constexpr char kOtpCategory[] = "custodian.request_otp";
+
+std::string CodeDigest(const TenantContext& t, std::string_view id, std::string_view code) {
+  return t.credentials.Digest(kOtpCategory, std::string(id) + ":" + std::string(code));
+}
+
+}  // namespace
+
+Result<RequestView> Vault::SendVerificationCode(const Actor& actor, std::string_view tenant,
+                                                std::string_view id, std::string_view channel) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  audit::Event ev = impl_->Event(actor, tenant, "request.code_sent");
+  if (Status allowed = AuthorizeOperator(t->policy, actor.role, "handling requests");
+      !allowed.ok()) {
+    return impl_->AuditRefusal(ev, allowed);
+  }
+  if (channel != "sms" && channel != "whatsapp" && channel != "email") {
+    return Status::InvalidArgument("channel " + Quote(channel) +
+                                   " is not known; use sms, whatsapp or email");
+  }
+  std::string to;
+  int code_number = 0;
+  {
+    ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+    ASSIGN_OR_RETURN(auto found, tx->GetRequest(tenant, id));
+    if (!found) return Status::NotFound("request " + Quote(id) + " does not exist");
+    RequestRow row = std::move(*found);
+    if (row.state != RequestState::kVerifying || row.verification != "otp") {
+      return Status::FailedPrecondition("request " + Quote(id) + " is " +
+                                        store::RequestStateName(row.state) +
+                                        (row.verification == "otp"
+                                             ? std::string("; no code is needed now")
+                                             : "; it is verified by " + row.verification));
+    }
+    ASSIGN_OR_RETURN(store::SubjectRow subject, LiveSubject(*tx, tenant, row.subject));
+    std::set<std::string> contacts;
+    for (const policy::Category& c : t->policy.categories) {
+      if (c.normalize == (channel == "email" ? policy::Normalizer::kEmail
+                                             : policy::Normalizer::kPhone)) {
+        contacts.insert(c.key);
+      }
+    }
+    ASSIGN_OR_RETURN(SubjectView view, impl_->Project(*t, subject, contacts));
+    if (view.fields.empty()) {
+      return Status::NotFound("the subject has no " +
+                              std::string(channel == "email" ? "email address" : "phone number") +
+                              " on file to send a code to");
+    }
+    to = view.fields.front().value;
+    code_number = static_cast<int>(randombytes_uniform(1000000));
+    char code[7];
+    std::snprintf(code, sizeof code, "%06d", code_number);
+    const int64_t now = impl_->Now();
+    row.otp_digest = CodeDigest(*t, row.id, code);
+    row.otp_expires_ms = now + kCodeTtlMs;
+    row.updated_ms = now;
+    sodium_memzero(code, sizeof code);
+    RETURN_IF_ERROR(tx->UpdateRequest(row));
+    ev.subject = row.subject;
+    ev.outcome = "ok";
+    ev.reason = "channel " + std::string(channel);
+    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+    (void)seq;
+    RETURN_IF_ERROR(tx->Commit());
+  }
+  char code[7];
+  std::snprintf(code, sizeof code, "%06d", code_number);
+  std::string text = t->policy.organization.name + ": your verification code is " + code +
+                     ". It expires in 10 minutes. If you did not ask us for anything, ignore "
+                     "this message.";
+  sodium_memzero(code, sizeof code);
+  MessageRequest message{std::string(channel), "", to, "", "", text, ""};
+  if (channel == "email") message.email_subject = t->policy.organization.name + " verification code";
+  auto queued = EnqueueMessage({"requests", ""}, tenant, message);
+  sodium_memzero(text.data(), text.size());
+  if (!queued.ok()) return queued.status();
+  return GetRequest(actor, tenant, id);
+}
+
+Result<RequestView> Vault::CheckVerificationCode(std::string_view tenant, std::string_view id,
+                                                 std::string_view code) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  ASSIGN_OR_RETURN(auto found, tx->GetRequest(tenant, id));
+  if (!found) return Status::NotFound("request " + Quote(id) + " does not exist");
+  RequestRow row = std::move(*found);
+  if (row.state != RequestState::kVerifying || row.otp_digest.empty()) {
+    return Status::FailedPrecondition("request " + Quote(id) + " is not waiting for a code");
+  }
+  const int64_t now = impl_->Now();
+  const std::string digest = CodeDigest(*t, row.id, code);
+  const bool right = code.size() == 6 && digest.size() == row.otp_digest.size() &&
+                     sodium_memcmp(digest.data(), row.otp_digest.data(), digest.size()) == 0 &&
+                     now < row.otp_expires_ms;
+  audit::Event ev = impl_->Event({"subject", ""}, tenant, "request.code_checked");
+  ev.subject = row.subject;
+  row.updated_ms = now;
+  Status answer = Status::Ok();
+  if (right) {
+    row.state = RequestState::kVerified;
+    row.otp_digest.clear();
+    Texts texts = OpenTexts(*t, row);
+    texts.resolution = "verified by a code sent to a contact on file";
+    row.sealed = SealTexts(*t, row.id, texts);
+    ev.outcome = "ok";
+  } else {
+    ++row.otp_attempts;
+    ev.outcome = "refused";
+    if (row.otp_attempts >= kMaxCodeAttempts) {
+      row.state = RequestState::kHeld;
+      row.otp_digest.clear();
+      ev.action = "request.held";
+      ev.reason = "5 wrong codes";
+      answer = Status::FailedPrecondition(
+          "too many wrong codes: the request is held until an operator verifies the person");
+    } else {
+      ev.reason = "wrong or expired code";
+      answer = Status::Unauthenticated(
+          "wrong or expired code (" + std::to_string(kMaxCodeAttempts - row.otp_attempts) +
+          " attempts left)");
+    }
+  }
+  RETURN_IF_ERROR(tx->UpdateRequest(row));
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  RETURN_IF_ERROR(tx->Commit());
+  if (!answer.ok()) return answer;
   return ViewOf(*t, row, now);
 }
 

@@ -168,5 +168,65 @@ TEST_F(RequestsTest, BadRequestsAreRefusedAndTenantsAreIsolated) {
       StatusCode::kPermissionDenied);
 }
 
+// The code the outbox would deliver (the text of the claimed message).
+std::string SentCode(Vault& vault, std::string* to = nullptr) {
+  auto claimed = vault.ClaimDeliveries(10);
+  if (!claimed.ok() || claimed->size() != 1) return "";
+  if (to) *to = claimed->front().to;
+  const std::string& text = claimed->front().text;
+  std::size_t at = text.find("code is ");
+  return at == std::string::npos ? "" : text.substr(at + 8, 6);
+}
+
+TEST_F(RequestsTest, AnOtpGoesToTheContactOnFileAndVerifies) {
+  auto r = vault_->SubmitRequest(kAgent, "interjet", {"erasure", subject_, ""});
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(vault_->SendVerificationCode(kAgent, "interjet", r->id, "sms").ok());
+  std::string to;
+  std::string code = SentCode(*vault_, &to);
+  ASSERT_EQ(code.size(), 6u);
+  EXPECT_EQ(to, "+918870100100");
+  std::string wrong = code == "000000" ? "111111" : "000000";
+  auto bad = vault_->CheckVerificationCode("interjet", r->id, wrong);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(bad.status().message(), "wrong or expired code (4 attempts left)");
+  auto good = vault_->CheckVerificationCode("interjet", r->id, code);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->state, "verified");
+  EXPECT_EQ(good->resolution, "verified by a code sent to a contact on file");
+  // The code is in no audit event.
+  for (const std::string& e : AuditEvents(Db())) EXPECT_EQ(e.find(code), std::string::npos);
+  // No email on file: no code by email.
+  auto other = vault_->SubmitRequest(kAgent, "interjet", {"access", subject_, ""});
+  EXPECT_EQ(vault_->SendVerificationCode(kAgent, "interjet", other->id, "email").status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(RequestsTest, CodesExpireAndFiveWrongOnesHoldTheRequest) {
+  auto r = vault_->SubmitRequest(kAgent, "interjet", {"access", subject_, ""});
+  ASSERT_TRUE(vault_->SendVerificationCode(kAgent, "interjet", r->id, "sms").ok());
+  std::string code = SentCode(*vault_);
+  now_ += 10 * 60 * 1000;  // expired
+  EXPECT_EQ(vault_->CheckVerificationCode("interjet", r->id, code).status().code(),
+            StatusCode::kUnauthenticated);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(vault_->CheckVerificationCode("interjet", r->id, "12345x").status().code(),
+              StatusCode::kUnauthenticated);
+  }
+  auto held = vault_->CheckVerificationCode("interjet", r->id, "12345x");
+  EXPECT_EQ(held.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(held.status().message(),
+            "too many wrong codes: the request is held until an operator verifies the person");
+  EXPECT_EQ(vault_->GetRequest(kAgent, "interjet", r->id)->state, "held");
+  EXPECT_EQ(AuditEvents(Db(), "request.held").size(), 1u);
+  EXPECT_EQ(vault_->CheckVerificationCode("interjet", r->id, code).status().code(),
+            StatusCode::kFailedPrecondition);
+  auto by_hand = vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kVerify,
+                                        "called back on the number on file");
+  ASSERT_TRUE(by_hand.ok());
+  EXPECT_EQ(by_hand->state, "verified");
+}
+
 }  // namespace
 }  // namespace custodian::service

@@ -683,6 +683,19 @@ class Vault {
   Result<RequestView> AdvanceRequest(const Actor& actor, std::string_view tenant,
                                      std::string_view id, RequestAction action,
                                      std::string_view reason);
+  // OTP verification: sends a 6-digit code, valid 10 minutes, through the
+  // outbox to a contact already on file for the subject (its phone for sms or
+  // whatsapp, its email for email; never an address given with the request).
+  // A new code replaces the previous one. FailedPrecondition unless the
+  // request is verifying by otp; NotFound when the subject has no such contact.
+  Result<RequestView> SendVerificationCode(const Actor& actor, std::string_view tenant,
+                                           std::string_view id, std::string_view channel);
+  // Checks a code the person typed (constant time). Right: verified. Wrong or
+  // expired: Unauthenticated saying how many attempts are left; the 5th wrong
+  // code holds the request (state held, audited), after which only an
+  // operator's `verify` with a reason moves it on.
+  Result<RequestView> CheckVerificationCode(std::string_view tenant, std::string_view id,
+                                            std::string_view code);
 
   // --- Bulk import (service/import_batch.cc) ---
   // The tenant's policy (for checking an import mapping). NotFound if no such tenant.

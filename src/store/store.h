@@ -182,6 +182,7 @@ enum class RequestState {
   kCompleted = 5,
   kRejected = 6,
   kExpired = 7,
+  kHeld = 8,        // verification failed too often: an operator must verify by hand
 };
 const char* RequestStateName(RequestState s);  // "received", "in_progress"...
 
@@ -199,6 +200,9 @@ struct RequestRow {
   int64_t due_ms = 0;
   int64_t updated_ms = 0;
   std::optional<int64_t> closed_ms;  // completed, rejected or expired
+  std::string otp_digest;      // keyed digest of the verification code sent ("" = none)
+  int64_t otp_expires_ms = 0;
+  int64_t otp_attempts = 0;    // wrong codes entered
 };
 
 // --- Credentials (service/access.cc): API keys, operators, sessions ---------

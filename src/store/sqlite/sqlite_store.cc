@@ -222,6 +222,9 @@ CREATE TABLE requests (
   due_ms       INTEGER NOT NULL,
   updated_ms   INTEGER NOT NULL,
   closed_ms    INTEGER,
+  otp_digest   BLOB NOT NULL,
+  otp_expires  INTEGER NOT NULL,
+  otp_attempts INTEGER NOT NULL,
   PRIMARY KEY (tenant, id)
 );
 CREATE INDEX requests_by_due ON requests(tenant, due_ms);
@@ -1001,7 +1004,7 @@ Result<std::vector<MessageRow>> SqliteTransaction::ListMessages(std::string_view
 
 constexpr const char* kRequestColumns =
     "tenant, id, subject, type, state, verification, assigned, sealed, received_ms, due_ms, "
-    "updated_ms, closed_ms";
+    "updated_ms, closed_ms, otp_digest, otp_expires, otp_attempts";
 
 void BindRequest(Stmt& st, const RequestRow& r) {
   st.BindText(1, r.tenant);
@@ -1016,6 +1019,9 @@ void BindRequest(Stmt& st, const RequestRow& r) {
   st.BindInt64(10, r.due_ms);
   st.BindInt64(11, r.updated_ms);
   st.BindOptionalInt64(12, r.closed_ms);
+  st.BindBlob(13, r.otp_digest);
+  st.BindInt64(14, r.otp_expires_ms);
+  st.BindInt64(15, r.otp_attempts);
 }
 
 Result<std::vector<RequestRow>> ReadRequests(Stmt& st) {
@@ -1036,6 +1042,9 @@ Result<std::vector<RequestRow>> ReadRequests(Stmt& st) {
     r.due_ms = st.ColumnInt64(9);
     r.updated_ms = st.ColumnInt64(10);
     if (!st.ColumnIsNull(11)) r.closed_ms = st.ColumnInt64(11);
+    r.otp_digest = st.ColumnBlob(12);
+    r.otp_expires_ms = st.ColumnInt64(13);
+    r.otp_attempts = st.ColumnInt64(14);
     out.push_back(std::move(r));
   }
   return out;
@@ -1043,7 +1052,7 @@ Result<std::vector<RequestRow>> ReadRequests(Stmt& st) {
 
 Status SqliteTransaction::InsertRequest(const RequestRow& row) {
   static const std::string sql = std::string("INSERT INTO requests (") + kRequestColumns +
-                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   Stmt& st = store_.Prepare(sql.c_str());
   BindRequest(st, row);
   return st.Run();
@@ -1065,7 +1074,8 @@ Status SqliteTransaction::UpdateRequest(const RequestRow& row) {
   Stmt& st = store_.Prepare(
       "UPDATE requests SET subject = ?3, type = ?4, state = ?5, verification = ?6, "
       "assigned = ?7, sealed = ?8, received_ms = ?9, due_ms = ?10, updated_ms = ?11, "
-      "closed_ms = ?12 WHERE tenant = ?1 AND id = ?2");
+      "closed_ms = ?12, otp_digest = ?13, otp_expires = ?14, otp_attempts = ?15 "
+      "WHERE tenant = ?1 AND id = ?2");
   BindRequest(st, row);
   RETURN_IF_ERROR(st.Run());
   if (sqlite3_changes(store_.db().raw()) == 0) {
@@ -1078,7 +1088,7 @@ Result<std::vector<RequestRow>> SqliteTransaction::ListRequests(std::string_view
                                                                 bool open_only,
                                                                 std::string_view subject) {
   static const std::string sql = std::string("SELECT ") + kRequestColumns +
-                                 " FROM requests WHERE tenant = ?1 AND (?2 = 0 OR state < 5) AND "
+                                 " FROM requests WHERE tenant = ?1 AND (?2 = 0 OR state NOT IN (5, 6, 7)) AND "
                                  "(?3 = '' OR subject = ?3) ORDER BY due_ms, id";
   Stmt& st = store_.Prepare(sql.c_str());
   st.BindText(1, tenant);
@@ -1540,6 +1550,7 @@ const char* RequestStateName(RequestState s) {
     case RequestState::kCompleted: return "completed";
     case RequestState::kRejected: return "rejected";
     case RequestState::kExpired: return "expired";
+    case RequestState::kHeld: return "held";
   }
   return "unknown";
 }
