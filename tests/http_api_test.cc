@@ -684,6 +684,12 @@ TEST_F(HttpApiTest, RequestsAreRecordedWithADueDateAndMovedAlong) {
   auto call = Body(Call("POST", "/v1/calls?purpose=essential.service.operations.support",
                         "interjet/agent", json{{"caller", "+91 98450 55501"}}.dump()));
   EXPECT_EQ(call["flags"]["open_requests"], 1) << call.dump();
+  // /metrics counts open and overdue requests per tenant at scrape time.
+  auto metrics = Call("GET", "/metrics", "");
+  EXPECT_NE(metrics.body.find("custodian_requests_open{tenant=\"interjet\"} "), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("custodian_requests_overdue{tenant=\"interjet\"} 0\n"),
+            std::string::npos);
 }
 
 TEST_F(HttpApiTest, AVerificationCodeGoesToTheNumberOnFile) {

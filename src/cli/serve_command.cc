@@ -177,6 +177,21 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
       w->Wake();
     };
   }
+  // Data-subject requests per tenant, counted at every scrape.
+  auto open_requests = metrics.AddGauge("custodian_requests_open",
+                                        "Data-subject requests not yet closed", {"tenant"});
+  auto overdue_requests = metrics.AddGauge(
+      "custodian_requests_overdue", "Open data-subject requests past their due date", {"tenant"});
+  if (open_requests.ok() && overdue_requests.ok()) {
+    metrics.AddCollector([&v, open = *open_requests, overdue = *overdue_requests] {
+      auto counts = v.CountRequests();
+      if (!counts.ok()) return;
+      for (const auto& c : *counts) {
+        open->WithLabels({c.tenant}).Set(c.open);
+        overdue->WithLabels({c.tenant}).Set(c.overdue);
+      }
+    });
+  }
   auto api = http::RegisterApi(router, v, api_options);
   if (!api.ok()) return Fail(api.status());
   auto server = http::Server::Create(o, std::move(router));

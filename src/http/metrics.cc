@@ -214,8 +214,8 @@ Result<F*> Metrics::Add(std::string_view name, std::string_view help, std::strin
   }
   for (const auto& l : label_names) {
     if (!IsLabelName(l) || (type == "histogram" && l == "le")) {
-      return Status::InvalidArgument("metric " + std::string(name) + ": invalid label name '" +
-                                     l + "'");
+      return Status::InvalidArgument("metric " + std::string(name) + ": invalid label name '" + l +
+                                     "'");
     }
   }
   std::lock_guard lock(mu_);
@@ -260,7 +260,12 @@ Result<HistogramFamily*> Metrics::AddHistogram(std::string_view name, std::strin
   return Add<HistogramFamily>(name, help, "histogram", std::move(label_names), std::move(bounds));
 }
 
+void Metrics::AddCollector(std::function<void()> collect) {
+  collectors_.push_back(std::move(collect));
+}
+
 std::string Metrics::Render() const {
+  for (const auto& collect : collectors_) collect();
   std::string out;
   std::lock_guard lock(mu_);
   for (const auto& f : families_) f->Render(out);

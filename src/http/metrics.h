@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -185,7 +186,12 @@ class Metrics {
                                         std::vector<std::string> label_names,
                                         std::vector<double> bounds);
 
-  // Every family in registration order, series sorted by label values.
+  // Runs before every Render(), outside the registry's lock: for values read
+  // at scrape time (a gauge of open requests, say). Register before serving.
+  void AddCollector(std::function<void()> collect);
+
+  // Runs the collectors, then renders every family in registration order,
+  // series sorted by label values.
   std::string Render() const;
 
  private:
@@ -195,6 +201,7 @@ class Metrics {
 
   mutable std::mutex mu_;  // guards families_ (registration and Render only)
   std::vector<std::unique_ptr<MetricFamilyBase>> families_;
+  std::vector<std::function<void()>> collectors_;  // set before serving, then read-only
 };
 
 }  // namespace custodian::http

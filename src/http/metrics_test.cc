@@ -11,7 +11,8 @@ namespace {
 
 TEST(MetricsTest, RendersPrometheusText) {
   Metrics m;
-  auto* lookups = m.AddCounter("custodian_lookups_total", "Lookups.", {"tenant", "outcome"}).value();
+  auto* lookups =
+      m.AddCounter("custodian_lookups_total", "Lookups.", {"tenant", "outcome"}).value();
   lookups->WithLabels({"interjet", "hit"}).Inc(3);
   lookups->WithLabels({"interjet", "miss"}).Inc();
   lookups->WithLabels({"a\"b\\c\nd", "hit"}).Inc();
@@ -89,6 +90,17 @@ TEST(MetricsTest, DefaultLatencyBucketsSpanHalfAMillisecondToFiveSeconds) {
   const auto& b = DefaultLatencyBuckets();
   EXPECT_EQ(b.front(), 0.0005);
   EXPECT_EQ(b.back(), 5.0);
+}
+
+TEST(MetricsTest, CollectorsRunBeforeEachRender) {
+  Metrics m;
+  auto* g = m.AddGauge("custodian_things", "Things counted at scrape time", {"tenant"}).value();
+  int64_t things = 3;
+  m.AddCollector([&] { g->WithLabels({"interjet"}).Set(things); });
+  EXPECT_NE(m.Render().find("custodian_things{tenant=\"interjet\"} 3\n"), std::string::npos)
+      << m.Render();
+  things = 5;
+  EXPECT_NE(m.Render().find("custodian_things{tenant=\"interjet\"} 5\n"), std::string::npos);
 }
 
 }  // namespace

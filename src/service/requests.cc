@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/time.h"
 #include "policy/jurisdiction.h"
@@ -241,6 +241,20 @@ std::string CodeDigest(const TenantContext& t, std::string_view id, std::string_
 
 }  // namespace
 
+Result<std::vector<Vault::RequestCounts>> Vault::CountRequests() {
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
+  ASSIGN_OR_RETURN(std::vector<std::string> tenants, tx->ListTenants());
+  const int64_t now = impl_->Now();
+  std::vector<RequestCounts> out;
+  for (const std::string& tenant : tenants) {
+    ASSIGN_OR_RETURN(auto rows, tx->ListRequests(tenant, /*open_only=*/true, ""));
+    RequestCounts c{tenant, static_cast<int64_t>(rows.size()), 0};
+    for (const RequestRow& r : rows) c.overdue += now > r.due_ms ? 1 : 0;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 Result<RequestView> Vault::SendVerificationCode(const Actor& actor, std::string_view tenant,
                                                 std::string_view id, std::string_view channel) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
@@ -261,17 +275,16 @@ Result<RequestView> Vault::SendVerificationCode(const Actor& actor, std::string_
     if (!found) return Status::NotFound("request " + Quote(id) + " does not exist");
     RequestRow row = std::move(*found);
     if (row.state != RequestState::kVerifying || row.verification != "otp") {
-      return Status::FailedPrecondition("request " + Quote(id) + " is " +
-                                        store::RequestStateName(row.state) +
-                                        (row.verification == "otp"
-                                             ? std::string("; no code is needed now")
-                                             : "; it is verified by " + row.verification));
+      return Status::FailedPrecondition(
+          "request " + Quote(id) + " is " + store::RequestStateName(row.state) +
+          (row.verification == "otp" ? std::string("; no code is needed now")
+                                     : "; it is verified by " + row.verification));
     }
     ASSIGN_OR_RETURN(store::SubjectRow subject, LiveSubject(*tx, tenant, row.subject));
     std::set<std::string> contacts;
     for (const policy::Category& c : t->policy.categories) {
-      if (c.normalize == (channel == "email" ? policy::Normalizer::kEmail
-                                             : policy::Normalizer::kPhone)) {
+      if (c.normalize ==
+          (channel == "email" ? policy::Normalizer::kEmail : policy::Normalizer::kPhone)) {
         contacts.insert(c.key);
       }
     }
@@ -305,7 +318,8 @@ Result<RequestView> Vault::SendVerificationCode(const Actor& actor, std::string_
                      "this message.";
   sodium_memzero(code, sizeof code);
   MessageRequest message{std::string(channel), "", to, "", "", text, ""};
-  if (channel == "email") message.email_subject = t->policy.organization.name + " verification code";
+  if (channel == "email")
+    message.email_subject = t->policy.organization.name + " verification code";
   auto queued = EnqueueMessage({"requests", ""}, tenant, message);
   sodium_memzero(text.data(), text.size());
   if (!queued.ok()) return queued.status();
@@ -350,9 +364,9 @@ Result<RequestView> Vault::CheckVerificationCode(std::string_view tenant, std::s
           "too many wrong codes: the request is held until an operator verifies the person");
     } else {
       ev.reason = "wrong or expired code";
-      answer = Status::Unauthenticated(
-          "wrong or expired code (" + std::to_string(kMaxCodeAttempts - row.otp_attempts) +
-          " attempts left)");
+      answer = Status::Unauthenticated("wrong or expired code (" +
+                                       std::to_string(kMaxCodeAttempts - row.otp_attempts) +
+                                       " attempts left)");
     }
   }
   RETURN_IF_ERROR(tx->UpdateRequest(row));

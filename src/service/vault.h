@@ -683,6 +683,14 @@ class Vault {
   Result<RequestView> AdvanceRequest(const Actor& actor, std::string_view tenant,
                                      std::string_view id, RequestAction action,
                                      std::string_view reason);
+  // Open and overdue requests per tenant, for monitoring (counts only; no
+  // actor: nothing personal is returned).
+  struct RequestCounts {
+    std::string tenant;
+    int64_t open = 0;
+    int64_t overdue = 0;
+  };
+  Result<std::vector<RequestCounts>> CountRequests();
   // OTP verification: sends a 6-digit code, valid 10 minutes, through the
   // outbox to a contact already on file for the subject (its phone for sms or
   // whatsapp, its email for email; never an address given with the request).
