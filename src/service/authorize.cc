@@ -19,10 +19,7 @@ Result<std::string> Normalize(const policy::Policy& policy, const policy::Catego
                               std::string_view raw, std::string_view region_override = {}) {
   switch (c.normalize) {
     case policy::Normalizer::kPhone: {
-      std::string_view region = !region_override.empty() ? region_override
-                                : policy.organization.default_region.empty()
-                                    ? std::string_view(policy.organization.jurisdiction)
-                                    : std::string_view(policy.organization.default_region);
+      std::string_view region = !region_override.empty() ? region_override : PhoneRegion(policy);
       return crypto::NormalizePhone(raw, region);
     }
     case policy::Normalizer::kEmail:
@@ -36,6 +33,11 @@ Result<std::string> Normalize(const policy::Policy& policy, const policy::Catego
 }
 
 }  // namespace
+
+std::string_view PhoneRegion(const policy::Policy& policy) {
+  return policy.organization.default_region.empty() ? policy.organization.jurisdiction
+                                                    : policy.organization.default_region;
+}
 
 Status ValidateTenantId(std::string_view tenant) {
   bool ok = !tenant.empty() && tenant.size() <= 63 && tenant[0] >= 'a' && tenant[0] <= 'z' &&
@@ -78,8 +80,7 @@ Status AuthorizeWrite(const policy::Policy& policy, std::string_view role,
     });
     if (!covered) {
       return Status::PermissionDenied("role " + Quote(role) + " may not write category " +
-                                      Quote(category) +
-                                      ": no purpose that uses it lists the role");
+                                      Quote(category) + ": no purpose that uses it lists the role");
     }
   }
   return Status::Ok();

@@ -47,6 +47,10 @@ Status AuthorizeAdmin(std::string_view role, std::string_view what);
 Status AuthorizeOperator(const policy::Policy& policy, std::string_view role,
                          std::string_view what);
 
+// The region a phone number without a country code is read in: the policy's
+// organization.default_region, else its jurisdiction.
+std::string_view PhoneRegion(const policy::Policy& policy);
+
 struct NormalizedField {
   std::string category;
   std::string value;  // canonical form (E.164, lower-case email, NFC text)

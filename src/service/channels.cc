@@ -61,11 +61,6 @@ bool HasScheme(std::string_view url, std::initializer_list<std::string_view> sch
   });
 }
 
-std::string PhoneRegion(const policy::Policy& p) {
-  return p.organization.default_region.empty() ? p.organization.jurisdiction
-                                               : p.organization.default_region;
-}
-
 Result<ChannelSettings> ParseSettings(std::string_view text, const policy::Policy& policy) {
   if (text.size() > kMaxSettingsBytes) return Bad("", "the document is over 64 KiB");
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -106,7 +101,7 @@ Result<ChannelSettings> ParseSettings(std::string_view text, const policy::Polic
     }
     ASSIGN_OR_RETURN(tx.messaging_profile_id, String(t, "/telnyx", "messaging_profile_id", false));
     ASSIGN_OR_RETURN(std::string from, String(t, "/telnyx", "from", false));
-    const std::string region = PhoneRegion(policy);
+    const std::string_view region = PhoneRegion(policy);
     if (!from.empty()) {
       auto e164 = crypto::NormalizePhone(from, region);
       if (!e164.ok()) return Bad("/telnyx/from", e164.status().message());
@@ -365,12 +360,14 @@ Result<InboundResult> Vault::ApplyInboundMessage(std::string_view tenant, const 
   }
   std::vector<std::string> subjects;
   if (!purposes.empty()) {
-    auto e164 = crypto::NormalizePhone(m.from, PhoneRegion(t->policy));
-    if (e164.ok()) {
-      for (const policy::Category& c : t->policy.categories) {
-        if (!c.index_exact || c.normalize != policy::Normalizer::kPhone) continue;
+    // Every indexed phone category, as a lookup by phone probes them; a sender
+    // whose number does not parse matches nobody.
+    auto probes = IndexProbes(t->policy, {"phone", m.from});
+    if (probes.ok()) {
+      for (const IndexProbe& probe : *probes) {
         ASSIGN_OR_RETURN(auto found,
-                         tx->FindSubjectsByIndex(t->id, c.key, t->index.Digest(c.key, *e164)));
+                         tx->FindSubjectsByIndex(t->id, probe.category,
+                                                 t->index.Digest(probe.category, probe.value)));
         for (std::string& id : found) {
           if (std::find(subjects.begin(), subjects.end(), id) == subjects.end()) {
             subjects.push_back(std::move(id));

@@ -120,12 +120,9 @@ Result<MessageStatus> Vault::EnqueueMessage(const Actor& actor, std::string_view
   std::string to;
   if (!m.to.empty()) {
     // Direct addresses are for replies the system itself sends.
-    ASSIGN_OR_RETURN(
-        to, m.channel == "email"
-                ? crypto::NormalizeEmail(m.to)
-                : crypto::NormalizePhone(m.to, t->policy.organization.default_region.empty()
-                                                   ? t->policy.organization.jurisdiction
-                                                   : t->policy.organization.default_region));
+    ASSIGN_OR_RETURN(to, m.channel == "email"
+                             ? crypto::NormalizeEmail(m.to)
+                             : crypto::NormalizePhone(m.to, PhoneRegion(t->policy)));
   } else {
     auto grant = Authorize(t->policy, actor.role, m.purpose);
     Status allowed = grant.status();
