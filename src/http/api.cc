@@ -765,13 +765,11 @@ Response Api::ConsentPut(Request& req, const Caller& c) {
   }
   service::ConsentChange change;
   change.purpose = std::string(*req.PathParam("purpose"));
-  for (auto [key, out] : {std::pair<const char*, std::string*>{"state", &change.state},
-                          {"source", &change.source},
-                          {"message_id", &change.message_id},
-                          {"request_id", &change.request_id}}) {
-    auto v = OptString(b, key);
-    if (!v.ok()) return *v.error;
-    if (*v.value) *out = **v.value;
+  if (auto bad = ReadStrings(b, {{"state", &change.state},
+                                 {"source", &change.source},
+                                 {"message_id", &change.message_id},
+                                 {"request_id", &change.request_id}})) {
+    return *bad;
   }
   auto at = OptTime(b, "at");
   if (!at.ok()) return *at.error;
@@ -818,14 +816,12 @@ Response Api::MessageCreate(Request& req, const Caller& c) {
     return *bad;
   }
   service::MessageRequest m;
-  for (auto [key, out] : {std::pair<const char*, std::string*>{"channel", &m.channel},
-                          {"subject", &m.subject},
-                          {"purpose", &m.purpose},
-                          {"email_subject", &m.email_subject},
-                          {"text", &m.text}}) {
-    auto v = OptString(b, key);
-    if (!v.ok()) return *v.error;
-    if (*v.value) *out = **v.value;
+  if (auto bad = ReadStrings(b, {{"channel", &m.channel},
+                                 {"subject", &m.subject},
+                                 {"purpose", &m.purpose},
+                                 {"email_subject", &m.email_subject},
+                                 {"text", &m.text}})) {
+    return *bad;
   }
   if (auto key = req.Header("Idempotency-Key")) m.idempotency_key = std::string(*key);
   std::string field;
@@ -874,12 +870,9 @@ Response Api::RequestCreate(Request& req, const Caller& c) {
   const json& b = *body.value;
   if (auto bad = CheckKeys(b, "", {"type", "subject", "details"}, {"type"})) return *bad;
   service::RequestInput in;
-  for (auto [key, out] : {std::pair<const char*, std::string*>{"type", &in.type},
-                          {"subject", &in.subject},
-                          {"details", &in.details}}) {
-    auto v = OptString(b, key);
-    if (!v.ok()) return *v.error;
-    if (*v.value) *out = **v.value;
+  if (auto bad = ReadStrings(
+          b, {{"type", &in.type}, {"subject", &in.subject}, {"details", &in.details}})) {
+    return *bad;
   }
   Audited(req);
   auto r = vault_.SubmitRequest(c.actor, c.tenant, in);

@@ -242,12 +242,10 @@ Response ChannelRoutes::CookieChoicePost(Request& req) {
     }
     service::CookieChoice choice;
     std::string tenant;
-    for (auto [key, out] : {std::pair<const char*, std::string*>{"tenant", &tenant},
-                            {"visitor", &choice.visitor},
-                            {"policy_version", &choice.policy_version}}) {
-      auto v = OptString(b, key);
-      if (!v.ok()) return *v.error;
-      *out = **v.value;
+    if (auto bad = ReadStrings(b, {{"tenant", &tenant},
+                                   {"visitor", &choice.visitor},
+                                   {"policy_version", &choice.policy_version}})) {
+      return *bad;
     }
     const json& choices = b["choices"];
     if (!choices.is_object()) return BadRequest("'choices' must be an object", "/choices");

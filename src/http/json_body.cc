@@ -83,6 +83,16 @@ Or<std::optional<std::string>> OptString(const json& obj, std::string_view key,
   return std::optional<std::string>(it->get<std::string>());
 }
 
+std::optional<Response> ReadStrings(
+    const json& obj, std::initializer_list<std::pair<const char*, std::string*>> fields) {
+  for (const auto& [key, out] : fields) {
+    auto v = OptString(obj, key);
+    if (!v.ok()) return *v.error;
+    if (*v.value) *out = **v.value;
+  }
+  return std::nullopt;
+}
+
 Or<std::optional<int64_t>> OptTime(const json& obj, std::string_view key) {
   auto s = OptString(obj, key);
   if (!s.ok()) return *s.error;

@@ -49,6 +49,11 @@ std::optional<Response> CheckKeys(const nlohmann::json& obj, std::string_view ba
 // obj[key] as a string (absent: nullopt without error; another type: 400).
 Or<std::optional<std::string>> OptString(const nlohmann::json& obj, std::string_view key,
                                          std::string_view base = "");
+// Copies the string members of `obj` named in `fields` into their targets;
+// an absent member leaves its target as it is. A member that is not a
+// string: 400 with its pointer.
+std::optional<Response> ReadStrings(
+    const nlohmann::json& obj, std::initializer_list<std::pair<const char*, std::string*>> fields);
 // obj[key] as an RFC 3339 time in ms (absent: nullopt).
 Or<std::optional<int64_t>> OptTime(const nlohmann::json& obj, std::string_view key);
 
