@@ -12,6 +12,7 @@
 
 #include "outbox/test_sinks.h"
 #include "test_util.h"
+#include "vault_test_util.h"
 
 namespace custodian::outbox {
 namespace {
@@ -23,36 +24,18 @@ using service::MessageRequest;
 using testing::HttpReply;
 using testing::HttpSink;
 using testing::SmtpSink;
-using testing_util::ReadFile;
 
 const Actor kAdmin{"test", "admin"};
 const Actor kAgent{"key:crm", "agent"};
 constexpr int64_t kMar1 = 1772323200000;  // 2026-03-01T00:00:00Z
 
-std::string PublicKey() {
-  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-  crypto_sign_keypair(pk, sk);
-  char b64[sodium_base64_ENCODED_LEN(sizeof pk, sodium_base64_VARIANT_ORIGINAL)];
-  sodium_bin2base64(b64, sizeof b64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
-  return b64;
-}
-
 class WorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    unsetenv("CUSTODIAN_MASTER_KEY");
     dir_ = tmp_.path() / "data";
-    ASSERT_TRUE(service::Vault::Init(dir_.string()).ok());
-    service::VaultOptions o;
-    o.data_dir = dir_.string();
-    o.clock = [this] { return now_; };
-    vault_ = std::move(service::Vault::Open(o)).value();
-    ASSERT_TRUE(vault_
-                    ->CreateTenant(kAdmin, "interjet",
-                                   ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) /
-                                            "examples/policies/interjet.yaml"),
-                                   "interjet.yaml")
-                    .ok());
+    vault_ = testing_util::OpenTestVault(dir_, [this] { return now_; });
+    ASSERT_NE(vault_, nullptr);
+    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "interjet").ok());
     auto r = vault_->AddSubject(kAdmin, "interjet",
                                 {{"user.name", "Asha Rao"},
                                  {"user.contact.phone_number", "088701 00100"},
@@ -66,7 +49,7 @@ class WorkerTest : public ::testing::Test {
   void Configure(bool with_smtp = true, std::string telnyx_url = "") {
     json settings = {{"public_url", "https://privacy.interjet.example"},
                      {"telnyx",
-                      {{"public_key", PublicKey()},
+                      {{"public_key", testing_util::NewEd25519PublicKey()},
                        {"api_key", "KEY-test"},
                        {"base_url", telnyx_url.empty() ? telnyx_.url() : telnyx_url},
                        {"from", "+918040001000"}}}};

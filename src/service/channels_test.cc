@@ -10,6 +10,7 @@
 #include "audit_util.h"
 #include "service/vault.h"
 #include "test_util.h"
+#include "vault_test_util.h"
 
 namespace custodian::service {
 namespace {
@@ -24,31 +25,18 @@ constexpr int64_t kMar1 = 1772323200000;  // 2026-03-01T00:00:00Z
 constexpr int64_t kDay = 86400000;
 constexpr char kMarketing[] = "marketing.communications";
 
-std::string PublicKey() {
-  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-  crypto_sign_keypair(pk, sk);
-  char b64[sodium_base64_ENCODED_LEN(sizeof pk, sodium_base64_VARIANT_ORIGINAL)];
-  sodium_bin2base64(b64, sizeof b64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
-  return b64;
-}
-
 class ChannelsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    unsetenv("CUSTODIAN_MASTER_KEY");
     dir_ = tmp_.path() / "data";
-    ASSERT_TRUE(Vault::Init(dir_.string()).ok());
-    VaultOptions o;
-    o.data_dir = dir_.string();
-    o.clock = [this] { return now_; };
-    vault_ = std::move(Vault::Open(o)).value();
-    std::string policy =
-        ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) / "examples/policies/interjet.yaml");
-    ASSERT_TRUE(vault_->CreateTenant(kAdmin, "interjet", policy, "interjet.yaml").ok());
-    ASSERT_TRUE(vault_->CreateTenant(kAdmin, "other", policy, "interjet.yaml").ok());
+    vault_ = testing_util::OpenTestVault(dir_, [this] { return now_; });
+    ASSERT_NE(vault_, nullptr);
+    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "interjet").ok());
+    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "other").ok());
     settings_ = R"({"public_url": "https://privacy.interjet.example/",
                     "telnyx": {"public_key": ")" +
-                PublicKey() + R"(", "api_key": "KEY0123", "from": "+91 80 4000 1000",
+                testing_util::NewEd25519PublicKey() +
+                R"(", "api_key": "KEY0123", "from": "+91 80 4000 1000",
                                "numbers": ["08040001001"]},
                     "smtp": {"url": "smtp://127.0.0.1:2525", "from": "Privacy@Interjet.example"}})";
     ASSERT_TRUE(vault_->SetChannelSettings(kAdmin, "interjet", settings_).ok());
@@ -94,7 +82,7 @@ TEST_F(ChannelsTest, SettingsAreCheckedNormalizedAndSealed) {
 }
 
 TEST_F(ChannelsTest, BadSettingsAreRefusedWithAPointerAndChangeNothing) {
-  const std::string key = PublicKey();
+  const std::string key = testing_util::NewEd25519PublicKey();
   struct Case {
     std::string json, message;
   } cases[] = {

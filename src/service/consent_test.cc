@@ -11,13 +11,13 @@
 #include "audit_util.h"
 #include "service/vault.h"
 #include "test_util.h"
+#include "vault_test_util.h"
 
 namespace custodian::service {
 namespace {
 
 namespace fs = std::filesystem;
 using testing_util::AuditEvents;
-using testing_util::ReadFile;
 
 const Actor kAdmin{"test", "admin"};
 const Actor kAgent{"key:crm", "agent"};
@@ -31,19 +31,10 @@ constexpr char kImprove[] = "functional.service.improve";
 class ConsentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    unsetenv("CUSTODIAN_MASTER_KEY");
     dir_ = tmp_.path() / "data";
-    ASSERT_TRUE(Vault::Init(dir_.string()).ok());
-    VaultOptions o;
-    o.data_dir = dir_.string();
-    o.clock = [this] { return now_; };
-    vault_ = std::move(Vault::Open(o)).value();
-    ASSERT_TRUE(vault_
-                    ->CreateTenant(kAdmin, "interjet",
-                                   ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) /
-                                            "examples/policies/interjet.yaml"),
-                                   "interjet.yaml")
-                    .ok());
+    vault_ = testing_util::OpenTestVault(dir_, [this] { return now_; });
+    ASSERT_NE(vault_, nullptr);
+    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "interjet").ok());
     subject_ = Add("CUST-1", "+91 88701 00100");
   }
 

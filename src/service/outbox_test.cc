@@ -9,6 +9,7 @@
 #include "audit_util.h"
 #include "service/vault.h"
 #include "test_util.h"
+#include "vault_test_util.h"
 
 namespace custodian::service {
 namespace {
@@ -27,19 +28,10 @@ constexpr char kNotices[] = "essential.service.notifications";
 class OutboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    unsetenv("CUSTODIAN_MASTER_KEY");
     dir_ = tmp_.path() / "data";
-    ASSERT_TRUE(Vault::Init(dir_.string()).ok());
-    VaultOptions o;
-    o.data_dir = dir_.string();
-    o.clock = [this] { return now_; };
-    vault_ = std::move(Vault::Open(o)).value();
-    ASSERT_TRUE(vault_
-                    ->CreateTenant(kAdmin, "interjet",
-                                   ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) /
-                                            "examples/policies/interjet.yaml"),
-                                   "interjet.yaml")
-                    .ok());
+    vault_ = testing_util::OpenTestVault(dir_, [this] { return now_; });
+    ASSERT_NE(vault_, nullptr);
+    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "interjet").ok());
     ASSERT_TRUE(vault_
                     ->SetChannelSettings(kAdmin, "interjet",
                                          R"({"public_url": "https://privacy.interjet.example"})")

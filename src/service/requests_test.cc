@@ -9,13 +9,13 @@
 #include "audit_util.h"
 #include "service/vault.h"
 #include "test_util.h"
+#include "vault_test_util.h"
 
 namespace custodian::service {
 namespace {
 
 namespace fs = std::filesystem;
 using testing_util::AuditEvents;
-using testing_util::ReadFile;
 
 const Actor kAdmin{"test", "admin"};
 const Actor kAgent{"op:priya", "agent"};
@@ -25,22 +25,11 @@ constexpr int64_t kDay = 86400000;
 class RequestsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    unsetenv("CUSTODIAN_MASTER_KEY");
     dir_ = tmp_.path() / "data";
-    ASSERT_TRUE(Vault::Init(dir_.string()).ok());
-    VaultOptions o;
-    o.data_dir = dir_.string();
-    o.clock = [this] { return now_; };
-    vault_ = std::move(Vault::Open(o)).value();
-    for (const char* name : {"interjet", "intnet-iq"}) {
-      std::string id = name == std::string("intnet-iq") ? "intnet" : name;
-      ASSERT_TRUE(vault_
-                      ->CreateTenant(kAdmin, id,
-                                     ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) / "examples/policies" /
-                                              (std::string(name) + ".yaml")),
-                                     std::string(name) + ".yaml")
-                      .ok());
-    }
+    vault_ = testing_util::OpenTestVault(dir_, [this] { return now_; });
+    ASSERT_NE(vault_, nullptr);
+    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "interjet").ok());
+    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "intnet", "intnet-iq").ok());
     auto r = vault_->AddSubject(
         kAdmin, "interjet",
         {{"user.name", "Asha Rao"}, {"user.contact.phone_number", "+91 88701 00100"}}, "C1");
