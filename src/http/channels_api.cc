@@ -255,16 +255,18 @@ Response ChannelRoutes::CookieChoicePost(Request& req) {
       }
       choice.choices.emplace_back(id, accepted.get<bool>());
     }
-    auto record = vault_.RecordCookieChoice(tenant, choice);
-    if (!record.ok()) {
-      std::optional<std::string_view> pointer;
-      const std::string& m = record.status().message();
-      if (m.rfind("the visitor id", 0) == 0) pointer = "/visitor";
-      if (m.rfind("the banner showed", 0) == 0) pointer = "/policy_version";
-      if (m.rfind("cookie category", 0) == 0) pointer = "/choices";
-      if (record.status().code() == StatusCode::kNotFound) pointer = "/tenant";
-      return ProblemFromStatus(record.status(), pointer);
+    auto policy = vault_.TenantPolicy(tenant);
+    if (!policy.ok()) {
+      bool unknown = policy.status().code() == StatusCode::kNotFound;
+      return ProblemFromStatus(policy.status(),
+                               unknown ? std::optional<std::string_view>("/tenant") : std::nullopt);
     }
+    std::string field;
+    if (Status s = service::CheckCookieChoice(**policy, choice, &field); !s.ok()) {
+      return ProblemFromStatus(s, Pointer("", field));
+    }
+    auto record = vault_.RecordCookieChoice(tenant, choice);
+    if (!record.ok()) return ProblemFromStatus(record.status());
     json stored = json::object();
     for (const auto& [id, on] : record->choices) stored[id] = on;
     return ShapeJson(201, {{"visitor", record->visitor},

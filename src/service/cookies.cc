@@ -31,6 +31,34 @@ std::vector<std::pair<std::string, bool>> ParseChoices(const std::string& json_t
 
 }  // namespace
 
+Status CheckCookieChoice(const policy::Policy& policy, const CookieChoice& choice,
+                         std::string* field) {
+  auto bad = [&](const char* f, Status s) {
+    if (field) *field = f;
+    return s;
+  };
+  if (!ValidVisitor(choice.visitor)) {
+    return bad("visitor", Status::InvalidArgument(
+                              "the visitor id must be 16 to 64 letters, digits, '-' or '_' (a "
+                              "random id the banner makes)"));
+  }
+  if (choice.policy_version != policy.version) {
+    return bad("policy_version",
+               Status::FailedPrecondition("the banner showed policy version " +
+                                          Quote(choice.policy_version) + "; the current one is " +
+                                          Quote(policy.version) + ": reload the banner"));
+  }
+  for (const auto& [id, accepted] : choice.choices) {
+    bool known = std::any_of(policy.cookies.begin(), policy.cookies.end(),
+                             [&](const policy::CookieCategory& c) { return c.id == id; });
+    if (!known) {
+      return bad("choices", Status::InvalidArgument("cookie category " + Quote(id) +
+                                                    " is not declared in the policy"));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<CookieBanner> Vault::GetCookieBanner(std::string_view tenant) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
   CookieBanner b;
@@ -47,24 +75,7 @@ Result<CookieBanner> Vault::GetCookieBanner(std::string_view tenant) {
 Result<CookieChoiceRecord> Vault::RecordCookieChoice(std::string_view tenant,
                                                      const CookieChoice& choice) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
-  if (!ValidVisitor(choice.visitor)) {
-    return Status::InvalidArgument(
-        "the visitor id must be 16 to 64 letters, digits, '-' or '_' (a random id the banner "
-        "makes)");
-  }
-  if (choice.policy_version != t->policy.version) {
-    return Status::FailedPrecondition("the banner showed policy version " +
-                                      Quote(choice.policy_version) + "; the current one is " +
-                                      Quote(t->policy.version) + ": reload the banner");
-  }
-  for (const auto& [id, accepted] : choice.choices) {
-    bool known = std::any_of(t->policy.cookies.begin(), t->policy.cookies.end(),
-                             [&](const policy::CookieCategory& c) { return c.id == id; });
-    if (!known) {
-      return Status::InvalidArgument("cookie category " + Quote(id) +
-                                     " is not declared in the policy");
-    }
-  }
+  RETURN_IF_ERROR(CheckCookieChoice(t->policy, choice));
   CookieChoiceRecord record;
   record.visitor = choice.visitor;
   record.policy_version = t->policy.version;

@@ -354,6 +354,12 @@ struct CookieChoice {
   std::string policy_version;                         // the version the banner showed
 };
 
+// Checks a choice against `policy` exactly as RecordCookieChoice does; on
+// error `field` (when given) names the member at fault ("visitor",
+// "policy_version", "choices").
+Status CheckCookieChoice(const policy::Policy& policy, const CookieChoice& choice,
+                         std::string* field = nullptr);
+
 struct CookieChoiceRecord {
   std::string visitor;
   std::vector<std::pair<std::string, bool>> choices;  // every category; required ones true
