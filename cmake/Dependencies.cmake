@@ -4,6 +4,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(sodium REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(utf8proc REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(oath REQUIRED IMPORTED_TARGET liboath)
+# The access-request export bundle is a zip (service/exports.cc).
+pkg_check_modules(libzip REQUIRED IMPORTED_TARGET libzip)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)

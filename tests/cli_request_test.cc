@@ -69,6 +69,44 @@ TEST_F(RequestCliTest, AnErasureRequestFromSubmitToComplete) {
       << show.out;
 }
 
+TEST_F(RequestCliTest, AnAccessExportIsDownloadedOnceAndACorrectionIsApplied) {
+  RunResult s = Run({"request", "submit", "interjet", "--type", "access", "--subject", subject_,
+                     "--json"});
+  ASSERT_EQ(s.exit_code, 0) << s.Describe();
+  const std::string id = json::parse(s.out)["id"];
+  RunResult v = Run({"request", "verify", "interjet", id, "--reason", "ID seen", "--json"});
+  ASSERT_EQ(v.exit_code, 0) << v.Describe();
+  json done = json::parse(v.out);
+  EXPECT_EQ(done["state"], "completed");
+  EXPECT_EQ(done["evidence"]["done"], "exported 1 fields and 0 records");
+  const std::string token = done["download_token"];
+  const std::string zip = (dir_.path() / "export.zip").string();
+  RunResult d = Run({"request", "download", token, "--out", zip});
+  ASSERT_EQ(d.exit_code, 0) << d.Describe();
+  EXPECT_EQ(testing_util::ReadFile(zip).substr(0, 2), "PK");
+  EXPECT_NE(d.out.find("sha256 " + done["evidence"]["export"]["sha256"].get<std::string>()),
+            std::string::npos);
+  RunResult again = Run({"request", "download", token, "--out", zip});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already downloaded"), std::string::npos) << again.err;
+
+  EXPECT_EQ(Run({"request", "submit", "interjet", "--type", "correction", "--subject", subject_,
+                 "--correct", "user.name"})
+                .exit_code,
+            2);  // CATEGORY=VALUE
+  RunResult c = Run({"request", "submit", "interjet", "--type", "correction", "--subject",
+                     subject_, "--correct", "user.name=Asha R. Rao", "--json"});
+  ASSERT_EQ(c.exit_code, 0) << c.Describe();
+  const std::string cid = json::parse(c.out)["id"];
+  ASSERT_EQ(Run({"request", "verify", "interjet", cid, "--reason", "ID seen"}).exit_code, 0);
+  RunResult applied = Run({"request", "complete", "interjet", cid});
+  ASSERT_EQ(applied.exit_code, 0) << applied.Describe();
+  EXPECT_NE(applied.out.find("correct user.name (applied)"), std::string::npos) << applied.out;
+  RunResult shown = Run({"subject", "show", "interjet", subject_, "--purpose", "essential.service",
+                        "--role", "agent"});
+  EXPECT_NE(shown.out.find("Asha R. Rao"), std::string::npos) << shown.Describe();
+}
+
 TEST_F(RequestCliTest, BadRequestsExitWithTheReason) {
   RunResult bad = Run({"request", "submit", "interjet", "--type", "deletion", "--subject",
                        subject_});

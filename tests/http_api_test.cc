@@ -653,7 +653,7 @@ TEST_F(HttpApiTest, RequestsAreRecordedWithADueDateAndMovedAlong) {
   ASSERT_FALSE(id.empty()) << added.body;
   auto created =
       Call("POST", "/v1/requests", "interjet/agent",
-           json{{"type", "access"}, {"subject", id}, {"details", "send my data"}}.dump());
+           json{{"type", "erasure"}, {"subject", id}, {"details", "delete my data"}}.dump());
   ASSERT_EQ(created.status, 201) << created.body;
   json r = Body(created);
   EXPECT_EQ(r["state"], "verifying");
@@ -669,6 +669,10 @@ TEST_F(HttpApiTest, RequestsAreRecordedWithADueDateAndMovedAlong) {
   auto bad_action =
       Call("POST", path + "/transitions", "interjet/agent", json{{"action", "approve"}}.dump());
   EXPECT_EQ(Body(bad_action)["pointer"], "/action");
+  // India's law allows no extension.
+  auto extend = Call("POST", path + "/transitions", "interjet/agent",
+                     json{{"action", "extend"}, {"reason", "many records"}}.dump());
+  EXPECT_EQ(extend.status, 409) << extend.body;
   auto verified = Call("POST", path + "/transitions", "interjet/agent",
                        json{{"action", "verify"}, {"reason", "ID at the store"}}.dump());
   ASSERT_EQ(verified.status, 200) << verified.body;
@@ -689,6 +693,62 @@ TEST_F(HttpApiTest, RequestsAreRecordedWithADueDateAndMovedAlong) {
   EXPECT_NE(metrics.body.find("custodian_requests_open{tenant=\"interjet\"} "), std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find("custodian_requests_overdue{tenant=\"interjet\"} 0\n"),
+            std::string::npos);
+}
+
+TEST_F(HttpApiTest, AnAccessRequestGivesAOneTimeExportLink) {
+  auto added = Call(
+      "POST", "/v1/subjects", "interjet/admin",
+      json{{"fields", {{"user.name", "Kavya Menon"}, {"user.contact.phone_number", "98450 55503"}}},
+           {"external_id", "CUST-EXPORT"}}
+          .dump());
+  const std::string id = Body(added).value("id", "");
+  ASSERT_FALSE(id.empty()) << added.body;
+  // Bad bodies point at the member at fault, and nothing is recorded.
+  auto bad = Call("POST", "/v1/requests", "interjet/agent",
+                  json{{"type", "objection"}, {"subject", id}}.dump());
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Body(bad)["pointer"], "/purpose") << bad.body;
+  auto bad_correction = Call("POST", "/v1/requests", "interjet/agent",
+                             json{{"type", "correction"},
+                                  {"subject", id},
+                                  {"corrections", {{"user.nickname", "KM"}}}}
+                                 .dump());
+  EXPECT_EQ(bad_correction.status, 400);
+  EXPECT_EQ(Body(bad_correction)["pointer"], "/corrections/user.nickname") << bad_correction.body;
+  for (const json& q : Body(Call("GET", "/v1/requests", "interjet/agent"))["requests"]) {
+    EXPECT_NE(q["subject"], id) << "a refused request was recorded";
+  }
+
+  auto created = Call("POST", "/v1/requests", "interjet/agent",
+                      json{{"type", "access"}, {"subject", id}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string path = "/v1/requests/" + Body(created)["id"].get<std::string>();
+  // Verified by hand, the access request is carried out at once.
+  auto verified = Call("POST", path + "/transitions", "interjet/agent",
+                       json{{"action", "verify"}, {"reason", "ID at the store"}}.dump());
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  json r = Body(verified);
+  EXPECT_EQ(r["state"], "completed");
+  const std::string token = r.value("download_token", "");
+  ASSERT_FALSE(token.empty()) << verified.body;
+  const std::string sha = r["evidence"]["export"]["sha256"];
+  // The token is shown once.
+  EXPECT_FALSE(Body(Call("GET", path, "interjet/agent")).contains("download_token"));
+  auto wrong = Call("GET", "/v1/exports/interjet.exp_nosuch.abc", "");
+  EXPECT_EQ(wrong.status, 404);
+  auto zip = Call("GET", "/v1/exports/" + token, "");
+  ASSERT_EQ(zip.status, 200) << zip.body;
+  EXPECT_EQ(zip.body.substr(0, 2), "PK");
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(zip.body.data()),
+                     zip.body.size());
+  char hex[sizeof digest * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  EXPECT_EQ(sha, hex);
+  auto again = Call("GET", "/v1/exports/" + token, "");
+  EXPECT_EQ(again.status, 410) << again.body;
+  EXPECT_NE(Body(again)["detail"].get<std::string>().find("already downloaded"),
             std::string::npos);
 }
 

@@ -43,6 +43,24 @@ void WithVault(const std::string& data_dir, int& exit_code,
   fn(**vault);
 }
 
+std::optional<std::vector<service::FieldInput>> ParseFieldArgs(const std::vector<std::string>& args,
+                                                                std::string_view option,
+                                                                int& exit_code) {
+  std::vector<service::FieldInput> fields;
+  for (const auto& f : args) {
+    auto eq = f.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "custodian: " << option
+                << " expects CATEGORY=VALUE (e.g. user.name=\"Full Name\"), got an argument "
+                   "without '='\n";
+      exit_code = kExitUsage;
+      return std::nullopt;
+    }
+    fields.push_back({f.substr(0, eq), f.substr(eq + 1)});
+  }
+  return fields;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{
       "custodian: your privacy policy, executable.\n"

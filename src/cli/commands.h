@@ -7,6 +7,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
 #include <string>
 
 #include "custodian/status.h"
@@ -32,6 +35,12 @@ int Fail(const Status& s);
 // opened, prints why and sets `exit_code`.
 void WithVault(const std::string& data_dir, int& exit_code,
                const std::function<void(service::Vault&)>& fn);
+
+// CATEGORY=VALUE arguments of `option` (--field, --correct) as field inputs;
+// nullopt (usage error printed, exit_code set) when one has no '='.
+std::optional<std::vector<service::FieldInput>> ParseFieldArgs(const std::vector<std::string>& args,
+                                                                std::string_view option,
+                                                                int& exit_code);
 
 void RegisterPolicyCommands(CLI::App& app, int& exit_code);
 void RegisterVaultCommands(CLI::App& app, int& exit_code);

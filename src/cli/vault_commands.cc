@@ -124,18 +124,9 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
     a->add_option("--external-id", add->external_id, "Your id for this person; upserts");
     AddCommonOptions(a, *add, true, "Role acting (default admin)");
     a->callback([add, &exit_code] {
-      std::vector<service::FieldInput> fields;
-      for (const auto& f : add->fields) {
-        auto eq = f.find('=');
-        if (eq == std::string::npos || eq == 0) {
-          std::cerr
-              << "custodian: --field expects CATEGORY=VALUE (e.g. user.name=\"Full Name\"), got "
-                 "an argument without '='\n";
-          exit_code = kExitUsage;
-          return;
-        }
-        fields.push_back({f.substr(0, eq), f.substr(eq + 1)});
-      }
+      auto parsed = ParseFieldArgs(add->fields, "--field", exit_code);
+      if (!parsed) return;
+      std::vector<service::FieldInput> fields = std::move(*parsed);
       auto vault = OpenVault(add->data_dir);
       if (!vault.ok()) {
         exit_code = Fail(vault.status());

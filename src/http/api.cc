@@ -23,6 +23,7 @@
 #include "policy/render.h"
 #include "service/authorize.h"
 #include "service/consent_json.h"
+#include "service/request_json.h"
 
 namespace custodian::http {
 
@@ -58,19 +59,19 @@ std::optional<std::string_view> CookieValue(std::string_view header, std::string
   return std::nullopt;
 }
 
-// {"category": "value", ...} -> FieldInputs.
-Or<std::vector<service::FieldInput>> Fields(const json& body) {
-  auto it = body.find("fields");
-  if (it == body.end()) return BadRequest("missing field 'fields'", "/fields");
+// {"category": "value", ...} in body[member] -> FieldInputs.
+Or<std::vector<service::FieldInput>> Fields(const json& body, const std::string& member = "fields") {
+  const std::string at = "/" + member;
+  auto it = body.find(member);
+  if (it == body.end()) return BadRequest("missing field " + Quote(member), at);
   if (!it->is_object() || it->empty()) {
-    return BadRequest("'fields' must be an object of category keys to values, not empty",
-                      "/fields");
+    return BadRequest(Quote(member) + " must be an object of category keys to values, not empty",
+                      at);
   }
   std::vector<service::FieldInput> out;
   for (const auto& [key, value] : it->items()) {
     if (!value.is_string()) {
-      return BadRequest("the value of " + Quote(key) + " must be a string",
-                        Pointer("/fields", key));
+      return BadRequest("the value of " + Quote(key) + " must be a string", Pointer(at, key));
     }
     out.push_back({key, value.get<std::string>()});
   }
@@ -100,12 +101,13 @@ ordered_json WriteJson(const service::AddSubjectResult& r) {
 // The field a service error is about, as a pointer into the body, when its
 // message starts with "field N (category)".
 std::optional<std::string> FieldPointer(const Status& s,
-                                        const std::vector<service::FieldInput>& fields) {
+                                        const std::vector<service::FieldInput>& fields,
+                                        const std::string& member = "fields") {
   const std::string& m = s.message();
   if (m.rfind("field ", 0) != 0) return std::nullopt;
   std::size_t n = static_cast<std::size_t>(std::atoi(m.c_str() + 6));
   if (n == 0 || n > fields.size()) return std::nullopt;
-  return Pointer("/fields", fields[n - 1].category);
+  return Pointer("/" + member, fields[n - 1].category);
 }
 
 struct ImportJob {
@@ -182,6 +184,7 @@ class Api {
   Response SessionDelete(Request& req, const Caller& c);
   Response PolicyGet(Request& req, const Caller& c);
   Response PrivacyNotice(Request& req);
+  Response ExportDownload(Request& req);
   Response SubjectCreate(Request& req, const Caller& c);
   Response SubjectLookup(Request& req, const Caller& c);
   Response SubjectGet(Request& req, const Caller& c);
@@ -351,6 +354,26 @@ Response Api::PrivacyNotice(Request& req) {
   r.content_type = "text/html; charset=utf-8";
   r.body = policy::RenderNotice(**policy, policy::NoticeFormat::kHtml);
   r.headers.emplace_back("Cache-Control", "public, max-age=300");
+  return r;
+}
+
+// GET /v1/exports/{token}: the access bundle, once. Public: the link's token
+// is the credential (it went to the person through the outbox).
+Response Api::ExportDownload(Request& req) {
+  auto bundle = vault_.DownloadExport(*req.PathParam("token"));
+  if (!bundle.ok()) {
+    const Status& s = bundle.status();
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      return Problem(410, "gone", "Gone", s.message());
+    }
+    return Fail(s);
+  }
+  Response r;
+  r.content_type = "application/zip";
+  r.body = std::move(bundle->zip);
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"" + bundle->filename + "\"");
+  r.headers.emplace_back("X-Content-SHA256", bundle->sha256);
   return r;
 }
 
@@ -848,36 +871,38 @@ Response Api::CookieChoicesGet(Request& req, const Caller& c) {
   return ShapeJson(200, {{"visitor", std::string(*req.PathParam("visitor"))}, {"choices", items}});
 }
 
-ordered_json RequestJson(const service::RequestView& r) {
-  auto opt = [](const std::string& v) { return v.empty() ? ordered_json() : ordered_json(v); };
-  return {{"id", r.id},
-          {"type", r.type},
-          {"subject", opt(r.subject)},
-          {"state", r.state},
-          {"verification", r.verification},
-          {"assigned", opt(r.assigned)},
-          {"details", opt(r.details)},
-          {"resolution", opt(r.resolution)},
-          {"received_at", FormatTime(r.received_ms)},
-          {"due_at", FormatTime(r.due_ms)},
-          {"overdue", r.overdue},
-          {"closed_at", r.closed_ms ? ordered_json(FormatTime(*r.closed_ms)) : ordered_json()}};
-}
-
 Response Api::RequestCreate(Request& req, const Caller& c) {
   auto body = JsonBody(req);
   if (!body.ok()) return *body.error;
   const json& b = *body.value;
-  if (auto bad = CheckKeys(b, "", {"type", "subject", "details"}, {"type"})) return *bad;
-  service::RequestInput in;
-  if (auto bad = ReadStrings(
-          b, {{"type", &in.type}, {"subject", &in.subject}, {"details", &in.details}})) {
+  if (auto bad = CheckKeys(b, "", {"type", "subject", "details", "purpose", "corrections"},
+                          {"type"})) {
     return *bad;
+  }
+  service::RequestInput in;
+  if (auto bad = ReadStrings(b, {{"type", &in.type},
+                                 {"subject", &in.subject},
+                                 {"details", &in.details},
+                                 {"purpose", &in.purpose}})) {
+    return *bad;
+  }
+  if (b.contains("corrections")) {
+    auto corrections = Fields(b, "corrections");
+    if (!corrections.ok()) return *corrections.error;
+    in.corrections = std::move(*corrections.value);
+  }
+  if (auto policy = vault_.TenantPolicy(c.tenant); policy.ok()) {
+    std::string field;
+    if (Status s = service::CheckRequestInput(**policy, in, &field); !s.ok()) {
+      auto at = field == "corrections" ? FieldPointer(s, in.corrections, "corrections")
+                                       : std::nullopt;
+      return Fail(s, at.value_or("/" + field));
+    }
   }
   Audited(req);
   auto r = vault_.SubmitRequest(c.actor, c.tenant, in);
   if (!r.ok()) return Fail(r.status());
-  return ShapeJson(201, RequestJson(*r));
+  return ShapeJson(201, service::RequestJson(*r));
 }
 
 Response Api::RequestList(Request& req, const Caller& c) {
@@ -891,14 +916,14 @@ Response Api::RequestList(Request& req, const Caller& c) {
   auto list = vault_.ListRequests(c.actor, c.tenant, open, overdue);
   if (!list.ok()) return Fail(list.status());
   ordered_json items = ordered_json::array();
-  for (const auto& r : *list) items.push_back(RequestJson(r));
+  for (const auto& r : *list) items.push_back(service::RequestJson(r));
   return ShapeJson(200, {{"requests", items}});
 }
 
 Response Api::RequestGet(Request& req, const Caller& c) {
   auto r = vault_.GetRequest(c.actor, c.tenant, *req.PathParam("id"));
   if (!r.ok()) return Fail(r.status());
-  return ShapeJson(200, RequestJson(*r));
+  return ShapeJson(200, service::RequestJson(*r));
 }
 
 Response Api::RequestTransition(Request& req, const Caller& c) {
@@ -914,11 +939,12 @@ Response Api::RequestTransition(Request& req, const Caller& c) {
       {"verify", service::RequestAction::kVerify},
       {"start", service::RequestAction::kStart},
       {"complete", service::RequestAction::kComplete},
-      {"reject", service::RequestAction::kReject}};
+      {"reject", service::RequestAction::kReject},
+      {"extend", service::RequestAction::kExtend}};
   const auto* found = std::find_if(std::begin(kActions), std::end(kActions),
                                    [&](const auto& a) { return **action.value == a.first; });
   if (found == std::end(kActions)) {
-    return BadRequest("'action' must be verify, start, complete or reject", "/action");
+    return BadRequest("'action' must be verify, start, complete, reject or extend", "/action");
   }
   Audited(req);
   auto r = vault_.AdvanceRequest(c.actor, c.tenant, *req.PathParam("id"), found->second,
@@ -927,7 +953,7 @@ Response Api::RequestTransition(Request& req, const Caller& c) {
     bool about_reason = r.status().code() == StatusCode::kInvalidArgument;
     return about_reason ? Fail(r.status(), "/reason") : Fail(r.status());
   }
-  return ShapeJson(200, RequestJson(*r));
+  return ShapeJson(200, service::RequestJson(*r));
 }
 
 Response Api::RequestCodeSend(Request& req, const Caller& c) {
@@ -942,7 +968,7 @@ Response Api::RequestCodeSend(Request& req, const Caller& c) {
     return r.status().code() == StatusCode::kInvalidArgument ? Fail(r.status(), "/channel")
                                                              : Fail(r.status());
   }
-  return ShapeJson(202, RequestJson(*r));
+  return ShapeJson(202, service::RequestJson(*r));
 }
 
 Response Api::RequestCodeCheck(Request& req, const Caller& c) {
@@ -960,7 +986,7 @@ Response Api::RequestCodeCheck(Request& req, const Caller& c) {
     }
     return Fail(r.status());
   }
-  return ShapeJson(200, RequestJson(*r));
+  return ShapeJson(200, service::RequestJson(*r));
 }
 
 Response Api::MessageGet(Request& req, const Caller& c) {
@@ -995,6 +1021,11 @@ Status Api::Register(Router& r) {
   }));
   RETURN_IF_ERROR(r.Add("GET", "/privacy/{tenant}", "privacy_notice",
                         [this](Request& req) { return PrivacyNotice(req); }));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/exports/{token}", "export_download", [this](Request& req) {
+    Response resp = ExportDownload(req);
+    SyncAuditAppends();
+    return resp;
+  }));
   RETURN_IF_ERROR(r.Add("POST", "/v1/session", "session_create", [this](Request& req) {
     Response resp = SessionCreate(req);
     SyncAuditAppends();

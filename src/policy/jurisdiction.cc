@@ -21,10 +21,11 @@ bool In(std::string_view code, std::span<const std::string_view> list) {
 }  // namespace
 
 JurisdictionDefaults DefaultsFor(std::string_view iso_country) {
-  // GDPR art. 12(3): one month (taken as 30 days), extendable by two further months.
-  if (In(iso_country, kEu)) return {"GDPR", 30, 60, 30};
-  if (In(iso_country, kEeaOnly)) return {"GDPR (EEA Agreement)", 30, 60, 30};
-  if (iso_country == "GB") return {"UK GDPR", 30, 60, 30};
+  // GDPR art. 12(3): one month, extendable by two further months (counted in
+  // calendar months; 30 and 60 days for the notice's wording).
+  if (In(iso_country, kEu)) return {"GDPR", 30, 60, 30, 1, 2};
+  if (In(iso_country, kEeaOnly)) return {"GDPR (EEA Agreement)", 30, 60, 30, 1, 2};
+  if (iso_country == "GB") return {"UK GDPR", 30, 60, 30, 1, 2};
   // DPDP Rules 2025: grievances and data principal rights answered within 90 days at most.
   if (iso_country == "IN") return {"DPDP Act 2023 / DPDP Rules 2025", 90, 0, 90};
   // UU PDP arts. 32-33: access and correction within 3 x 24 hours.

@@ -13,6 +13,11 @@ struct JurisdictionDefaults {
   int64_t rights_deadline_days;  // access, correction, erasure, ...
   int64_t extension_days;        // how much longer, if the law allows (0 = none)
   int64_t grievance_deadline_days;
+  // Laws that count in calendar months (GDPR art. 12(3): one month, two more):
+  // the deadline is this many months after receipt (31 January + 1 month =
+  // 28/29 February); the *_days above are their approximate length in days.
+  int64_t rights_deadline_months = 0;
+  int64_t extension_months = 0;
 };
 
 // Known: EU/EEA member states and GB (GDPR: 30 days + 60), IN (DPDP: 90 days),

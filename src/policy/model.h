@@ -120,6 +120,7 @@ struct Recipient {
   std::vector<std::string> categories;
   std::string country;       // ISO 3166-1 alpha-2 where the data goes
   std::string description;
+  std::string notify;        // email for notices of corrections, erasures, restrictions (art. 19)
   SourcePos pos;
 };
 
@@ -159,6 +160,11 @@ struct Right {
                                // portability | consent_withdrawal | grievance
   std::optional<int64_t> deadline_days;  // when absent: the jurisdiction's default
   std::optional<int64_t> extension_days; // how much longer it may take, if the law allows
+  // Set from the jurisdiction (never from the policy) when the law counts in
+  // calendar months and the policy gives no days: requests are then due this
+  // many months after receipt, instead of deadline_days / extension_days.
+  std::optional<int64_t> deadline_months;
+  std::optional<int64_t> extension_months;
   std::string verification;    // otp | operator | none; default from rights.verification
   std::vector<std::string> self_service;  // correction: categories the person may edit
   std::vector<std::string> exceptions;    // erasure: legal carve-outs, in words

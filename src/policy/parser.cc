@@ -40,8 +40,8 @@ constexpr std::array<std::string_view, 5> kOptOuts = {"sms_stop", "whatsapp_stop
 constexpr std::array<std::string_view, 5> kMarketingChannels = {"sms", "whatsapp", "email", "push",
                                                                 "phone"};
 constexpr std::array<std::string_view, 2> kDefaults = {"opted_out", "opted_in"};
-constexpr std::array<std::string_view, 6> kRecipientKeys = {"label",      "kind",    "purposes",
-                                                            "categories", "country", "description"};
+constexpr std::array<std::string_view, 7> kRecipientKeys = {
+    "label", "kind", "purposes", "categories", "country", "description", "notify"};
 constexpr std::array<std::string_view, 4> kRecipientKinds = {"processor", "third_party",
                                                              "affiliate", "authority"};
 constexpr std::array<std::string_view, 3> kRecordKindKeys = {"label", "category", "anchors"};
@@ -430,6 +430,22 @@ void PolicyParser::ParseRecipients(const MapEntry& e) {
         } else if (auto v = r_.Text(f, ctx)) {
           if (k == "label") rec.label = *v;
           if (k == "description") rec.description = *v;
+          if (k == "notify") {
+            // Where the recipient takes notices of corrections, erasures and
+            // restrictions (GDPR art. 19): one email address.
+            const std::size_t at = v->find('@');
+            if (at == std::string::npos || at == 0 || at + 1 == v->size() ||
+                v->find('@', at + 1) != std::string::npos ||
+                v->find_first_of(" \t<>,;") != std::string::npos) {
+              r_.sink().Error(r_.ValuePos(f),
+                              fmt::format("'notify' in {} must be one email address (where the "
+                                          "recipient takes notices of corrections and erasures), "
+                                          "found '{}'",
+                                          ctx, *v));
+            } else {
+              rec.notify = *v;
+            }
+          }
           if (k == "country") {
             CheckCountry(*v, r_.ValuePos(f), k, ctx);
             rec.country = *v;

@@ -302,9 +302,13 @@ void PolicyParser::FillDefaults() {
     bool grievance = right.name == "grievance";
     if (!right.deadline_days) {
       right.deadline_days = grievance ? law.grievance_deadline_days : law.rights_deadline_days;
+      if (!grievance && law.rights_deadline_months > 0) {
+        right.deadline_months = law.rights_deadline_months;
+      }
     }
     if (!right.extension_days && !grievance && law.extension_days > 0) {
       right.extension_days = law.extension_days;
+      if (law.extension_months > 0) right.extension_months = law.extension_months;
     }
   }
 }

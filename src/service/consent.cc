@@ -168,10 +168,22 @@ Status CheckConsentChange(const policy::Policy& policy, const ConsentChange& cha
   return CheckAll(policy, change, field).status();
 }
 
+Status RestrictionAllows(const store::SubjectRow& subject, const policy::Purpose& purpose) {
+  if (!subject.restricted || purpose.basis == policy::LegalBasis::kLegalObligation ||
+      purpose.basis == policy::LegalBasis::kVitalInterest) {
+    return Status::Ok();
+  }
+  return Status::PermissionDenied(
+      "the subject's processing is restricted (a restriction request, or data kept after an "
+      "erasure because the law requires it): only purposes resting on a legal obligation may "
+      "use it, not " + Quote(purpose.key));
+}
+
 Status ConsentAllows(store::Transaction& tx, std::string_view tenant,
-                     const policy::Purpose& purpose, std::string_view subject) {
+                     const policy::Purpose& purpose, const store::SubjectRow& subject) {
+  RETURN_IF_ERROR(RestrictionAllows(subject, purpose));
   if (!HasChoice(purpose)) return Status::Ok();
-  ASSIGN_OR_RETURN(auto row, tx.GetConsent(tenant, subject, purpose.key));
+  ASSIGN_OR_RETURN(auto row, tx.GetConsent(tenant, subject.id, purpose.key));
   if (StatusOf(purpose, row).allowed) return Status::Ok();
   if (purpose.basis == policy::LegalBasis::kConsent) {
     return Status::PermissionDenied("purpose " + Quote(purpose.key) +
@@ -196,6 +208,19 @@ Result<std::vector<ConsentStatus>> ConsentStatuses(store::Transaction& tx,
   return out;
 }
 
+Result<ConsentView> ReadConsents(store::Transaction& tx, const TenantContext& t, const Aead& aead,
+                                 std::string_view subject) {
+  ConsentView view;
+  view.subject = std::string(subject);
+  ASSIGN_OR_RETURN(view.purposes, ConsentStatuses(tx, t.policy, t.id, subject));
+  ASSIGN_OR_RETURN(auto events, tx.ListConsentEvents(t.id, subject));
+  for (const store::ConsentEventRow& e : events) {
+    ASSIGN_OR_RETURN(ConsentEvent opened, OpenEvent(aead, t, subject, e));
+    view.history.push_back(std::move(opened));
+  }
+  return view;
+}
+
 Result<ConsentView> Vault::GetConsents(const Actor& actor, std::string_view tenant,
                                        std::string_view subject) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
@@ -207,17 +232,8 @@ Result<ConsentView> Vault::GetConsents(const Actor& actor, std::string_view tena
   }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(store::SubjectRow row, LiveSubject(*tx, tenant, subject));
-  ConsentView view;
-  view.subject = row.id;
-  ASSIGN_OR_RETURN(view.purposes, ConsentStatuses(*tx, t->policy, tenant, subject));
-  ASSIGN_OR_RETURN(auto events, tx->ListConsentEvents(tenant, subject));
-  if (!events.empty()) {
-    ASSIGN_OR_RETURN(Aead aead, impl_->SubjectAead(*t, row));
-    for (const store::ConsentEventRow& e : events) {
-      ASSIGN_OR_RETURN(ConsentEvent opened, OpenEvent(aead, *t, subject, e));
-      view.history.push_back(std::move(opened));
-    }
-  }
+  ASSIGN_OR_RETURN(Aead aead, impl_->SubjectAead(*t, row));
+  ASSIGN_OR_RETURN(ConsentView view, ReadConsents(*tx, *t, aead, row.id));
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(view.history.size());
   ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
@@ -324,7 +340,8 @@ Result<std::vector<bool>> Vault::ConsentAllowed(std::string_view tenant, std::st
     if (allowed && !standing) {
       // Allowed by default: only if the subject exists and is not erased.
       ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, subjects[i]));
-      allowed = row && row->state != store::SubjectState::kErased;
+      allowed = row && row->state != store::SubjectState::kErased &&
+                RestrictionAllows(*row, *p).ok();
     }
     out[i] = allowed;
   }

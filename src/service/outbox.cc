@@ -69,7 +69,47 @@ MessageStatus StatusOf(const MessageRow& r) {
   return s;
 }
 
+// A queued message, its recipient address (when given), email subject and
+// text sealed with the tenant's channel key.
+MessageRow NewMessageRow(const TenantContext& t, const std::string& channel,
+                         const std::string& subject, const std::string& purpose,
+                         const std::string& to, const std::string& email_subject,
+                         const std::string& text, int64_t now) {
+  MessageRow row;
+  row.tenant = t.id;
+  row.id = NewId("msg_");
+  row.subject = subject;
+  row.purpose = purpose;
+  row.channel = channel;
+  std::string plain = json{{"to", to}, {"email_subject", email_subject}, {"text", text}}.dump();
+  row.sealed = t.channel_seal.Seal(plain, SealAd(row.id));
+  sodium_memzero(plain.data(), plain.size());
+  row.state = MessageState::kQueued;
+  row.next_attempt_ms = now;
+  row.created_ms = now;
+  row.updated_ms = now;
+  return row;
+}
+
 }  // namespace
+
+Result<std::string> QueueDirectMessage(store::Transaction& tx, const TenantContext& t,
+                                       audit::Event base, const std::string& channel,
+                                       const std::string& to, const std::string& email_subject,
+                                       const std::string& text, int64_t now) {
+  MessageRow row = NewMessageRow(t, channel, "", "", to, email_subject, text, now);
+  ASSIGN_OR_RETURN(bool inserted, tx.InsertMessage(row));
+  (void)inserted;  // no idempotency key: always inserted
+  base.action = "message.enqueue";
+  base.purpose.clear();
+  base.categories.clear();
+  base.outcome = "ok";
+  base.reason = "channel " + channel;
+  base.count = 1;
+  ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(base));
+  (void)seq;
+  return row.id;
+}
 
 Status CheckMessageRequest(const MessageRequest& m, std::string* field) {
   auto bad = [&](const char* f, Status s) {
@@ -144,10 +184,9 @@ Result<MessageStatus> Vault::EnqueueMessage(const Actor& actor, std::string_view
     }
   }
   if (!m.subject.empty()) {
-    ASSIGN_OR_RETURN(store::SubjectRow row, LiveSubject(*tx, tenant, m.subject));
-    (void)row;
+    ASSIGN_OR_RETURN(store::SubjectRow subject, LiveSubject(*tx, tenant, m.subject));
     const policy::Purpose* p = t->policy.FindPurpose(m.purpose);
-    if (Status consent = ConsentAllows(*tx, tenant, *p, m.subject); !consent.ok()) {
+    if (Status consent = ConsentAllows(*tx, tenant, *p, subject); !consent.ok()) {
       ev.outcome = "refused";
       ev.reason = consent.message();
       ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
@@ -156,21 +195,9 @@ Result<MessageStatus> Vault::EnqueueMessage(const Actor& actor, std::string_view
       return consent;
     }
   }
-  const int64_t now = impl_->Now();
-  MessageRow row;
-  row.tenant = t->id;
-  row.id = NewId("msg_");
+  MessageRow row =
+      NewMessageRow(*t, m.channel, m.subject, m.purpose, to, m.email_subject, m.text, impl_->Now());
   row.idempotency_key = m.idempotency_key;
-  row.subject = m.subject;
-  row.purpose = m.purpose;
-  row.channel = m.channel;
-  std::string plain = json{{"to", to}, {"email_subject", m.email_subject}, {"text", m.text}}.dump();
-  row.sealed = t->channel_seal.Seal(plain, SealAd(row.id));
-  sodium_memzero(plain.data(), plain.size());
-  row.state = MessageState::kQueued;
-  row.next_attempt_ms = now;
-  row.created_ms = now;
-  row.updated_ms = now;
   ASSIGN_OR_RETURN(bool inserted, tx->InsertMessage(row));
   if (!inserted)
     return Status::AlreadyExists("a message with this idempotency key was just queued");
@@ -252,7 +279,7 @@ Result<std::vector<Delivery>> Vault::ClaimDeliveries(int limit, const OutboxOpti
                                                           " is no longer in the policy")));
         continue;
       }
-      if (Status consent = ConsentAllows(*tx, row.tenant, *p, row.subject); !consent.ok()) {
+      if (Status consent = ConsentAllows(*tx, row.tenant, *p, *subject); !consent.ok()) {
         RETURN_IF_ERROR(refuse(consent));
         continue;
       }

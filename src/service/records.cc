@@ -136,7 +136,7 @@ Result<RecordList> Vault::ListRecords(const Actor& actor, std::string_view tenan
   }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(store::SubjectRow row, LiveSubject(*tx, tenant, subject));
-  if (Status consent = ConsentAllows(*tx, tenant, *grant->purpose, subject); !consent.ok()) {
+  if (Status consent = ConsentAllows(*tx, tenant, *grant->purpose, row); !consent.ok()) {
     ev.outcome = "refused";
     ev.reason = consent.message();
     ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
@@ -158,14 +158,7 @@ Result<RecordList> Vault::ListRecords(const Actor& actor, std::string_view tenan
       ASSIGN_OR_RETURN(crypto::Aead a, impl_->SubjectAead(*t, row));
       aead.emplace(std::move(a));
     }
-    auto plain =
-        aead->Open(r.payload, crypto::FieldAssociatedData(t->id, row.id, RecordField(r.id)));
-    if (!plain.ok()) {
-      return Status::DataLoss("record '" + r.id + "' failed its integrity check");
-    }
-    RecordView v{r.id, r.subject, r.kind, k->category, r.at_ms, std::move(plain).value(), {}};
-    ASSIGN_OR_RETURN(auto events, tx->RecordEvents(tenant, r.id));
-    for (auto& e : events) v.events.emplace_back(std::move(e.event), e.at_ms);
+    ASSIGN_OR_RETURN(RecordView v, OpenRecord(*tx, *t, *aead, r));
     if (std::find(ev.categories.begin(), ev.categories.end(), k->category) == ev.categories.end()) {
       ev.categories.push_back(k->category);
     }
@@ -178,6 +171,19 @@ Result<RecordList> Vault::ListRecords(const Actor& actor, std::string_view tenan
   (void)seq;
   RETURN_IF_ERROR(tx->Commit());
   return out;
+}
+
+Result<RecordView> OpenRecord(store::Transaction& tx, const TenantContext& t, const Aead& aead,
+                              const store::RecordRow& r) {
+  auto plain = aead.Open(r.payload, crypto::FieldAssociatedData(t.id, r.subject, RecordField(r.id)));
+  if (!plain.ok()) {
+    return Status::DataLoss("record '" + r.id + "' failed its integrity check");
+  }
+  const policy::RecordKind* k = t.policy.FindRecordKind(r.kind);
+  RecordView v{r.id, r.subject, r.kind, k ? k->category : "", r.at_ms, std::move(plain).value(), {}};
+  ASSIGN_OR_RETURN(auto events, tx.RecordEvents(t.id, r.id));
+  for (auto& e : events) v.events.emplace_back(std::move(e.event), e.at_ms);
+  return v;
 }
 
 }  // namespace custodian::service

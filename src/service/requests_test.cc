@@ -69,7 +69,9 @@ TEST_F(RequestsTest, DueDatesComeFromTheJurisdictionAndVerificationFromThePolicy
 }
 
 TEST_F(RequestsTest, TheStateMachineMovesForwardOnlyAndSaysWhy) {
-  auto r = vault_->SubmitRequest(kAgent, "interjet", {"access", subject_, ""});
+  // A grievance needs an operator's answer (an access request would be
+  // carried out as soon as it is verified).
+  auto r = vault_->SubmitRequest(kAgent, "interjet", {"grievance", subject_, "Billed twice"});
   ASSERT_TRUE(r.ok());
   auto early = vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kComplete, "");
   ASSERT_FALSE(early.ok());
@@ -90,9 +92,17 @@ TEST_F(RequestsTest, TheStateMachineMovesForwardOnlyAndSaysWhy) {
   EXPECT_EQ(started->state, "in_progress");
   EXPECT_EQ(started->assigned, "op:priya");
   now_ += 3 * kDay;
-  auto done =
-      vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kComplete, "export sent");
-  ASSERT_TRUE(done.ok());
+  auto unanswered = vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kComplete, "");
+  EXPECT_EQ(unanswered.status().message(),
+            "say how the grievance was resolved: complete needs a reason for a grievance (it is "
+            "the answer the person receives)");
+  auto done = vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kComplete,
+                                     "The second charge was refunded");
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->officer, "Grievance Officer");
+  EXPECT_EQ(done->resolution, "The second charge was refunded");
+  ASSERT_TRUE(done->evidence.has_value());
+  EXPECT_EQ(done->evidence->by, "op:priya");
   EXPECT_EQ(done->state, "completed");
   EXPECT_EQ(done->closed_ms, kMar1 + 3 * kDay);
   auto again = vault_->AdvanceRequest(kAgent, "interjet", r->id, RequestAction::kReject, "no");
@@ -101,7 +111,9 @@ TEST_F(RequestsTest, TheStateMachineMovesForwardOnlyAndSaysWhy) {
 }
 
 TEST_F(RequestsTest, OverdueRequestsAreListedAndCallsShowOpenOnes) {
-  auto a = vault_->SubmitRequest(kAgent, "interjet", {"correction", subject_, "new address"});
+  auto a = vault_->SubmitRequest(
+      kAgent, "interjet",
+      {"correction", subject_, "new address", "", {{"user.contact.address", "4 Lake Rd, Chennai"}}});
   auto b = vault_->SubmitRequest(kAgent, "interjet", {"access", subject_, ""});
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_TRUE(
@@ -193,7 +205,7 @@ TEST_F(RequestsTest, AnOtpGoesToTheContactOnFileAndVerifies) {
 }
 
 TEST_F(RequestsTest, CodesExpireAndFiveWrongOnesHoldTheRequest) {
-  auto r = vault_->SubmitRequest(kAgent, "interjet", {"access", subject_, ""});
+  auto r = vault_->SubmitRequest(kAgent, "interjet", {"erasure", subject_, ""});
   ASSERT_TRUE(vault_->SendVerificationCode(kAgent, "interjet", r->id, "sms").ok());
   std::string code = SentCode(*vault_);
   now_ += 10 * 60 * 1000;  // expired

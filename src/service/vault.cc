@@ -364,7 +364,7 @@ Result<SubjectView> Vault::ShowSubject(const Actor& actor, std::string_view tena
     RETURN_IF_ERROR(tx->Commit());
     return nf;
   }
-  if (Status consent = ConsentAllows(*tx, tenant, *grant->purpose, subject); !consent.ok()) {
+  if (Status consent = ConsentAllows(*tx, tenant, *grant->purpose, *row); !consent.ok()) {
     ev.outcome = "refused";
     ev.reason = consent.message();
     ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
@@ -451,7 +451,7 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
       hit.subject = id;
       // A subject who said no to the purpose is not shown to it, and the
       // caller cannot tell such a subject from no match.
-      if (Status consent = ConsentAllows(*tx, tenant, *grant->purpose, id); !consent.ok()) {
+      if (Status consent = ConsentAllows(*tx, tenant, *grant->purpose, *row); !consent.ok()) {
         hit.outcome = "refused";
         hit.reason = consent.message();
         ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(hit));

@@ -377,12 +377,63 @@ struct RequestInput {
   std::string type;      // one of kRequestTypes
   std::string subject;   // the subject it is about ("" only for a grievance)
   std::string details;   // free text: the complaint, what to correct... (<= 8 KiB, sealed)
+  // objection: the purpose objected to (required; legitimate interest or
+  // consent); consent_withdrawal: the purpose ("" = every consent purpose).
+  std::string purpose;
+  // correction: the new values (1..32; each checked as AddSubject checks it).
+  std::vector<FieldInput> corrections;
 };
 
 // What an operator does to a request. verify: the person's identity was
 // checked by hand (reason required: "ID checked at the store"); start: take it
-// on (assigns the actor); complete / reject: close it (reject needs a reason).
-enum class RequestAction { kVerify, kStart, kComplete, kReject };
+// on (assigns the actor); complete: carry it out and close it (see
+// docs/requests.md: an export, the corrections, the erasure...); reject:
+// close it without (reason required); extend: push the due date out by the
+// right's extension, once, before the first due date (reason required: it is
+// sent to the person).
+enum class RequestAction { kVerify, kStart, kComplete, kReject, kExtend };
+
+// What an erasure kept because a legal obligation requires it.
+struct KeptItem {
+  std::string item;      // a category key, or "records:<kind>"
+  std::string label;     // "Billing records"
+  int64_t until_ms = 0;  // purged then by the retention sweep
+  std::string rule;      // the retention rule that keeps it
+  std::string reason;    // its legal reason, in the policy's words
+};
+
+// What a completed request did: its evidence.
+struct RequestEvidence {
+  std::string done;                     // in words: "exported 12 fields and 1000 records"
+  std::string by;                       // who completed it
+  int64_t at_ms = 0;
+  std::vector<std::string> erased;      // erasure: categories, and "records:<kind> x<n>"
+  std::vector<KeptItem> kept;           // erasure: kept under a legal obligation
+  std::vector<std::string> corrected;   // correction: the categories changed
+  std::vector<std::string> purposes;    // objection, withdrawal, restriction: purposes now refused
+  std::string export_id;                // access / portability: the bundle
+  std::string export_sha256;            // hex SHA-256 of the zip
+  int64_t export_bytes = 0;
+  int64_t export_expires_ms = 0;
+  std::vector<std::string> recipients;  // recipients told of a correction, erasure or restriction
+  std::vector<std::string> notices;     // outbox message ids: the person's notice, recipients'
+};
+
+// Checks a request's input against `policy` exactly as SubmitRequest does
+// (but not whether its subject exists); on error `field` (when given) names
+// the member at fault ("type", "subject", "details", "purpose", "corrections";
+// for a bad correction the message starts "field N").
+Status CheckRequestInput(const policy::Policy& policy, const RequestInput& input,
+                         std::string* field = nullptr);
+
+// A downloaded export bundle (one time).
+struct ExportDownload {
+  std::string tenant;
+  std::string request_id;
+  std::string filename;   // "custodian-export-<request id>.zip"
+  std::string sha256;
+  std::string zip;
+};
 
 struct RequestView {
   std::string id;
@@ -398,6 +449,16 @@ struct RequestView {
   int64_t due_ms = 0;         // from the policy's deadline, else the jurisdiction's
   bool overdue = false;       // open and past due_ms
   std::optional<int64_t> closed_ms;
+  std::string purpose;        // objection / consent_withdrawal
+  // correction: the proposed values while pending; once applied only the
+  // categories are kept (value "").
+  std::vector<FieldValue> corrections;
+  std::string officer;        // grievance: the grievance officer named in the policy
+  std::optional<int64_t> extended_ms;
+  std::optional<RequestEvidence> evidence;  // once completed
+  // access / portability: the download token, only in the answer to the
+  // action that completed the request (never stored, never shown again).
+  std::string download_token;
 };
 
 struct TenantInfo {
@@ -689,6 +750,14 @@ class Vault {
   Result<RequestView> AdvanceRequest(const Actor& actor, std::string_view tenant,
                                      std::string_view id, RequestAction action,
                                      std::string_view reason);
+  // The export bundle behind a download token, once: the bundle is dropped
+  // as it is handed over. NotFound for an unknown token; FailedPrecondition
+  // "already downloaded" or "expired". Audited (export.download).
+  Result<ExportDownload> DownloadExport(std::string_view token);
+  // Requests still waiting for the person (received, verifying, held) past
+  // their due date become expired (audited request.expire), and export
+  // bundles past their link's expiry are dropped. Returns how many requests.
+  Result<int64_t> ExpireRequests();
   // Open and overdue requests per tenant, for monitoring (counts only; no
   // actor: nothing personal is returned).
   struct RequestCounts {
@@ -814,6 +883,25 @@ class Vault {
   explicit Vault(std::unique_ptr<Impl> impl);
   Result<std::shared_ptr<const TenantContext>> TenantFor(std::string_view tenant);
   friend struct PreparedImportBatch;
+  // Carries out a verified request inside `tx` (service/request_fulfill.cc).
+  struct RequestWork;
+  Status Fulfill(store::Transaction& tx, const TenantContext& t, const Actor& actor,
+                 RequestWork& work);
+  // Fulfill, when the request's type needs no operator (FulfilledOnVerification).
+  Status MaybeFulfill(store::Transaction& tx, const TenantContext& t, const Actor& actor,
+                      RequestWork& work);
+  // Pushes the due date out by the law's extension and tells the person.
+  Status Extend(store::Transaction& tx, const TenantContext& t, const Actor& actor,
+                RequestWork& work, std::string_view reason);
+  // The erasure part of Fulfill: shreds what no legal obligation keeps and
+  // records the rest's holds in `evidence`.
+  Status EraseForRequest(store::Transaction& tx, const TenantContext& t, const Actor& actor,
+                         const store::RequestRow& request, const store::SubjectRow& subject,
+                         RequestEvidence& evidence);
+  // The access bundle of a live subject, sealed and stored as an export of
+  // the request; fills the evidence's export fields and the download token.
+  Status BuildExport(store::Transaction& tx, const TenantContext& t, RequestWork& work,
+                     const store::SubjectRow& subject, RequestEvidence& evidence);
   Result<PreparedSubject> Prepare(const TenantContext& t, const SubjectInput& in);
   // The blind-index digests of the indexed fields.
   void Finish(const TenantContext& t, PreparedSubject& p);

@@ -193,6 +193,35 @@ struct Vault::Impl {
     return view;
   }
 
+  // Where to reach the subject with a notice: its email on file when
+  // `channel` is "email" (or "" and it has one), else its phone by sms.
+  // nullopt when it has neither (or not the one asked for).
+  struct Contact {
+    std::string channel;  // email | sms | whatsapp
+    std::string to;
+  };
+  Result<std::optional<Contact>> ContactOnFile(const TenantContext& t,
+                                               const store::SubjectRow& row,
+                                               std::string_view channel) {
+    if (row.state == store::SubjectState::kErased) return std::optional<Contact>();
+    for (const char* kind : {"email", "sms"}) {
+      const bool email = std::string_view(kind) == "email";
+      if (!channel.empty() && (channel == "email") != email) continue;
+      std::set<std::string> contacts;
+      for (const policy::Category& c : t.policy.categories) {
+        if (c.normalize == (email ? policy::Normalizer::kEmail : policy::Normalizer::kPhone)) {
+          contacts.insert(c.key);
+        }
+      }
+      ASSIGN_OR_RETURN(SubjectView view, Project(t, row, contacts));
+      if (!view.fields.empty()) {
+        return std::optional<Contact>(
+            Contact{channel.empty() ? kind : std::string(channel), view.fields.front().value});
+      }
+    }
+    return std::optional<Contact>();
+  }
+
   // Appends a refusal event in its own transaction and returns `refusal`.
   Status AuditRefusal(audit::Event event, const Status& refusal) {
     event.outcome = "refused";
@@ -235,19 +264,39 @@ struct PreparedImportBatch {
   std::vector<std::string> ext_digests;  // "" for rejected rows
 };
 
-// OK when `purpose` may be used for `subject` now, by the consent ledger
-// (service/consent.cc): a consent-based purpose needs the subject's grant (or
-// a declared default of opted_in), a legitimate-interest purpose must have no
-// standing objection; other purposes need nothing. PermissionDenied saying
-// which otherwise.
+// OK unless the subject's processing is restricted (a restriction request,
+// or what an erasure kept under a legal obligation) and `purpose` rests on
+// neither a legal obligation nor vital interests. PermissionDenied otherwise.
+Status RestrictionAllows(const store::SubjectRow& subject, const policy::Purpose& purpose);
+
+// OK when `purpose` may be used for `subject` now (service/consent.cc): not
+// refused by a restriction (RestrictionAllows), and by the consent ledger a
+// consent-based purpose needs the subject's grant (or a declared default of
+// opted_in), a legitimate-interest purpose must have no standing objection;
+// other purposes need nothing. PermissionDenied saying which otherwise.
 Status ConsentAllows(store::Transaction& tx, std::string_view tenant,
-                     const policy::Purpose& purpose, std::string_view subject);
+                     const policy::Purpose& purpose, const store::SubjectRow& subject);
+
+// Queues a message to an address inside `tx` (the address already
+// normalized), sealed like every outbox message, with a message.enqueue audit
+// event built on `base`. Returns the message id. (service/outbox.cc)
+Result<std::string> QueueDirectMessage(store::Transaction& tx, const TenantContext& t,
+                                       audit::Event base, const std::string& channel,
+                                       const std::string& to, const std::string& email_subject,
+                                       const std::string& text, int64_t now);
 // Records one choice for a live subject inside `tx`: the history entry, the
 // standing choice (unless a later one stands) and a consent.<state> audit
 // event built on `base`. The change is checked against the policy first.
 Status RecordConsent(store::Transaction& tx, const TenantContext& t, const Aead& subject_aead,
                      const audit::Event& base, std::string_view subject,
                      const policy::Purpose& purpose, const ConsentChange& change, int64_t now);
+// The subject's standing on every purpose with a choice and its history of
+// choices, opened with the subject's key (service/consent.cc).
+Result<ConsentView> ReadConsents(store::Transaction& tx, const TenantContext& t, const Aead& aead,
+                                 std::string_view subject);
+// A record opened with its subject's key, with its anchor events (service/records.cc).
+Result<RecordView> OpenRecord(store::Transaction& tx, const TenantContext& t, const Aead& aead,
+                              const store::RecordRow& row);
 // The tenant's channel settings (service/channels.cc); defaults when unset.
 Result<ChannelSettings> LoadChannelSettings(store::Transaction& tx, const TenantContext& t);
 // The subject's standing on every consent and legitimate-interest purpose.

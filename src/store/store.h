@@ -53,6 +53,10 @@ struct SubjectRow {
   std::optional<int64_t> closed_ms;
   std::optional<int64_t> erased_ms;
   std::string fields;              // sealed fields, encoded by the service ("" once erased)
+  // Processing restricted (a restriction request, or what an erasure kept
+  // under a legal obligation): only purposes resting on a legal obligation
+  // (or vital interests) may read it.
+  bool restricted = false;
 };
 
 struct IndexEntry {
@@ -203,6 +207,40 @@ struct RequestRow {
   std::string otp_digest;      // keyed digest of the verification code sent ("" = none)
   int64_t otp_expires_ms = 0;
   int64_t otp_attempts = 0;    // wrong codes entered
+  std::optional<int64_t> extended_ms;  // when the deadline was extended (at most once)
+};
+
+// An access or portability export (service/exports.cc): the zip bundle,
+// sealed with the tenant's channel key, downloadable once through a token
+// naming the tenant and export, with a random secret of which only a keyed
+// digest is kept. `sealed` is dropped ("") at
+// the download or when it expires.
+struct ExportRow {
+  std::string tenant;
+  std::string id;              // "exp_..."
+  std::string request_id;
+  std::string subject;
+  std::string sealed;
+  std::string sha256;          // hex SHA-256 of the zip (evidence)
+  int64_t bytes = 0;
+  std::string token_digest;
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+  std::optional<int64_t> downloaded_ms;
+};
+
+// What an erasure kept because a legal obligation requires it (a category
+// key, or "records:<kind>"), until when, under which retention rule. The
+// retention sweep purges it at until_ms and sets purged_ms.
+struct ErasureHoldRow {
+  std::string tenant;
+  std::string request_id;
+  std::string subject;
+  std::string item;
+  int64_t until_ms = 0;
+  std::string rule;
+  std::string reason;
+  std::optional<int64_t> purged_ms;
 };
 
 // --- Credentials (service/access.cc): API keys, operators, sessions ---------
@@ -266,8 +304,8 @@ class Transaction {
   virtual Status ReplaceIndex(std::string_view tenant, std::string_view subject,
                               const std::vector<IndexEntry>& entries) = 0;
   // Crypto-shredding: drops the wrapped key, the sealed fields, the index
-  // entries, the subject's records and consent ledger; keeps a tombstone (id, state erased,
-  // times). NotFound if absent.
+  // entries, the subject's records, consent ledger and export bundles; keeps a tombstone
+  // (id, state erased, times). NotFound if absent.
   virtual Status EraseSubject(std::string_view tenant, std::string_view subject,
                               int64_t erased_ms) = 0;
   virtual Result<int64_t> CountSubjects(std::string_view tenant) = 0;
@@ -347,6 +385,27 @@ class Transaction {
   virtual Result<std::vector<RequestRow>> ListRequests(std::string_view tenant, bool open_only,
                                                        std::string_view subject) = 0;
 
+  // --- Exports and erasure holds ---------------------------------------------------
+  virtual Status InsertExport(const ExportRow& row) = 0;
+  virtual Result<std::optional<ExportRow>> GetExport(std::string_view tenant,
+                                                     std::string_view id) = 0;
+  // Marks the export downloaded and drops its bundle. NotFound if absent.
+  virtual Status MarkExportDownloaded(std::string_view tenant, std::string_view id,
+                                      int64_t at_ms) = 0;
+  // Drops the bundles of every tenant's exports whose link expired before
+  // `now_ms`; returns how many.
+  virtual Result<int64_t> DropExpiredExports(int64_t now_ms) = 0;
+  virtual Status InsertErasureHold(const ErasureHoldRow& row) = 0;
+  // The holds of one subject (purged or not), by item.
+  virtual Result<std::vector<ErasureHoldRow>> ListErasureHolds(std::string_view tenant,
+                                                               std::string_view subject) = 0;
+  // Deletes what an erasure removes besides fields, index and records: the
+  // consent ledger (standing choices and history) and export bundles.
+  virtual Status DeletePersonalExtras(std::string_view tenant, std::string_view subject) = 0;
+  // Deletes the subject's records of the given kinds; returns how many.
+  virtual Result<int64_t> DeleteSubjectRecords(std::string_view tenant, std::string_view subject,
+                                               const std::vector<std::string>& kinds) = 0;
+
   // Bulk-import progress, by (tenant, kind, digest); nullopt if never stored.
   virtual Result<std::optional<ImportRow>> GetImport(std::string_view tenant,
                                                      std::string_view kind,
@@ -408,7 +467,7 @@ class Store {
   virtual int64_t AuditEventsCommitted() const { return 0; }
 };
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 struct SqliteOptions {
   bool create_if_missing = true;

@@ -176,8 +176,8 @@ TEST_F(CredentialStoreTest, SessionsRevokeAndPurge) {
   EXPECT_TRUE(tx->FindSession("s3")->has_value());   // live
 }
 
-// Migration 4 on a version-3 file: adds the credential tables and keeps
-// everything that was there.
+// Migrations 4 to the latest on a version-3 file: add the credential, consent,
+// outbox, request and export tables and keep everything that was there.
 TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
   {
     auto tx = Begin();
@@ -198,7 +198,8 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
                            "DROP TABLE sessions; DROP TABLE operators; DROP TABLE api_keys; "
                            "DROP TABLE consents; DROP TABLE consent_events; DROP TABLE outbox; "
                            "DROP TABLE channels; DROP TABLE webhook_events; DROP TABLE cookie_choices; "
-                           "DROP TABLE requests; "
+                           "DROP TABLE requests; DROP TABLE exports; DROP TABLE erasure_holds; "
+                           "ALTER TABLE subjects DROP COLUMN restricted; "
                            "DELETE FROM schema_migrations WHERE version >= 4;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)
@@ -221,7 +222,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int64(st, 0), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 5);
+  EXPECT_EQ(kSchemaVersion, 6);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }

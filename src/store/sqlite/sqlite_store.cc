@@ -237,6 +237,40 @@ CREATE TABLE webhook_events (
   PRIMARY KEY (tenant, provider, event_id)
 ) WITHOUT ROWID;
 )sql",
+    // 6: what data-subject requests do: restriction of a subject's processing,
+    // a request's extension, export bundles (sealed, downloadable once) and what
+    // an erasure kept under a legal obligation, and until when.
+    R"sql(
+ALTER TABLE subjects ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN extended_ms INTEGER;
+CREATE TABLE exports (
+  tenant        TEXT NOT NULL REFERENCES tenants(id),
+  id            TEXT NOT NULL,
+  request_id    TEXT NOT NULL,
+  subject       TEXT NOT NULL,
+  sealed        BLOB,
+  sha256        TEXT NOT NULL,
+  bytes         INTEGER NOT NULL,
+  token_digest  BLOB NOT NULL,
+  created_ms    INTEGER NOT NULL,
+  expires_ms    INTEGER NOT NULL,
+  downloaded_ms INTEGER,
+  PRIMARY KEY (tenant, id)
+);
+CREATE TABLE erasure_holds (
+  tenant     TEXT NOT NULL REFERENCES tenants(id),
+  request_id TEXT NOT NULL,
+  subject    TEXT NOT NULL,
+  item       TEXT NOT NULL,
+  until_ms   INTEGER NOT NULL,
+  rule       TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  purged_ms  INTEGER,
+  PRIMARY KEY (tenant, request_id, item)
+) WITHOUT ROWID;
+CREATE INDEX erasure_holds_due ON erasure_holds(until_ms) WHERE purged_ms IS NULL;
+CREATE INDEX erasure_holds_by_subject ON erasure_holds(tenant, subject);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);
@@ -294,6 +328,18 @@ class SqliteTransaction final : public Transaction {
   Status UpdateRequest(const RequestRow& row) override;
   Result<std::vector<RequestRow>> ListRequests(std::string_view tenant, bool open_only,
                                                std::string_view subject) override;
+  Status InsertExport(const ExportRow& row) override;
+  Result<std::optional<ExportRow>> GetExport(std::string_view tenant,
+                                             std::string_view id) override;
+  Status MarkExportDownloaded(std::string_view tenant, std::string_view id,
+                              int64_t at_ms) override;
+  Result<int64_t> DropExpiredExports(int64_t now_ms) override;
+  Status InsertErasureHold(const ErasureHoldRow& row) override;
+  Result<std::vector<ErasureHoldRow>> ListErasureHolds(std::string_view tenant,
+                                                       std::string_view subject) override;
+  Result<int64_t> DeleteSubjectRecords(std::string_view tenant, std::string_view subject,
+                                       const std::vector<std::string>& kinds) override;
+  Status DeletePersonalExtras(std::string_view tenant, std::string_view subject) override;
   Result<int64_t> InsertCookieChoice(const CookieChoiceRow& row) override;
   Result<std::vector<CookieChoiceRow>> ListCookieChoices(std::string_view tenant,
                                                          std::string_view visitor) override;
@@ -602,7 +648,7 @@ Result<std::vector<std::string>> SqliteTransaction::ListTenants() {
 
 constexpr const char* kSubjectColumns =
     "tenant, id, external_digest, wrapped_key, state, created_ms, updated_ms, closed_ms, "
-    "erased_ms, fields";
+    "erased_ms, fields, restricted";
 
 Result<std::optional<SubjectRow>> SqliteTransaction::ReadSubject(Stmt& st) {
   ASSIGN_OR_RETURN(bool row, st.Step());
@@ -620,6 +666,7 @@ Result<std::optional<SubjectRow>> SqliteTransaction::ReadSubject(Stmt& st) {
   if (!st.ColumnIsNull(7)) s.closed_ms = st.ColumnInt64(7);
   if (!st.ColumnIsNull(8)) s.erased_ms = st.ColumnInt64(8);
   s.fields = st.ColumnBlob(9);
+  s.restricted = st.ColumnInt64(10) != 0;
   return std::optional<SubjectRow>(std::move(s));
 }
 
@@ -663,11 +710,13 @@ Result<std::vector<std::string>> SqliteTransaction::FindSubjectsByIndex(
 Status SqliteTransaction::PutSubject(const SubjectRow& row) {
   Stmt& st = store_.Prepare(
       "INSERT INTO subjects (tenant, id, external_digest, wrapped_key, state, created_ms, "
-      "updated_ms, closed_ms, erased_ms, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "updated_ms, closed_ms, erased_ms, fields, restricted) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
       "ON CONFLICT (tenant, id) DO UPDATE SET external_digest = excluded.external_digest, "
       "wrapped_key = excluded.wrapped_key, state = excluded.state, "
       "updated_ms = excluded.updated_ms, closed_ms = excluded.closed_ms, "
-      "erased_ms = excluded.erased_ms, fields = excluded.fields");
+      "erased_ms = excluded.erased_ms, fields = excluded.fields, "
+      "restricted = excluded.restricted");
   st.BindText(1, row.tenant);
   st.BindText(2, row.id);
   st.BindBlobOrNull(3, row.external_digest);
@@ -678,6 +727,7 @@ Status SqliteTransaction::PutSubject(const SubjectRow& row) {
   st.BindOptionalInt64(8, row.closed_ms);
   st.BindOptionalInt64(9, row.erased_ms);
   st.BindBlobOrNull(10, row.fields);
+  st.BindInt64(11, row.restricted ? 1 : 0);
   Status s = st.Run();
   if (s.code() == StatusCode::kAlreadyExists) {
     return Status::AlreadyExists("another subject of tenant '" + row.tenant +
@@ -709,14 +759,13 @@ Status SqliteTransaction::ReplaceIndex(std::string_view tenant, std::string_view
 Status SqliteTransaction::EraseSubject(std::string_view tenant, std::string_view subject,
                                        int64_t erased_ms) {
   for (const char* sql : {"DELETE FROM records WHERE tenant = ? AND subject = ?",
-                          "DELETE FROM subject_index WHERE tenant = ? AND subject = ?",
-                          "DELETE FROM consents WHERE tenant = ? AND subject = ?",
-                          "DELETE FROM consent_events WHERE tenant = ? AND subject = ?"}) {
+                          "DELETE FROM subject_index WHERE tenant = ? AND subject = ?"}) {
     Stmt& del = store_.Prepare(sql);
     del.BindText(1, tenant);
     del.BindText(2, subject);
     RETURN_IF_ERROR(del.Run());
   }
+  RETURN_IF_ERROR(DeletePersonalExtras(tenant, subject));
   Stmt& upd = store_.Prepare(
       "UPDATE subjects SET wrapped_key = NULL, fields = NULL, external_digest = NULL, "
       "state = 2, erased_ms = ?, updated_ms = ? WHERE tenant = ? AND id = ?");
@@ -1004,7 +1053,7 @@ Result<std::vector<MessageRow>> SqliteTransaction::ListMessages(std::string_view
 
 constexpr const char* kRequestColumns =
     "tenant, id, subject, type, state, verification, assigned, sealed, received_ms, due_ms, "
-    "updated_ms, closed_ms, otp_digest, otp_expires, otp_attempts";
+    "updated_ms, closed_ms, otp_digest, otp_expires, otp_attempts, extended_ms";
 
 void BindRequest(Stmt& st, const RequestRow& r) {
   st.BindText(1, r.tenant);
@@ -1022,6 +1071,7 @@ void BindRequest(Stmt& st, const RequestRow& r) {
   st.BindBlob(13, r.otp_digest);
   st.BindInt64(14, r.otp_expires_ms);
   st.BindInt64(15, r.otp_attempts);
+  st.BindOptionalInt64(16, r.extended_ms);
 }
 
 Result<std::vector<RequestRow>> ReadRequests(Stmt& st) {
@@ -1045,6 +1095,7 @@ Result<std::vector<RequestRow>> ReadRequests(Stmt& st) {
     r.otp_digest = st.ColumnBlob(12);
     r.otp_expires_ms = st.ColumnInt64(13);
     r.otp_attempts = st.ColumnInt64(14);
+    if (!st.ColumnIsNull(15)) r.extended_ms = st.ColumnInt64(15);
     out.push_back(std::move(r));
   }
   return out;
@@ -1052,7 +1103,7 @@ Result<std::vector<RequestRow>> ReadRequests(Stmt& st) {
 
 Status SqliteTransaction::InsertRequest(const RequestRow& row) {
   static const std::string sql = std::string("INSERT INTO requests (") + kRequestColumns +
-                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   Stmt& st = store_.Prepare(sql.c_str());
   BindRequest(st, row);
   return st.Run();
@@ -1074,7 +1125,8 @@ Status SqliteTransaction::UpdateRequest(const RequestRow& row) {
   Stmt& st = store_.Prepare(
       "UPDATE requests SET subject = ?3, type = ?4, state = ?5, verification = ?6, "
       "assigned = ?7, sealed = ?8, received_ms = ?9, due_ms = ?10, updated_ms = ?11, "
-      "closed_ms = ?12, otp_digest = ?13, otp_expires = ?14, otp_attempts = ?15 "
+      "closed_ms = ?12, otp_digest = ?13, otp_expires = ?14, otp_attempts = ?15, "
+      "extended_ms = ?16 "
       "WHERE tenant = ?1 AND id = ?2");
   BindRequest(st, row);
   RETURN_IF_ERROR(st.Run());
@@ -1095,6 +1147,155 @@ Result<std::vector<RequestRow>> SqliteTransaction::ListRequests(std::string_view
   st.BindInt64(2, open_only ? 1 : 0);
   st.BindText(3, subject);
   return ReadRequests(st);
+}
+
+constexpr const char* kExportColumns =
+    "tenant, id, request_id, subject, sealed, sha256, bytes, token_digest, created_ms, "
+    "expires_ms, downloaded_ms";
+
+Result<std::optional<ExportRow>> ReadExport(Stmt& st) {
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<ExportRow>();
+  ExportRow e;
+  e.tenant = st.ColumnText(0);
+  e.id = st.ColumnText(1);
+  e.request_id = st.ColumnText(2);
+  e.subject = st.ColumnText(3);
+  e.sealed = st.ColumnBlob(4);
+  e.sha256 = st.ColumnText(5);
+  e.bytes = st.ColumnInt64(6);
+  e.token_digest = st.ColumnBlob(7);
+  e.created_ms = st.ColumnInt64(8);
+  e.expires_ms = st.ColumnInt64(9);
+  if (!st.ColumnIsNull(10)) e.downloaded_ms = st.ColumnInt64(10);
+  return std::optional<ExportRow>(std::move(e));
+}
+
+Status SqliteTransaction::InsertExport(const ExportRow& row) {
+  static const std::string sql = std::string("INSERT INTO exports (") + kExportColumns +
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.id);
+  st.BindText(3, row.request_id);
+  st.BindText(4, row.subject);
+  st.BindBlobOrNull(5, row.sealed);
+  st.BindText(6, row.sha256);
+  st.BindInt64(7, row.bytes);
+  st.BindBlob(8, row.token_digest);
+  st.BindInt64(9, row.created_ms);
+  st.BindInt64(10, row.expires_ms);
+  st.BindOptionalInt64(11, row.downloaded_ms);
+  return st.Run();
+}
+
+Result<std::optional<ExportRow>> SqliteTransaction::GetExport(std::string_view tenant,
+                                                              std::string_view id) {
+  static const std::string sql =
+      std::string("SELECT ") + kExportColumns + " FROM exports WHERE tenant = ? AND id = ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindText(2, id);
+  return ReadExport(st);
+}
+
+Status SqliteTransaction::MarkExportDownloaded(std::string_view tenant, std::string_view id,
+                                               int64_t at_ms) {
+  Stmt& st = store_.Prepare(
+      "UPDATE exports SET sealed = NULL, downloaded_ms = ? WHERE tenant = ? AND id = ?");
+  st.BindInt64(1, at_ms);
+  st.BindText(2, tenant);
+  st.BindText(3, id);
+  RETURN_IF_ERROR(st.Run());
+  if (sqlite3_changes(store_.db().raw()) == 0) {
+    return Status::NotFound("export '" + std::string(id) + "' does not exist");
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> SqliteTransaction::DropExpiredExports(int64_t now_ms) {
+  Stmt& st = store_.Prepare(
+      "UPDATE exports SET sealed = NULL WHERE sealed IS NOT NULL AND expires_ms < ?");
+  st.BindInt64(1, now_ms);
+  RETURN_IF_ERROR(st.Run());
+  return static_cast<int64_t>(sqlite3_changes(store_.db().raw()));
+}
+
+Status SqliteTransaction::InsertErasureHold(const ErasureHoldRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO erasure_holds (tenant, request_id, subject, item, until_ms, rule, reason, "
+      "purged_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.request_id);
+  st.BindText(3, row.subject);
+  st.BindText(4, row.item);
+  st.BindInt64(5, row.until_ms);
+  st.BindText(6, row.rule);
+  st.BindText(7, row.reason);
+  st.BindOptionalInt64(8, row.purged_ms);
+  return st.Run();
+}
+
+Result<std::vector<ErasureHoldRow>> SqliteTransaction::ListErasureHolds(
+    std::string_view tenant, std::string_view subject) {
+  Stmt& st = store_.Prepare(
+      "SELECT tenant, request_id, subject, item, until_ms, rule, reason, purged_ms "
+      "FROM erasure_holds WHERE tenant = ? AND subject = ? ORDER BY item, request_id");
+  st.BindText(1, tenant);
+  st.BindText(2, subject);
+  std::vector<ErasureHoldRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    ErasureHoldRow h;
+    h.tenant = st.ColumnText(0);
+    h.request_id = st.ColumnText(1);
+    h.subject = st.ColumnText(2);
+    h.item = st.ColumnText(3);
+    h.until_ms = st.ColumnInt64(4);
+    h.rule = st.ColumnText(5);
+    h.reason = st.ColumnText(6);
+    if (!st.ColumnIsNull(7)) h.purged_ms = st.ColumnInt64(7);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Status SqliteTransaction::DeletePersonalExtras(std::string_view tenant, std::string_view subject) {
+  for (const char* sql : {"DELETE FROM consents WHERE tenant = ? AND subject = ?",
+                          "DELETE FROM consent_events WHERE tenant = ? AND subject = ?",
+                          "UPDATE exports SET sealed = NULL WHERE tenant = ? AND subject = ?"}) {
+    Stmt& del = store_.Prepare(sql);
+    del.BindText(1, tenant);
+    del.BindText(2, subject);
+    RETURN_IF_ERROR(del.Run());
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> SqliteTransaction::DeleteSubjectRecords(std::string_view tenant,
+                                                        std::string_view subject,
+                                                        const std::vector<std::string>& kinds) {
+  Stmt& events = store_.Prepare(
+      "DELETE FROM record_events WHERE tenant = ?1 AND record IN "
+      "(SELECT id FROM records WHERE tenant = ?1 AND subject = ?2 AND kind = ?3)");
+  Stmt& del =
+      store_.Prepare("DELETE FROM records WHERE tenant = ? AND subject = ? AND kind = ?");
+  int64_t deleted = 0;
+  for (const std::string& kind : kinds) {
+    events.Reset();
+    events.BindText(1, tenant);
+    events.BindText(2, subject);
+    events.BindText(3, kind);
+    RETURN_IF_ERROR(events.Run());
+    del.Reset();
+    del.BindText(1, tenant);
+    del.BindText(2, subject);
+    del.BindText(3, kind);
+    RETURN_IF_ERROR(del.Run());
+    deleted += sqlite3_changes(store_.db().raw());
+  }
+  return deleted;
 }
 
 Result<int64_t> SqliteTransaction::InsertCookieChoice(const CookieChoiceRow& row) {
