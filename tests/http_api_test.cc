@@ -804,6 +804,121 @@ TEST_F(HttpApiTest, AVerificationCodeGoesToTheNumberOnFile) {
   EXPECT_EQ(again.status, 409);  // verified now: no code is needed
 }
 
+// Every request type, verified with the real code the outbox delivered to
+// the number on file, carried out, with its effect visible over the API.
+TEST_F(HttpApiTest, EveryRequestTypeEndToEndWithRealCodes) {
+  auto added = Call("POST", "/v1/subjects", "interjet/admin",
+                    json{{"fields",
+                          {{"user.name", "Nila Das"},
+                           {"user.contact.phone_number", "98450 55509"},
+                           {"user.contact.address", "7 Beach Rd, Chennai"},
+                           {"user.location.coarse", "Chennai"}}},
+                         {"external_id", "CUST-ALLTYPES"}}
+                        .dump());
+  const std::string id = Body(added).value("id", "");
+  ASSERT_FALSE(id.empty()) << added.body;
+  ASSERT_EQ(Call("POST", "/v1/subjects/" + id + "/records", "interjet/admin",
+                 json{{"kind", "billing"}, {"at", "2026-01-05"}, {"data", {{"invoice", "INV-77"}}}}
+                     .dump())
+                .status,
+            201);
+  FakeTelnyx telnyx;
+  outbox::testing::HttpSink telnyx_api({{200, R"({"data":{"id":"tlx-all"}})"}});
+  const std::string settings = (dir_->path() / "channels-all.json").string();
+  testing_util::WriteFile(settings, json{{"telnyx",
+                                          {{"public_key", telnyx.PublicKey()},
+                                           {"api_key", "KEY-test"},
+                                           {"base_url", telnyx_api.url()},
+                                           {"from", "+918040001000"}}}}
+                                        .dump());
+  Must({"channels", "set", "interjet", settings, "--data-dir", data_});
+  std::size_t codes_seen = 0;
+  // The next code the sink received for the number on file.
+  auto next_code = [&]() {
+    for (int i = 0; i < 500; ++i) {
+      std::vector<std::string> codes;
+      for (const auto& r : telnyx_api.requests()) {
+        json b = json::parse(r.body);
+        std::string text = b["text"];
+        if (b["to"] == "+919845055509" && text.find("code is ") != std::string::npos) {
+          codes.push_back(text.substr(text.find("code is ") + 8, 6));
+        }
+      }
+      if (codes.size() > codes_seen) return codes[codes_seen++];
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return std::string();
+  };
+  struct Step {
+    json body;
+    bool operator_completes;
+  };
+  const std::vector<Step> steps = {
+      {{{"type", "access"}}, false},
+      {{{"type", "portability"}}, false},
+      {{{"type", "correction"}, {"corrections", {{"user.contact.address", "9 Hill Rd, Chennai"}}}},
+       true},
+      {{{"type", "objection"}, {"purpose", "functional.service.improve"}}, false},
+      {{{"type", "consent_withdrawal"}}, false},
+      {{{"type", "grievance"}, {"details", "the installer was late"}}, true},
+      {{{"type", "restriction"}}, false},
+      {{{"type", "erasure"}}, true},
+  };
+  for (const Step& step : steps) {
+    const std::string type = step.body["type"];
+    json body = step.body;
+    body["subject"] = id;
+    auto created = Call("POST", "/v1/requests", "interjet/agent", body.dump());
+    ASSERT_EQ(created.status, 201) << type << ": " << created.body;
+    const std::string path = "/v1/requests/" + Body(created)["id"].get<std::string>();
+    ASSERT_EQ(Call("POST", path + "/code", "interjet/agent", json{{"channel", "sms"}}.dump()).status,
+              202)
+        << type;
+    const std::string code = next_code();
+    ASSERT_EQ(code.size(), 6u) << type;
+    auto verified =
+        Call("POST", path + "/verification", "interjet/agent", json{{"code", code}}.dump());
+    ASSERT_EQ(verified.status, 200) << type << ": " << verified.body;
+    json r = Body(verified);
+    if (step.operator_completes) {
+      EXPECT_EQ(r["state"], "verified") << type;
+      json action = {{"action", "complete"}};
+      if (type == "grievance") action["reason"] = "We spoke to the installer; sorry.";
+      auto done = Call("POST", path + "/transitions", "interjet/agent", action.dump());
+      ASSERT_EQ(done.status, 200) << type << ": " << done.body;
+      r = Body(done);
+    }
+    EXPECT_EQ(r["state"], "completed") << type << ": " << r.dump();
+    ASSERT_TRUE(r["evidence"].is_object()) << type;
+    EXPECT_FALSE(r["evidence"]["notices"].empty()) << type << ": the person is told";
+    if (type == "access" || type == "portability") {
+      auto zip = Call("GET", "/v1/exports/" + r["download_token"].get<std::string>(), "");
+      EXPECT_EQ(zip.status, 200) << type;
+      EXPECT_NE(zip.body.find(type == "portability" ? "portable.csv" : "subject.json"),
+                std::string::npos);
+    } else if (type == "correction") {
+      auto shown = Body(Call("GET", "/v1/subjects/" + id + "?purpose=essential.service",
+                             "interjet/agent"));
+      EXPECT_NE(shown.dump().find("9 Hill Rd, Chennai"), std::string::npos) << shown.dump();
+    } else if (type == "objection") {
+      auto ledger =
+          Body(Call("GET", "/v1/subjects/" + id + "/consents/functional.service.improve",
+                    "interjet/agent"));
+      EXPECT_EQ(ledger["state"], "objected") << ledger.dump();
+    } else if (type == "restriction") {
+      auto refused =
+          Call("GET", "/v1/subjects/" + id + "?purpose=essential.service", "interjet/agent");
+      EXPECT_EQ(refused.status, 403) << refused.body;
+    } else if (type == "erasure") {
+      EXPECT_EQ(r["evidence"]["kept"][0]["item"], "records:billing") << r.dump();
+      auto records = Body(Call("GET",
+                               "/v1/subjects/" + id + "/records?purpose=essential.legal_obligation",
+                               "interjet/admin"));
+      EXPECT_EQ(records["records"].size(), 1u) << records.dump();
+    }
+  }
+}
+
 TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
   const std::string id = AddAsha("CUST-BAD");
   auto before = Body(Call("POST", "/v1/subjects/lookup?purpose=essential.service", "interjet/admin",

@@ -232,9 +232,7 @@ TEST_F(RequestFulfillTest, ErasureKeepsWhatTheLawRequiresAndSaysUntilWhen) {
   AddRecord(asha, "billing", R"({"invoice":"INV-1001"})");
   AddRecord(asha, "billing", R"({"invoice":"INV-1002"})");
   AddRecord(asha, "media", R"({"file":"router.jpg"})");
-  auto r = vault_->SubmitRequest(kAgent, "interjet", {"erasure", asha, "delete everything"});
-  ASSERT_TRUE(r.ok());
-  RequestView verified = SubmitVerified({"erasure", asha, ""});
+  RequestView verified = SubmitVerified({"erasure", asha, "delete everything"});
   EXPECT_EQ(verified.state, "verified");  // an erasure waits for an operator
   RequestView done = Complete(verified.id);
   ASSERT_EQ(done.state, "completed");
@@ -429,6 +427,44 @@ TEST_F(RequestFulfillTest, BadRequestInputsAreRefusedAndNothingIsStored) {
   EXPECT_TRUE(AuditEvents(Db(), "request.submit").empty());
 }
 
+TEST_F(RequestFulfillTest, DuplicatesAndOtherTenantsSubjectsAreRefused) {
+  const std::string asha = AddSubject({{"user.name", "Asha Rao"}});
+  auto first = vault_->SubmitRequest(kAgent, "interjet", {"erasure", asha, ""});
+  ASSERT_TRUE(first.ok());
+  auto twice = vault_->SubmitRequest(kAgent, "interjet", {"erasure", asha, "again"});
+  EXPECT_EQ(twice.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(twice.status().message(),
+            "request '" + first->id +
+                "' (erasure, verifying) is already open for this subject; follow it up instead "
+                "of opening another");
+  // Another purpose is another objection; grievances may pile up.
+  EXPECT_TRUE(
+      vault_->SubmitRequest(kAgent, "interjet", {"objection", asha, "", "functional.service.improve"})
+          .ok());
+  EXPECT_TRUE(
+      vault_->SubmitRequest(kAgent, "interjet", {"objection", asha, "", "essential.fraud_detection"})
+          .ok());
+  EXPECT_EQ(
+      vault_->SubmitRequest(kAgent, "interjet", {"objection", asha, "", "essential.fraud_detection"})
+          .status()
+          .code(),
+      StatusCode::kAlreadyExists);
+  EXPECT_TRUE(vault_->SubmitRequest(kAgent, "interjet", {"grievance", asha, "one"}).ok());
+  EXPECT_TRUE(vault_->SubmitRequest(kAgent, "interjet", {"grievance", asha, "two"}).ok());
+  // Once the first erasure is closed, a new one may be opened.
+  ASSERT_TRUE(
+      vault_->AdvanceRequest(kAgent, "interjet", first->id, RequestAction::kReject, "not verified")
+          .ok());
+  EXPECT_TRUE(vault_->SubmitRequest(kAgent, "interjet", {"erasure", asha, ""}).ok());
+  // A subject of another tenant does not exist here, and nothing is recorded.
+  ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "intnet", "intnet-iq").ok());
+  auto elsewhere = vault_->SubmitRequest(kAgent, "intnet", {"access", asha, ""});
+  EXPECT_EQ(elsewhere.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(elsewhere.status().message(),
+            "subject '" + asha + "' does not exist in tenant 'intnet'");
+  EXPECT_TRUE(vault_->ListRequests(kAdmin, "intnet", false, false)->empty());
+}
+
 TEST_F(RequestFulfillTest, DeadlinesFollowTheLawAcrossMonthEnds) {
   // A GDPR tenant: one calendar month, extendable once by two more, before
   // the first deadline passes.
@@ -484,7 +520,8 @@ TEST_F(RequestFulfillTest, DeadlinesFollowTheLawAcrossMonthEnds) {
 
 TEST_F(RequestFulfillTest, RequestsNeverVerifiedExpireAndOwedOnesStayOverdue) {
   const std::string asha = AddSubject({{"user.name", "Asha Rao"}});
-  auto unverified = vault_->SubmitRequest(kAgent, "interjet", {"erasure", asha, ""});
+  auto unverified =
+      vault_->SubmitRequest(kAgent, "interjet", {"objection", asha, "", "functional.service.improve"});
   RequestView owed = SubmitVerified({"erasure", asha, ""});
   now_ += 89 * kDay;
   EXPECT_EQ(*vault_->ExpireRequests(), 0);

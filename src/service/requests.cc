@@ -263,6 +263,21 @@ Result<RequestView> Vault::SubmitRequest(const Actor& actor, std::string_view te
   if (!in.subject.empty()) {
     ASSIGN_OR_RETURN(store::SubjectRow row, LiveSubject(*tx, tenant, in.subject));
     (void)row;
+    // The same right asked twice while the first is open is one request (a
+    // person may have several grievances or corrections open at once).
+    if (in.type != "grievance" && in.type != "correction") {
+      ASSIGN_OR_RETURN(auto open, tx->ListRequests(tenant, /*open_only=*/true, in.subject));
+      for (const RequestRow& r : open) {
+        if (r.type != in.type) continue;
+        if (!in.purpose.empty() || in.type == "consent_withdrawal") {
+          if (OpenRequestDoc(*t, r).value("purpose", "") != in.purpose) continue;
+        }
+        return Status::AlreadyExists("request " + Quote(r.id) + " (" + r.type + ", " +
+                                     store::RequestStateName(r.state) +
+                                     ") is already open for this subject; follow it up "
+                                     "instead of opening another");
+      }
+    }
   }
   const int64_t now = impl_->Now();
   RequestWork work;
