@@ -74,6 +74,11 @@ std::string ChainHash(std::string_view prev_hash, std::string_view canonical) {
   return out;
 }
 
+ChainVerifier::ChainVerifier(int64_t after_seq, std::string prev_hash)
+    : prev_(std::move(prev_hash)), expected_seq_(after_seq + 1) {
+  report_.first_seq = after_seq + 1;
+}
+
 bool ChainVerifier::Add(const StoredEvent& event) {
   if (!report_.ok) return false;
   auto fail = [&](int64_t seq, std::string problem) {
@@ -111,6 +116,7 @@ bool ChainVerifier::Add(const StoredEvent& event) {
 VerifyReport ChainVerifier::Finish() const {
   VerifyReport r = report_;
   r.head_hash_hex = HexEncode(prev_);
+  r.last_seq = expected_seq_ - 1;
   return r;
 }
 
