@@ -35,6 +35,7 @@ void WithVault(const std::string& data_dir, int& exit_code,
 
 void RegisterPolicyCommands(CLI::App& app, int& exit_code);
 void RegisterVaultCommands(CLI::App& app, int& exit_code);
+void RegisterAuditCommands(CLI::App& app, int& exit_code);
 void RegisterRecordCommands(CLI::App& app, int& exit_code);
 void RegisterImportCommands(CLI::App& app, int& exit_code);
 void RegisterAccessCommands(CLI::App& app, int& exit_code);
