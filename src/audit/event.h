@@ -41,6 +41,10 @@ struct Event {
   static Result<Event> FromCanonical(std::string_view json);
 };
 
+// True when `canonical` has the frame Canonical() writes ({"v":1,"time_ms":...}).
+// Cheap: for verifying millions of events, whose hashes prove their bytes.
+bool LooksCanonical(std::string_view canonical);
+
 // BLAKE2b-256(prev || canonical), raw 32 bytes.
 std::string ChainHash(std::string_view prev_hash, std::string_view canonical);
 std::string GenesisHash();  // 32 zero bytes
