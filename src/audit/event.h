@@ -41,6 +41,10 @@ struct Event {
   static Result<Event> FromCanonical(std::string_view json);
 };
 
+// True when `canonical` has the frame Canonical() writes ({"v":1,"time_ms":...}).
+// Cheap: for verifying millions of events, whose hashes prove their bytes.
+bool LooksCanonical(std::string_view canonical);
+
 // BLAKE2b-256(prev || canonical), raw 32 bytes.
 std::string ChainHash(std::string_view prev_hash, std::string_view canonical);
 std::string GenesisHash();  // 32 zero bytes
@@ -55,18 +59,32 @@ struct StoredEvent {
 struct VerifyReport {
   int64_t events = 0;        // events checked
   bool ok = true;
-  int64_t first_bad_seq = 0; // 0 when ok
+  int64_t first_bad_seq = 0; // 0 when ok (or when a checkpoint is at fault)
   std::string problem;       // "event 17: stored hash does not match its contents"
   std::string head_hash_hex; // hash of the last good event
+  // Signed checkpoints (audit/checkpoint.h); zero when none were checked.
+  int64_t first_seq = 1;           // the first event checked (after --since)
+  int64_t last_seq = 0;            // the last event checked
+  int64_t checkpoints = 0;         // checkpoint signatures that verified
+  int64_t bad_checkpoint_seq = 0;  // the checkpoint at fault (its event's seq), 0 if none
+  int64_t signed_seq = 0;          // the last event a verified checkpoint covers
 };
 
 // Walks events in order and stops at the first problem. Feed it events one at
 // a time (so a store can stream millions without holding them in memory).
 class ChainVerifier {
  public:
+  ChainVerifier() = default;
+  // Starts after event `after_seq`, whose stored hash is `prev_hash` (an
+  // incremental verification from a checkpoint, or a range export).
+  ChainVerifier(int64_t after_seq, std::string prev_hash);
   // Returns false once a problem is found; further events are ignored.
   bool Add(const StoredEvent& event);
   VerifyReport Finish() const;
+  // The hash of the last event that verified (the start's hash before any).
+  const std::string& head() const { return prev_; }
+  int64_t last_seq() const { return expected_seq_ - 1; }
+  bool ok() const { return report_.ok; }
 
  private:
   VerifyReport report_;

@@ -70,6 +70,7 @@ int Main(int argc, char** argv) {
   int exit_code = kExitOk;
   RegisterPolicyCommands(app, exit_code);
   RegisterVaultCommands(app, exit_code);
+  RegisterAuditCommands(app, exit_code);
   RegisterRecordCommands(app, exit_code);
   RegisterImportCommands(app, exit_code);
   RegisterAccessCommands(app, exit_code);

@@ -44,6 +44,7 @@ std::optional<std::vector<service::FieldInput>> ParseFieldArgs(const std::vector
 
 void RegisterPolicyCommands(CLI::App& app, int& exit_code);
 void RegisterVaultCommands(CLI::App& app, int& exit_code);
+void RegisterAuditCommands(CLI::App& app, int& exit_code);
 void RegisterRecordCommands(CLI::App& app, int& exit_code);
 void RegisterImportCommands(CLI::App& app, int& exit_code);
 void RegisterAccessCommands(CLI::App& app, int& exit_code);

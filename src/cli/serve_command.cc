@@ -11,6 +11,7 @@
 #include "http/api.h"
 #include "http/server.h"
 #include "outbox/worker.h"
+#include "service/audit_checkpointer.h"
 
 namespace custodian::cli {
 namespace {
@@ -30,6 +31,8 @@ struct ServeOptions {
   bool no_access_log = false;
   bool group_commit = false;
   bool no_outbox = false;
+  int64_t checkpoint_events = 10000;  // sign the audit head every N events...
+  int64_t checkpoint_seconds = 60;    // ...or every T seconds when it moved
 };
 
 // "host:port", "[v6]:port" or ":port".
@@ -98,12 +101,17 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
         if (!given("--group-commit")) s.group_commit = v.as<bool>();
       } else if (key == "access_log") {
         if (!given("--no-access-log")) s.no_access_log = !v.as<bool>();
+      } else if (key == "audit_checkpoint_events") {
+        if (!given("--audit-checkpoint-events")) s.checkpoint_events = v.as<int64_t>();
+      } else if (key == "audit_checkpoint_seconds") {
+        if (!given("--audit-checkpoint-seconds")) s.checkpoint_seconds = v.as<int64_t>();
       } else {
         return Status::InvalidArgument(
             "--config: " + path + ":" + std::to_string(kv.first.Mark().line + 1) +
             ": unknown key '" + key +
             "'; expected data_dir, listen, tls, threads, max_body_bytes, max_connections, "
-            "request_timeout_ms, shutdown_grace_ms, call_purpose, group_commit or access_log");
+            "request_timeout_ms, shutdown_grace_ms, call_purpose, group_commit, access_log, "
+            "audit_checkpoint_events or audit_checkpoint_seconds");
       }
     }
   } catch (const YAML::Exception& e) {
@@ -124,6 +132,10 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
     return Fail(Status::InvalidArgument("give both --tls-cert and --tls-key, or neither"));
   }
   if (!s.tls_cert.empty()) o.tls = http::TlsFiles{s.tls_cert, s.tls_key};
+  if (s.checkpoint_events < 0 || s.checkpoint_seconds < 0) {
+    return Fail(Status::InvalidArgument(
+        "--audit-checkpoint-events and --audit-checkpoint-seconds must be 0 (off) or more"));
+  }
   o.threads = s.threads;
   o.max_body_bytes = s.max_body;
   o.max_connections = s.max_connections;
@@ -199,11 +211,21 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
   http::ShutdownSignal signals;  // before Start: no signal is missed
   if (Status st = (*server)->Start(); !st.ok()) return Fail(st);
   if (worker) worker->Start();
+  // Signed checkpoints of the audit chain (docs/audit.md).
+  service::CheckpointerOptions co;
+  co.every_events = s.checkpoint_events;
+  co.every_ms = s.checkpoint_seconds * 1000;
+  co.on_error = [](const Status& st) {
+    std::cerr << "custodian: audit checkpoint failed (retried): " << st.message() << "\n";
+  };
+  service::AuditCheckpointer checkpointer(v, co);
+  if (s.checkpoint_events > 0 || s.checkpoint_seconds > 0) checkpointer.Start();
   std::cerr << "custodian: serving " << (o.tls ? "https" : "http") << "://"
             << (o.address.find(':') != std::string::npos ? "[" + o.address + "]" : o.address) << ":"
             << (*server)->port() << " (data: " << s.data_dir << ")" << std::endl;
   int sig = signals.WaitThenShutdown(**server, std::chrono::milliseconds(s.shutdown_grace_ms));
   if (worker) worker->Stop();
+  checkpointer.Stop();
   std::cerr << "custodian: stopped on signal " << sig << "\n";
   return kExitOk;
 }
@@ -231,6 +253,10 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--group-commit", s->group_commit,
                 "Concurrent requests share one store commit (each still answered only once "
                 "its audit event is durable)");
+  cmd->add_option("--audit-checkpoint-events", s->checkpoint_events,
+                  "Sign the audit chain head every N events (default 10000; 0: off)");
+  cmd->add_option("--audit-checkpoint-seconds", s->checkpoint_seconds,
+                  "...and every T seconds when events were added (default 60; 0: off)");
   cmd->callback([s, cmd, &exit_code] { exit_code = Serve(*s, *cmd); });
 }
 

@@ -1,4 +1,4 @@
-// The vault's commands: init, tenant, subject, lookup, erase, audit.
+// The vault's commands: init, tenant, subject, lookup, erase (audit: audit_commands.cc).
 #include <time.h>
 
 #include <cstdlib>
@@ -294,43 +294,6 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
       std::cout << o->subject
                 << " erased: its key is destroyed and its values can no longer be "
                    "decrypted\n";
-    });
-  }
-
-  // audit verify
-  {
-    CLI::App* audit = app.add_subcommand("audit", "Work with the audit trail");
-    audit->require_subcommand(1);
-    auto o = std::make_shared<CommonOptions>();
-    CLI::App* verify = audit->add_subcommand("verify", "Check the audit hash chain end to end");
-    AddCommonOptions(verify, *o, true, nullptr);
-    verify->callback([o, &exit_code] {
-      auto vault = OpenVault(o->data_dir);
-      if (!vault.ok()) {
-        exit_code = Fail(vault.status());
-        return;
-      }
-      auto r = (*vault)->VerifyAudit();
-      if (!r.ok()) {
-        exit_code = Fail(r.status());
-        return;
-      }
-      if (o->json) {
-        ordered_json j{
-            {"ok", r->ok},
-            {"events", r->events},
-            {"first_bad_event", r->ok ? ordered_json(nullptr) : ordered_json(r->first_bad_seq)},
-            {"problem", r->problem},
-            {"head", r->head_hash_hex}};
-        std::cout << j.dump(2) << "\n";
-      } else if (r->ok) {
-        std::cout << "audit chain ok: " << r->events << " events, head " << r->head_hash_hex
-                  << "\n";
-      } else {
-        std::cout << "audit chain BROKEN: " << r->problem << " (" << r->events
-                  << " events before it verified)\n";
-      }
-      exit_code = r->ok ? kExitOk : kExitError;
     });
   }
 }

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/time.h"
+#include "http/audit_api.h"
 #include "http/channels_api.h"
 #include "http/json_body.h"
 #include "http/problem.h"
@@ -211,6 +212,7 @@ class Api {
   Response ImportCreate(Request& req, const Caller& c);
   Response ImportGet(Request& req, const Caller& c);
   Response ImportRejects(Request& req, const Caller& c);
+  Response AuditList(Request& req, const Caller& c);
   std::shared_ptr<ImportJob> FindJob(const Caller& c, std::string_view id);
 
   service::Vault& vault_;
@@ -1008,6 +1010,15 @@ Response Api::MessageList(Request& req, const Caller& c) {
   return ShapeJson(200, {{"messages", items}});
 }
 
+Response Api::AuditList(Request& req, const Caller& c) {
+  service::AuditQuery q;
+  if (auto bad = ParseAuditQuery(req, q)) return *bad;
+  Audited(req);
+  auto page = vault_.ListAudit(c.actor, c.tenant, q);
+  if (!page.ok()) return Fail(page.status());
+  return AuditPageResponse(*page);
+}
+
 Status Api::Register(Router& r) {
   auto authed = [this](auto method) {
     return Authed(
@@ -1077,6 +1088,7 @@ Status Api::Register(Router& r) {
   RETURN_IF_ERROR(r.Add("GET", "/v1/imports/{id}", "import_get", authed(&Api::ImportGet)));
   RETURN_IF_ERROR(
       r.Add("GET", "/v1/imports/{id}/rejects", "import_rejects", authed(&Api::ImportRejects)));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/audit", "audit_list", authed(&Api::AuditList)));
   return Status::Ok();
 }
 

@@ -541,6 +541,5 @@ Status Vault::EraseSubject(const Actor& actor, std::string_view tenant, std::str
   return Status::Ok();
 }
 
-Result<audit::VerifyReport> Vault::VerifyAudit() { return impl_->store->VerifyAudit(); }
 
 }  // namespace custodian::service

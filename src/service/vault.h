@@ -489,6 +489,50 @@ struct RecordImportInput {
 // progress. An error rolls the batch back.
 using ImportBeforeCommit = std::function<Result<uint64_t>(const std::vector<ImportRowResult>&)>;
 
+// --- The audit trail (service/audit_trail.cc, docs/audit.md) ----------------
+
+struct AuditCheckpointInfo {
+  int64_t seq = 0;        // the last event it covers
+  std::string head_hex;   // that event's chain hash
+  int64_t time_ms = 0;
+  std::string key_id;     // the signing key (audit::KeyId)
+};
+
+// What `custodian audit export` writes: the events (of one tenant, or of
+// every tenant: the whole chain, verifiable offline) from the first one at or
+// after from_ms to the last one before to_ms, every event in between included.
+struct AuditExportOptions {
+  std::string tenant;                      // "" = every tenant
+  std::optional<int64_t> from_ms, to_ms;   // unset: unbounded
+  int page_size = 10000;                   // events read per store transaction
+};
+
+struct AuditExportSummary {
+  int64_t events = 0;
+  int64_t checkpoints = 0;
+  int64_t first_seq = 0;  // 0 when no event matched
+  int64_t last_seq = 0;
+};
+
+// GET /v1/audit: the tenant's events, oldest first, after the cursor.
+struct AuditQuery {
+  std::string subject, actor, action, purpose;  // "" = any
+  std::optional<int64_t> from_ms, to_ms;        // event time in [from, to)
+  int64_t after_seq = 0;                        // the cursor: events after this seq
+  int limit = 100;                              // 1..1000
+};
+
+struct AuditEntry {
+  int64_t seq = 0;
+  audit::Event event;
+  std::string hash_hex;
+};
+
+struct AuditPage {
+  std::vector<AuditEntry> events;
+  std::optional<int64_t> next_after;  // pass as after_seq for the next page; unset at the end
+};
+
 // --- Credentials (service/access.cc, docs/access.md) -----------------------
 
 // A new API key. `key` ("cst_<id>_<secret>") is returned only here, once; the
@@ -874,7 +918,31 @@ class Vault {
   // AuthenticateSession for a token that is not a live session.
   Status Logout(std::string_view session_token);
 
-  Result<audit::VerifyReport> VerifyAudit();
+  // --- The audit trail (service/audit_trail.cc, docs/audit.md) ---
+  // The audit signing key's public key (raw 32 bytes). The key is made on
+  // first use and kept in the store, its seed wrapped by the master key.
+  Result<std::string> AuditPublicKey();
+  // Signs the chain head now. nullopt when there is no event or the head
+  // already has a checkpoint. Unavailable when the store fails.
+  Result<std::optional<AuditCheckpointInfo>> CheckpointAudit();
+  // Checkpoints after event `after_seq`, oldest first, at most `limit`.
+  Result<std::vector<AuditCheckpointInfo>> ListAuditCheckpoints(int64_t after_seq, int limit);
+  // Checks the chain and every checkpoint's signature with the store's
+  // signing key (whose seed must open with the master key and match the
+  // public key kept beside it). With `since_seq`: starts at the checkpoint at
+  // that event, whose signature must verify, and checks only what follows
+  // (NotFound when there is no checkpoint there).
+  Result<audit::VerifyReport> VerifyAudit(std::optional<int64_t> since_seq = std::nullopt);
+  // Streams the export (audit/export.h) to `write`, reading the store page by
+  // page (constant memory). Audited first (audit.export), so the export
+  // itself is on record; an error from `write` stops it.
+  Result<AuditExportSummary> ExportAudit(const Actor& actor, const AuditExportOptions& options,
+                                         const std::function<Status(std::string_view)>& write);
+  // The tenant's own events (never another tenant's, never store-wide ones)
+  // for roles auditor and admin; others PermissionDenied, audited. Each read
+  // is audited (audit.read) in the same transaction (fail closed).
+  Result<AuditPage> ListAudit(const Actor& actor, std::string_view tenant,
+                              const AuditQuery& query);
   store::Store& store();
 
  private:

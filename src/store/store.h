@@ -19,12 +19,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "audit/checkpoint.h"
 #include "audit/event.h"
 #include "custodian/status.h"
 
@@ -281,6 +283,34 @@ struct SessionRow {
   std::optional<int64_t> revoked_ms;
 };
 
+// The audit trail's signing key (docs/audit.md): an Ed25519 key whose 32-byte
+// seed is wrapped by the master key; the public key is kept in clear.
+struct AuditKeyRow {
+  int64_t id = 0;              // 1, 2 ... (the newest signs)
+  std::string public_key;      // raw 32 bytes
+  std::string wrapped_seed;    // the seed, wrapped by the master key
+  int64_t created_ms = 0;
+};
+
+// Which audit events ListAudit returns: seq order, after `after_seq`, up to
+// `to_seq` (0: no bound), at most `limit`. Empty strings and unset times do
+// not filter. `subject` matches an event's subject or one of its subjects.
+struct AuditFilter {
+  std::string tenant;          // "" = every tenant
+  int64_t after_seq = 0;
+  int64_t to_seq = 0;
+  std::string subject, actor, action, purpose;
+  std::optional<int64_t> from_ms;  // event time >= from_ms
+  std::optional<int64_t> to_ms;    // event time < to_ms
+  int limit = 1000;
+  bool with_prev = false;      // fill AuditRow::prev_hash
+};
+
+struct AuditRow {
+  audit::StoredEvent event;
+  std::string prev_hash;       // raw 32 bytes, with AuditFilter::with_prev
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -449,6 +479,28 @@ class Transaction {
 
   // Chains the event onto the audit log. Returns its sequence number.
   virtual Result<int64_t> AppendAudit(const audit::Event& event) = 0;
+  // The audit events `filter` selects, in seq order.
+  virtual Result<std::vector<AuditRow>> ListAudit(const AuditFilter& filter) = 0;
+  // The seq and hash of the newest audit event; nullopt when there is none.
+  virtual Result<std::optional<std::pair<int64_t, std::string>>> AuditHead() = 0;
+  // The stored hash of event `seq`; nullopt when there is no such event.
+  virtual Result<std::optional<std::string>> AuditHash(int64_t seq) = 0;
+  // The first and last seq of the events (of `tenant`, "" = all) whose time is
+  // in [from_ms, to_ms) (unset: unbounded); nullopt when there is none.
+  virtual Result<std::optional<std::pair<int64_t, int64_t>>> AuditSeqRange(
+      std::string_view tenant, std::optional<int64_t> from_ms, std::optional<int64_t> to_ms) = 0;
+
+  // The newest audit signing key; nullopt when none was made yet.
+  virtual Result<std::optional<AuditKeyRow>> GetAuditKey() = 0;
+  virtual Status InsertAuditKey(const AuditKeyRow& row) = 0;
+  // AlreadyExists when a checkpoint at that seq exists.
+  virtual Status InsertAuditCheckpoint(const audit::Checkpoint& cp) = 0;
+  // Checkpoints with seq in (after_seq, to_seq] (to_seq 0: no bound), in seq order, at most `limit`.
+  virtual Result<std::vector<audit::Checkpoint>> ListAuditCheckpoints(int64_t after_seq,
+                                                                      int64_t to_seq,
+                                                                      int limit) = 0;
+  virtual Result<std::optional<audit::Checkpoint>> GetAuditCheckpoint(int64_t seq) = 0;
+  virtual Result<std::optional<audit::Checkpoint>> LastAuditCheckpoint() = 0;
 
   virtual Status Commit() = 0;
 };
@@ -460,6 +512,10 @@ class Store {
   virtual Result<std::unique_ptr<Transaction>> Begin(bool write) = 0;
   // Streams the whole audit chain through a verifier.
   virtual Result<audit::VerifyReport> VerifyAudit() = 0;
+  // Streams the audit events after `after_seq` in seq order to `fn`, in one
+  // read transaction, until `fn` returns false. Other work waits meanwhile.
+  virtual Status ScanAudit(int64_t after_seq,
+                           const std::function<bool(const audit::StoredEvent&)>& fn) = 0;
   // Moves the WAL into the main file and truncates it.
   virtual Status Checkpoint() = 0;
   // Audit events committed through this Store object since it was opened (for
@@ -467,7 +523,7 @@ class Store {
   virtual int64_t AuditEventsCommitted() const { return 0; }
 };
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 struct SqliteOptions {
   bool create_if_missing = true;

@@ -200,6 +200,8 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
                            "DROP TABLE channels; DROP TABLE webhook_events; DROP TABLE cookie_choices; "
                            "DROP TABLE requests; DROP TABLE exports; DROP TABLE erasure_holds; "
                            "ALTER TABLE subjects DROP COLUMN restricted; "
+                           "DROP TABLE audit_keys; DROP TABLE audit_checkpoints; "
+                           "DROP INDEX audit_by_tenant; "
                            "DELETE FROM schema_migrations WHERE version >= 4;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)
@@ -222,7 +224,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int64(st, 0), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 6);
+  EXPECT_EQ(kSchemaVersion, 7);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }

@@ -271,6 +271,24 @@ CREATE TABLE erasure_holds (
 CREATE INDEX erasure_holds_due ON erasure_holds(until_ms) WHERE purged_ms IS NULL;
 CREATE INDEX erasure_holds_by_subject ON erasure_holds(tenant, subject);
 )sql",
+    // 7: the audit trail's signing key and signed checkpoints; audit events by
+    // tenant (GET /v1/audit, tenant exports). docs/audit.md.
+    R"sql(
+CREATE TABLE audit_keys (
+  id           INTEGER PRIMARY KEY,
+  public_key   BLOB NOT NULL,
+  wrapped_seed BLOB NOT NULL,
+  created_ms   INTEGER NOT NULL
+);
+CREATE TABLE audit_checkpoints (
+  seq       INTEGER PRIMARY KEY,
+  head_hash BLOB NOT NULL,
+  time_ms   INTEGER NOT NULL,
+  key_id    TEXT NOT NULL,
+  signature BLOB NOT NULL
+);
+CREATE INDEX audit_by_tenant ON audit(tenant, seq);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);
@@ -373,6 +391,19 @@ class SqliteTransaction final : public Transaction {
                        int64_t revoked_ms) override;
   Status PurgeSessions(std::string_view tenant, int64_t before_ms) override;
   Result<int64_t> AppendAudit(const audit::Event& event) override;
+  Result<std::vector<AuditRow>> ListAudit(const AuditFilter& filter) override;
+  Result<std::optional<std::pair<int64_t, std::string>>> AuditHead() override;
+  Result<std::optional<std::string>> AuditHash(int64_t seq) override;
+  Result<std::optional<std::pair<int64_t, int64_t>>> AuditSeqRange(
+      std::string_view tenant, std::optional<int64_t> from_ms,
+      std::optional<int64_t> to_ms) override;
+  Result<std::optional<AuditKeyRow>> GetAuditKey() override;
+  Status InsertAuditKey(const AuditKeyRow& row) override;
+  Status InsertAuditCheckpoint(const audit::Checkpoint& cp) override;
+  Result<std::vector<audit::Checkpoint>> ListAuditCheckpoints(int64_t after_seq, int64_t to_seq,
+                                                              int limit) override;
+  Result<std::optional<audit::Checkpoint>> GetAuditCheckpoint(int64_t seq) override;
+  Result<std::optional<audit::Checkpoint>> LastAuditCheckpoint() override;
   Status Commit() override;
 
  private:
@@ -486,6 +517,32 @@ class SqliteStore final : public Store {
     (void)db_.Exec("COMMIT");
     if (!status.ok()) return status;
     return verifier.Finish();
+  }
+
+  Status ScanAudit(int64_t after_seq,
+                   const std::function<bool(const audit::StoredEvent&)>& fn) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(FlushLocked());
+    RETURN_IF_ERROR(db_.Exec("BEGIN"));
+    Stmt& st = Prepare("SELECT seq, event, hash FROM audit WHERE seq > ? ORDER BY seq");
+    st.BindInt64(1, after_seq);
+    Status status;
+    audit::StoredEvent ev;
+    while (true) {
+      auto step = st.Step();
+      if (!step.ok()) {
+        status = step.status();
+        break;
+      }
+      if (!*step) break;
+      ev.seq = st.ColumnInt64(0);
+      ev.canonical = st.ColumnText(1);
+      ev.hash = st.ColumnBlob(2);
+      if (!fn(ev)) break;
+    }
+    st.Reset();
+    (void)db_.Exec("COMMIT");
+    return status;
   }
 
   Status Checkpoint() override {
@@ -1478,6 +1535,171 @@ Result<int64_t> SqliteTransaction::AppendAudit(const audit::Event& event) {
   last_hash_ = std::move(hash);
   ++appended_;
   return seq;
+}
+
+// The filters of ListAudit; unset ones (empty strings, NULL times) pass every
+// event. ?2 after_seq, ?3 to_seq, ?4 subject, ?5 actor, ?6 action,
+// ?7 purpose, ?8 from_ms, ?9 to_ms, ?10 with_prev, ?11 limit.
+#define CUSTODIAN_AUDIT_FILTERS                                                           \
+  " AND a.seq > ?2 AND (?3 = 0 OR a.seq <= ?3)"                                          \
+  " AND (?4 = '' OR json_extract(a.event, '$.subject') = ?4 OR EXISTS"                   \
+  " (SELECT 1 FROM json_each(a.event, '$.subjects') WHERE value = ?4))"                  \
+  " AND (?5 = '' OR json_extract(a.event, '$.actor') = ?5)"                              \
+  " AND (?6 = '' OR json_extract(a.event, '$.action') = ?6)"                             \
+  " AND (?7 = '' OR json_extract(a.event, '$.purpose') = ?7)"                            \
+  " AND (?8 IS NULL OR json_extract(a.event, '$.time_ms') >= ?8)"                        \
+  " AND (?9 IS NULL OR json_extract(a.event, '$.time_ms') < ?9)"                         \
+  " ORDER BY a.seq LIMIT ?11"
+#define CUSTODIAN_AUDIT_COLUMNS \
+  "SELECT a.seq, a.event, a.hash, CASE WHEN ?10 THEN (SELECT p.hash FROM audit p WHERE p.seq = a.seq - 1) END FROM audit a"
+
+Result<std::vector<AuditRow>> SqliteTransaction::ListAudit(const AuditFilter& f) {
+  // Two statements so that a tenant's query walks the (tenant, seq) index.
+  Stmt& st = f.tenant.empty()
+                 ? store_.Prepare(CUSTODIAN_AUDIT_COLUMNS " WHERE ?1 = ''" CUSTODIAN_AUDIT_FILTERS)
+                 : store_.Prepare(CUSTODIAN_AUDIT_COLUMNS
+                                  " WHERE a.tenant = ?1" CUSTODIAN_AUDIT_FILTERS);
+  st.BindText(1, f.tenant);
+  st.BindInt64(2, f.after_seq);
+  st.BindInt64(3, f.to_seq);
+  st.BindText(4, f.subject);
+  st.BindText(5, f.actor);
+  st.BindText(6, f.action);
+  st.BindText(7, f.purpose);
+  st.BindOptionalInt64(8, f.from_ms);
+  st.BindOptionalInt64(9, f.to_ms);
+  st.BindInt64(10, f.with_prev ? 1 : 0);
+  st.BindInt64(11, f.limit);
+  std::vector<AuditRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    AuditRow r;
+    r.event.seq = st.ColumnInt64(0);
+    r.event.canonical = st.ColumnText(1);
+    r.event.hash = st.ColumnBlob(2);
+    if (f.with_prev) {
+      r.prev_hash = st.ColumnIsNull(3) ? audit::GenesisHash() : st.ColumnBlob(3);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+#undef CUSTODIAN_AUDIT_FILTERS
+#undef CUSTODIAN_AUDIT_COLUMNS
+
+Result<std::optional<std::pair<int64_t, std::string>>> SqliteTransaction::AuditHead() {
+  Stmt& st = store_.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::pair<int64_t, std::string>>();
+  return std::optional<std::pair<int64_t, std::string>>(
+      std::pair<int64_t, std::string>{st.ColumnInt64(0), st.ColumnBlob(1)});
+}
+
+Result<std::optional<std::string>> SqliteTransaction::AuditHash(int64_t seq) {
+  Stmt& st = store_.Prepare("SELECT hash FROM audit WHERE seq = ?");
+  st.BindInt64(1, seq);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.ColumnBlob(0));
+}
+
+Result<std::optional<std::pair<int64_t, int64_t>>> SqliteTransaction::AuditSeqRange(
+    std::string_view tenant, std::optional<int64_t> from_ms, std::optional<int64_t> to_ms) {
+  Stmt& st = store_.Prepare(
+      "SELECT min(seq), max(seq) FROM audit WHERE (?1 = '' OR tenant = ?1)"
+      " AND (?2 IS NULL OR json_extract(event, '$.time_ms') >= ?2)"
+      " AND (?3 IS NULL OR json_extract(event, '$.time_ms') < ?3)");
+  st.BindText(1, tenant);
+  st.BindOptionalInt64(2, from_ms);
+  st.BindOptionalInt64(3, to_ms);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row || st.ColumnIsNull(0)) return std::optional<std::pair<int64_t, int64_t>>();
+  return std::optional<std::pair<int64_t, int64_t>>(
+      std::pair<int64_t, int64_t>{st.ColumnInt64(0), st.ColumnInt64(1)});
+}
+
+Result<std::optional<AuditKeyRow>> SqliteTransaction::GetAuditKey() {
+  Stmt& st = store_.Prepare(
+      "SELECT id, public_key, wrapped_seed, created_ms FROM audit_keys ORDER BY id DESC LIMIT 1");
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<AuditKeyRow>();
+  return std::optional<AuditKeyRow>(
+      AuditKeyRow{st.ColumnInt64(0), st.ColumnBlob(1), st.ColumnBlob(2), st.ColumnInt64(3)});
+}
+
+Status SqliteTransaction::InsertAuditKey(const AuditKeyRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO audit_keys (id, public_key, wrapped_seed, created_ms) VALUES (?, ?, ?, ?)");
+  st.BindInt64(1, row.id);
+  st.BindBlob(2, row.public_key);
+  st.BindBlob(3, row.wrapped_seed);
+  st.BindInt64(4, row.created_ms);
+  return st.Run();
+}
+
+Status SqliteTransaction::InsertAuditCheckpoint(const audit::Checkpoint& cp) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO audit_checkpoints (seq, head_hash, time_ms, key_id, signature) "
+      "VALUES (?, ?, ?, ?, ?)");
+  st.BindInt64(1, cp.seq);
+  st.BindBlob(2, cp.head_hash);
+  st.BindInt64(3, cp.time_ms);
+  st.BindText(4, cp.key_id);
+  st.BindBlob(5, cp.signature);
+  Status s = st.Run();
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists("a checkpoint at audit event " + std::to_string(cp.seq) +
+                                 " exists");
+  }
+  return s;
+}
+
+namespace {
+constexpr const char* kCheckpointColumns = "seq, head_hash, time_ms, key_id, signature";
+audit::Checkpoint ReadCheckpoint(Stmt& st) {
+  return audit::Checkpoint{st.ColumnInt64(0), st.ColumnBlob(1), st.ColumnInt64(2),
+                           st.ColumnText(3), st.ColumnBlob(4)};
+}
+}  // namespace
+
+Result<std::vector<audit::Checkpoint>> SqliteTransaction::ListAuditCheckpoints(int64_t after_seq,
+                                                                               int64_t to_seq,
+                                                                               int limit) {
+  static const std::string sql = std::string("SELECT ") + kCheckpointColumns +
+                                 " FROM audit_checkpoints WHERE seq > ? AND (? = 0 OR seq <= ?) "
+                                 "ORDER BY seq LIMIT ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindInt64(1, after_seq);
+  st.BindInt64(2, to_seq);
+  st.BindInt64(3, to_seq);
+  st.BindInt64(4, limit);
+  std::vector<audit::Checkpoint> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadCheckpoint(st));
+  }
+  return out;
+}
+
+Result<std::optional<audit::Checkpoint>> SqliteTransaction::GetAuditCheckpoint(int64_t seq) {
+  static const std::string sql =
+      std::string("SELECT ") + kCheckpointColumns + " FROM audit_checkpoints WHERE seq = ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindInt64(1, seq);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<audit::Checkpoint>();
+  return std::optional<audit::Checkpoint>(ReadCheckpoint(st));
+}
+
+Result<std::optional<audit::Checkpoint>> SqliteTransaction::LastAuditCheckpoint() {
+  static const std::string sql = std::string("SELECT ") + kCheckpointColumns +
+                                 " FROM audit_checkpoints ORDER BY seq DESC LIMIT 1";
+  Stmt& st = store_.Prepare(sql.c_str());
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<audit::Checkpoint>();
+  return std::optional<audit::Checkpoint>(ReadCheckpoint(st));
 }
 
 // --- credentials ----------------------------------------------------------------
