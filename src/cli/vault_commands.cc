@@ -2,6 +2,7 @@
 #include <time.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -272,28 +273,59 @@ void RegisterVaultCommands(CLI::App& app, int& exit_code) {
   // erase
   {
     struct EraseOpts : CommonOptions {
-      std::string tenant, subject;
+      std::string tenant, ids_file;
+      std::vector<std::string> subjects;
     };
     auto o = std::make_shared<EraseOpts>();
     o->role = "admin";
-    CLI::App* cmd = app.add_subcommand("erase", "Erase a subject for good (crypto-shredding)");
+    CLI::App* cmd = app.add_subcommand(
+        "erase", "Erase subjects for good (crypto-shredding); several at once in one batch");
     cmd->add_option("tenant", o->tenant, "Tenant id")->required();
-    cmd->add_option("subject", o->subject, "Subject id")->required();
+    cmd->add_option("subjects", o->subjects, "Subject ids");
+    cmd->add_option("--ids-file", o->ids_file,
+                    "A file of subject ids, one per line (up to 100000 per run)");
     AddCommonOptions(cmd, *o, false, "Role acting (default admin)");
     cmd->callback([o, &exit_code] {
+      std::vector<std::string> ids = o->subjects;
+      if (!o->ids_file.empty()) {
+        std::ifstream in(o->ids_file);
+        if (!in) {
+          exit_code = Fail(Status::NotFound("cannot read " + o->ids_file));
+          return;
+        }
+        for (std::string line; std::getline(in, line);) {
+          while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+          if (!line.empty()) ids.push_back(line);
+        }
+      }
+      if (ids.empty()) {
+        std::cerr << "custodian: name the subjects to erase, or give --ids-file\n";
+        exit_code = kExitUsage;
+        return;
+      }
       auto vault = OpenVault(o->data_dir);
       if (!vault.ok()) {
         exit_code = Fail(vault.status());
         return;
       }
-      Status st = (*vault)->EraseSubject({o->actor, o->role}, o->tenant, o->subject);
-      if (!st.ok()) {
-        exit_code = Fail(st);
+      if (ids.size() == 1 && o->ids_file.empty()) {
+        Status st = (*vault)->EraseSubject({o->actor, o->role}, o->tenant, ids[0]);
+        if (!st.ok()) {
+          exit_code = Fail(st);
+          return;
+        }
+        std::cout << ids[0]
+                  << " erased: its key is destroyed and its values can no longer be "
+                     "decrypted\n";
         return;
       }
-      std::cout << o->subject
-                << " erased: its key is destroyed and its values can no longer be "
-                   "decrypted\n";
+      auto r = (*vault)->EraseSubjects({o->actor, o->role}, o->tenant, ids);
+      if (!r.ok()) {
+        exit_code = Fail(r.status());
+        return;
+      }
+      std::cout << r->erased << " subject(s) erased, " << r->already_erased
+                << " already erased: their keys are destroyed\n";
     });
   }
 }

@@ -542,4 +542,45 @@ Status Vault::EraseSubject(const Actor& actor, std::string_view tenant, std::str
 }
 
 
+Result<EraseBatchResult> Vault::EraseSubjects(const Actor& actor, std::string_view tenant,
+                                              const std::vector<std::string>& subjects) {
+  audit::Event ev = impl_->Event(actor, tenant, "erase");
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  (void)t;
+  if (Status allowed = AuthorizeAdmin(actor.role, "erasure"); !allowed.ok()) {
+    return impl_->AuditRefusal(ev, allowed);
+  }
+  if (subjects.empty() || subjects.size() > kMaxEraseBatch) {
+    return Status::InvalidArgument("a batch erases 1 to " + std::to_string(kMaxEraseBatch) +
+                                   " subjects");
+  }
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  const int64_t now = impl_->Now();
+  EraseBatchResult result;
+  std::set<std::string> categories;
+  for (const std::string& id : subjects) {
+    ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, id));
+    if (!row) return SubjectNotFound(tenant, id);  // nothing erased: the batch rolls back
+    if (row->state == store::SubjectState::kErased) {
+      ++result.already_erased;
+      continue;
+    }
+    ASSIGN_OR_RETURN(SealedFields sealed, DecodeFields(row->fields));
+    for (const auto& [category, blob] : sealed) categories.insert(category);
+    RETURN_IF_ERROR(tx->EraseSubject(tenant, id, now));
+    ev.subjects.push_back(id);
+    ++result.erased;
+  }
+  std::sort(ev.subjects.begin(), ev.subjects.end());
+  ev.categories.assign(categories.begin(), categories.end());
+  ev.outcome = "ok";
+  ev.count = result.erased;
+  ev.reason = "batch";
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  RETURN_IF_ERROR(tx->Commit());
+  (void)impl_->store->Checkpoint();  // as EraseSubject: the erased pages leave the WAL
+  return result;
+}
+
 }  // namespace custodian::service

@@ -461,6 +461,13 @@ struct RequestView {
   std::string download_token;
 };
 
+inline constexpr std::size_t kMaxEraseBatch = 100000;
+
+struct EraseBatchResult {
+  int64_t erased = 0;
+  int64_t already_erased = 0;
+};
+
 struct TenantInfo {
   std::string id;
   std::string policy_version;
@@ -649,6 +656,12 @@ class Vault {
                       std::optional<int64_t> at_ms);
   // Crypto-shreds the subject.
   Status EraseSubject(const Actor& actor, std::string_view tenant, std::string_view subject);
+  // Crypto-shreds up to kMaxEraseBatch subjects in one transaction with one
+  // audit event naming them all (admin only). All or nothing: an unknown id
+  // is NotFound and erases nobody; subjects already erased are counted, not
+  // refused, so a batch can be re-run.
+  Result<EraseBatchResult> EraseSubjects(const Actor& actor, std::string_view tenant,
+                                         const std::vector<std::string>& subjects);
 
   // Records: sealed under the subject's key, read only for a purpose that may
   // use the kind's category, audited like fields.

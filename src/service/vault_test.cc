@@ -205,6 +205,38 @@ TEST_F(VaultTest, ErasureLeavesNoRecoverableBytes) {
   EXPECT_NE(again, id);
 }
 
+TEST_F(VaultTest, ABatchErasureIsAllOrNothingAndCanBeRerun) {
+  std::string a = AddAsha("interjet", "CUST-A");
+  std::string b = AddAsha("interjet", "CUST-B");
+  auto unknown = vault_->EraseSubjects(kAdmin, "interjet", {a, "sub_nosuch", b});
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(unknown.status().message(), "subject 'sub_nosuch' does not exist in tenant 'interjet'");
+  EXPECT_TRUE(vault_->ShowSubject(kAgent, "interjet", a, "essential.service").ok());
+  EXPECT_TRUE(testing_util::AuditEvents(Db().string(), "erase").empty());
+  EXPECT_EQ(vault_->EraseSubjects(kAgent, "interjet", {a}).status().code(),
+            StatusCode::kPermissionDenied);
+  auto done = vault_->EraseSubjects(kAdmin, "interjet", {a, b});
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->erased, 2);
+  EXPECT_EQ(done->already_erased, 0);
+  for (const std::string& id : {a, b}) {
+    EXPECT_EQ(vault_->ShowSubject(kAgent, "interjet", id, "essential.service").status().code(),
+              StatusCode::kNotFound);
+  }
+  std::string bytes = ReadFile(Db()) + ReadFile(dir_ / "custodian.db-wal");
+  EXPECT_EQ(bytes.find("KYC-ABCD-1234"), std::string::npos);
+  auto rerun = vault_->EraseSubjects(kAdmin, "interjet", {a, b});
+  ASSERT_TRUE(rerun.ok());
+  EXPECT_EQ(rerun->erased, 0);
+  EXPECT_EQ(rerun->already_erased, 2);
+  auto events = testing_util::AuditEvents(Db().string(), "erase");
+  ASSERT_FALSE(events.empty());
+  EXPECT_NE(events[events.size() - 2].find(a), std::string::npos);
+  EXPECT_NE(events[events.size() - 2].find(b), std::string::npos);
+  EXPECT_EQ(vault_->EraseSubjects(kAdmin, "interjet", {}).status().message(),
+            "a batch erases 1 to 100000 subjects");
+}
+
 // Ciphertexts that survive somewhere (a copy of the row taken before erasure)
 // cannot be opened once the subject key is gone, even when put back in place.
 TEST_F(VaultTest, ErasedSubjectsLeftoverCiphertextsCannotBeOpened) {
