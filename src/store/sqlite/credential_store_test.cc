@@ -221,7 +221,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int64(st, 0), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 5);
+  EXPECT_EQ(kSchemaVersion, 6);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }
