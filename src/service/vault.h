@@ -814,6 +814,7 @@ class Vault {
   explicit Vault(std::unique_ptr<Impl> impl);
   Result<std::shared_ptr<const TenantContext>> TenantFor(std::string_view tenant);
   friend struct PreparedImportBatch;
+  friend class Retention;  // service/retention.h
   Result<PreparedSubject> Prepare(const TenantContext& t, const SubjectInput& in);
   // The blind-index digests of the indexed fields.
   void Finish(const TenantContext& t, PreparedSubject& p);
