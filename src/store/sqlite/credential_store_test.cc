@@ -199,6 +199,9 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
                            "DROP TABLE consents; DROP TABLE consent_events; DROP TABLE outbox; "
                            "DROP TABLE channels; DROP TABLE webhook_events; DROP TABLE cookie_choices; "
                            "DROP TABLE requests; "
+                           "DROP INDEX records_by_kind; DROP INDEX subjects_closed; "
+                           "DROP TABLE retention_holds; DROP TABLE retention_aggregates; "
+                           "DROP TABLE retention_lease; DROP TABLE retention_sweeps; "
                            "DELETE FROM schema_migrations WHERE version >= 4;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)

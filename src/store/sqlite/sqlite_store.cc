@@ -1578,6 +1578,9 @@ Result<std::vector<int64_t>> SqliteTransaction::DueRecordKeys(std::string_view t
                                                               RecordAnchor anchor,
                                                               std::string_view event,
                                                               int64_t before_ms) {
+  // Joins start from the closed subjects (a partial index) or the anchor
+  // events, and find records by subject or id: `+r.kind` keeps SQLite from
+  // scanning every record of the kind for each of them instead.
   const char* sql = nullptr;
   switch (anchor) {
     case RecordAnchor::kCollected:
@@ -1585,14 +1588,14 @@ Result<std::vector<int64_t>> SqliteTransaction::DueRecordKeys(std::string_view t
       break;
     case RecordAnchor::kClosed:
       sql =
-          "SELECT r.rowid FROM subjects s JOIN records r ON r.tenant = s.tenant AND "
+          "SELECT r.rowid FROM subjects s CROSS JOIN records r ON r.tenant = s.tenant AND "
           "r.subject = s.id WHERE s.tenant = ?1 AND s.state = 1 AND s.closed_ms < ?3 AND "
-          "r.kind = ?2";
+          "+r.kind = ?2";
       break;
     case RecordAnchor::kEvent:
       sql =
-          "SELECT r.rowid FROM record_events e JOIN records r ON r.tenant = e.tenant AND "
-          "r.id = e.record WHERE e.tenant = ?1 AND e.event = ?4 AND e.at_ms < ?3 AND r.kind = ?2";
+          "SELECT r.rowid FROM record_events e CROSS JOIN records r ON r.tenant = e.tenant AND "
+          "r.id = e.record WHERE e.tenant = ?1 AND e.event = ?4 AND e.at_ms < ?3 AND +r.kind = ?2";
       break;
   }
   Stmt& st = store_.Prepare(sql);
@@ -1722,14 +1725,14 @@ Result<std::vector<DayCount>> SqliteTransaction::RecordAnchorDays(std::string_vi
     case RecordAnchor::kClosed:
       sql =
           "SELECT (s.closed_ms + ?3 + 3155760000000000) / 86400000 - 36525000 AS d, count(*) "
-          "FROM subjects s JOIN records r ON r.tenant = s.tenant AND r.subject = s.id "
-          "WHERE s.tenant = ?1 AND s.state = 1 AND r.kind = ?2 GROUP BY d";
+          "FROM subjects s CROSS JOIN records r ON r.tenant = s.tenant AND r.subject = s.id "
+          "WHERE s.tenant = ?1 AND s.state = 1 AND +r.kind = ?2 GROUP BY d";
       break;
     case RecordAnchor::kEvent:
       sql =
           "SELECT (e.at_ms + ?3 + 3155760000000000) / 86400000 - 36525000 AS d, count(*) "
-          "FROM record_events e JOIN records r ON r.tenant = e.tenant AND r.id = e.record "
-          "WHERE e.tenant = ?1 AND e.event = ?4 AND r.kind = ?2 GROUP BY d";
+          "FROM record_events e CROSS JOIN records r ON r.tenant = e.tenant AND r.id = e.record "
+          "WHERE e.tenant = ?1 AND e.event = ?4 AND +r.kind = ?2 GROUP BY d";
       break;
   }
   Stmt& st = store_.Prepare(sql);
