@@ -9,12 +9,15 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "audit/event.h"
 #include "policy/calendar.h"
 #include "policy/duration.h"
 #include "service/retention_rules.h"
+#include "service/retention_schedule.h"
 #include "vault_test_util.h"
 
 namespace custodian::service {
@@ -381,6 +384,35 @@ TEST_F(RetentionTest, AnInterruptedSweepResumesWithNothingTwiceAndNothingMissed)
   EXPECT_EQ(erased, 30);
   for (const auto& s : subjects) EXPECT_EQ(Subject(s).state, store::SubjectState::kErased);
   EXPECT_EQ(Sweep().tenants.at(0).due, 0);
+}
+
+// The server's schedule sweeps by itself and records the sweep for metrics.
+TEST_F(RetentionTest, TheScheduleSweepsAndRecordsItsLastSweep) {
+  std::string s = AddSubject({{"user.name", "Scheduled"}});
+  ASSERT_TRUE(vault_->CloseSubject(kAdmin, "interjet", s, Ist(2026, 1, 1, 11)).ok());
+  now_ = Ist(2026, 1, 1, 12);
+  ScheduleOptions o;
+  o.first_delay = std::chrono::milliseconds(0);
+  o.interval = std::chrono::milliseconds(20);
+  RetentionSchedule schedule(*vault_, o);
+  schedule.Start();
+  for (int i = 0; i < 500 && !schedule.last(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  schedule.Stop();
+  auto last = schedule.last();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_TRUE(last->ok);
+  EXPECT_EQ(Subject(s).state, store::SubjectState::kErased);
+  auto rows = retention_->LastSweeps();
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].tenant, "interjet");
+  EXPECT_EQ((*rows)[0].overdue, 0);
+  EXPECT_EQ((*rows)[0].finished_ms, now_);
+  auto erased = AuditOf("retention.erase");
+  ASSERT_FALSE(erased.empty());
+  EXPECT_EQ(erased[0].actor, "retention-sweep");
 }
 
 TEST_F(RetentionTest, OneSweepAtATime) {
