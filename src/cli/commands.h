@@ -53,6 +53,7 @@ void RegisterConsentCommands(CLI::App& app, int& exit_code);
 void RegisterChannelCommands(CLI::App& app, int& exit_code);
 void RegisterOutboxCommands(CLI::App& app, int& exit_code);
 void RegisterRequestCommands(CLI::App& app, int& exit_code);
+void RegisterRetentionCommands(CLI::App& app, int& exit_code);  // retention, hold
 // `consent link` (channel_commands.cc), added by RegisterConsentCommands.
 void AddConsentLinkCommand(CLI::App* consent, int& exit_code);
 

@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "outbox/worker.h"
 #include "service/audit_checkpointer.h"
+#include "service/retention_schedule.h"
 
 namespace custodian::cli {
 namespace {
@@ -33,6 +34,8 @@ struct ServeOptions {
   bool no_outbox = false;
   int64_t checkpoint_events = 10000;  // sign the audit head every N events...
   int64_t checkpoint_seconds = 60;    // ...or every T seconds when it moved
+  bool no_retention = false;
+  int64_t retention_minutes = 60;
 };
 
 // "host:port", "[v6]:port" or ":port".
@@ -99,6 +102,8 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
         if (!given("--call-purpose")) s.call_purpose = v.as<std::string>();
       } else if (key == "group_commit") {
         if (!given("--group-commit")) s.group_commit = v.as<bool>();
+      } else if (key == "retention_interval_minutes") {
+        if (!given("--retention-every")) s.retention_minutes = v.as<int64_t>();
       } else if (key == "access_log") {
         if (!given("--no-access-log")) s.no_access_log = !v.as<bool>();
       } else if (key == "audit_checkpoint_events") {
@@ -111,7 +116,7 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
             ": unknown key '" + key +
             "'; expected data_dir, listen, tls, threads, max_body_bytes, max_connections, "
             "request_timeout_ms, shutdown_grace_ms, call_purpose, group_commit, access_log, "
-            "audit_checkpoint_events or audit_checkpoint_seconds");
+            "audit_checkpoint_events, audit_checkpoint_seconds or retention_interval_minutes");
       }
     }
   } catch (const YAML::Exception& e) {
@@ -204,6 +209,40 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
       }
     });
   }
+  // The retention sweep, on a schedule (docs/retention.md); what the last
+  // sweep of each tenant found, from the store (whichever server ran it).
+  std::unique_ptr<service::RetentionSchedule> sweeps;
+  if (!s.no_retention) {
+    if (s.retention_minutes <= 0) {
+      return Fail(Status::InvalidArgument(
+          "--retention-every: give a number of minutes above 0, or --no-retention"));
+    }
+    service::ScheduleOptions so;
+    so.interval = std::chrono::minutes(s.retention_minutes);
+    sweeps = std::make_unique<service::RetentionSchedule>(v, so);
+  }
+  auto due = metrics.AddGauge("custodian_retention_items_due",
+                              "Items the last retention sweep found due (held ones excluded)",
+                              {"tenant"});
+  auto overdue = metrics.AddGauge(
+      "custodian_retention_items_overdue",
+      "Items due but not purged when the last sweep ended (0 unless it was stopped)", {"tenant"});
+  auto last = metrics.AddGauge("custodian_retention_last_sweep_timestamp_seconds",
+                               "When the last retention sweep of the tenant finished", {"tenant"});
+  auto took = metrics.AddGauge("custodian_retention_last_sweep_duration_milliseconds",
+                               "How long the last retention sweep of the tenant took", {"tenant"});
+  if (due.ok() && overdue.ok() && last.ok() && took.ok()) {
+    metrics.AddCollector([&v, due = *due, overdue = *overdue, last = *last, took = *took] {
+      auto rows = service::Retention(v).LastSweeps();
+      if (!rows.ok()) return;
+      for (const store::SweepRow& r : *rows) {
+        due->WithLabels({r.tenant}).Set(r.due);
+        overdue->WithLabels({r.tenant}).Set(r.overdue);
+        last->WithLabels({r.tenant}).Set(r.finished_ms / 1000);
+        took->WithLabels({r.tenant}).Set(r.finished_ms - r.started_ms);
+      }
+    });
+  }
   auto api = http::RegisterApi(router, v, api_options);
   if (!api.ok()) return Fail(api.status());
   auto server = http::Server::Create(o, std::move(router));
@@ -220,12 +259,14 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
   };
   service::AuditCheckpointer checkpointer(v, co);
   if (s.checkpoint_events > 0 || s.checkpoint_seconds > 0) checkpointer.Start();
+  if (sweeps) sweeps->Start();
   std::cerr << "custodian: serving " << (o.tls ? "https" : "http") << "://"
             << (o.address.find(':') != std::string::npos ? "[" + o.address + "]" : o.address) << ":"
             << (*server)->port() << " (data: " << s.data_dir << ")" << std::endl;
   int sig = signals.WaitThenShutdown(**server, std::chrono::milliseconds(s.shutdown_grace_ms));
   if (worker) worker->Stop();
   checkpointer.Stop();
+  if (sweeps) sweeps->Stop();
   std::cerr << "custodian: stopped on signal " << sig << "\n";
   return kExitOk;
 }
@@ -250,6 +291,10 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-access-log", s->no_access_log, "Do not write the JSON access log");
   cmd->add_flag("--no-outbox", s->no_outbox,
                 "Do not deliver queued messages from this server (another one does)");
+  cmd->add_option("--retention-every", s->retention_minutes,
+                  "Run the retention sweep every N minutes (default 60; the first 5 s after start)");
+  cmd->add_flag("--no-retention", s->no_retention,
+                "Do not run the retention sweep from this server (another one, or cron, does)");
   cmd->add_flag("--group-commit", s->group_commit,
                 "Concurrent requests share one store commit (each still answered only once "
                 "its audit event is durable)");

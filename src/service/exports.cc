@@ -296,6 +296,19 @@ Status Vault::BuildExport(store::Transaction& tx, const TenantContext& t, Reques
                     {"request", h.request_id},
                     {"purged_at", h.purged_ms ? json(FormatTime(*h.purged_ms)) : json(nullptr)}});
   }
+  // Legal holds on the subject or its records: their scope and dates, not
+  // their reason (a court order may forbid telling the person why).
+  ASSIGN_OR_RETURN(auto legal, tx.ListHolds(t.id, subject.id, std::nullopt));
+  ordered_json legal_holds = ordered_json::array();
+  for (const store::HoldRow& h : legal) {
+    legal_holds.push_back(
+        {{"id", h.id},
+         {"record", h.record.empty() ? json(nullptr) : json(h.record)},
+         {"placed_at", FormatTime(h.created_ms)},
+         {"until", h.until_ms ? json(FormatTime(*h.until_ms)) : json(nullptr)},
+         {"released_at", h.released_ms ? json(FormatTime(*h.released_ms)) : json(nullptr)},
+         {"standing", h.Stands(now)}});
+  }
   ordered_json rules = ordered_json::array();
   for (const policy::RetentionRule& rule : policy.retention) {
     rules.push_back({{"rule", rule.name},
@@ -309,7 +322,9 @@ Status Vault::BuildExport(store::Transaction& tx, const TenantContext& t, Reques
   files.emplace_back("consents.json", ConsentViewJson(consents).dump(2));
   files.emplace_back("disclosures.json", disclosures.dump(2));
   files.emplace_back("requests.json", past.dump(2));
-  files.emplace_back("retention.json", ordered_json{{"rules", rules}, {"holds", kept}}.dump(2));
+  files.emplace_back(
+      "retention.json",
+      ordered_json{{"rules", rules}, {"holds", kept}, {"legal_holds", legal_holds}}.dump(2));
   if (request.type == "portability") {
     // The same fields as one flat CSV, for moving them to another service.
     std::string csv = CsvLine({"category", "label", "value"});

@@ -332,6 +332,15 @@ Status Vault::EraseForRequest(store::Transaction& tx, const TenantContext& t, co
                               RequestEvidence& evidence) {
   const policy::Policy& policy = t.policy;
   const int64_t now = impl_->Now();
+  // A legal hold (docs/retention.md) stands against any deletion: the
+  // request waits, or is rejected citing it (GDPR art. 17(3)(e)).
+  ASSIGN_OR_RETURN(auto holds, tx.ListHolds(t.id, subject.id, now));
+  if (!holds.empty()) {
+    return Status::FailedPrecondition(
+        "subject " + Quote(subject.id) + " is under legal hold " + Quote(holds.front().id) +
+        (holds.front().record.empty() ? std::string() : " (on one of its records)") +
+        "; nothing can be erased while it stands: release it, or reject the request citing it");
+  }
   ASSIGN_OR_RETURN(SealedFields held, DecodeFields(subject.fields));
   ASSIGN_OR_RETURN(auto records, tx.ListRecords(t.id, subject.id, ""));
   std::map<std::string, std::vector<const store::RecordRow*>> by_kind;

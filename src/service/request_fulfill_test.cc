@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit_util.h"
+#include "service/retention.h"
 #include "service/vault.h"
 #include "test_util.h"
 #include "vault_test_util.h"
@@ -284,6 +285,58 @@ TEST_F(RequestFulfillTest, ErasureKeepsWhatTheLawRequiresAndSaysUntilWhen) {
   EXPECT_EQ(retention["holds"][0]["item"], "records:billing");
   EXPECT_EQ(retention["holds"][0]["until"], "2027-03-01T00:00:00Z");
   EXPECT_EQ(files["subject.json"].find("Asha"), std::string::npos);
+}
+
+// The erasure's holds end by themselves: the retention sweep purges the kept
+// billing records when their 12 months are up, shreds the subject, and the
+// request's evidence shows when.
+TEST_F(RequestFulfillTest, WhatAnErasureKeptIsPurgedWhenItsRetentionEnds) {
+  const std::string asha = AddSubject({{"user.name", "Asha Rao"}});
+  AddRecord(asha, "billing", R"({"invoice":"INV-1001"})");
+  RequestView done = Complete(SubmitVerified({"erasure", asha, ""}).id);
+  ASSERT_EQ(done.evidence->kept.size(), 1u);
+  const int64_t until = done.evidence->kept[0].until_ms;
+  Retention retention(*vault_);
+  now_ = until - kDay;
+  ASSERT_TRUE(retention.Sweep(kAdmin, {}).ok());
+  auto before = vault_->GetRequest(kAgent, "interjet", done.id);
+  EXPECT_FALSE(before->evidence->kept[0].purged_ms.has_value());
+  EXPECT_EQ(vault_->ListRecords(kAdmin, "interjet", asha, "essential.legal_obligation", "")
+                ->records.size(),
+            1u);
+  now_ = until + kDay;
+  auto swept = retention.Sweep(kAdmin, {});
+  ASSERT_TRUE(swept.ok()) << swept.status().ToString();
+  auto after = vault_->GetRequest(kAgent, "interjet", done.id);
+  ASSERT_TRUE(after->evidence->kept[0].purged_ms.has_value());
+  EXPECT_GE(*after->evidence->kept[0].purged_ms, until);
+  EXPECT_EQ(vault_->ShowSubject(kAdmin, "interjet", asha, "essential.legal_obligation")
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(RequestFulfillTest, ALegalHoldStopsAnErasureAndShowsInTheExport) {
+  const std::string asha = AddSubject({{"user.name", "Asha Rao"}});
+  Retention retention(*vault_);
+  auto hold = retention.AddHold(kAdmin, "interjet", {asha, "", "Court order 17/2026", std::nullopt});
+  ASSERT_TRUE(hold.ok()) << hold.status().ToString();
+  RequestView verified = SubmitVerified({"erasure", asha, ""});
+  auto refused = vault_->AdvanceRequest(kAgent, "interjet", verified.id, RequestAction::kComplete, "");
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            "subject '" + asha + "' is under legal hold '" + hold->id +
+                "'; nothing can be erased while it stands: release it, or reject the request "
+                "citing it");
+  EXPECT_EQ(vault_->GetRequest(kAgent, "interjet", verified.id)->state, "verified");
+  EXPECT_TRUE(vault_->ShowSubject(kAgent, "interjet", asha, "essential.service").ok());
+  RequestView access = SubmitVerified({"access", asha, ""});
+  auto files = Unzip(vault_->DownloadExport(access.download_token)->zip);
+  json retention_json = json::parse(files["retention.json"]);
+  ASSERT_EQ(retention_json["legal_holds"].size(), 1u);
+  EXPECT_EQ(retention_json["legal_holds"][0]["id"], hold->id);
+  EXPECT_EQ(retention_json["legal_holds"][0]["standing"], true);
+  EXPECT_EQ(files["retention.json"].find("Court order"), std::string::npos);  // not the reason
 }
 
 TEST_F(RequestFulfillTest, ErasureWithNothingToKeepShredsTheSubject) {

@@ -20,7 +20,8 @@ ordered_json EvidenceJson(const RequestEvidence& e) {
                     {"label", k.label},
                     {"until", FormatTime(k.until_ms)},
                     {"rule", k.rule},
-                    {"reason", k.reason}});
+                    {"reason", k.reason},
+                    {"purged_at", OptTime(k.purged_ms)}});
   }
   ordered_json j = {{"done", e.done}, {"by", e.by}, {"at", FormatTime(e.at_ms)}};
   if (!e.erased.empty() || !e.kept.empty()) {

@@ -320,6 +320,22 @@ Result<RequestView> Vault::SubmitRequest(const Actor& actor, std::string_view te
   return view;
 }
 
+namespace {
+
+// An erasure's kept items with the time the retention sweep purged each.
+Status AttachPurges(store::Transaction& tx, std::string_view tenant, RequestView& v) {
+  if (v.type != "erasure" || !v.evidence || v.evidence->kept.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(auto holds, tx.ListErasureHolds(tenant, v.subject));
+  for (KeptItem& k : v.evidence->kept) {
+    for (const store::ErasureHoldRow& h : holds) {
+      if (h.request_id == v.id && h.item == k.item) k.purged_ms = h.purged_ms;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<RequestView> Vault::GetRequest(const Actor& actor, std::string_view tenant,
                                       std::string_view id) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
@@ -327,7 +343,9 @@ Result<RequestView> Vault::GetRequest(const Actor& actor, std::string_view tenan
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
   ASSIGN_OR_RETURN(auto row, tx->GetRequest(tenant, id));
   if (!row) return Status::NotFound("request " + Quote(id) + " does not exist");
-  return RequestViewOf(*t, *row, impl_->Now());
+  RequestView v = RequestViewOf(*t, *row, impl_->Now());
+  RETURN_IF_ERROR(AttachPurges(*tx, tenant, v));
+  return v;
 }
 
 Result<std::vector<RequestView>> Vault::ListRequests(const Actor& actor, std::string_view tenant,
@@ -341,6 +359,7 @@ Result<std::vector<RequestView>> Vault::ListRequests(const Actor& actor, std::st
   for (const RequestRow& r : rows) {
     RequestView v = RequestViewOf(*t, r, now);
     if (overdue_only && !v.overdue) continue;
+    RETURN_IF_ERROR(AttachPurges(*tx, tenant, v));
     out.push_back(std::move(v));
   }
   return out;

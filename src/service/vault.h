@@ -400,6 +400,7 @@ struct KeptItem {
   int64_t until_ms = 0;  // purged then by the retention sweep
   std::string rule;      // the retention rule that keeps it
   std::string reason;    // its legal reason, in the policy's words
+  std::optional<int64_t> purged_ms;  // when the retention sweep purged it
 };
 
 // What a completed request did: its evidence.
@@ -983,6 +984,7 @@ class Vault {
   // the request; fills the evidence's export fields and the download token.
   Status BuildExport(store::Transaction& tx, const TenantContext& t, RequestWork& work,
                      const store::SubjectRow& subject, RequestEvidence& evidence);
+  friend class Retention;  // service/retention.h
   Result<PreparedSubject> Prepare(const TenantContext& t, const SubjectInput& in);
   // The blind-index digests of the indexed fields.
   void Finish(const TenantContext& t, PreparedSubject& p);

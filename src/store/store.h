@@ -311,6 +311,66 @@ struct AuditRow {
   std::string prev_hash;       // raw 32 bytes, with AuditFilter::with_prev
 };
 
+// --- Retention (service/retention*.cc, docs/retention.md) -------------------
+
+// A legal hold: while it stands (not released, `until_ms` not reached) the
+// retention sweep purges nothing of the subject (record == "") or of the record.
+struct HoldRow {
+  std::string tenant;
+  std::string id;                    // "hold_..."
+  std::string subject;
+  std::string record;                // "" = the whole subject
+  std::string reason_sealed;         // the reason, sealed with a tenant key
+  std::string actor;                 // who placed it
+  int64_t created_ms = 0;
+  std::optional<int64_t> until_ms;   // lapses by itself then
+  std::optional<int64_t> released_ms;
+  std::string released_by;
+  bool Stands(int64_t now_ms) const {
+    return !released_ms && (!until_ms || now_ms < *until_ms);
+  }
+};
+
+// An anonymized aggregate: how many closed accounts had this combination of
+// generalized values (sealed), under one anonymize rule. No subject id.
+struct AggregateRow {
+  std::string tenant;
+  std::string rule;
+  std::string digest;    // keyed digest of the combination: the row's identity
+  std::string sealed;    // the combination (JSON), sealed with a tenant key
+  int64_t count = 0;
+};
+
+// What the last retention sweep of a tenant found and did.
+struct SweepRow {
+  std::string tenant;
+  int64_t started_ms = 0;
+  int64_t finished_ms = 0;
+  int64_t due = 0;       // items due when it started (held ones excluded)
+  int64_t purged = 0;    // items deleted or anonymized
+  int64_t held = 0;      // due items kept by a legal hold
+  int64_t overdue = 0;   // due items it left (an error or a lost lease stopped it)
+};
+
+// What a record's retention period counts from.
+enum class RecordAnchor {
+  kCollected,  // the record's at_ms
+  kClosed,     // its subject's closed_ms (closed subjects only)
+  kEvent,      // the time of one of its anchor events
+};
+
+// A count of items whose anchor fell on one local day (days since 1970-01-01).
+struct DayCount {
+  int64_t day = 0;
+  int64_t count = 0;
+};
+
+// A record the sweep deleted.
+struct PurgedRecord {
+  std::string subject;
+  std::string id;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -429,6 +489,11 @@ class Transaction {
   // The holds of one subject (purged or not), by item.
   virtual Result<std::vector<ErasureHoldRow>> ListErasureHolds(std::string_view tenant,
                                                                std::string_view subject) = 0;
+  // Marks the subject's erasure holds purged at `now_ms`: those whose end has
+  // come (until_ms <= now_ms), or all of them when `all` (the subject was
+  // shredded). Returns how many.
+  virtual Result<int64_t> MarkErasureHoldsPurged(std::string_view tenant, std::string_view subject,
+                                                 bool all, int64_t now_ms) = 0;
   // Deletes what an erasure removes besides fields, index and records: the
   // consent ledger (standing choices and history) and export bundles.
   virtual Status DeletePersonalExtras(std::string_view tenant, std::string_view subject) = 0;
@@ -502,6 +567,71 @@ class Transaction {
   virtual Result<std::optional<audit::Checkpoint>> GetAuditCheckpoint(int64_t seq) = 0;
   virtual Result<std::optional<audit::Checkpoint>> LastAuditCheckpoint() = 0;
 
+  // --- Retention ---------------------------------------------------------------
+  // Opaque keys (stable while the row lives, ascending) of the tenant's records
+  // of `kind` whose anchor lies before `before_ms` (event: the anchor event's
+  // name for RecordAnchor::kEvent; records without that event are not returned).
+  virtual Result<std::vector<int64_t>> DueRecordKeys(std::string_view tenant,
+                                                     std::string_view kind, RecordAnchor anchor,
+                                                     std::string_view event,
+                                                     int64_t before_ms) = 0;
+  // Deletes the tenant's records with these keys, and their events, except
+  // those under a hold that stands at `now_ms` (on the record or its subject).
+  // Returns the records deleted; keys of records gone or held are skipped.
+  virtual Result<std::vector<PurgedRecord>> DeleteRecordsByKey(std::string_view tenant,
+                                                               const std::vector<int64_t>& keys,
+                                                               int64_t now_ms) = 0;
+  // Ids of the tenant's closed subjects with closed_ms < closed_before_ms, and
+  // (when `updated_before_ms` is set) of active ones last updated before it.
+  virtual Result<std::vector<std::string>> RetentionSubjects(
+      std::string_view tenant, int64_t closed_before_ms,
+      std::optional<int64_t> updated_before_ms) = 0;
+  virtual Result<bool> HasRecords(std::string_view tenant, std::string_view subject) = 0;
+  // Drops the subject's blind-index entries of these categories.
+  virtual Status DeleteIndexEntries(std::string_view tenant, std::string_view subject,
+                                    const std::vector<std::string>& categories) = 0;
+  // Calls `fn` with every subject of the tenant that is not erased (only
+  // closed ones when `closed_only`), in no particular order; stops early when
+  // `fn` returns false.
+  virtual Status ScanSubjects(std::string_view tenant, bool closed_only,
+                              const std::function<bool(const SubjectRow&)>& fn) = 0;
+  // Records of `kind` by the local day of their anchor (`offset_minutes` east
+  // of UTC); records with no anchor yet are not counted.
+  virtual Result<std::vector<DayCount>> RecordAnchorDays(std::string_view tenant,
+                                                         std::string_view kind,
+                                                         RecordAnchor anchor,
+                                                         std::string_view event,
+                                                         int offset_minutes) = 0;
+  virtual Result<int64_t> CountRecords(std::string_view tenant, std::string_view kind) = 0;
+
+  virtual Status InsertHold(const HoldRow& row) = 0;
+  virtual Result<std::optional<HoldRow>> GetHold(std::string_view tenant, std::string_view id) = 0;
+  // Sets released_ms and released_by. NotFound if absent.
+  virtual Status ReleaseHold(std::string_view tenant, std::string_view id, int64_t released_ms,
+                             std::string_view released_by) = 0;
+  // The tenant's holds, oldest first; only the subject's when `subject` is
+  // not empty; released and lapsed ones too unless `standing_at` is set.
+  virtual Result<std::vector<HoldRow>> ListHolds(std::string_view tenant,
+                                                 std::string_view subject,
+                                                 std::optional<int64_t> standing_at) = 0;
+
+  // Adds row.count to the aggregate (tenant, rule, digest), creating it.
+  virtual Status AddToAggregate(const AggregateRow& row) = 0;
+  virtual Result<std::vector<AggregateRow>> ListAggregates(std::string_view tenant) = 0;
+
+  // The store-wide sweep lease `name`: taken (true) when free, expired at
+  // `now_ms`, or already `holder`'s; then it is `holder`'s until `expires_ms`.
+  virtual Result<bool> TakeLease(std::string_view name, std::string_view holder, int64_t now_ms,
+                                 int64_t expires_ms) = 0;
+  // The lease's holder and expiry; nullopt when nobody holds it.
+  virtual Result<std::optional<std::pair<std::string, int64_t>>> GetLease(
+      std::string_view name) = 0;
+  // Frees the lease if `holder` has it.
+  virtual Status ReleaseLease(std::string_view name, std::string_view holder) = 0;
+  // Inserts or replaces the tenant's last-sweep row.
+  virtual Status PutSweep(const SweepRow& row) = 0;
+  virtual Result<std::vector<SweepRow>> ListSweeps() = 0;
+
   virtual Status Commit() = 0;
 };
 
@@ -523,7 +653,7 @@ class Store {
   virtual int64_t AuditEventsCommitted() const { return 0; }
 };
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 struct SqliteOptions {
   bool create_if_missing = true;

@@ -114,6 +114,9 @@ TEST_F(AuditStoreTest, AVersionSixFileMigratesWithItsChain) {
   ASSERT_EQ(sqlite3_exec(db,
                          "DROP TABLE audit_keys; DROP TABLE audit_checkpoints; "
                          "DROP INDEX audit_by_tenant; "
+                         "DROP INDEX records_by_kind; DROP INDEX subjects_closed; "
+                         "DROP TABLE retention_holds; DROP TABLE retention_aggregates; "
+                         "DROP TABLE retention_lease; DROP TABLE retention_sweeps; "
                          "DELETE FROM schema_migrations WHERE version >= 7;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)

@@ -289,6 +289,49 @@ CREATE TABLE audit_checkpoints (
 );
 CREATE INDEX audit_by_tenant ON audit(tenant, seq);
 )sql",
+    // 8: retention (docs/retention.md): indexes the sweep finds due items
+    // by, legal holds, anonymized aggregates (no subject id), the store-wide
+    // sweep lease and each tenant's last sweep.
+    R"sql(
+CREATE INDEX records_by_kind ON records(tenant, kind, at_ms);
+CREATE INDEX subjects_closed ON subjects(tenant, closed_ms) WHERE state = 1;
+CREATE TABLE retention_holds (
+  tenant        TEXT NOT NULL REFERENCES tenants(id),
+  id            TEXT NOT NULL,
+  subject       TEXT NOT NULL,
+  record        TEXT NOT NULL,
+  reason_sealed BLOB NOT NULL,
+  actor         TEXT NOT NULL,
+  created_ms    INTEGER NOT NULL,
+  until_ms      INTEGER,
+  released_ms   INTEGER,
+  released_by   TEXT NOT NULL,
+  PRIMARY KEY (tenant, id)
+);
+CREATE INDEX retention_holds_by_subject ON retention_holds(tenant, subject);
+CREATE TABLE retention_aggregates (
+  tenant TEXT NOT NULL REFERENCES tenants(id),
+  rule   TEXT NOT NULL,
+  digest BLOB NOT NULL,
+  sealed BLOB NOT NULL,
+  count  INTEGER NOT NULL,
+  PRIMARY KEY (tenant, rule, digest)
+) WITHOUT ROWID;
+CREATE TABLE retention_lease (
+  name       TEXT PRIMARY KEY,
+  holder     TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL
+);
+CREATE TABLE retention_sweeps (
+  tenant      TEXT PRIMARY KEY,
+  started_ms  INTEGER NOT NULL,
+  finished_ms INTEGER NOT NULL,
+  due         INTEGER NOT NULL,
+  purged      INTEGER NOT NULL,
+  held        INTEGER NOT NULL,
+  overdue     INTEGER NOT NULL
+);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);
@@ -358,6 +401,8 @@ class SqliteTransaction final : public Transaction {
   Result<int64_t> DeleteSubjectRecords(std::string_view tenant, std::string_view subject,
                                        const std::vector<std::string>& kinds) override;
   Status DeletePersonalExtras(std::string_view tenant, std::string_view subject) override;
+  Result<int64_t> MarkErasureHoldsPurged(std::string_view tenant, std::string_view subject,
+                                         bool all, int64_t now_ms) override;
   Result<int64_t> InsertCookieChoice(const CookieChoiceRow& row) override;
   Result<std::vector<CookieChoiceRow>> ListCookieChoices(std::string_view tenant,
                                                          std::string_view visitor) override;
@@ -390,6 +435,38 @@ class SqliteTransaction final : public Transaction {
   Status RevokeSession(std::string_view tenant, std::string_view session_id,
                        int64_t revoked_ms) override;
   Status PurgeSessions(std::string_view tenant, int64_t before_ms) override;
+  Result<std::vector<int64_t>> DueRecordKeys(std::string_view tenant, std::string_view kind,
+                                             RecordAnchor anchor, std::string_view event,
+                                             int64_t before_ms) override;
+  Result<std::vector<PurgedRecord>> DeleteRecordsByKey(std::string_view tenant,
+                                                       const std::vector<int64_t>& keys,
+                                                       int64_t now_ms) override;
+  Result<std::vector<std::string>> RetentionSubjects(
+      std::string_view tenant, int64_t closed_before_ms,
+      std::optional<int64_t> updated_before_ms) override;
+  Result<bool> HasRecords(std::string_view tenant, std::string_view subject) override;
+  Status DeleteIndexEntries(std::string_view tenant, std::string_view subject,
+                            const std::vector<std::string>& categories) override;
+  Status ScanSubjects(std::string_view tenant, bool closed_only,
+                      const std::function<bool(const SubjectRow&)>& fn) override;
+  Result<std::vector<DayCount>> RecordAnchorDays(std::string_view tenant, std::string_view kind,
+                                                 RecordAnchor anchor, std::string_view event,
+                                                 int offset_minutes) override;
+  Result<int64_t> CountRecords(std::string_view tenant, std::string_view kind) override;
+  Status InsertHold(const HoldRow& row) override;
+  Result<std::optional<HoldRow>> GetHold(std::string_view tenant, std::string_view id) override;
+  Status ReleaseHold(std::string_view tenant, std::string_view id, int64_t released_ms,
+                     std::string_view released_by) override;
+  Result<std::vector<HoldRow>> ListHolds(std::string_view tenant, std::string_view subject,
+                                         std::optional<int64_t> standing_at) override;
+  Status AddToAggregate(const AggregateRow& row) override;
+  Result<std::vector<AggregateRow>> ListAggregates(std::string_view tenant) override;
+  Result<bool> TakeLease(std::string_view name, std::string_view holder, int64_t now_ms,
+                         int64_t expires_ms) override;
+  Result<std::optional<std::pair<std::string, int64_t>>> GetLease(std::string_view name) override;
+  Status ReleaseLease(std::string_view name, std::string_view holder) override;
+  Status PutSweep(const SweepRow& row) override;
+  Result<std::vector<SweepRow>> ListSweeps() override;
   Result<int64_t> AppendAudit(const audit::Event& event) override;
   Result<std::vector<AuditRow>> ListAudit(const AuditFilter& filter) override;
   Result<std::optional<std::pair<int64_t, std::string>>> AuditHead() override;
@@ -1318,6 +1395,20 @@ Result<std::vector<ErasureHoldRow>> SqliteTransaction::ListErasureHolds(
   return out;
 }
 
+Result<int64_t> SqliteTransaction::MarkErasureHoldsPurged(std::string_view tenant,
+                                                          std::string_view subject, bool all,
+                                                          int64_t now_ms) {
+  Stmt& st = store_.Prepare(
+      "UPDATE erasure_holds SET purged_ms = ?1 WHERE tenant = ?2 AND subject = ?3 AND "
+      "purged_ms IS NULL AND (?4 = 1 OR until_ms <= ?1)");
+  st.BindInt64(1, now_ms);
+  st.BindText(2, tenant);
+  st.BindText(3, subject);
+  st.BindInt64(4, all ? 1 : 0);
+  RETURN_IF_ERROR(st.Run());
+  return static_cast<int64_t>(sqlite3_changes(store_.db().raw()));
+}
+
 Status SqliteTransaction::DeletePersonalExtras(std::string_view tenant, std::string_view subject) {
   for (const char* sql : {"DELETE FROM consents WHERE tenant = ? AND subject = ?",
                           "DELETE FROM consent_events WHERE tenant = ? AND subject = ?",
@@ -1917,6 +2008,368 @@ Status SqliteTransaction::PurgeSessions(std::string_view tenant, int64_t before_
   st.BindText(1, tenant);
   st.BindInt64(2, before_ms);
   return st.Run();
+}
+
+// --- Retention -----------------------------------------------------------------
+
+Result<std::vector<int64_t>> SqliteTransaction::DueRecordKeys(std::string_view tenant,
+                                                              std::string_view kind,
+                                                              RecordAnchor anchor,
+                                                              std::string_view event,
+                                                              int64_t before_ms) {
+  // Joins start from the closed subjects (a partial index) or the anchor
+  // events, and find records by subject or id: `+r.kind` keeps SQLite from
+  // scanning every record of the kind for each of them instead.
+  const char* sql = nullptr;
+  switch (anchor) {
+    case RecordAnchor::kCollected:
+      sql = "SELECT rowid FROM records WHERE tenant = ?1 AND kind = ?2 AND at_ms < ?3";
+      break;
+    case RecordAnchor::kClosed:
+      sql =
+          "SELECT r.rowid FROM subjects s CROSS JOIN records r ON r.tenant = s.tenant AND "
+          "r.subject = s.id WHERE s.tenant = ?1 AND s.state = 1 AND s.closed_ms < ?3 AND "
+          "+r.kind = ?2";
+      break;
+    case RecordAnchor::kEvent:
+      sql =
+          "SELECT r.rowid FROM record_events e CROSS JOIN records r ON r.tenant = e.tenant AND "
+          "r.id = e.record WHERE e.tenant = ?1 AND e.event = ?4 AND e.at_ms < ?3 AND +r.kind = ?2";
+      break;
+  }
+  Stmt& st = store_.Prepare(sql);
+  st.BindText(1, tenant);
+  st.BindText(2, kind);
+  st.BindInt64(3, before_ms);
+  if (anchor == RecordAnchor::kEvent) st.BindText(4, event);
+  std::vector<int64_t> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(st.ColumnInt64(0));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<PurgedRecord>> SqliteTransaction::DeleteRecordsByKey(
+    std::string_view tenant, const std::vector<int64_t>& keys, int64_t now_ms) {
+  // The hold check is part of the delete itself: a record under a standing
+  // hold cannot be deleted by the sweep, whatever the caller computed.
+  Stmt& st = store_.Prepare(
+      "DELETE FROM records WHERE rowid = ?1 AND tenant = ?2 AND NOT EXISTS ("
+      "SELECT 1 FROM retention_holds h WHERE h.tenant = records.tenant AND "
+      "h.subject = records.subject AND (h.record = '' OR h.record = records.id) AND "
+      "h.released_ms IS NULL AND (h.until_ms IS NULL OR h.until_ms > ?3)) "
+      "RETURNING subject, id");
+  std::vector<PurgedRecord> out;
+  out.reserve(keys.size());
+  for (int64_t key : keys) {
+    st.Reset();
+    st.BindInt64(1, key);
+    st.BindText(2, tenant);
+    st.BindInt64(3, now_ms);
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) continue;
+    out.push_back({st.ColumnText(0), st.ColumnText(1)});
+    ASSIGN_OR_RETURN(bool more, st.Step());
+    (void)more;
+  }
+  st.Reset();
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteTransaction::RetentionSubjects(
+    std::string_view tenant, int64_t closed_before_ms, std::optional<int64_t> updated_before_ms) {
+  std::vector<std::string> out;
+  Stmt& closed = store_.Prepare(
+      "SELECT id FROM subjects WHERE tenant = ? AND state = 1 AND closed_ms < ?");
+  closed.BindText(1, tenant);
+  closed.BindInt64(2, closed_before_ms);
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, closed.Step());
+    if (!row) break;
+    out.push_back(closed.ColumnText(0));
+  }
+  if (updated_before_ms) {
+    Stmt& active = store_.Prepare(
+        "SELECT id FROM subjects WHERE tenant = ? AND state = 0 AND updated_ms < ?");
+    active.BindText(1, tenant);
+    active.BindInt64(2, *updated_before_ms);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, active.Step());
+      if (!row) break;
+      out.push_back(active.ColumnText(0));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<bool> SqliteTransaction::HasRecords(std::string_view tenant, std::string_view subject) {
+  Stmt& st =
+      store_.Prepare("SELECT EXISTS (SELECT 1 FROM records WHERE tenant = ? AND subject = ?)");
+  st.BindText(1, tenant);
+  st.BindText(2, subject);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  (void)row;
+  return st.ColumnInt64(0) != 0;
+}
+
+Status SqliteTransaction::DeleteIndexEntries(std::string_view tenant, std::string_view subject,
+                                             const std::vector<std::string>& categories) {
+  Stmt& del = store_.Prepare(
+      "DELETE FROM subject_index WHERE tenant = ? AND subject = ? AND category = ?");
+  for (const std::string& c : categories) {
+    del.Reset();
+    del.BindText(1, tenant);
+    del.BindText(2, subject);
+    del.BindText(3, c);
+    RETURN_IF_ERROR(del.Run());
+  }
+  return Status::Ok();
+}
+
+Status SqliteTransaction::ScanSubjects(std::string_view tenant, bool closed_only,
+                                       const std::function<bool(const SubjectRow&)>& fn) {
+  static const std::string all = std::string("SELECT ") + kSubjectColumns +
+                                 " FROM subjects WHERE tenant = ? AND state != 2";
+  static const std::string closed =
+      std::string("SELECT ") + kSubjectColumns + " FROM subjects WHERE tenant = ? AND state = 1";
+  Stmt& st = store_.Prepare(closed_only ? closed.c_str() : all.c_str());
+  st.BindText(1, tenant);
+  while (true) {
+    ASSIGN_OR_RETURN(std::optional<SubjectRow> row, ReadSubject(st));
+    if (!row) break;
+    if (!fn(*row)) break;
+  }
+  st.Reset();
+  return Status::Ok();
+}
+
+Result<std::vector<DayCount>> SqliteTransaction::RecordAnchorDays(std::string_view tenant,
+                                                                  std::string_view kind,
+                                                                  RecordAnchor anchor,
+                                                                  std::string_view event,
+                                                                  int offset_minutes) {
+  // Local day = floor((t + offset) / day); the +/- shift keeps the integer
+  // division a floor for times before 1970 too.
+  const char* sql = nullptr;
+  switch (anchor) {
+    case RecordAnchor::kCollected:
+      sql =
+          "SELECT (at_ms + ?3 + 3155760000000000) / 86400000 - 36525000 AS d, count(*) "
+          "FROM records WHERE tenant = ?1 AND kind = ?2 GROUP BY d";
+      break;
+    case RecordAnchor::kClosed:
+      sql =
+          "SELECT (s.closed_ms + ?3 + 3155760000000000) / 86400000 - 36525000 AS d, count(*) "
+          "FROM subjects s CROSS JOIN records r ON r.tenant = s.tenant AND r.subject = s.id "
+          "WHERE s.tenant = ?1 AND s.state = 1 AND +r.kind = ?2 GROUP BY d";
+      break;
+    case RecordAnchor::kEvent:
+      sql =
+          "SELECT (e.at_ms + ?3 + 3155760000000000) / 86400000 - 36525000 AS d, count(*) "
+          "FROM record_events e CROSS JOIN records r ON r.tenant = e.tenant AND r.id = e.record "
+          "WHERE e.tenant = ?1 AND e.event = ?4 AND +r.kind = ?2 GROUP BY d";
+      break;
+  }
+  Stmt& st = store_.Prepare(sql);
+  st.BindText(1, tenant);
+  st.BindText(2, kind);
+  st.BindInt64(3, int64_t{offset_minutes} * 60'000);
+  if (anchor == RecordAnchor::kEvent) st.BindText(4, event);
+  std::vector<DayCount> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({st.ColumnInt64(0), st.ColumnInt64(1)});
+  }
+  return out;
+}
+
+Result<int64_t> SqliteTransaction::CountRecords(std::string_view tenant, std::string_view kind) {
+  Stmt& st = store_.Prepare("SELECT count(*) FROM records WHERE tenant = ? AND kind = ?");
+  st.BindText(1, tenant);
+  st.BindText(2, kind);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  (void)row;
+  return st.ColumnInt64(0);
+}
+
+constexpr const char* kHoldColumns =
+    "tenant, id, subject, record, reason_sealed, actor, created_ms, until_ms, released_ms, "
+    "released_by";
+
+HoldRow ReadHold(Stmt& st) {
+  HoldRow h;
+  h.tenant = st.ColumnText(0);
+  h.id = st.ColumnText(1);
+  h.subject = st.ColumnText(2);
+  h.record = st.ColumnText(3);
+  h.reason_sealed = st.ColumnBlob(4);
+  h.actor = st.ColumnText(5);
+  h.created_ms = st.ColumnInt64(6);
+  if (!st.ColumnIsNull(7)) h.until_ms = st.ColumnInt64(7);
+  if (!st.ColumnIsNull(8)) h.released_ms = st.ColumnInt64(8);
+  h.released_by = st.ColumnText(9);
+  return h;
+}
+
+Status SqliteTransaction::InsertHold(const HoldRow& row) {
+  static const std::string sql = std::string("INSERT INTO retention_holds (") + kHoldColumns +
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.id);
+  st.BindText(3, row.subject);
+  st.BindText(4, row.record);
+  st.BindBlob(5, row.reason_sealed);
+  st.BindText(6, row.actor);
+  st.BindInt64(7, row.created_ms);
+  st.BindOptionalInt64(8, row.until_ms);
+  st.BindOptionalInt64(9, row.released_ms);
+  st.BindText(10, row.released_by);
+  return st.Run();
+}
+
+Result<std::optional<HoldRow>> SqliteTransaction::GetHold(std::string_view tenant,
+                                                          std::string_view id) {
+  static const std::string sql = std::string("SELECT ") + kHoldColumns +
+                                 " FROM retention_holds WHERE tenant = ? AND id = ?";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindText(2, id);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<HoldRow>();
+  return std::optional<HoldRow>(ReadHold(st));
+}
+
+Status SqliteTransaction::ReleaseHold(std::string_view tenant, std::string_view id,
+                                      int64_t released_ms, std::string_view released_by) {
+  Stmt& st = store_.Prepare(
+      "UPDATE retention_holds SET released_ms = ?, released_by = ? WHERE tenant = ? AND id = ?");
+  st.BindInt64(1, released_ms);
+  st.BindText(2, released_by);
+  st.BindText(3, tenant);
+  st.BindText(4, id);
+  RETURN_IF_ERROR(st.Run());
+  if (sqlite3_changes(store_.db().raw()) == 0) {
+    return Status::NotFound("hold '" + std::string(id) + "' does not exist in tenant '" +
+                            std::string(tenant) + "'");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<HoldRow>> SqliteTransaction::ListHolds(std::string_view tenant,
+                                                          std::string_view subject,
+                                                          std::optional<int64_t> standing_at) {
+  static const std::string sql =
+      std::string("SELECT ") + kHoldColumns +
+      " FROM retention_holds WHERE tenant = ?1 AND (?2 = '' OR subject = ?2) ORDER BY "
+      "created_ms, id";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindText(2, subject);
+  std::vector<HoldRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    HoldRow h = ReadHold(st);
+    if (standing_at && !h.Stands(*standing_at)) continue;
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Status SqliteTransaction::AddToAggregate(const AggregateRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO retention_aggregates (tenant, rule, digest, sealed, count) "
+      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, rule, digest) "
+      "DO UPDATE SET count = count + excluded.count");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.rule);
+  st.BindBlob(3, row.digest);
+  st.BindBlob(4, row.sealed);
+  st.BindInt64(5, row.count);
+  return st.Run();
+}
+
+Result<std::vector<AggregateRow>> SqliteTransaction::ListAggregates(std::string_view tenant) {
+  Stmt& st = store_.Prepare(
+      "SELECT tenant, rule, digest, sealed, count FROM retention_aggregates WHERE tenant = ? "
+      "ORDER BY rule, count DESC, digest");
+  st.BindText(1, tenant);
+  std::vector<AggregateRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnBlob(2), st.ColumnBlob(3),
+                   st.ColumnInt64(4)});
+  }
+  return out;
+}
+
+Result<bool> SqliteTransaction::TakeLease(std::string_view name, std::string_view holder,
+                                          int64_t now_ms, int64_t expires_ms) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO retention_lease (name, holder, expires_ms) VALUES (?1, ?2, ?4) "
+      "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+      "expires_ms = excluded.expires_ms WHERE retention_lease.holder = ?2 OR "
+      "retention_lease.holder = '' OR retention_lease.expires_ms <= ?3");
+  st.BindText(1, name);
+  st.BindText(2, holder);
+  st.BindInt64(3, now_ms);
+  st.BindInt64(4, expires_ms);
+  RETURN_IF_ERROR(st.Run());
+  return sqlite3_changes(store_.db().raw()) > 0;
+}
+
+Result<std::optional<std::pair<std::string, int64_t>>> SqliteTransaction::GetLease(
+    std::string_view name) {
+  Stmt& st = store_.Prepare(
+      "SELECT holder, expires_ms FROM retention_lease WHERE name = ? AND holder != ''");
+  st.BindText(1, name);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  using Lease = std::optional<std::pair<std::string, int64_t>>;
+  if (!row) return Lease();
+  return Lease(std::make_pair(st.ColumnText(0), st.ColumnInt64(1)));
+}
+
+Status SqliteTransaction::ReleaseLease(std::string_view name, std::string_view holder) {
+  Stmt& st = store_.Prepare(
+      "UPDATE retention_lease SET holder = '', expires_ms = 0 WHERE name = ? AND holder = ?");
+  st.BindText(1, name);
+  st.BindText(2, holder);
+  return st.Run();
+}
+
+Status SqliteTransaction::PutSweep(const SweepRow& row) {
+  Stmt& st = store_.Prepare(
+      "INSERT OR REPLACE INTO retention_sweeps (tenant, started_ms, finished_ms, due, purged, "
+      "held, overdue) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  st.BindText(1, row.tenant);
+  st.BindInt64(2, row.started_ms);
+  st.BindInt64(3, row.finished_ms);
+  st.BindInt64(4, row.due);
+  st.BindInt64(5, row.purged);
+  st.BindInt64(6, row.held);
+  st.BindInt64(7, row.overdue);
+  return st.Run();
+}
+
+Result<std::vector<SweepRow>> SqliteTransaction::ListSweeps() {
+  Stmt& st = store_.Prepare(
+      "SELECT tenant, started_ms, finished_ms, due, purged, held, overdue FROM retention_sweeps "
+      "ORDER BY tenant");
+  std::vector<SweepRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({st.ColumnText(0), st.ColumnInt64(1), st.ColumnInt64(2), st.ColumnInt64(3),
+                   st.ColumnInt64(4), st.ColumnInt64(5), st.ColumnInt64(6)});
+  }
+  return out;
 }
 
 Status Migrate(Db& db) {
