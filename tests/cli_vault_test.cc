@@ -568,6 +568,22 @@ TEST_F(VaultCliTest, UnknownTenantIsAnErrorForEveryCommand) {
   EXPECT_EQ(AuditRows(), before);
 }
 
+TEST_F(VaultCliTest, EraseTakesABatchAllOrNothing) {
+  InitWithTenant();
+  const std::string a = AddAsha();
+  const std::string b = Ok({"subject", "add", "interjet", "--field", "user.name=Ravi"});
+  const std::string b_id = b.substr(0, b.find('\n'));
+  Fails({"erase", "interjet", a, "sub_nosuch"}, kError,
+        "custodian: subject 'sub_nosuch' does not exist in tenant 'interjet'\n");
+  Fails({"erase", "interjet"}, 2, "custodian: name the subjects to erase, or give --ids-file\n");
+  const std::string ids = (dir_.path() / "ids.txt").string();
+  testing_util::WriteFile(ids, a + "\r\n" + b_id + "\n\n");
+  EXPECT_EQ(Ok({"erase", "interjet", "--ids-file", ids}),
+            "2 subject(s) erased, 0 already erased: their keys are destroyed\n");
+  EXPECT_EQ(Ok({"erase", "interjet", a, b_id}),
+            "0 subject(s) erased, 2 already erased: their keys are destroyed\n");
+}
+
 TEST_F(VaultCliTest, UnknownSubjectIsAnError) {
   InitWithTenant();
   const std::string missing = "custodian: subject 'sub_x' does not exist in tenant 'interjet'\n";
