@@ -65,15 +65,10 @@ std::string CsvLine(const std::vector<std::string>& fields) {
   return line + "\r\n";
 }
 
-bool Covers(const std::string& listed, const std::string& category) {
-  return category == listed ||
-         (category.size() > listed.size() && category.compare(0, listed.size(), listed) == 0 &&
-          category[listed.size()] == '.');
-}
-
+// Whether a policy list (a purpose's or recipient's categories) holds
+// `category`: exact keys, as the vault authorizes reads.
 bool Lists(const std::vector<std::string>& listed, const std::string& category) {
-  return std::any_of(listed.begin(), listed.end(),
-                     [&](const std::string& l) { return Covers(l, category); });
+  return std::find(listed.begin(), listed.end(), category) != listed.end();
 }
 
 // What the policy says about one category: the purposes that use it with

@@ -25,6 +25,7 @@
 #include <set>
 
 #include "common/time.h"
+#include "policy/calendar.h"
 #include "policy/duration.h"
 #include "service/requests_internal.h"
 #include "service/vault.h"
@@ -43,27 +44,12 @@ bool IsChoicePurpose(const policy::Purpose& p) {
          p.basis == policy::LegalBasis::kLegitimateInterest;
 }
 
-// `ms` plus a policy duration in the calendar (UTC), keeping the time of day.
-int64_t AddCalendar(int64_t ms, const policy::Duration& d) {
-  const int64_t days = ms >= 0 ? ms / kDayMs : (ms - kDayMs + 1) / kDayMs;
-  const int64_t time_of_day = ms - days * kDayMs;
-  policy::Date end = policy::AddDuration(policy::DateFromDaysSinceEpoch(days), d);
-  return policy::DaysSinceEpoch(end) * kDayMs + time_of_day;
-}
-
-// Whether a purpose listing `listed` covers `category` (itself or a parent).
-bool Covers(const std::string& listed, const std::string& category) {
-  return category == listed ||
-         (category.size() > listed.size() && category.compare(0, listed.size(), listed) == 0 &&
-          category[listed.size()] == '.');
-}
-
 // Whether some purpose resting on a legal obligation uses `category`.
 bool LegallyRequired(const policy::Policy& policy, const std::string& category) {
   for (const policy::Purpose& p : policy.purposes) {
     if (p.basis != policy::LegalBasis::kLegalObligation) continue;
-    for (const std::string& listed : p.categories) {
-      if (Covers(listed, category)) return true;
+    if (std::find(p.categories.begin(), p.categories.end(), category) != p.categories.end()) {
+      return true;
     }
   }
   return false;
@@ -73,7 +59,19 @@ std::string Plural(int64_t n, const std::string& one) {
   return std::to_string(n) + " " + one + (n == 1 ? "" : "s");
 }
 
-std::string Day(int64_t ms) { return FormatTime(ms).substr(0, 10); }
+// The tenant's calendar day of `ms` ("2027-03-01"), as the retention sweep counts days.
+std::string Day(const policy::Policy& policy, int64_t ms) {
+  const int offset = policy::UtcOffsetMinutes(policy.organization.jurisdiction);
+  return policy::DateFromDaysSinceEpoch(policy::LocalDay(ms, offset)).ToString();
+}
+
+// When an item anchored at `anchor_ms` falls due under `duration`: 00:00 of
+// its due day in the tenant's calendar, when the retention sweep purges it.
+int64_t DueMs(const policy::Policy& policy, int64_t anchor_ms, const policy::Duration& duration) {
+  const int offset = policy::UtcOffsetMinutes(policy.organization.jurisdiction);
+  return policy::LocalMidnightMs(policy::DueDay(policy::LocalDay(anchor_ms, offset), duration),
+                                 offset);
+}
 
 // The source a choice made through a request is recorded with.
 std::string ChoiceSource(const Actor& actor) {
@@ -117,12 +115,12 @@ Status Vault::Extend(store::Transaction& tx, const TenantContext& t, const Actor
   store::RequestRow& row = work.row;
   if (row.extended_ms) {
     return Status::FailedPrecondition("request " + Quote(row.id) + " was already extended on " +
-                                      Day(*row.extended_ms) + "; the law allows one extension");
+                                      Day(t.policy, *row.extended_ms) + "; the law allows one extension");
   }
   const int64_t now = impl_->Now();
   if (now > row.due_ms) {
     return Status::FailedPrecondition(
-        "request " + Quote(row.id) + " was due " + Day(row.due_ms) +
+        "request " + Quote(row.id) + " was due " + Day(t.policy, row.due_ms) +
         "; an extension must be decided, and the person told, before the first deadline");
   }
   std::optional<int64_t> due = ExtendedDueMs(t.policy, row.type, row.due_ms);
@@ -145,7 +143,7 @@ Status Vault::Extend(store::Transaction& tx, const TenantContext& t, const Actor
       base.subject = row.subject;
       std::string text = t.policy.organization.name + ": we need more time for your " +
                          row.type + " request (" + row.id + "). We will answer by " +
-                         Day(row.due_ms) + ". Why: " + std::string(reason);
+                         Day(t.policy, row.due_ms) + ". Why: " + std::string(reason);
       ASSIGN_OR_RETURN(std::string id,
                        QueueDirectMessage(tx, t, base, contact->channel, contact->to,
                                           t.policy.organization.name + ": your request",
@@ -186,11 +184,11 @@ Status Vault::Fulfill(store::Transaction& tx, const TenantContext& t, const Acto
     notice = org + ": the copy of your data you asked for (" + row.id + ") is ready. ";
     ASSIGN_OR_RETURN(ChannelSettings settings, LoadChannelSettings(tx, t));
     if (!settings.public_url.empty()) {
-      notice += "Download it once, before " + Day(evidence.export_expires_ms) + ": " +
+      notice += "Download it once, before " + Day(policy, evidence.export_expires_ms) + ": " +
                 settings.public_url + "/v1/exports/" + work.download_token;
     } else {
       notice += "Ask us for the download link; it works once, until " +
-                Day(evidence.export_expires_ms) + ".";
+                Day(policy, evidence.export_expires_ms) + ".";
     }
     done.count = evidence.export_bytes;
   } else if (type == "correction") {
@@ -228,7 +226,7 @@ Status Vault::Fulfill(store::Transaction& tx, const TenantContext& t, const Acto
     }
     notice = org + ": we erased your data (request " + row.id + "): " + evidence.done + ".";
     for (const KeptItem& k : evidence.kept) {
-      notice += " We keep " + k.label + " until " + Day(k.until_ms) + " (" + k.reason +
+      notice += " We keep " + k.label + " until " + Day(policy, k.until_ms) + " (" + k.reason +
                 "), used for nothing else, then delete it.";
     }
     done.categories = {};
@@ -297,7 +295,7 @@ Status Vault::Fulfill(store::Transaction& tx, const TenantContext& t, const Acto
       }
       std::string text = org + " (" + policy.organization.legal_name + ") tells you, as a recipient " +
                          "of personal data, of a " + type + " by data subject " + row.subject +
-                         " (request " + row.id + ", " + Day(now) +
+                         " (request " + row.id + ", " + Day(policy, now) +
                          "). Apply it to any copy you hold.";
       ASSIGN_OR_RETURN(std::string id,
                        QueueDirectMessage(tx, t, done, "email", r.notify,
@@ -386,17 +384,18 @@ Status Vault::EraseForRequest(store::Transaction& tx, const TenantContext& t, co
     for (const std::string& category : rule.categories) {
       if (!LegallyRequired(policy, category)) continue;
       for (const auto& [held_category, blob] : held) {
-        if (!Covers(category, held_category)) continue;
+        if (held_category != category) continue;
         ASSIGN_OR_RETURN(int64_t from, anchor_time(rule, ""));
         const policy::Category* c = policy.FindCategory(held_category);
-        keep(held_category, c ? c->label : held_category, AddCalendar(from, *rule.duration), rule);
+        keep(held_category, c ? c->label : held_category, DueMs(policy, from, *rule.duration),
+             rule);
       }
     }
     for (const std::string& kind : rule.records) {
       const policy::RecordKind* k = policy.FindRecordKind(kind);
       if (k == nullptr || by_kind[kind].empty() || !LegallyRequired(policy, k->category)) continue;
       ASSIGN_OR_RETURN(int64_t from, anchor_time(rule, kind));
-      keep("records:" + kind, k->label, AddCalendar(from, *rule.duration), rule);
+      keep("records:" + kind, k->label, DueMs(policy, from, *rule.duration), rule);
     }
   }
 

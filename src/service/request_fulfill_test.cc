@@ -247,7 +247,9 @@ TEST_F(RequestFulfillTest, ErasureKeepsWhatTheLawRequiresAndSaysUntilWhen) {
   EXPECT_EQ(e.kept[0].label, "Billing records");
   EXPECT_EQ(e.kept[0].rule, "billing-and-service-logs");
   EXPECT_EQ(e.kept[0].reason, "Audit and compliance");
-  EXPECT_EQ(e.kept[0].until_ms, 1803859200000);  // 2027-03-01: 12 months after the closure
+  // 12 months after the closure, from 00:00 of that day in India (UTC+05:30),
+  // when the retention sweep purges it.
+  EXPECT_EQ(e.kept[0].until_ms, 1803839400000);  // 2027-02-28T18:30:00Z = 2027-03-01 00:00 IST
 
   // Kept, closed and restricted: no contract purpose reads it, the legal one does.
   auto show = vault_->ShowSubject(kAgent, "interjet", asha, "essential.service");
@@ -283,7 +285,7 @@ TEST_F(RequestFulfillTest, ErasureKeepsWhatTheLawRequiresAndSaysUntilWhen) {
   json retention = json::parse(files["retention.json"]);
   ASSERT_EQ(retention["holds"].size(), 1u);
   EXPECT_EQ(retention["holds"][0]["item"], "records:billing");
-  EXPECT_EQ(retention["holds"][0]["until"], "2027-03-01T00:00:00Z");
+  EXPECT_EQ(retention["holds"][0]["until"], "2027-02-28T18:30:00Z");
   EXPECT_EQ(files["subject.json"].find("Asha"), std::string::npos);
 }
 
