@@ -792,19 +792,29 @@ class Vault {
 
   // --- Data-subject requests (service/requests.cc) ---
   // Records a request: due date = received + the right's `deadline` in the
-  // policy, else the jurisdiction's default (grievances: its grievance
-  // deadline). Verification by the right's method (policy `rights.verification`
-  // by default): `none` starts verified, otp/operator start verifying. Any
-  // operational role. Audited (request.submit).
+  // policy, else the jurisdiction's default (calendar months where the law
+  // counts in months; grievances: its grievance deadline). Verification by the
+  // right's method (policy `rights.verification` by default): `none` starts
+  // verified, otp/operator start verifying. Input checked as CheckRequestInput;
+  // the same right already open for the subject is AlreadyExists (grievances
+  // and corrections excepted). Types that need no operator (access,
+  // portability, objection, restriction, consent_withdrawal, self-service
+  // corrections) are carried out as soon as they are verified — here when the
+  // method is `none`. Any operational role. Audited (request.submit).
   Result<RequestView> SubmitRequest(const Actor& actor, std::string_view tenant,
                                     const RequestInput& input);
   Result<RequestView> GetRequest(const Actor& actor, std::string_view tenant, std::string_view id);
   // Oldest due first; only open ones when `open_only`; only overdue ones when `overdue_only`.
   Result<std::vector<RequestView>> ListRequests(const Actor& actor, std::string_view tenant,
                                                 bool open_only, bool overdue_only);
-  // Moves a request along its state machine. FailedPrecondition naming the
-  // state when the action does not apply; InvalidArgument when a reason is
-  // required and missing. Audited (request.verify, request.start, ...).
+  // Moves a request along its state machine. `complete` carries the request
+  // out (docs/requests.md: the export, corrections, erasure with its legal
+  // holds, ledger entries, the grievance's answer) with its evidence and
+  // notices, in one transaction; `verify` does the same for the types that
+  // need no operator. FailedPrecondition naming the state when the action does
+  // not apply (or a legal hold stops an erasure, or no extension is allowed);
+  // InvalidArgument when a reason is required and missing. Audited
+  // (request.verify, request.start, request.complete, ...).
   Result<RequestView> AdvanceRequest(const Actor& actor, std::string_view tenant,
                                      std::string_view id, RequestAction action,
                                      std::string_view reason);
@@ -831,7 +841,8 @@ class Vault {
   // request is verifying by otp; NotFound when the subject has no such contact.
   Result<RequestView> SendVerificationCode(const Actor& actor, std::string_view tenant,
                                            std::string_view id, std::string_view channel);
-  // Checks a code the person typed (constant time). Right: verified. Wrong or
+  // Checks a code the person typed (constant time). Right: verified (and
+  // carried out when the type needs no operator). Wrong or
   // expired: Unauthenticated saying how many attempts are left; the 5th wrong
   // code holds the request (state held, audited), after which only an
   // operator's `verify` with a reason moves it on.
