@@ -114,6 +114,7 @@ TEST_F(AuditStoreTest, AVersionSixFileMigratesWithItsChain) {
   ASSERT_EQ(sqlite3_exec(db,
                          "DROP TABLE audit_keys; DROP TABLE audit_checkpoints; "
                          "DROP INDEX audit_by_tenant; "
+                         "DROP TABLE disclosures; DROP TABLE disclosure_subjects; "
                          "DELETE FROM schema_migrations WHERE version >= 7;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)

@@ -202,6 +202,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
                            "ALTER TABLE subjects DROP COLUMN restricted; "
                            "DROP TABLE audit_keys; DROP TABLE audit_checkpoints; "
                            "DROP INDEX audit_by_tenant; "
+                           "DROP TABLE disclosures; DROP TABLE disclosure_subjects; "
                            "DELETE FROM schema_migrations WHERE version >= 4;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)
@@ -224,7 +225,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int64(st, 0), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 7);
+  EXPECT_EQ(kSchemaVersion, 8);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }
