@@ -78,6 +78,7 @@ int Main(int argc, char** argv) {
   RegisterChannelCommands(app, exit_code);
   RegisterOutboxCommands(app, exit_code);
   RegisterRequestCommands(app, exit_code);
+  RegisterDisclosureCommands(app, exit_code);
   RegisterServeCommand(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -53,6 +53,8 @@ void RegisterConsentCommands(CLI::App& app, int& exit_code);
 void RegisterChannelCommands(CLI::App& app, int& exit_code);
 void RegisterOutboxCommands(CLI::App& app, int& exit_code);
 void RegisterRequestCommands(CLI::App& app, int& exit_code);
+// disclose, disclosures, report (disclosure_commands.cc).
+void RegisterDisclosureCommands(CLI::App& app, int& exit_code);
 // `consent link` (channel_commands.cc), added by RegisterConsentCommands.
 void AddConsentLinkCommand(CLI::App* consent, int& exit_code);
 
