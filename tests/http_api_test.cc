@@ -233,6 +233,16 @@ TEST_F(HttpApiTest, EveryRouteChecksCredentialsTenantRoleAndPurpose) {
        json{{"state", "not_objected"}}.dump(), 401, 404, 200, 200, "interjet/analyst"},
       {"import_rejects", "GET", "/v1/imports/imp_nosuch/rejects", "", 401, 404, 404, 404,
        "interjet/analyst"},
+      // Intnet declares no such recipient: refused before any subject is read.
+      {"disclosure_create", "POST", "/v1/disclosures",
+       json{{"recipient", "payment_providers"},
+            {"purpose", "essential.service.payment_processing"},
+            {"categories", {"user.name"}},
+            {"subjects", {id}}}
+           .dump(),
+       401, 403, 403, 201, "interjet/agent"},
+      {"disclosure_list", "GET", "/v1/subjects/" + id + "/disclosures", "", 401, 404, 200, 200,
+       "interjet/analyst"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -1001,6 +1011,80 @@ TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
   EXPECT_EQ(Field(after, "user.name"), "Asha Rao");
   EXPECT_EQ(after["fields"],
             Body(Call("GET", target + "?purpose=essential.service", "interjet/admin"))["fields"]);
+}
+
+TEST_F(HttpApiTest, DisclosuresAreRefusedUnlessDeclaredAndShownPerSubject) {
+  const std::string id = AddAsha("CUST-DISCLOSE");
+  ASSERT_FALSE(id.empty());
+  const json base = {{"recipient", "payment_providers"},
+                     {"purpose", "essential.service.payment_processing"},
+                     {"categories", {"user.name", "user.contact.email"}},
+                     {"subjects", {id}}};
+  const auto with = [&](const json& patch) {
+    json j = base;
+    j.update(patch);
+    return j;
+  };
+  struct Bad {
+    std::string name;
+    json body;
+    int status;
+    std::string pointer, detail;
+  };
+  const std::vector<Bad> bad = {
+      {"undeclared recipient", with({{"recipient", "facebook"}}), 403, "/recipient",
+       "recipient 'facebook' is not declared in the policy (version 2025.1); declared recipients: "
+       "partner_companies, payment_providers, authorities. Declare it under `recipients` before "
+       "sharing anything with it"},
+      {"category not the recipient's",
+       with({{"categories", {"user.name", "user.financial"}}}), 403, "/categories/1",
+       "category 'user.financial' is not declared for recipient 'payment_providers' (it may "
+       "receive: user.name, user.contact.phone_number, user.contact.email, user.payment)"},
+      {"authority without a reference",
+       with({{"recipient", "authorities"},
+                          {"purpose", "essential.legal_obligation"},
+                          {"categories", {"user.name"}}}),
+       400, "/legal_reference",
+       "a disclosure to authority 'authorities' needs the legal reference that requires it (the "
+       "order or case number)"},
+      {"categories not an array", with({{"categories", "user.name"}}), 400,
+       "/categories", "'categories' must be an array of strings"},
+      {"two kinds in one lookup",
+       with({{"lookups", {{{"phone", "1"}, {"email", "a@b.in"}}}}}), 400,
+       "/lookups/0", "give exactly one of phone, email, external_id, or category with value"},
+      {"unknown member", with({{"reason", "asked"}}), 400, "/reason", ""},
+  };
+  for (const Bad& b : bad) {
+    SCOPED_TRACE(b.name);
+    auto r = Call("POST", "/v1/disclosures", "interjet/admin", b.body.dump());
+    EXPECT_EQ(r.status, b.status) << r.body;
+    EXPECT_EQ(Body(r)["pointer"], b.pointer) << r.body;
+    if (!b.detail.empty()) {
+      EXPECT_EQ(Body(r)["detail"], b.detail) << r.body;
+    }
+  }
+  EXPECT_TRUE(Body(Call("GET", "/v1/subjects/" + id + "/disclosures", "interjet/agent"))
+                  ["disclosures"]
+                      .empty());
+
+  json with_export = base;
+  with_export["lookups"] = {{{"external_id", "CUST-DISCLOSE"}}, {{"phone", "+91 99999 11111"}}};
+  with_export["export"] = true;
+  auto made = Call("POST", "/v1/disclosures", "interjet/admin", with_export.dump());
+  ASSERT_EQ(made.status, 201) << made.body;
+  json m = Body(made);
+  EXPECT_EQ(m["subjects"], json({id}));
+  EXPECT_EQ(m["unmatched_lookups"], json({1}));
+  EXPECT_EQ(m["payload"]["subjects"][0]["fields"],
+            json({{"user.name", "Asha Rao"}, {"user.contact.email", "asha@example.in"}}));
+  auto list = Call("GET", "/v1/subjects/" + id + "/disclosures", "interjet/agent");
+  ASSERT_EQ(list.status, 200) << list.body;
+  json d = Body(list)["disclosures"];
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0]["id"], m["disclosure"]["id"]);
+  EXPECT_EQ(d[0]["recipient_kind"], "processor");
+  EXPECT_EQ(d[0]["exported"], true);
+  EXPECT_EQ(Call("GET", "/v1/subjects/" + id + "/disclosures", "intnet/admin").status, 404);
 }
 
 TEST_F(HttpApiTest, RecordsAndCallMatching) {

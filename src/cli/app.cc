@@ -79,6 +79,7 @@ int Main(int argc, char** argv) {
   RegisterOutboxCommands(app, exit_code);
   RegisterRequestCommands(app, exit_code);
   RegisterRetentionCommands(app, exit_code);
+  RegisterDisclosureCommands(app, exit_code);
   RegisterServeCommand(app, exit_code);
   try {
     app.parse(argc, argv);

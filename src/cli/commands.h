@@ -54,6 +54,8 @@ void RegisterChannelCommands(CLI::App& app, int& exit_code);
 void RegisterOutboxCommands(CLI::App& app, int& exit_code);
 void RegisterRequestCommands(CLI::App& app, int& exit_code);
 void RegisterRetentionCommands(CLI::App& app, int& exit_code);  // retention, hold
+// disclose, disclosures, report (disclosure_commands.cc).
+void RegisterDisclosureCommands(CLI::App& app, int& exit_code);
 // `consent link` (channel_commands.cc), added by RegisterConsentCommands.
 void AddConsentLinkCommand(CLI::App* consent, int& exit_code);
 

@@ -17,6 +17,7 @@
 #include "common/time.h"
 #include "http/audit_api.h"
 #include "http/channels_api.h"
+#include "http/disclosures_api.h"
 #include "http/json_body.h"
 #include "http/problem.h"
 #include "http/url.h"
@@ -213,6 +214,8 @@ class Api {
   Response ImportGet(Request& req, const Caller& c);
   Response ImportRejects(Request& req, const Caller& c);
   Response AuditList(Request& req, const Caller& c);
+  Response DisclosureCreate(Request& req, const Caller& c);
+  Response DisclosureList(Request& req, const Caller& c);
   std::shared_ptr<ImportJob> FindJob(const Caller& c, std::string_view id);
 
   service::Vault& vault_;
@@ -1019,6 +1022,30 @@ Response Api::AuditList(Request& req, const Caller& c) {
   return AuditPageResponse(*page);
 }
 
+Response Api::DisclosureCreate(Request& req, const Caller& c) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  service::DisclosureInput in;
+  if (auto bad = ParseDisclosureBody(*body.value, in)) return *bad;
+  Audited(req);
+  auto r = vault_.Disclose(c.actor, c.tenant, in);
+  if (!r.ok()) {
+    std::optional<std::string> at;
+    if (auto policy = vault_.TenantPolicy(c.tenant); policy.ok()) {
+      at = DisclosurePointer(**policy, in, service::SystemClockMs());
+    }
+    return Fail(r.status(), at);
+  }
+  return DisclosureCreatedResponse(*r);
+}
+
+Response Api::DisclosureList(Request& req, const Caller& c) {
+  Audited(req);
+  auto list = vault_.ListDisclosures(c.actor, c.tenant, *req.PathParam("id"));
+  if (!list.ok()) return Fail(list.status());
+  return DisclosureListResponse(*list);
+}
+
 Status Api::Register(Router& r) {
   auto authed = [this](auto method) {
     return Authed(
@@ -1089,6 +1116,10 @@ Status Api::Register(Router& r) {
   RETURN_IF_ERROR(
       r.Add("GET", "/v1/imports/{id}/rejects", "import_rejects", authed(&Api::ImportRejects)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/audit", "audit_list", authed(&Api::AuditList)));
+  RETURN_IF_ERROR(
+      r.Add("POST", "/v1/disclosures", "disclosure_create", authed(&Api::DisclosureCreate)));
+  RETURN_IF_ERROR(r.Add("GET", "/v1/subjects/{id}/disclosures", "disclosure_list",
+                        authed(&Api::DisclosureList)));
   return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 #include "common/time.h"
 #include "policy/render.h"
 #include "service/consent_json.h"
+#include "service/disclosure_json.h"
 #include "service/requests_internal.h"
 #include "service/vault.h"
 #include "service/vault_internal.h"
@@ -250,7 +251,7 @@ Status Vault::BuildExport(store::Transaction& tx, const TenantContext& t, Reques
   }
   ASSIGN_OR_RETURN(ConsentView consents, ReadConsents(tx, t, *aead, subject.id));
 
-  // disclosures.json: who the data may go to, and (issue 10) what went.
+  // disclosures.json: who the data may go to, and what went to whom.
   ordered_json recipients = ordered_json::array();
   for (const policy::Recipient& r : policy.recipients) {
     ordered_json categories = ordered_json::array();
@@ -265,8 +266,15 @@ Status Vault::BuildExport(store::Transaction& tx, const TenantContext& t, Reques
                           {"purposes", r.purposes},
                           {"categories", categories}});
   }
-  ordered_json disclosures = {{"declared_recipients", recipients},
-                              {"disclosures", ordered_json::array()}};
+  ASSIGN_OR_RETURN(auto disclosed, tx.ListSubjectDisclosures(t.id, subject.id));
+  ordered_json went = ordered_json::array();
+  for (const store::DisclosureRow& d : disclosed) {
+    ordered_json j = DisclosureJson(DisclosureRowView(policy, d), false);
+    j.erase("subjects");  // how many others the same disclosure covered: not theirs to know
+    if (const policy::Recipient* r = policy.FindRecipient(d.recipient)) j["country"] = r->country;
+    went.push_back(std::move(j));
+  }
+  ordered_json disclosures = {{"declared_recipients", recipients}, {"disclosures", went}};
 
   // requests.json: the subject's requests (this one included).
   ASSIGN_OR_RETURN(auto requests, tx.ListRequests(t.id, false, subject.id));

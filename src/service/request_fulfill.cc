@@ -14,9 +14,10 @@
 //   grievance            the answer (the operator's resolution) sent to the person
 //
 // The person is told through the outbox at a contact already on file (read
-// before an erasure removes it); recipients declared for the affected
-// categories are told of corrections, erasures and restrictions (GDPR art. 19)
-// when the policy gives their `notify` address.
+// before an erasure removes it); recipients the subject's affected categories
+// were disclosed to (recorded disclosures, service/disclosures.cc) are told of
+// corrections, erasures and restrictions (GDPR art. 19) when the policy gives
+// their `notify` address.
 #include <sodium.h>
 
 #include <algorithm>
@@ -283,14 +284,23 @@ Status Vault::Fulfill(store::Transaction& tx, const TenantContext& t, const Acto
              resolution;
   }
 
-  // Recipients the affected categories may have gone to (GDPR art. 19).
+  // Recipients the affected categories actually went to (GDPR art. 19): those
+  // a recorded disclosure of this subject names, with a category affected.
   if (!affected.empty() && (type == "correction" || type == "erasure" || type == "restriction")) {
-    for (const policy::Recipient& r : policy.recipients) {
-      const bool shares = std::any_of(r.categories.begin(), r.categories.end(),
+    ASSIGN_OR_RETURN(auto disclosed, tx.ListSubjectDisclosures(t.id, row.subject));
+    std::set<std::string> told;
+    for (const store::DisclosureRow& d : disclosed) {
+      const bool shares = std::any_of(d.categories.begin(), d.categories.end(),
                                       [&](const std::string& c) { return affected.count(c) > 0; });
-      if (!shares || r.kind == policy::RecipientKind::kAuthority) continue;
-      if (r.notify.empty()) {
-        evidence.recipients.push_back(r.id + ": no notify address in the policy");
+      if (!shares || !told.insert(d.recipient).second) continue;
+      const policy::Recipient* r = policy.FindRecipient(d.recipient);
+      if (r == nullptr) {
+        evidence.recipients.push_back(d.recipient + ": no longer declared in the policy");
+        continue;
+      }
+      if (r->kind == policy::RecipientKind::kAuthority) continue;
+      if (r->notify.empty()) {
+        evidence.recipients.push_back(r->id + ": no notify address in the policy");
         continue;
       }
       std::string text = org + " (" + policy.organization.legal_name + ") tells you, as a recipient " +
@@ -298,9 +308,9 @@ Status Vault::Fulfill(store::Transaction& tx, const TenantContext& t, const Acto
                          " (request " + row.id + ", " + Day(policy, now) +
                          "). Apply it to any copy you hold.";
       ASSIGN_OR_RETURN(std::string id,
-                       QueueDirectMessage(tx, t, done, "email", r.notify,
+                       QueueDirectMessage(tx, t, done, "email", r->notify,
                                           org + ": data subject " + type, text, now));
-      evidence.recipients.push_back(r.id);
+      evidence.recipients.push_back(r->id);
       evidence.notices.push_back(id);
     }
   }

@@ -592,7 +592,10 @@ TEST_F(RequestFulfillTest, RequestsNeverVerifiedExpireAndOwedOnesStayOverdue) {
   EXPECT_EQ(*vault_->ExpireRequests(), 0);
 }
 
-TEST_F(RequestFulfillTest, RecipientsDeclaredForACorrectedCategoryAreTold) {
+// GDPR art. 19: recipients the subject's data was disclosed to (recorded
+// disclosures), with a category the request changed, are told; a recipient
+// merely declared for the category, that received nothing, is not.
+TEST_F(RequestFulfillTest, RecipientsACorrectedCategoryWasDisclosedToAreTold) {
   std::string yaml = Replace(ExamplePolicy("interjet"),
                              "    purposes: [essential.service.payment_processing]\n",
                              "    purposes: [essential.service.payment_processing]\n"
@@ -601,6 +604,12 @@ TEST_F(RequestFulfillTest, RecipientsDeclaredForACorrectedCategoryAreTold) {
   ASSERT_TRUE(vault_->CreateTenant(kAdmin, "interjet2", yaml, "interjet2.yaml").ok());
   const std::string asha = AddSubject(
       {{"user.name", "Asha Rao"}, {"user.contact.email", "asha@example.in"}}, "interjet2");
+  DisclosureInput shared;
+  shared.recipient = "payment_providers";
+  shared.purpose = "essential.service.payment_processing";
+  shared.categories = {"user.contact.email"};
+  shared.subjects = {asha};
+  ASSERT_TRUE(vault_->Disclose(kAdmin, "interjet2", shared).ok());
   auto r = vault_->SubmitRequest(kAgent, "interjet2",
                                  {"correction", asha, "", "", {{"user.contact.email", "asha@new.in"}}});
   ASSERT_TRUE(r.ok());
@@ -616,6 +625,38 @@ TEST_F(RequestFulfillTest, RecipientsDeclaredForACorrectedCategoryAreTold) {
   EXPECT_NE(notice.find("correction by data subject " + asha), std::string::npos) << notice;
   EXPECT_EQ(notice.find("asha@"), std::string::npos);  // the notice carries no value
   EXPECT_EQ(sent.count("asha@example.in"), 1u);       // told at the address on file before
+}
+
+TEST_F(RequestFulfillTest, ADeclaredRecipientThatReceivedNothingIsNotTold) {
+  std::string yaml = Replace(ExamplePolicy("interjet"),
+                             "    purposes: [essential.service.payment_processing]\n",
+                             "    purposes: [essential.service.payment_processing]\n"
+                             "    notify: privacy@razorpay.example\n");
+  ASSERT_TRUE(vault_->CreateTenant(kAdmin, "interjet2", yaml, "interjet2.yaml").ok());
+  const std::string asha = AddSubject(
+      {{"user.name", "Asha Rao"}, {"user.contact.email", "asha@example.in"}}, "interjet2");
+  const std::string bala = AddSubject(
+      {{"user.name", "Bala Krishnan"}, {"user.contact.email", "bala@example.in"}}, "interjet2");
+  // Bala's email went to the payment provider; Asha's name (not her email) did.
+  DisclosureInput shared;
+  shared.recipient = "payment_providers";
+  shared.purpose = "essential.service.payment_processing";
+  shared.categories = {"user.contact.email"};
+  shared.subjects = {bala};
+  ASSERT_TRUE(vault_->Disclose(kAdmin, "interjet2", shared).ok());
+  shared.categories = {"user.name"};
+  shared.subjects = {asha};
+  ASSERT_TRUE(vault_->Disclose(kAdmin, "interjet2", shared).ok());
+  auto r = vault_->SubmitRequest(kAgent, "interjet2",
+                                 {"correction", asha, "", "", {{"user.contact.email", "asha@new.in"}}});
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(
+      vault_->AdvanceRequest(kAgent, "interjet2", r->id, RequestAction::kVerify, "ID seen").ok());
+  auto done = vault_->AdvanceRequest(kAgent, "interjet2", r->id, RequestAction::kComplete, "");
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_TRUE(done->evidence->recipients.empty());
+  EXPECT_EQ(done->evidence->notices.size(), 1u);  // the person only
+  EXPECT_EQ(Outbox().count("privacy@razorpay.example"), 0u);
 }
 
 }  // namespace

@@ -541,6 +541,88 @@ struct AuditPage {
   std::optional<int64_t> next_after;  // pass as after_seq for the next page; unset at the end
 };
 
+// --- Disclosures (service/disclosures.cc, docs/disclosures.md) -------------
+
+// At most this many subjects in one disclosure (ids and lookup matches together).
+inline constexpr std::size_t kMaxDisclosureSubjects = 10000;
+
+// That `categories` of some subjects were (or are being) shared with
+// `recipient` for `purpose`. The recipient must be declared in the policy,
+// list the purpose and every category, and the purpose must use every category.
+struct DisclosureInput {
+  std::string recipient;                // a recipient id of the policy
+  std::string purpose;
+  std::vector<std::string> categories;  // 1..64 category keys
+  std::vector<std::string> subjects;    // subject ids
+  std::vector<LookupQuery> lookups;     // and/or subjects found by phone, email, external id
+  // An authority's order or case number: required for an `authority`,
+  // optional otherwise. 1-128 characters of letters, digits, space and
+  // . / : _ # ( ) , - with at least one digit (a reference, never prose).
+  std::string legal_reference;
+  std::optional<int64_t> at_ms;         // when it was shared (default now; never in the future)
+  // Produce the payload: the disclosed categories of each subject, read for
+  // the purpose through the purpose-bound read path.
+  bool export_payload = false;
+};
+
+struct DisclosureView {
+  std::string id;
+  std::string recipient;
+  std::string recipient_label;   // from the policy ("" if no longer declared)
+  std::string recipient_kind;    // processor | third_party | affiliate | authority
+  std::string purpose;
+  std::vector<std::string> categories;
+  std::string legal_reference;
+  std::string actor;
+  std::string role;
+  int64_t at_ms = 0;
+  int64_t recorded_ms = 0;
+  int64_t subjects = 0;
+  bool exported = false;
+};
+
+// One subject's share of an exported payload: only the disclosed categories.
+struct DisclosedSubject {
+  std::string subject;
+  std::vector<FieldValue> fields;
+  std::vector<RecordView> records;  // records of kinds whose category is disclosed
+};
+
+struct RefusedSubject {
+  std::string subject;   // the subject id
+  std::string reason;    // why it was left out (consent, objection, restriction, not found)
+};
+
+struct DisclosureResult {
+  DisclosureView disclosure;
+  std::vector<std::string> subjects;     // disclosed, sorted
+  std::vector<RefusedSubject> refused;   // left out, and not recorded for them
+  std::vector<int> unmatched_lookups;    // indexes of lookups that found nobody
+  std::vector<DisclosedSubject> payload; // with export_payload
+};
+
+// Checks a disclosure against `policy` as Disclose does, before any subject
+// is looked at (the role is checked by Disclose). PermissionDenied for what
+// the policy does not declare, InvalidArgument for malformed input. On error
+// `field` (when given) names the member at fault ("recipient", "purpose",
+// "categories", "legal_reference", "subjects", "lookups", "at").
+Status CheckDisclosureInput(const policy::Policy& policy, const DisclosureInput& input,
+                            int64_t now_ms, std::string* field = nullptr);
+
+// --- Reports (service/reports.cc, docs/reports.md) -------------------------
+
+// The period a report covers: [from_ms, to_ms).
+struct ReportPeriod {
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+};
+
+// The access report flags an actor whose distinct subjects read in the
+// period exceed kOutlierFactor x the median of the other actors of the same
+// role, when they read at least kOutlierMinSubjects.
+inline constexpr int64_t kOutlierFactor = 3;
+inline constexpr int64_t kOutlierMinSubjects = 10;
+
 // --- Credentials (service/access.cc, docs/access.md) -----------------------
 
 // A new API key. `key` ("cst_<id>_<secret>") is returned only here, once; the
@@ -942,6 +1024,44 @@ class Vault {
   // Revokes the session server-side (operator.logout). Unauthenticated as
   // AuthenticateSession for a token that is not a live session.
   Status Logout(std::string_view session_token);
+
+  // --- Disclosures (service/disclosures.cc, docs/disclosures.md) ---
+  // Records a disclosure, and with export_payload produces its payload, in one
+  // transaction with its audit events. Checked in order, each refusal audited
+  // (action "disclose", outcome refused) with nothing recorded:
+  // CheckDisclosureInput; the role may use the purpose (Authorize), and a
+  // disclosure to an `authority` needs role admin; lookups by a category the
+  // purpose may not use are refused. Then each subject: unknown or erased
+  // ones, and those the purpose may not be used for now (consent,
+  // objection, restriction), are left out and reported in `refused` (one
+  // refused event each); when every subject is left out nothing is recorded
+  // and the single subject's error (or PermissionDenied) is returned.
+  Result<DisclosureResult> Disclose(const Actor& actor, std::string_view tenant,
+                                    const DisclosureInput& input);
+  // The disclosures of one subject, oldest first (the access export and the
+  // portal show the same). Any role a purpose lists, or auditor. Audited
+  // (disclosure.list). NotFound for an unknown subject.
+  Result<std::vector<DisclosureView>> ListDisclosures(const Actor& actor, std::string_view tenant,
+                                                      std::string_view subject);
+
+  // --- Reports (service/reports.cc, docs/reports.md) ---
+  // Each is JSON text (the source of truth; RenderReport in
+  // service/report_render.h turns it into markdown or HTML), holds no personal
+  // value, needs role admin or auditor (others PermissionDenied, audited) and
+  // is audited (report.processing, report.requests, report.access).
+  // InvalidArgument when the period is empty or reversed.
+  // The record of processing activities: per purpose its categories, basis,
+  // roles, recipients, retention, and counts in the period.
+  Result<std::string> ReportProcessing(const Actor& actor, std::string_view tenant,
+                                       const ReportPeriod& period);
+  // Requests received in the period: by type and state, median and worst
+  // time to completion, the overdue ones.
+  Result<std::string> ReportRequests(const Actor& actor, std::string_view tenant,
+                                     const ReportPeriod& period);
+  // Reads and refusals in the period from the audit trail, by role, purpose
+  // and actor, with unusual volumes flagged (kOutlierFactor).
+  Result<std::string> ReportAccess(const Actor& actor, std::string_view tenant,
+                                   const ReportPeriod& period);
 
   // --- The audit trail (service/audit_trail.cc, docs/audit.md) ---
   // The audit signing key's public key (raw 32 bytes). The key is made on

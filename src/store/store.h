@@ -245,6 +245,33 @@ struct ErasureHoldRow {
   std::optional<int64_t> purged_ms;
 };
 
+// --- Disclosures (service/disclosures.cc, docs/disclosures.md) --------------
+// That categories of some subjects went to a recipient declared in the policy,
+// for a purpose. No personal value: ids, policy keys, the legal reference
+// (checked by the service to be a reference, not prose) and times. Kept when
+// a subject is erased: they are the controller's evidence of what went where.
+struct DisclosureRow {
+  std::string tenant;
+  std::string id;                       // "dis_..."
+  std::string recipient;                // a recipient id of the policy
+  std::string purpose;
+  std::vector<std::string> categories;  // category keys
+  std::string legal_reference;          // an authority's order number ("" = none)
+  std::string actor;
+  std::string role;
+  int64_t at_ms = 0;                    // when the data was shared
+  int64_t recorded_ms = 0;              // when custodian recorded it
+  int64_t subjects = 0;                 // how many subjects it covers
+  bool exported = false;                // custodian produced the payload
+};
+
+// What a report counts about one record kind.
+struct RecordKindCount {
+  std::string kind;
+  int64_t records = 0;                  // records with at_ms in the period
+  std::vector<std::string> subjects;    // subjects with a record of the kind (any time), sorted
+};
+
 // --- Credentials (service/access.cc): API keys, operators, sessions ---------
 // Secrets are never stored: only keyed digests (BLAKE2b under the tenant's
 // credential subkey) and, for operators, Argon2id hashes and sealed blobs.
@@ -501,6 +528,29 @@ class Transaction {
   virtual Result<int64_t> DeleteSubjectRecords(std::string_view tenant, std::string_view subject,
                                                const std::vector<std::string>& kinds) = 0;
 
+  // --- Disclosures and reports -------------------------------------------------
+  // Inserts the disclosure and one (subject, disclosure) row per subject.
+  // AlreadyExists if the id is taken.
+  virtual Status InsertDisclosure(const DisclosureRow& row,
+                                  const std::vector<std::string>& subjects) = 0;
+  // The disclosures that cover `subject`, oldest first (an index hit).
+  virtual Result<std::vector<DisclosureRow>> ListSubjectDisclosures(std::string_view tenant,
+                                                                    std::string_view subject) = 0;
+  // The tenant's disclosures with at_ms in [from_ms, to_ms) (unset: unbounded),
+  // oldest first.
+  virtual Result<std::vector<DisclosureRow>> ListDisclosures(std::string_view tenant,
+                                                             std::optional<int64_t> from_ms,
+                                                             std::optional<int64_t> to_ms) = 0;
+  // Calls `fn` with every subject row of the tenant (erased ones too), in id
+  // order, until it returns false. For reports: nothing is opened.
+  virtual Status ScanSubjects(std::string_view tenant,
+                              const std::function<bool(const SubjectRow&)>& fn) = 0;
+  // Per record kind: the records with at_ms in [from_ms, to_ms) and the
+  // subjects holding one, by kind.
+  virtual Result<std::vector<RecordKindCount>> CountRecords(std::string_view tenant,
+                                                            std::optional<int64_t> from_ms,
+                                                            std::optional<int64_t> to_ms) = 0;
+
   // Bulk-import progress, by (tenant, kind, digest); nullopt if never stored.
   virtual Result<std::optional<ImportRow>> GetImport(std::string_view tenant,
                                                      std::string_view kind,
@@ -653,7 +703,7 @@ class Store {
   virtual int64_t AuditEventsCommitted() const { return 0; }
 };
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 struct SqliteOptions {
   bool create_if_missing = true;

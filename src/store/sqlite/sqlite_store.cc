@@ -257,6 +257,7 @@ CREATE TABLE exports (
   downloaded_ms INTEGER,
   PRIMARY KEY (tenant, id)
 );
+CREATE INDEX exports_by_subject ON exports(tenant, subject);
 CREATE TABLE erasure_holds (
   tenant     TEXT NOT NULL REFERENCES tenants(id),
   request_id TEXT NOT NULL,
@@ -332,6 +333,33 @@ CREATE TABLE retention_sweeps (
   overdue     INTEGER NOT NULL
 );
 )sql",
+    // 9: disclosures to recipients (docs/disclosures.md): one row per
+    // disclosure, one per (subject, disclosure) so that a subject's export
+    // finds its disclosures by index.
+    R"sql(
+CREATE TABLE disclosures (
+  tenant          TEXT NOT NULL REFERENCES tenants(id),
+  id              TEXT NOT NULL,
+  recipient       TEXT NOT NULL,
+  purpose         TEXT NOT NULL,
+  categories      TEXT NOT NULL,
+  legal_reference TEXT NOT NULL,
+  actor           TEXT NOT NULL,
+  role            TEXT NOT NULL,
+  at_ms           INTEGER NOT NULL,
+  recorded_ms     INTEGER NOT NULL,
+  subjects        INTEGER NOT NULL,
+  exported        INTEGER NOT NULL,
+  PRIMARY KEY (tenant, id)
+);
+CREATE INDEX disclosures_by_time ON disclosures(tenant, at_ms);
+CREATE TABLE disclosure_subjects (
+  tenant     TEXT NOT NULL,
+  subject    TEXT NOT NULL,
+  disclosure TEXT NOT NULL,
+  PRIMARY KEY (tenant, subject, disclosure)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);
@@ -396,6 +424,18 @@ class SqliteTransaction final : public Transaction {
                               int64_t at_ms) override;
   Result<int64_t> DropExpiredExports(int64_t now_ms) override;
   Status InsertErasureHold(const ErasureHoldRow& row) override;
+  Status InsertDisclosure(const DisclosureRow& row,
+                          const std::vector<std::string>& subjects) override;
+  Result<std::vector<DisclosureRow>> ListSubjectDisclosures(std::string_view tenant,
+                                                            std::string_view subject) override;
+  Result<std::vector<DisclosureRow>> ListDisclosures(std::string_view tenant,
+                                                     std::optional<int64_t> from_ms,
+                                                     std::optional<int64_t> to_ms) override;
+  Status ScanSubjects(std::string_view tenant,
+                      const std::function<bool(const SubjectRow&)>& fn) override;
+  Result<std::vector<RecordKindCount>> CountRecords(std::string_view tenant,
+                                                    std::optional<int64_t> from_ms,
+                                                    std::optional<int64_t> to_ms) override;
   Result<std::vector<ErasureHoldRow>> ListErasureHolds(std::string_view tenant,
                                                        std::string_view subject) override;
   Result<int64_t> DeleteSubjectRecords(std::string_view tenant, std::string_view subject,
@@ -1407,6 +1447,150 @@ Result<int64_t> SqliteTransaction::MarkErasureHoldsPurged(std::string_view tenan
   st.BindInt64(4, all ? 1 : 0);
   RETURN_IF_ERROR(st.Run());
   return static_cast<int64_t>(sqlite3_changes(store_.db().raw()));
+}
+
+// Category keys are stored one per line (keys hold no line break).
+std::string JoinLines(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& i : items) out += (out.empty() ? "" : "\n") + i;
+  return out;
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (!text.empty() && start <= text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+constexpr char kDisclosureColumns[] =
+    "d.tenant, d.id, d.recipient, d.purpose, d.categories, d.legal_reference, d.actor, d.role, "
+    "d.at_ms, d.recorded_ms, d.subjects, d.exported";
+
+Result<std::vector<DisclosureRow>> ReadDisclosures(Stmt& st) {
+  std::vector<DisclosureRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    DisclosureRow d;
+    d.tenant = st.ColumnText(0);
+    d.id = st.ColumnText(1);
+    d.recipient = st.ColumnText(2);
+    d.purpose = st.ColumnText(3);
+    d.categories = SplitLines(st.ColumnText(4));
+    d.legal_reference = st.ColumnText(5);
+    d.actor = st.ColumnText(6);
+    d.role = st.ColumnText(7);
+    d.at_ms = st.ColumnInt64(8);
+    d.recorded_ms = st.ColumnInt64(9);
+    d.subjects = st.ColumnInt64(10);
+    d.exported = st.ColumnInt64(11) != 0;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Status SqliteTransaction::InsertDisclosure(const DisclosureRow& row,
+                                           const std::vector<std::string>& subjects) {
+  Stmt& st = store_.Prepare(
+      "INSERT INTO disclosures (tenant, id, recipient, purpose, categories, legal_reference, "
+      "actor, role, at_ms, recorded_ms, subjects, exported) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  st.BindText(1, row.tenant);
+  st.BindText(2, row.id);
+  st.BindText(3, row.recipient);
+  st.BindText(4, row.purpose);
+  st.BindText(5, JoinLines(row.categories));
+  st.BindText(6, row.legal_reference);
+  st.BindText(7, row.actor);
+  st.BindText(8, row.role);
+  st.BindInt64(9, row.at_ms);
+  st.BindInt64(10, row.recorded_ms);
+  st.BindInt64(11, row.subjects);
+  st.BindInt64(12, row.exported ? 1 : 0);
+  RETURN_IF_ERROR(st.Run());
+  Stmt& link = store_.Prepare(
+      "INSERT OR IGNORE INTO disclosure_subjects (tenant, subject, disclosure) VALUES (?, ?, ?)");
+  for (const std::string& subject : subjects) {
+    link.Reset();
+    link.BindText(1, row.tenant);
+    link.BindText(2, subject);
+    link.BindText(3, row.id);
+    RETURN_IF_ERROR(link.Run());
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<DisclosureRow>> SqliteTransaction::ListSubjectDisclosures(
+    std::string_view tenant, std::string_view subject) {
+  static const std::string sql =
+      std::string("SELECT ") + kDisclosureColumns +
+      " FROM disclosure_subjects s JOIN disclosures d ON d.tenant = s.tenant AND d.id = "
+      "s.disclosure WHERE s.tenant = ? AND s.subject = ? ORDER BY d.at_ms, d.id";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindText(2, subject);
+  return ReadDisclosures(st);
+}
+
+Result<std::vector<DisclosureRow>> SqliteTransaction::ListDisclosures(
+    std::string_view tenant, std::optional<int64_t> from_ms, std::optional<int64_t> to_ms) {
+  static const std::string sql = std::string("SELECT ") + kDisclosureColumns +
+                                 " FROM disclosures d WHERE d.tenant = ? AND d.at_ms >= ? AND "
+                                 "d.at_ms < ? ORDER BY d.at_ms, d.id";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  st.BindInt64(2, from_ms.value_or(INT64_MIN));
+  st.BindInt64(3, to_ms.value_or(INT64_MAX));
+  return ReadDisclosures(st);
+}
+
+Status SqliteTransaction::ScanSubjects(std::string_view tenant,
+                                       const std::function<bool(const SubjectRow&)>& fn) {
+  static const std::string sql =
+      std::string("SELECT ") + kSubjectColumns + " FROM subjects WHERE tenant = ? ORDER BY id";
+  Stmt& st = store_.Prepare(sql.c_str());
+  st.BindText(1, tenant);
+  while (true) {
+    ASSIGN_OR_RETURN(std::optional<SubjectRow> row, ReadSubject(st));
+    if (!row || !fn(*row)) break;
+  }
+  st.Reset();
+  return Status::Ok();
+}
+
+Result<std::vector<RecordKindCount>> SqliteTransaction::CountRecords(
+    std::string_view tenant, std::optional<int64_t> from_ms, std::optional<int64_t> to_ms) {
+  std::vector<RecordKindCount> out;
+  Stmt& counts = store_.Prepare(
+      "SELECT kind, SUM(at_ms >= ? AND at_ms < ?) FROM records WHERE tenant = ? GROUP BY kind "
+      "ORDER BY kind");
+  counts.BindInt64(1, from_ms.value_or(INT64_MIN));
+  counts.BindInt64(2, to_ms.value_or(INT64_MAX));
+  counts.BindText(3, tenant);
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, counts.Step());
+    if (!row) break;
+    out.push_back({counts.ColumnText(0), counts.ColumnInt64(1), {}});
+  }
+  Stmt& holders = store_.Prepare(
+      "SELECT DISTINCT subject FROM records WHERE tenant = ? AND kind = ? ORDER BY subject");
+  for (RecordKindCount& k : out) {
+    holders.Reset();
+    holders.BindText(1, tenant);
+    holders.BindText(2, k.kind);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, holders.Step());
+      if (!row) break;
+      k.subjects.push_back(holders.ColumnText(0));
+    }
+  }
+  return out;
 }
 
 Status SqliteTransaction::DeletePersonalExtras(std::string_view tenant, std::string_view subject) {
