@@ -9,12 +9,97 @@
 // sign, and a rotation of the master key rewraps it like the tenant keys.
 #include <sodium.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "audit/checkpoint.h"
 #include "audit/export.h"
 #include "service/vault_internal.h"
 
 namespace custodian::service {
 namespace {
+
+// Hands the events a store scan reads to `consume` on a second thread, in
+// batches and in order, so that reading (SQLite) and checking (hashing) use
+// both cores: verification runs at the pace of the slower of the two rather
+// than of their sum. `consume` returning false stops the pipe; Push then
+// returns false and the scan ends.
+class EventPipe {
+ public:
+  explicit EventPipe(std::function<bool(const audit::StoredEvent&)> consume)
+      : consume_(std::move(consume)), worker_([this] { Run(); }) {
+    batch_.reserve(kBatch);
+  }
+  ~EventPipe() { Close(); }
+
+  bool Push(const audit::StoredEvent& event) {
+    batch_.push_back(event);
+    if (batch_.size() < kBatch) return !stopped_.load(std::memory_order_relaxed);
+    return Send();
+  }
+  // Delivers what is left and waits for the consumer to finish.
+  void Close() {
+    if (!worker_.joinable()) return;
+    if (!batch_.empty()) Send();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+    worker_.join();
+  }
+
+ private:
+  static constexpr std::size_t kBatch = 4096;
+  static constexpr std::size_t kQueued = 4;  // batches in flight: bounded memory
+
+  bool Send() {
+    std::unique_lock<std::mutex> lock(mu_);
+    room_.wait(lock, [&] { return queue_.size() < kQueued || stopped_; });
+    if (!stopped_) queue_.push_back(std::move(batch_));
+    batch_ = {};
+    batch_.reserve(kBatch);
+    lock.unlock();
+    ready_.notify_one();
+    return !stopped_.load();
+  }
+  void Run() {
+    while (true) {
+      std::vector<audit::StoredEvent> batch;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        ready_.wait(lock, [&] { return !queue_.empty() || closed_; });
+        if (queue_.empty()) return;
+        batch = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      room_.notify_one();
+      if (stopped_) continue;  // drain without checking
+      for (const audit::StoredEvent& e : batch) {
+        if (!consume_(e)) {
+          std::lock_guard<std::mutex> lock(mu_);
+          stopped_ = true;
+          break;
+        }
+      }
+      if (stopped_) room_.notify_all();
+    }
+  }
+
+  std::function<bool(const audit::StoredEvent&)> consume_;
+  std::vector<audit::StoredEvent> batch_;  // the producer's, being filled
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<std::vector<audit::StoredEvent>> queue_;
+  bool closed_ = false;
+  std::atomic<bool> stopped_{false};
+  std::thread worker_;
+};
 
 constexpr char kSigningKeyContext[] = "custodian.audit.signing-key.v1";
 constexpr int64_t kMaxCheckpointsPerPage = 100000;
@@ -170,13 +255,18 @@ Result<audit::VerifyReport> Vault::VerifyAudit(std::optional<int64_t> since_seq)
   }
   audit::TrailVerifier verifier(public_key, after, prev);
   std::size_t next = 0;
-  RETURN_IF_ERROR(impl_->store->ScanAudit(after, [&](const audit::StoredEvent& ev) {
+  // The verifier and `next` belong to the pipe's thread until Close().
+  EventPipe pipe([&](const audit::StoredEvent& ev) {
     if (!verifier.AddEvent(ev)) return false;
     while (next < checkpoints.size() && checkpoints[next].seq == ev.seq) {
       if (!verifier.AddCheckpoint(checkpoints[next++])) return false;
     }
     return true;
-  }));
+  });
+  Status scanned = impl_->store->ScanAudit(
+      after, [&](const audit::StoredEvent& ev) { return pipe.Push(ev); });
+  pipe.Close();
+  RETURN_IF_ERROR(scanned);
   int64_t pending = next < checkpoints.size() && verifier.ok() ? checkpoints[next].seq : 0;
   audit::VerifyReport report = verifier.Finish(pending);
   if (start && report.ok) report.checkpoints += 1;
