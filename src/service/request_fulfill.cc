@@ -80,6 +80,17 @@ std::string ChoiceSource(const Actor& actor) {
   return actor.id.rfind("key:", 0) == 0 ? "api" : "operator";
 }
 
+// Clears the free text of a request's sealed part (details, resolution,
+// correction values, the extension's reason); the rest is evidence.
+void WipeRequestText(json& doc) {
+  for (const char* key : {"details", "resolution", "extension_reason"}) {
+    if (doc.contains(key)) doc[key] = "";
+  }
+  if (doc.contains("corrections")) {
+    for (json& c : doc["corrections"]) c["value"] = "";
+  }
+}
+
 }  // namespace
 
 bool FulfilledOnVerification(const policy::Policy& policy, const store::RequestRow& row,
@@ -222,6 +233,18 @@ Status Vault::Fulfill(store::Transaction& tx, const TenantContext& t, const Acto
     done.categories = evidence.corrected;
   } else if (type == "erasure") {
     RETURN_IF_ERROR(EraseForRequest(tx, t, actor, row, *subject, evidence));
+    // The subject's requests keep their type, dates and evidence, not what
+    // the person or an operator wrote (it may name them): it is sealed with
+    // the tenant's key, so the subject key's destruction would not reach it.
+    ASSIGN_OR_RETURN(auto others, tx.ListRequests(t.id, false, row.subject));
+    for (store::RequestRow& other : others) {
+      if (other.id == row.id) continue;
+      nlohmann::json doc = OpenRequestDoc(t, other);
+      WipeRequestText(doc);
+      other.sealed = SealRequestDoc(t, other.id, doc);
+      RETURN_IF_ERROR(tx.UpdateRequest(other));
+    }
+    WipeRequestText(work.doc);
     for (const std::string& e : evidence.erased) {
       if (e.rfind("records:", 0) != 0) affected.insert(e);
     }
@@ -257,7 +280,7 @@ Status Vault::Fulfill(store::Transaction& tx, const TenantContext& t, const Acto
       restricted.updated_ms = now;
       RETURN_IF_ERROR(tx.PutSubject(restricted));
       for (const policy::Purpose& p : policy.purposes) {
-        if (!IsChoicePurpose(p) && RestrictionAllows(restricted, p).ok() == false) {
+        if (!IsChoicePurpose(p) && !RestrictionAllows(restricted, p).ok()) {
           evidence.purposes.push_back(p.key);
         }
       }

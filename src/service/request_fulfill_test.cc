@@ -233,6 +233,8 @@ TEST_F(RequestFulfillTest, ErasureKeepsWhatTheLawRequiresAndSaysUntilWhen) {
   AddRecord(asha, "billing", R"({"invoice":"INV-1001"})");
   AddRecord(asha, "billing", R"({"invoice":"INV-1002"})");
   AddRecord(asha, "media", R"({"file":"router.jpg"})");
+  auto grievance = vault_->SubmitRequest(kAgent, "interjet", {"grievance", asha, "Asha Rao here"});
+  ASSERT_TRUE(grievance.ok());
   RequestView verified = SubmitVerified({"erasure", asha, "delete everything"});
   EXPECT_EQ(verified.state, "verified");  // an erasure waits for an operator
   RequestView done = Complete(verified.id);
@@ -247,6 +249,12 @@ TEST_F(RequestFulfillTest, ErasureKeepsWhatTheLawRequiresAndSaysUntilWhen) {
   EXPECT_EQ(e.kept[0].label, "Billing records");
   EXPECT_EQ(e.kept[0].rule, "billing-and-service-logs");
   EXPECT_EQ(e.kept[0].reason, "Audit and compliance");
+  // The subject's requests keep their evidence, not the words written in them.
+  EXPECT_EQ(done.details, "");
+  EXPECT_EQ(done.resolution, "");
+  auto earlier = vault_->GetRequest(kAgent, "interjet", grievance->id);
+  EXPECT_EQ(earlier->details, "");
+  EXPECT_EQ(earlier->type, "grievance");
   // 12 months after the closure, from 00:00 of that day in India (UTC+05:30),
   // when the retention sweep purges it.
   EXPECT_EQ(e.kept[0].until_ms, 1803839400000);  // 2027-02-28T18:30:00Z = 2027-03-01 00:00 IST
