@@ -9,6 +9,7 @@
 #   DATA_DIR=out/bench/import-data/vault bash bench/http_bench.sh   # reuse a store
 #   SERVE_FLAGS="--group-commit --threads 8" bash bench/http_bench.sh
 #   BASELINE=pg bash bench/http_bench.sh   # then the PostgreSQL baseline, and the ratio
+#   CUSTODIAN=/tmp/old/custodian bash bench/http_bench.sh   # measure another binary
 #
 # Prints wrk's requests/s and latency percentiles and the server's RSS under
 # load; the same text goes to out/bench/http-STAMP.txt. wrk runs on the same
@@ -29,7 +30,10 @@ work="$root/out/bench/http-data"
 mkdir -p "$work"
 bench_report http
 echo "serve flags: ${SERVE_FLAGS:-none}"
-custodian="$build/custodian"
+# CUSTODIAN: another custodian binary to measure over the same store (e.g. the
+# base commit's, for a before/after comparison in the same conditions).
+custodian="${CUSTODIAN:-$build/custodian}"
+echo "custodian binary: $custodian"
 unset CUSTODIAN_MASTER_KEY
 
 customers="$work/customers-$subjects.csv"

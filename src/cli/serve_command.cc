@@ -17,6 +17,9 @@
 namespace custodian::cli {
 namespace {
 
+// Handler threads when neither --threads nor the config file says (see Serve).
+constexpr int kDefaultServeThreads = 16;
+
 struct ServeOptions {
   std::string data_dir;
   std::string listen = "127.0.0.1:8080";
@@ -30,7 +33,7 @@ struct ServeOptions {
   int64_t shutdown_grace_ms = 10'000;
   std::string call_purpose;
   bool no_access_log = false;
-  bool group_commit = false;
+  bool group_commit = true;
   bool no_outbox = false;
   int64_t checkpoint_events = 10000;  // sign the audit head every N events...
   int64_t checkpoint_seconds = 60;    // ...or every T seconds when it moved
@@ -141,7 +144,10 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
     return Fail(Status::InvalidArgument(
         "--audit-checkpoint-events and --audit-checkpoint-seconds must be 0 (off) or more"));
   }
-  o.threads = s.threads;
+  // A handler blocks while its audit event is synced. With group commit the
+  // requests that arrive meanwhile share the next commit, but only if there
+  // are threads to run them: so more handler threads than cores by default.
+  o.threads = s.threads == 0 ? kDefaultServeThreads : s.threads;
   o.max_body_bytes = s.max_body;
   o.max_connections = s.max_connections;
   o.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
@@ -284,7 +290,8 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--tls-cert", s->tls_cert, "PEM certificate (chain): serve HTTPS");
   cmd->add_option("--tls-key", s->tls_key, "PEM private key of --tls-cert");
   cmd->add_option("--config", s->config, "YAML file with these settings (docs/http-api.md)");
-  cmd->add_option("--threads", s->threads, "I/O threads (default: one per core)");
+  cmd->add_option("--threads", s->threads,
+                  "I/O and handler threads (default " + std::to_string(kDefaultServeThreads) + ")");
   cmd->add_option("--max-body", s->max_body, "Largest request body in bytes (default 1 MiB)");
   cmd->add_option("--call-purpose", s->call_purpose,
                   "Purpose POST /v1/calls uses when a request names none");
@@ -295,9 +302,9 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
                   "Run the retention sweep every N minutes (default 60; the first 5 s after start)");
   cmd->add_flag("--no-retention", s->no_retention,
                 "Do not run the retention sweep from this server (another one, or cron, does)");
-  cmd->add_flag("--group-commit", s->group_commit,
+  cmd->add_flag("--group-commit,!--no-group-commit", s->group_commit,
                 "Concurrent requests share one store commit (each still answered only once "
-                "its audit event is durable)");
+                "its audit event is durable); the default, --no-group-commit: one each");
   cmd->add_option("--audit-checkpoint-events", s->checkpoint_events,
                   "Sign the audit chain head every N events (default 10000; 0: off)");
   cmd->add_option("--audit-checkpoint-seconds", s->checkpoint_seconds,

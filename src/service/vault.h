@@ -728,8 +728,13 @@ class Vault {
                                   std::string_view subject, std::string_view purpose);
   Result<std::vector<SubjectView>> Lookup(const Actor& actor, std::string_view tenant,
                                           const LookupQuery& query, std::string_view purpose);
-  // Many lookups for one purpose in one transaction (one audit event per hit
-  // or miss, as for single lookups); result i answers query i.
+  // Many lookups for one purpose in one write transaction (one audit event
+  // per hit or miss, as for single lookups); result i answers query i. The
+  // reads run first in a read transaction (they do not wait for commits in
+  // flight); the write transaction checks that each subject read is unchanged
+  // (row and consent outcome; else it reads again itself) before appending the
+  // events, so the answer is as if read there. Returns only once the events
+  // are durable; if they cannot be written, an error and nothing else.
   Result<std::vector<std::vector<SubjectView>>> LookupMany(const Actor& actor,
                                                            std::string_view tenant,
                                                            const std::vector<LookupQuery>& queries,

@@ -12,10 +12,12 @@
 // audit event in one transaction, and the operation counts only if Commit()
 // succeeds (fail closed). A Transaction that is destroyed uncommitted rolls
 // back. Thread-safety: a Store may be shared between threads; a Transaction
-// belongs to one thread. The SQLite backend runs one transaction at a time:
-// Begin() and VerifyAudit() wait while another transaction is open, so a
-// thread must finish (commit or destroy) its transaction before starting more
-// store work.
+// belongs to one thread. The SQLite backend runs one write transaction at a
+// time: Begin(true) and VerifyAudit() wait while another write transaction is
+// open. Read transactions (Begin(false)) run beside it on their own
+// connections and see the last committed state (never another transaction's
+// uncommitted work); they may not write. A thread must finish (commit or
+// destroy) its transaction before starting more store work.
 #pragma once
 
 #include <cstdint>
@@ -688,7 +690,9 @@ class Transaction {
 class Store {
  public:
   virtual ~Store() = default;
-  // `write` transactions take the write lock up front (serialized).
+  // `write` transactions take the write lock up front (serialized). Read
+  // transactions (`write` false) must not write: the SQLite backend refuses
+  // it when it runs them on read connections.
   virtual Result<std::unique_ptr<Transaction>> Begin(bool write) = 0;
   // Streams the whole audit chain through a verifier.
   virtual Result<audit::VerifyReport> VerifyAudit() = 0;
@@ -715,6 +719,11 @@ struct SqliteOptions {
   // Commit() still returns only once its work is durable. Off: every
   // transaction commits on its own.
   bool group_commit = false;
+  // Read-only connections for read transactions (opened as needed, at most
+  // this many; each with a page cache of cache_kib / 4, at least 2 MiB). Reads
+  // then proceed while the writer works or syncs a commit. 0: read
+  // transactions share the writer connection and wait for it, as writes do.
+  int read_connections = 4;
 };
 
 // Opens (and migrates) the SQLite store at `path`. A file from a newer schema

@@ -1,18 +1,20 @@
 // The embedded default backend: one SQLite file in WAL mode with
 // secure_delete, foreign keys and numbered migrations.
 //
-// One connection, guarded by a mutex that a Transaction holds for its whole
-// life: SQLite serializes writers anyway, and this keeps statement caching
-// simple. Write transactions use BEGIN IMMEDIATE so two processes sharing the
-// file cannot interleave audit appends.
+// One writer connection, guarded by a mutex that a write Transaction holds
+// for its whole life (SQLite serializes writers anyway), and a pool of
+// read-only connections for read transactions. Write transactions use BEGIN
+// IMMEDIATE so two processes sharing the file cannot interleave audit appends.
 #include <sqlite3.h>
 
-#include <atomic>
 #include <algorithm>
-#include <map>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "store/sqlite/statement.h"
 #include "store/store.h"
@@ -366,10 +368,36 @@ static_assert(kMigrationCount == kSchemaVersion);
 
 class SqliteStore;
 
+// One SQLite connection and its cached prepared statements. Not thread-safe:
+// the writer is used under SqliteStore::mu_, a reader only by the transaction
+// that took it from the pool. `stmts` is declared after `db`, so statements
+// are finalized before the connection closes.
+struct Conn {
+  explicit Conn(Db d) : db(std::move(d)) {}
+  Db db;
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts;
+
+  // Cached prepared statement for `sql`; reset after each use by the caller.
+  Stmt& Prepare(const char* sql) {
+    auto it = stmts.find(sql);
+    if (it == stmts.end()) it = stmts.emplace(sql, std::make_unique<Stmt>(db, sql)).first;
+    it->second->Reset();
+    return *it->second;
+  }
+  // Finishes every cached statement so COMMIT/ROLLBACK see no open cursor.
+  void ResetAll() {
+    for (auto& [sql, stmt] : stmts) stmt->Reset();
+  }
+};
+
+// A write transaction runs on the store's one writer connection and holds
+// `lock` (SqliteStore::mu_); a read transaction owns a reader connection
+// (`reader`, non-null) from the pool until it ends.
 class SqliteTransaction final : public Transaction {
  public:
-  SqliteTransaction(SqliteStore& store, std::unique_lock<std::mutex> lock)
-      : store_(store), lock_(std::move(lock)) {}
+  SqliteTransaction(SqliteStore& store, Conn& conn, std::unique_lock<std::mutex> lock,
+                    std::unique_ptr<Conn> reader)
+      : store_(store), conn_(conn), lock_(std::move(lock)), reader_(std::move(reader)) {}
   ~SqliteTransaction() override;
 
   Result<std::optional<TenantRow>> GetTenant(std::string_view tenant) override;
@@ -525,8 +553,12 @@ class SqliteTransaction final : public Transaction {
 
  private:
   Result<std::optional<SubjectRow>> ReadSubject(Stmt& stmt);
+  // Ends a read transaction and gives its connection back to the pool.
+  Status FinishRead(const char* sql);
   SqliteStore& store_;
+  Conn& conn_;
   std::unique_lock<std::mutex> lock_;
+  std::unique_ptr<Conn> reader_;
   bool done_ = false;
   std::optional<std::string> last_hash_;  // audit head, read once per transaction
   int64_t last_seq_ = 0;
@@ -537,23 +569,46 @@ class SqliteTransaction final : public Transaction {
 // savepoints inside one physical transaction, which the first committer to
 // find no commit in progress (the leader) commits for everyone released into
 // it so far. Commit() returns only once its physical transaction is durable
-// (or with the error that ended it), so fail-closed holds as without it.
+// (or with the error that ended it), so fail-closed holds as without it. The
+// leader first lets the write transactions that began before it release into
+// the batch (they are waiting for the connection or running), so that work
+// done while the previous commit was being synced shares the next fsync.
+//
+// Read transactions (Begin(false)) run on their own connections from a small
+// pool (SqliteOptions::read_connections), read-only: WAL lets them read the
+// last committed state while the writer runs or syncs a commit, so reads never
+// wait for the writer. They see only committed work: a group-committed
+// transaction's writes become visible when its physical transaction commits,
+// which is also when its Commit() returns.
 class SqliteStore final : public Store {
  public:
-  SqliteStore(Db db, bool group) : db_(std::move(db)), group_(group) {}
+  SqliteStore(Db db, const std::string& path, const SqliteOptions& options)
+      : writer_(std::move(db)),
+        path_(path),
+        group_(options.group_commit),
+        max_readers_(std::max(0, options.read_connections)),
+        reader_cache_kib_(std::max<int64_t>(2048, options.cache_kib / 4)) {}
 
   Result<std::unique_ptr<Transaction>> Begin(bool write) override {
+    if (!write && max_readers_ > 0) return BeginRead();
+    if (group_) begun_.fetch_add(1);
     std::unique_lock<std::mutex> lock(mu_);
     if (!group_) {
-      RETURN_IF_ERROR(db_.Exec(write ? "BEGIN IMMEDIATE" : "BEGIN"));
-      return std::unique_ptr<Transaction>(new SqliteTransaction(*this, std::move(lock)));
+      RETURN_IF_ERROR(writer_.db.Exec(write ? "BEGIN IMMEDIATE" : "BEGIN"));
+      return std::unique_ptr<Transaction>(
+          new SqliteTransaction(*this, writer_, std::move(lock), nullptr));
     }
-    if (!open_) {
-      RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+    Status st = open_ ? Status::Ok() : writer_.db.Exec("BEGIN IMMEDIATE");
+    if (st.ok()) {
       open_ = true;
+      st = writer_.db.Exec("SAVEPOINT logical");
     }
-    RETURN_IF_ERROR(db_.Exec("SAVEPOINT logical"));
-    return std::unique_ptr<Transaction>(new SqliteTransaction(*this, std::move(lock)));
+    if (!st.ok()) {
+      Finished();
+      return st;
+    }
+    return std::unique_ptr<Transaction>(
+        new SqliteTransaction(*this, writer_, std::move(lock), nullptr));
   }
 
   bool group() const { return group_; }
@@ -562,26 +617,28 @@ class SqliteStore final : public Store {
   // whole physical transaction back (an I/O error, a full disk), everything
   // released into it is lost: its epoch fails.
   void RollbackLogical() {
-    ResetAll();
-    (void)db_.Exec("ROLLBACK TO logical");
-    (void)db_.Exec("RELEASE logical");
+    writer_.ResetAll();
+    (void)writer_.db.Exec("ROLLBACK TO logical");
+    (void)writer_.db.Exec("RELEASE logical");
+    Finished();
     if (AbandonIfGone()) return;
     if (open_ && released_ == 0) {
       // Nothing waits on this physical transaction: end it now, so that its
       // write lock does not outlive the work (other processes share the file).
-      (void)db_.Exec("ROLLBACK");
+      (void)writer_.db.Exec("ROLLBACK");
       open_ = false;
     }
   }
   // With mu_ held: keeps a logical transaction's work in the physical one.
   // Returns the epoch whose commit makes it durable.
   Result<int64_t> ReleaseLogical() {
-    ResetAll();
-    Status st = db_.Exec("RELEASE logical");
+    writer_.ResetAll();
+    Status st = writer_.db.Exec("RELEASE logical");
     if (!st.ok()) {
       RollbackLogical();
       return st;
     }
+    Finished();
     if (AbandonIfGone()) {
       return Status::Unavailable("the database rolled the transaction back; retry");
     }
@@ -598,6 +655,13 @@ class SqliteStore final : public Store {
         continue;
       }
       leader_ = true;
+      // Gather: the write transactions begun before now join this commit.
+      // Bounded, so that a long transaction delays the batch by at most
+      // kGather before the leader queues for the connection like everyone.
+      const int64_t target = begun_.load();
+      gathering_.store(true);
+      gather_cv_.wait_for(g, kGather, [&] { return finished_.load() >= target; });
+      gathering_.store(false);
       g.unlock();
       int64_t closing = 0;
       Status st;
@@ -613,12 +677,27 @@ class SqliteStore final : public Store {
     return it == failed_.end() ? Status::Ok() : it->second;
   }
 
+  // A read transaction ended: its connection goes back to the pool (or is
+  // closed if SQLite left it inside a transaction).
+  void ReturnReader(std::unique_ptr<Conn> conn) {
+    conn->ResetAll();
+    const bool idle = sqlite3_get_autocommit(conn->db.raw()) != 0;
+    std::lock_guard<std::mutex> g(pool_mu_);
+    if (idle) {
+      idle_readers_.push_back(std::move(conn));
+    } else {
+      --open_readers_;
+      conn.reset();
+    }
+    pool_cv_.notify_one();
+  }
+
   Result<audit::VerifyReport> VerifyAudit() override {
     std::unique_lock<std::mutex> lock(mu_);
     RETURN_IF_ERROR(FlushLocked());
-    RETURN_IF_ERROR(db_.Exec("BEGIN"));
+    RETURN_IF_ERROR(writer_.db.Exec("BEGIN"));
     audit::ChainVerifier verifier;
-    Stmt& st = Prepare("SELECT seq, event, hash FROM audit ORDER BY seq");
+    Stmt& st = writer_.Prepare("SELECT seq, event, hash FROM audit ORDER BY seq");
     Status status;
     while (true) {
       auto step = st.Step();
@@ -631,7 +710,7 @@ class SqliteStore final : public Store {
       if (!verifier.Add(ev)) break;
     }
     st.Reset();
-    (void)db_.Exec("COMMIT");
+    (void)writer_.db.Exec("COMMIT");
     if (!status.ok()) return status;
     return verifier.Finish();
   }
@@ -640,8 +719,8 @@ class SqliteStore final : public Store {
                    const std::function<bool(const audit::StoredEvent&)>& fn) override {
     std::unique_lock<std::mutex> lock(mu_);
     RETURN_IF_ERROR(FlushLocked());
-    RETURN_IF_ERROR(db_.Exec("BEGIN"));
-    Stmt& st = Prepare("SELECT seq, event, hash FROM audit WHERE seq > ? ORDER BY seq");
+    RETURN_IF_ERROR(writer_.db.Exec("BEGIN"));
+    Stmt& st = writer_.Prepare("SELECT seq, event, hash FROM audit WHERE seq > ? ORDER BY seq");
     st.BindInt64(1, after_seq);
     Status status;
     audit::StoredEvent ev;
@@ -658,29 +737,14 @@ class SqliteStore final : public Store {
       if (!fn(ev)) break;
     }
     st.Reset();
-    (void)db_.Exec("COMMIT");
+    (void)writer_.db.Exec("COMMIT");
     return status;
   }
 
   Status Checkpoint() override {
     std::unique_lock<std::mutex> lock(mu_);
     RETURN_IF_ERROR(FlushLocked());
-    return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  }
-
-  // Cached prepared statement for `sql`; reset after each use by the caller.
-  Stmt& Prepare(const char* sql) {
-    auto it = stmts_.find(sql);
-    if (it == stmts_.end()) {
-      it = stmts_.emplace(sql, std::make_unique<Stmt>(db_, sql)).first;
-    }
-    it->second->Reset();
-    return *it->second;
-  }
-  Db& db() { return db_; }
-  // Finishes every cached statement so COMMIT/ROLLBACK see no open cursor.
-  void ResetAll() {
-    for (auto& [sql, stmt] : stmts_) stmt->Reset();
+    return writer_.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
 
   void CountAuditEvents(int64_t n) { audit_committed_.fetch_add(n, std::memory_order_relaxed); }
@@ -689,15 +753,63 @@ class SqliteStore final : public Store {
   }
 
  private:
+  static constexpr std::chrono::milliseconds kGather{5};
+
+  Result<std::unique_ptr<Transaction>> BeginRead() {
+    ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, TakeReader());
+    if (Status st = conn->db.Exec("BEGIN"); !st.ok()) {
+      ReturnReader(std::move(conn));
+      return st;
+    }
+    Conn& c = *conn;
+    return std::unique_ptr<Transaction>(new SqliteTransaction(*this, c, {}, std::move(conn)));
+  }
+  // An idle reader connection, opened when none is idle and fewer than
+  // max_readers_ are open; otherwise waits for one.
+  Result<std::unique_ptr<Conn>> TakeReader() {
+    std::unique_lock<std::mutex> g(pool_mu_);
+    pool_cv_.wait(g, [&] { return !idle_readers_.empty() || open_readers_ < max_readers_; });
+    if (!idle_readers_.empty()) {
+      std::unique_ptr<Conn> c = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return c;
+    }
+    ++open_readers_;
+    g.unlock();
+    auto conn = OpenReader();
+    if (!conn.ok()) {
+      g.lock();
+      --open_readers_;
+      pool_cv_.notify_one();
+    }
+    return conn;
+  }
+  Result<std::unique_ptr<Conn>> OpenReader() {
+    ASSIGN_OR_RETURN(Db db, Db::Open(path_, /*create=*/false));
+    RETURN_IF_ERROR(db.Exec("PRAGMA busy_timeout = 5000"));
+    // A reader never writes: a write through it is a bug, refused here.
+    RETURN_IF_ERROR(db.Exec("PRAGMA query_only = ON"));
+    RETURN_IF_ERROR(db.Exec(("PRAGMA cache_size = -" + std::to_string(reader_cache_kib_)).c_str()));
+    return std::make_unique<Conn>(std::move(db));
+  }
+
+  // A write transaction released or rolled back (group commit's gathering).
+  void Finished() {
+    finished_.fetch_add(1);
+    if (gathering_.load()) {
+      std::lock_guard<std::mutex> g(group_mu_);
+      gather_cv_.notify_one();
+    }
+  }
   // With mu_ held: closes the open epoch, committing its physical transaction.
   Status CommitOpenLocked(int64_t* closing) {
     *closing = epoch_++;
     if (!open_) return Status::Ok();
     open_ = false;
     released_ = 0;
-    ResetAll();
-    Status st = db_.Exec("COMMIT");
-    if (!st.ok()) (void)db_.Exec("ROLLBACK");
+    writer_.ResetAll();
+    Status st = writer_.db.Exec("COMMIT");
+    if (!st.ok()) (void)writer_.db.Exec("ROLLBACK");
     return st;
   }
   // With group_mu_ held.
@@ -719,7 +831,7 @@ class SqliteStore final : public Store {
   // With mu_ held: true (and the epoch failed) if SQLite ended the physical
   // transaction on its own.
   bool AbandonIfGone() {
-    if (!open_ || sqlite3_get_autocommit(db_.raw()) == 0) return false;
+    if (!open_ || sqlite3_get_autocommit(writer_.db.raw()) == 0) return false;
     open_ = false;
     released_ = 0;
     int64_t closing = epoch_++;
@@ -729,10 +841,10 @@ class SqliteStore final : public Store {
     return true;
   }
 
-  std::mutex mu_;  // the connection: one logical transaction at a time
-  Db db_;
+  std::mutex mu_;  // the writer connection: one logical transaction at a time
+  Conn writer_;
+  const std::string path_;
   std::atomic<int64_t> audit_committed_{0};
-  std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts_;
   // Group commit. open_ and epoch_ are guarded by mu_; the rest by group_mu_.
   const bool group_;
   bool open_ = false;     // a physical transaction is open
@@ -743,21 +855,46 @@ class SqliteStore final : public Store {
   int64_t committed_ = -1;  // every epoch up to this one is committed (or failed)
   bool leader_ = false;
   std::map<int64_t, Status> failed_;
+  // Gathering: write transactions begun / ended (released or rolled back).
+  std::atomic<int64_t> begun_{0};
+  std::atomic<int64_t> finished_{0};
+  std::atomic<bool> gathering_{false};
+  std::condition_variable gather_cv_;  // with group_mu_
+  // The reader pool, guarded by pool_mu_.
+  const int max_readers_;
+  const int64_t reader_cache_kib_;
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Conn>> idle_readers_;
+  int open_readers_ = 0;
 };
 
 SqliteTransaction::~SqliteTransaction() {
-  if (!done_) {
-    if (store_.group()) {
-      store_.RollbackLogical();
-      return;
-    }
-    store_.ResetAll();
-    (void)store_.db().Exec("ROLLBACK");
+  if (done_) return;
+  if (reader_) {
+    (void)FinishRead("ROLLBACK");
+    return;
   }
+  if (store_.group()) {
+    store_.RollbackLogical();
+    return;
+  }
+  conn_.ResetAll();
+  (void)conn_.db.Exec("ROLLBACK");
+}
+
+Status SqliteTransaction::FinishRead(const char* sql) {
+  done_ = true;
+  conn_.ResetAll();
+  Status st = conn_.db.Exec(sql);
+  if (!st.ok()) (void)conn_.db.Exec("ROLLBACK");
+  store_.ReturnReader(std::move(reader_));
+  return st;
 }
 
 Status SqliteTransaction::Commit() {
   if (done_) return Status::FailedPrecondition("transaction already finished");
+  if (reader_) return FinishRead("COMMIT");
   done_ = true;
   if (store_.group()) {
     Result<int64_t> epoch = store_.ReleaseLogical();
@@ -767,16 +904,16 @@ Status SqliteTransaction::Commit() {
     if (st.ok()) store_.CountAuditEvents(appended_);
     return st;
   }
-  store_.ResetAll();
-  Status st = store_.db().Exec("COMMIT");
-  if (!st.ok()) (void)store_.db().Exec("ROLLBACK");
+  conn_.ResetAll();
+  Status st = conn_.db.Exec("COMMIT");
+  if (!st.ok()) (void)conn_.db.Exec("ROLLBACK");
   if (st.ok()) store_.CountAuditEvents(appended_);
   lock_.unlock();  // the connection is free for the next transaction
   return st;
 }
 
 Result<std::optional<TenantRow>> SqliteTransaction::GetTenant(std::string_view tenant) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT id, wrapped_key, key_version, policy_yaml, policy_version, created_ms "
       "FROM tenants WHERE id = ?");
   st.BindText(1, tenant);
@@ -793,7 +930,7 @@ Result<std::optional<TenantRow>> SqliteTransaction::GetTenant(std::string_view t
 }
 
 Status SqliteTransaction::InsertTenant(const TenantRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO tenants (id, wrapped_key, key_version, policy_yaml, policy_version, "
       "created_ms) VALUES (?, ?, ?, ?, ?, ?)");
   st.BindText(1, row.id);
@@ -810,7 +947,7 @@ Status SqliteTransaction::InsertTenant(const TenantRow& row) {
 }
 
 Result<std::vector<std::string>> SqliteTransaction::ListTenants() {
-  Stmt& st = store_.Prepare("SELECT id FROM tenants ORDER BY id");
+  Stmt& st = conn_.Prepare("SELECT id FROM tenants ORDER BY id");
   std::vector<std::string> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, st.Step());
@@ -848,7 +985,7 @@ Result<std::optional<SubjectRow>> SqliteTransaction::GetSubject(std::string_view
                                                                 std::string_view subject) {
   static const std::string sql =
       std::string("SELECT ") + kSubjectColumns + " FROM subjects WHERE tenant = ? AND id = ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, subject);
   return ReadSubject(st);
@@ -858,7 +995,7 @@ Result<std::optional<SubjectRow>> SqliteTransaction::FindSubjectByExternalId(
     std::string_view tenant, std::string_view digest) {
   static const std::string sql = std::string("SELECT ") + kSubjectColumns +
                                  " FROM subjects WHERE tenant = ? AND external_digest = ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindBlob(2, digest);
   return ReadSubject(st);
@@ -866,7 +1003,7 @@ Result<std::optional<SubjectRow>> SqliteTransaction::FindSubjectByExternalId(
 
 Result<std::vector<std::string>> SqliteTransaction::FindSubjectsByIndex(
     std::string_view tenant, std::string_view category, std::string_view digest) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT subject FROM subject_index WHERE tenant = ? AND category = ? AND digest = ? "
       "ORDER BY subject");
   st.BindText(1, tenant);
@@ -882,7 +1019,7 @@ Result<std::vector<std::string>> SqliteTransaction::FindSubjectsByIndex(
 }
 
 Status SqliteTransaction::PutSubject(const SubjectRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO subjects (tenant, id, external_digest, wrapped_key, state, created_ms, "
       "updated_ms, closed_ms, erased_ms, fields, restricted) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -912,11 +1049,11 @@ Status SqliteTransaction::PutSubject(const SubjectRow& row) {
 
 Status SqliteTransaction::ReplaceIndex(std::string_view tenant, std::string_view subject,
                                        const std::vector<IndexEntry>& entries) {
-  Stmt& del = store_.Prepare("DELETE FROM subject_index WHERE tenant = ? AND subject = ?");
+  Stmt& del = conn_.Prepare("DELETE FROM subject_index WHERE tenant = ? AND subject = ?");
   del.BindText(1, tenant);
   del.BindText(2, subject);
   RETURN_IF_ERROR(del.Run());
-  Stmt& ins = store_.Prepare(
+  Stmt& ins = conn_.Prepare(
       "INSERT OR IGNORE INTO subject_index (tenant, category, digest, subject) "
       "VALUES (?, ?, ?, ?)");
   for (const IndexEntry& e : entries) {
@@ -934,13 +1071,13 @@ Status SqliteTransaction::EraseSubject(std::string_view tenant, std::string_view
                                        int64_t erased_ms) {
   for (const char* sql : {"DELETE FROM records WHERE tenant = ? AND subject = ?",
                           "DELETE FROM subject_index WHERE tenant = ? AND subject = ?"}) {
-    Stmt& del = store_.Prepare(sql);
+    Stmt& del = conn_.Prepare(sql);
     del.BindText(1, tenant);
     del.BindText(2, subject);
     RETURN_IF_ERROR(del.Run());
   }
   RETURN_IF_ERROR(DeletePersonalExtras(tenant, subject));
-  Stmt& upd = store_.Prepare(
+  Stmt& upd = conn_.Prepare(
       "UPDATE subjects SET wrapped_key = NULL, fields = NULL, external_digest = NULL, "
       "state = 2, erased_ms = ?, updated_ms = ? WHERE tenant = ? AND id = ?");
   upd.BindInt64(1, erased_ms);
@@ -948,7 +1085,7 @@ Status SqliteTransaction::EraseSubject(std::string_view tenant, std::string_view
   upd.BindText(3, tenant);
   upd.BindText(4, subject);
   RETURN_IF_ERROR(upd.Run());
-  if (sqlite3_changes(store_.db().raw()) == 0) {
+  if (sqlite3_changes(conn_.db.raw()) == 0) {
     return Status::NotFound("subject '" + std::string(subject) + "' does not exist in tenant '" +
                             std::string(tenant) + "'");
   }
@@ -956,7 +1093,7 @@ Status SqliteTransaction::EraseSubject(std::string_view tenant, std::string_view
 }
 
 Result<int64_t> SqliteTransaction::CountSubjects(std::string_view tenant) {
-  Stmt& st = store_.Prepare("SELECT count(*) FROM subjects WHERE tenant = ? AND state != 2");
+  Stmt& st = conn_.Prepare("SELECT count(*) FROM subjects WHERE tenant = ? AND state != 2");
   st.BindText(1, tenant);
   ASSIGN_OR_RETURN(bool row, st.Step());
   (void)row;
@@ -964,7 +1101,7 @@ Result<int64_t> SqliteTransaction::CountSubjects(std::string_view tenant) {
 }
 
 Status SqliteTransaction::InsertRecord(const RecordRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO records (tenant, id, subject, kind, at_ms, created_ms, payload) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.BindText(1, row.tenant);
@@ -978,7 +1115,7 @@ Status SqliteTransaction::InsertRecord(const RecordRow& row) {
 }
 
 Result<bool> SqliteTransaction::InsertRecordIfAbsent(const RecordRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO records (tenant, id, subject, kind, at_ms, created_ms, payload) "
       "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, id) DO NOTHING");
   st.BindText(1, row.tenant);
@@ -989,13 +1126,13 @@ Result<bool> SqliteTransaction::InsertRecordIfAbsent(const RecordRow& row) {
   st.BindInt64(6, row.created_ms);
   st.BindBlob(7, row.payload);
   RETURN_IF_ERROR(st.Run());
-  return sqlite3_changes(store_.db().raw()) > 0;
+  return sqlite3_changes(conn_.db.raw()) > 0;
 }
 
 Result<std::optional<ConsentRow>> SqliteTransaction::GetConsent(std::string_view tenant,
                                                                 std::string_view subject,
                                                                 std::string_view purpose) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT state, at_ms FROM consents WHERE tenant = ? AND subject = ? AND purpose = ?");
   st.BindText(1, tenant);
   st.BindText(2, subject);
@@ -1010,7 +1147,7 @@ Result<std::optional<ConsentRow>> SqliteTransaction::GetConsent(std::string_view
 
 Result<std::vector<ConsentRow>> SqliteTransaction::ListConsents(std::string_view tenant,
                                                                 std::string_view subject) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT purpose, state, at_ms FROM consents WHERE tenant = ? AND subject = ? "
       "ORDER BY purpose");
   st.BindText(1, tenant);
@@ -1026,7 +1163,7 @@ Result<std::vector<ConsentRow>> SqliteTransaction::ListConsents(std::string_view
 }
 
 Status SqliteTransaction::PutConsent(const ConsentRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT OR REPLACE INTO consents (tenant, subject, purpose, state, at_ms) "
       "VALUES (?, ?, ?, ?, ?)");
   st.BindText(1, row.tenant);
@@ -1038,19 +1175,19 @@ Status SqliteTransaction::PutConsent(const ConsentRow& row) {
 }
 
 Result<int64_t> SqliteTransaction::AppendConsentEvent(const ConsentEventRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO consent_events (tenant, subject, at_ms, sealed) VALUES (?, ?, ?, ?)");
   st.BindText(1, row.tenant);
   st.BindText(2, row.subject);
   st.BindInt64(3, row.at_ms);
   st.BindBlob(4, row.sealed);
   RETURN_IF_ERROR(st.Run());
-  return static_cast<int64_t>(sqlite3_last_insert_rowid(store_.db().raw()));
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_.db.raw()));
 }
 
 Result<std::vector<ConsentEventRow>> SqliteTransaction::ListConsentEvents(
     std::string_view tenant, std::string_view subject) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT seq, at_ms, sealed FROM consent_events WHERE tenant = ? AND subject = ? "
       "ORDER BY seq");
   st.BindText(1, tenant);
@@ -1067,7 +1204,7 @@ Result<std::vector<ConsentEventRow>> SqliteTransaction::ListConsentEvents(
 
 Result<std::optional<ChannelRow>> SqliteTransaction::GetChannel(std::string_view tenant,
                                                                 std::string_view name) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT sealed, updated_ms FROM channels WHERE tenant = ? AND name = ?");
   st.BindText(1, tenant);
   st.BindText(2, name);
@@ -1079,7 +1216,7 @@ Result<std::optional<ChannelRow>> SqliteTransaction::GetChannel(std::string_view
 }
 
 Status SqliteTransaction::PutChannel(const ChannelRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT OR REPLACE INTO channels (tenant, name, sealed, updated_ms) VALUES (?, ?, ?, ?)");
   st.BindText(1, row.tenant);
   st.BindText(2, row.name);
@@ -1092,7 +1229,7 @@ Result<bool> SqliteTransaction::InsertWebhookEvent(std::string_view tenant,
                                                    std::string_view provider,
                                                    std::string_view event_id,
                                                    int64_t received_ms) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO webhook_events (tenant, provider, event_id, received_ms) VALUES (?, ?, ?, ?) "
       "ON CONFLICT DO NOTHING");
   st.BindText(1, tenant);
@@ -1100,7 +1237,7 @@ Result<bool> SqliteTransaction::InsertWebhookEvent(std::string_view tenant,
   st.BindText(3, event_id);
   st.BindInt64(4, received_ms);
   RETURN_IF_ERROR(st.Run());
-  return sqlite3_changes(store_.db().raw()) > 0;
+  return sqlite3_changes(conn_.db.raw()) > 0;
 }
 
 constexpr const char* kMessageColumns =
@@ -1160,17 +1297,17 @@ Result<bool> SqliteTransaction::InsertMessage(const MessageRow& row) {
                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                  "ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key != "
                                  "'' DO NOTHING";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   BindMessage(st, row);
   RETURN_IF_ERROR(st.Run());
-  return sqlite3_changes(store_.db().raw()) > 0;
+  return sqlite3_changes(conn_.db.raw()) > 0;
 }
 
 Result<std::optional<MessageRow>> SqliteTransaction::GetMessage(std::string_view tenant,
                                                                 std::string_view id) {
   static const std::string sql =
       std::string("SELECT ") + kMessageColumns + " FROM outbox WHERE tenant = ? AND id = ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, id);
   ASSIGN_OR_RETURN(auto rows, ReadMessages(st));
@@ -1183,7 +1320,7 @@ Result<std::optional<MessageRow>> SqliteTransaction::FindMessageByKey(std::strin
   static const std::string sql = std::string("SELECT ") + kMessageColumns +
                                  " FROM outbox WHERE tenant = ? AND idempotency_key = ? AND "
                                  "idempotency_key != ''";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, key);
   ASSIGN_OR_RETURN(auto rows, ReadMessages(st));
@@ -1195,21 +1332,21 @@ Result<std::vector<MessageRow>> SqliteTransaction::DueMessages(int64_t now_ms, i
   static const std::string sql = std::string("SELECT ") + kMessageColumns +
                                  " FROM outbox WHERE state IN (1, 2) AND next_attempt_ms <= ? "
                                  "ORDER BY next_attempt_ms LIMIT ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindInt64(1, now_ms);
   st.BindInt64(2, limit);
   return ReadMessages(st);
 }
 
 Status SqliteTransaction::UpdateMessage(const MessageRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "UPDATE outbox SET idempotency_key = ?3, subject = ?4, purpose = ?5, channel = ?6, "
       "sealed = ?7, state = ?8, attempts = ?9, next_attempt_ms = ?10, last_error = ?11, "
       "provider_id = ?12, created_ms = ?13, updated_ms = ?14, sent_ms = ?15 "
       "WHERE tenant = ?1 AND id = ?2");
   BindMessage(st, row);
   RETURN_IF_ERROR(st.Run());
-  if (sqlite3_changes(store_.db().raw()) == 0) {
+  if (sqlite3_changes(conn_.db.raw()) == 0) {
     return Status::NotFound("message '" + row.id + "' does not exist");
   }
   return Status::Ok();
@@ -1219,7 +1356,7 @@ Result<std::vector<MessageRow>> SqliteTransaction::ListMessages(std::string_view
                                                                 int limit) {
   static const std::string sql = std::string("SELECT ") + kMessageColumns +
                                  " FROM outbox WHERE tenant = ? ORDER BY created_ms DESC LIMIT ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindInt64(2, limit);
   return ReadMessages(st);
@@ -1278,7 +1415,7 @@ Result<std::vector<RequestRow>> ReadRequests(Stmt& st) {
 Status SqliteTransaction::InsertRequest(const RequestRow& row) {
   static const std::string sql = std::string("INSERT INTO requests (") + kRequestColumns +
                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   BindRequest(st, row);
   return st.Run();
 }
@@ -1287,7 +1424,7 @@ Result<std::optional<RequestRow>> SqliteTransaction::GetRequest(std::string_view
                                                                 std::string_view id) {
   static const std::string sql =
       std::string("SELECT ") + kRequestColumns + " FROM requests WHERE tenant = ? AND id = ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, id);
   ASSIGN_OR_RETURN(auto rows, ReadRequests(st));
@@ -1296,7 +1433,7 @@ Result<std::optional<RequestRow>> SqliteTransaction::GetRequest(std::string_view
 }
 
 Status SqliteTransaction::UpdateRequest(const RequestRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "UPDATE requests SET subject = ?3, type = ?4, state = ?5, verification = ?6, "
       "assigned = ?7, sealed = ?8, received_ms = ?9, due_ms = ?10, updated_ms = ?11, "
       "closed_ms = ?12, otp_digest = ?13, otp_expires = ?14, otp_attempts = ?15, "
@@ -1304,7 +1441,7 @@ Status SqliteTransaction::UpdateRequest(const RequestRow& row) {
       "WHERE tenant = ?1 AND id = ?2");
   BindRequest(st, row);
   RETURN_IF_ERROR(st.Run());
-  if (sqlite3_changes(store_.db().raw()) == 0) {
+  if (sqlite3_changes(conn_.db.raw()) == 0) {
     return Status::NotFound("request '" + row.id + "' does not exist");
   }
   return Status::Ok();
@@ -1316,7 +1453,7 @@ Result<std::vector<RequestRow>> SqliteTransaction::ListRequests(std::string_view
   static const std::string sql = std::string("SELECT ") + kRequestColumns +
                                  " FROM requests WHERE tenant = ?1 AND (?2 = 0 OR state NOT IN (5, 6, 7)) AND "
                                  "(?3 = '' OR subject = ?3) ORDER BY due_ms, id";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindInt64(2, open_only ? 1 : 0);
   st.BindText(3, subject);
@@ -1348,7 +1485,7 @@ Result<std::optional<ExportRow>> ReadExport(Stmt& st) {
 Status SqliteTransaction::InsertExport(const ExportRow& row) {
   static const std::string sql = std::string("INSERT INTO exports (") + kExportColumns +
                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, row.tenant);
   st.BindText(2, row.id);
   st.BindText(3, row.request_id);
@@ -1367,7 +1504,7 @@ Result<std::optional<ExportRow>> SqliteTransaction::GetExport(std::string_view t
                                                               std::string_view id) {
   static const std::string sql =
       std::string("SELECT ") + kExportColumns + " FROM exports WHERE tenant = ? AND id = ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, id);
   return ReadExport(st);
@@ -1375,28 +1512,28 @@ Result<std::optional<ExportRow>> SqliteTransaction::GetExport(std::string_view t
 
 Status SqliteTransaction::MarkExportDownloaded(std::string_view tenant, std::string_view id,
                                                int64_t at_ms) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "UPDATE exports SET sealed = NULL, downloaded_ms = ? WHERE tenant = ? AND id = ?");
   st.BindInt64(1, at_ms);
   st.BindText(2, tenant);
   st.BindText(3, id);
   RETURN_IF_ERROR(st.Run());
-  if (sqlite3_changes(store_.db().raw()) == 0) {
+  if (sqlite3_changes(conn_.db.raw()) == 0) {
     return Status::NotFound("export '" + std::string(id) + "' does not exist");
   }
   return Status::Ok();
 }
 
 Result<int64_t> SqliteTransaction::DropExpiredExports(int64_t now_ms) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "UPDATE exports SET sealed = NULL WHERE sealed IS NOT NULL AND expires_ms < ?");
   st.BindInt64(1, now_ms);
   RETURN_IF_ERROR(st.Run());
-  return static_cast<int64_t>(sqlite3_changes(store_.db().raw()));
+  return static_cast<int64_t>(sqlite3_changes(conn_.db.raw()));
 }
 
 Status SqliteTransaction::InsertErasureHold(const ErasureHoldRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO erasure_holds (tenant, request_id, subject, item, until_ms, rule, reason, "
       "purged_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   st.BindText(1, row.tenant);
@@ -1412,7 +1549,7 @@ Status SqliteTransaction::InsertErasureHold(const ErasureHoldRow& row) {
 
 Result<std::vector<ErasureHoldRow>> SqliteTransaction::ListErasureHolds(
     std::string_view tenant, std::string_view subject) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT tenant, request_id, subject, item, until_ms, rule, reason, purged_ms "
       "FROM erasure_holds WHERE tenant = ? AND subject = ? ORDER BY item, request_id");
   st.BindText(1, tenant);
@@ -1438,7 +1575,7 @@ Result<std::vector<ErasureHoldRow>> SqliteTransaction::ListErasureHolds(
 Result<int64_t> SqliteTransaction::MarkErasureHoldsPurged(std::string_view tenant,
                                                           std::string_view subject, bool all,
                                                           int64_t now_ms) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "UPDATE erasure_holds SET purged_ms = ?1 WHERE tenant = ?2 AND subject = ?3 AND "
       "purged_ms IS NULL AND (?4 = 1 OR until_ms <= ?1)");
   st.BindInt64(1, now_ms);
@@ -1446,7 +1583,7 @@ Result<int64_t> SqliteTransaction::MarkErasureHoldsPurged(std::string_view tenan
   st.BindText(3, subject);
   st.BindInt64(4, all ? 1 : 0);
   RETURN_IF_ERROR(st.Run());
-  return static_cast<int64_t>(sqlite3_changes(store_.db().raw()));
+  return static_cast<int64_t>(sqlite3_changes(conn_.db.raw()));
 }
 
 // Category keys are stored one per line (keys hold no line break).
@@ -1497,7 +1634,7 @@ Result<std::vector<DisclosureRow>> ReadDisclosures(Stmt& st) {
 
 Status SqliteTransaction::InsertDisclosure(const DisclosureRow& row,
                                            const std::vector<std::string>& subjects) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO disclosures (tenant, id, recipient, purpose, categories, legal_reference, "
       "actor, role, at_ms, recorded_ms, subjects, exported) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -1514,7 +1651,7 @@ Status SqliteTransaction::InsertDisclosure(const DisclosureRow& row,
   st.BindInt64(11, row.subjects);
   st.BindInt64(12, row.exported ? 1 : 0);
   RETURN_IF_ERROR(st.Run());
-  Stmt& link = store_.Prepare(
+  Stmt& link = conn_.Prepare(
       "INSERT OR IGNORE INTO disclosure_subjects (tenant, subject, disclosure) VALUES (?, ?, ?)");
   for (const std::string& subject : subjects) {
     link.Reset();
@@ -1532,7 +1669,7 @@ Result<std::vector<DisclosureRow>> SqliteTransaction::ListSubjectDisclosures(
       std::string("SELECT ") + kDisclosureColumns +
       " FROM disclosure_subjects s JOIN disclosures d ON d.tenant = s.tenant AND d.id = "
       "s.disclosure WHERE s.tenant = ? AND s.subject = ? ORDER BY d.at_ms, d.id";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, subject);
   return ReadDisclosures(st);
@@ -1543,7 +1680,7 @@ Result<std::vector<DisclosureRow>> SqliteTransaction::ListDisclosures(
   static const std::string sql = std::string("SELECT ") + kDisclosureColumns +
                                  " FROM disclosures d WHERE d.tenant = ? AND d.at_ms >= ? AND "
                                  "d.at_ms < ? ORDER BY d.at_ms, d.id";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindInt64(2, from_ms.value_or(INT64_MIN));
   st.BindInt64(3, to_ms.value_or(INT64_MAX));
@@ -1554,7 +1691,7 @@ Status SqliteTransaction::ScanSubjects(std::string_view tenant,
                                        const std::function<bool(const SubjectRow&)>& fn) {
   static const std::string sql =
       std::string("SELECT ") + kSubjectColumns + " FROM subjects WHERE tenant = ? ORDER BY id";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   while (true) {
     ASSIGN_OR_RETURN(std::optional<SubjectRow> row, ReadSubject(st));
@@ -1567,7 +1704,7 @@ Status SqliteTransaction::ScanSubjects(std::string_view tenant,
 Result<std::vector<RecordKindCount>> SqliteTransaction::CountRecords(
     std::string_view tenant, std::optional<int64_t> from_ms, std::optional<int64_t> to_ms) {
   std::vector<RecordKindCount> out;
-  Stmt& counts = store_.Prepare(
+  Stmt& counts = conn_.Prepare(
       "SELECT kind, SUM(at_ms >= ? AND at_ms < ?) FROM records WHERE tenant = ? GROUP BY kind "
       "ORDER BY kind");
   counts.BindInt64(1, from_ms.value_or(INT64_MIN));
@@ -1578,7 +1715,7 @@ Result<std::vector<RecordKindCount>> SqliteTransaction::CountRecords(
     if (!row) break;
     out.push_back({counts.ColumnText(0), counts.ColumnInt64(1), {}});
   }
-  Stmt& holders = store_.Prepare(
+  Stmt& holders = conn_.Prepare(
       "SELECT DISTINCT subject FROM records WHERE tenant = ? AND kind = ? ORDER BY subject");
   for (RecordKindCount& k : out) {
     holders.Reset();
@@ -1597,7 +1734,7 @@ Status SqliteTransaction::DeletePersonalExtras(std::string_view tenant, std::str
   for (const char* sql : {"DELETE FROM consents WHERE tenant = ? AND subject = ?",
                           "DELETE FROM consent_events WHERE tenant = ? AND subject = ?",
                           "UPDATE exports SET sealed = NULL WHERE tenant = ? AND subject = ?"}) {
-    Stmt& del = store_.Prepare(sql);
+    Stmt& del = conn_.Prepare(sql);
     del.BindText(1, tenant);
     del.BindText(2, subject);
     RETURN_IF_ERROR(del.Run());
@@ -1608,11 +1745,11 @@ Status SqliteTransaction::DeletePersonalExtras(std::string_view tenant, std::str
 Result<int64_t> SqliteTransaction::DeleteSubjectRecords(std::string_view tenant,
                                                         std::string_view subject,
                                                         const std::vector<std::string>& kinds) {
-  Stmt& events = store_.Prepare(
+  Stmt& events = conn_.Prepare(
       "DELETE FROM record_events WHERE tenant = ?1 AND record IN "
       "(SELECT id FROM records WHERE tenant = ?1 AND subject = ?2 AND kind = ?3)");
   Stmt& del =
-      store_.Prepare("DELETE FROM records WHERE tenant = ? AND subject = ? AND kind = ?");
+      conn_.Prepare("DELETE FROM records WHERE tenant = ? AND subject = ? AND kind = ?");
   int64_t deleted = 0;
   for (const std::string& kind : kinds) {
     events.Reset();
@@ -1625,13 +1762,13 @@ Result<int64_t> SqliteTransaction::DeleteSubjectRecords(std::string_view tenant,
     del.BindText(2, subject);
     del.BindText(3, kind);
     RETURN_IF_ERROR(del.Run());
-    deleted += sqlite3_changes(store_.db().raw());
+    deleted += sqlite3_changes(conn_.db.raw());
   }
   return deleted;
 }
 
 Result<int64_t> SqliteTransaction::InsertCookieChoice(const CookieChoiceRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO cookie_choices (tenant, visitor, choices, policy_version, at_ms) "
       "VALUES (?, ?, ?, ?, ?)");
   st.BindText(1, row.tenant);
@@ -1640,12 +1777,12 @@ Result<int64_t> SqliteTransaction::InsertCookieChoice(const CookieChoiceRow& row
   st.BindText(4, row.policy_version);
   st.BindInt64(5, row.at_ms);
   RETURN_IF_ERROR(st.Run());
-  return static_cast<int64_t>(sqlite3_last_insert_rowid(store_.db().raw()));
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_.db.raw()));
 }
 
 Result<std::vector<CookieChoiceRow>> SqliteTransaction::ListCookieChoices(
     std::string_view tenant, std::string_view visitor) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT seq, choices, policy_version, at_ms FROM cookie_choices WHERE tenant = ? AND "
       "visitor = ? ORDER BY seq");
   st.BindText(1, tenant);
@@ -1663,7 +1800,7 @@ Result<std::vector<CookieChoiceRow>> SqliteTransaction::ListCookieChoices(
 Result<std::optional<ImportRow>> SqliteTransaction::GetImport(std::string_view tenant,
                                                               std::string_view kind,
                                                               std::string_view digest) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT offset, line, rows, added, updated, unchanged, rejected, rejects_bytes, done, "
       "started_ms, updated_ms FROM imports WHERE tenant = ? AND kind = ? AND digest = ?");
   st.BindText(1, tenant);
@@ -1690,7 +1827,7 @@ Result<std::optional<ImportRow>> SqliteTransaction::GetImport(std::string_view t
 }
 
 Status SqliteTransaction::PutImport(const ImportRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT OR REPLACE INTO imports (tenant, kind, digest, offset, line, rows, added, updated, "
       "unchanged, rejected, rejects_bytes, done, started_ms, updated_ms) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -1729,7 +1866,7 @@ Result<std::optional<RecordRow>> SqliteTransaction::GetRecord(std::string_view t
                                                               std::string_view record) {
   static const std::string sql =
       std::string("SELECT ") + kRecordColumns + " FROM records WHERE tenant = ? AND id = ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, record);
   ASSIGN_OR_RETURN(bool row, st.Step());
@@ -1743,7 +1880,7 @@ Result<std::vector<RecordRow>> SqliteTransaction::ListRecords(std::string_view t
   static const std::string sql = std::string("SELECT ") + kRecordColumns +
                                  " FROM records WHERE tenant = ? AND subject = ? AND "
                                  "(?3 = '' OR kind = ?3) ORDER BY at_ms, id";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, subject);
   st.BindText(3, kind);
@@ -1758,7 +1895,7 @@ Result<std::vector<RecordRow>> SqliteTransaction::ListRecords(std::string_view t
 
 Status SqliteTransaction::PutRecordEvent(std::string_view tenant, std::string_view record,
                                          const RecordEventRow& event) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO record_events (tenant, record, event, at_ms) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (tenant, record, event) DO UPDATE SET at_ms = excluded.at_ms");
   st.BindText(1, tenant);
@@ -1770,7 +1907,7 @@ Status SqliteTransaction::PutRecordEvent(std::string_view tenant, std::string_vi
 
 Result<std::vector<RecordEventRow>> SqliteTransaction::RecordEvents(std::string_view tenant,
                                                                     std::string_view record) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT event, at_ms FROM record_events WHERE tenant = ? AND record = ? ORDER BY at_ms");
   st.BindText(1, tenant);
   st.BindText(2, record);
@@ -1786,7 +1923,7 @@ Result<std::vector<RecordEventRow>> SqliteTransaction::RecordEvents(std::string_
 Result<int64_t> SqliteTransaction::AppendAudit(const audit::Event& event) {
   int64_t seq = 1;
   if (!last_hash_) {
-    Stmt& head = store_.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+    Stmt& head = conn_.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
     ASSIGN_OR_RETURN(bool row, head.Step());
     if (row) {
       last_seq_ = head.ColumnInt64(0);
@@ -1799,7 +1936,7 @@ Result<int64_t> SqliteTransaction::AppendAudit(const audit::Event& event) {
   seq = last_seq_ + 1;
   std::string canonical = event.Canonical();
   std::string hash = audit::ChainHash(*last_hash_, canonical);
-  Stmt& ins = store_.Prepare("INSERT INTO audit (seq, tenant, event, hash) VALUES (?, ?, ?, ?)");
+  Stmt& ins = conn_.Prepare("INSERT INTO audit (seq, tenant, event, hash) VALUES (?, ?, ?, ?)");
   ins.BindInt64(1, seq);
   ins.BindText(2, event.tenant);
   ins.BindText(3, canonical);
@@ -1831,8 +1968,8 @@ Result<int64_t> SqliteTransaction::AppendAudit(const audit::Event& event) {
 Result<std::vector<AuditRow>> SqliteTransaction::ListAudit(const AuditFilter& f) {
   // Two statements so that a tenant's query walks the (tenant, seq) index.
   Stmt& st = f.tenant.empty()
-                 ? store_.Prepare(CUSTODIAN_AUDIT_COLUMNS " WHERE ?1 = ''" CUSTODIAN_AUDIT_FILTERS)
-                 : store_.Prepare(CUSTODIAN_AUDIT_COLUMNS
+                 ? conn_.Prepare(CUSTODIAN_AUDIT_COLUMNS " WHERE ?1 = ''" CUSTODIAN_AUDIT_FILTERS)
+                 : conn_.Prepare(CUSTODIAN_AUDIT_COLUMNS
                                   " WHERE a.tenant = ?1" CUSTODIAN_AUDIT_FILTERS);
   st.BindText(1, f.tenant);
   st.BindInt64(2, f.after_seq);
@@ -1864,7 +2001,7 @@ Result<std::vector<AuditRow>> SqliteTransaction::ListAudit(const AuditFilter& f)
 #undef CUSTODIAN_AUDIT_COLUMNS
 
 Result<std::optional<std::pair<int64_t, std::string>>> SqliteTransaction::AuditHead() {
-  Stmt& st = store_.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  Stmt& st = conn_.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<std::pair<int64_t, std::string>>();
   return std::optional<std::pair<int64_t, std::string>>(
@@ -1872,7 +2009,7 @@ Result<std::optional<std::pair<int64_t, std::string>>> SqliteTransaction::AuditH
 }
 
 Result<std::optional<std::string>> SqliteTransaction::AuditHash(int64_t seq) {
-  Stmt& st = store_.Prepare("SELECT hash FROM audit WHERE seq = ?");
+  Stmt& st = conn_.Prepare("SELECT hash FROM audit WHERE seq = ?");
   st.BindInt64(1, seq);
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<std::string>();
@@ -1881,7 +2018,7 @@ Result<std::optional<std::string>> SqliteTransaction::AuditHash(int64_t seq) {
 
 Result<std::optional<std::pair<int64_t, int64_t>>> SqliteTransaction::AuditSeqRange(
     std::string_view tenant, std::optional<int64_t> from_ms, std::optional<int64_t> to_ms) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT min(seq), max(seq) FROM audit WHERE (?1 = '' OR tenant = ?1)"
       " AND (?2 IS NULL OR json_extract(event, '$.time_ms') >= ?2)"
       " AND (?3 IS NULL OR json_extract(event, '$.time_ms') < ?3)");
@@ -1895,7 +2032,7 @@ Result<std::optional<std::pair<int64_t, int64_t>>> SqliteTransaction::AuditSeqRa
 }
 
 Result<std::optional<AuditKeyRow>> SqliteTransaction::GetAuditKey() {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT id, public_key, wrapped_seed, created_ms FROM audit_keys ORDER BY id DESC LIMIT 1");
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<AuditKeyRow>();
@@ -1904,7 +2041,7 @@ Result<std::optional<AuditKeyRow>> SqliteTransaction::GetAuditKey() {
 }
 
 Status SqliteTransaction::InsertAuditKey(const AuditKeyRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO audit_keys (id, public_key, wrapped_seed, created_ms) VALUES (?, ?, ?, ?)");
   st.BindInt64(1, row.id);
   st.BindBlob(2, row.public_key);
@@ -1914,7 +2051,7 @@ Status SqliteTransaction::InsertAuditKey(const AuditKeyRow& row) {
 }
 
 Status SqliteTransaction::InsertAuditCheckpoint(const audit::Checkpoint& cp) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO audit_checkpoints (seq, head_hash, time_ms, key_id, signature) "
       "VALUES (?, ?, ?, ?, ?)");
   st.BindInt64(1, cp.seq);
@@ -1944,7 +2081,7 @@ Result<std::vector<audit::Checkpoint>> SqliteTransaction::ListAuditCheckpoints(i
   static const std::string sql = std::string("SELECT ") + kCheckpointColumns +
                                  " FROM audit_checkpoints WHERE seq > ? AND (? = 0 OR seq <= ?) "
                                  "ORDER BY seq LIMIT ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindInt64(1, after_seq);
   st.BindInt64(2, to_seq);
   st.BindInt64(3, to_seq);
@@ -1961,7 +2098,7 @@ Result<std::vector<audit::Checkpoint>> SqliteTransaction::ListAuditCheckpoints(i
 Result<std::optional<audit::Checkpoint>> SqliteTransaction::GetAuditCheckpoint(int64_t seq) {
   static const std::string sql =
       std::string("SELECT ") + kCheckpointColumns + " FROM audit_checkpoints WHERE seq = ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindInt64(1, seq);
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<audit::Checkpoint>();
@@ -1971,7 +2108,7 @@ Result<std::optional<audit::Checkpoint>> SqliteTransaction::GetAuditCheckpoint(i
 Result<std::optional<audit::Checkpoint>> SqliteTransaction::LastAuditCheckpoint() {
   static const std::string sql = std::string("SELECT ") + kCheckpointColumns +
                                  " FROM audit_checkpoints ORDER BY seq DESC LIMIT 1";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<audit::Checkpoint>();
   return std::optional<audit::Checkpoint>(ReadCheckpoint(st));
@@ -1996,7 +2133,7 @@ ApiKeyRow ReadApiKey(Stmt& st) {
 }
 
 Status SqliteTransaction::InsertApiKey(const ApiKeyRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO api_keys (tenant, id, name, role, digest, created_ms, revoked_ms, "
       "last_used_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   st.BindText(1, row.tenant);
@@ -2017,7 +2154,7 @@ Status SqliteTransaction::InsertApiKey(const ApiKeyRow& row) {
 Result<std::optional<ApiKeyRow>> SqliteTransaction::FindApiKey(std::string_view key_id) {
   static const std::string sql =
       std::string("SELECT ") + kApiKeyColumns + " FROM api_keys WHERE id = ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, key_id);
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<ApiKeyRow>();
@@ -2027,7 +2164,7 @@ Result<std::optional<ApiKeyRow>> SqliteTransaction::FindApiKey(std::string_view 
 Result<std::vector<ApiKeyRow>> SqliteTransaction::ListApiKeys(std::string_view tenant) {
   static const std::string sql = std::string("SELECT ") + kApiKeyColumns +
                                  " FROM api_keys WHERE tenant = ? ORDER BY created_ms, id";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   std::vector<ApiKeyRow> out;
   while (true) {
@@ -2040,12 +2177,12 @@ Result<std::vector<ApiKeyRow>> SqliteTransaction::ListApiKeys(std::string_view t
 
 Status SqliteTransaction::RevokeApiKey(std::string_view tenant, std::string_view key_id,
                                        int64_t revoked_ms) {
-  Stmt& st = store_.Prepare("UPDATE api_keys SET revoked_ms = ? WHERE tenant = ? AND id = ?");
+  Stmt& st = conn_.Prepare("UPDATE api_keys SET revoked_ms = ? WHERE tenant = ? AND id = ?");
   st.BindInt64(1, revoked_ms);
   st.BindText(2, tenant);
   st.BindText(3, key_id);
   RETURN_IF_ERROR(st.Run());
-  if (sqlite3_changes(store_.db().raw()) == 0) {
+  if (sqlite3_changes(conn_.db.raw()) == 0) {
     return Status::NotFound("api key '" + std::string(key_id) + "' does not exist in tenant '" +
                             std::string(tenant) + "'");
   }
@@ -2054,7 +2191,7 @@ Status SqliteTransaction::RevokeApiKey(std::string_view tenant, std::string_view
 
 Status SqliteTransaction::TouchApiKey(std::string_view tenant, std::string_view key_id,
                                       int64_t used_ms) {
-  Stmt& st = store_.Prepare("UPDATE api_keys SET last_used_ms = ? WHERE tenant = ? AND id = ?");
+  Stmt& st = conn_.Prepare("UPDATE api_keys SET last_used_ms = ? WHERE tenant = ? AND id = ?");
   st.BindInt64(1, used_ms);
   st.BindText(2, tenant);
   st.BindText(3, key_id);
@@ -2082,7 +2219,7 @@ Result<std::optional<OperatorRow>> ReadOperator(Stmt& st) {
 }
 
 Status SqliteTransaction::InsertOperator(const OperatorRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO operators (tenant, id, email_digest, email_sealed, role, password_hash, "
       "totp_sealed, last_totp_step, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.BindText(1, row.tenant);
@@ -2106,7 +2243,7 @@ Result<std::optional<OperatorRow>> SqliteTransaction::GetOperator(std::string_vi
                                                                   std::string_view operator_id) {
   static const std::string sql = std::string("SELECT ") + kOperatorColumns +
                                  " FROM operators WHERE tenant = ? AND id = ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, operator_id);
   return ReadOperator(st);
@@ -2116,7 +2253,7 @@ Result<std::optional<OperatorRow>> SqliteTransaction::FindOperatorByEmail(
     std::string_view tenant, std::string_view email_digest) {
   static const std::string sql = std::string("SELECT ") + kOperatorColumns +
                                  " FROM operators WHERE tenant = ? AND email_digest = ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindBlob(2, email_digest);
   return ReadOperator(st);
@@ -2125,12 +2262,12 @@ Result<std::optional<OperatorRow>> SqliteTransaction::FindOperatorByEmail(
 Status SqliteTransaction::SetOperatorTotpStep(std::string_view tenant,
                                               std::string_view operator_id, int64_t step) {
   Stmt& st =
-      store_.Prepare("UPDATE operators SET last_totp_step = ? WHERE tenant = ? AND id = ?");
+      conn_.Prepare("UPDATE operators SET last_totp_step = ? WHERE tenant = ? AND id = ?");
   st.BindInt64(1, step);
   st.BindText(2, tenant);
   st.BindText(3, operator_id);
   RETURN_IF_ERROR(st.Run());
-  if (sqlite3_changes(store_.db().raw()) == 0) {
+  if (sqlite3_changes(conn_.db.raw()) == 0) {
     return Status::NotFound("operator '" + std::string(operator_id) +
                             "' does not exist in tenant '" + std::string(tenant) + "'");
   }
@@ -2138,7 +2275,7 @@ Status SqliteTransaction::SetOperatorTotpStep(std::string_view tenant,
 }
 
 Status SqliteTransaction::InsertSession(const SessionRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO sessions (id, tenant, operator, token_digest, csrf_digest, created_ms, "
       "expires_ms, revoked_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   st.BindText(1, row.id);
@@ -2153,7 +2290,7 @@ Status SqliteTransaction::InsertSession(const SessionRow& row) {
 }
 
 Result<std::optional<SessionRow>> SqliteTransaction::FindSession(std::string_view session_id) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT tenant, id, operator, token_digest, csrf_digest, created_ms, expires_ms, "
       "revoked_ms FROM sessions WHERE id = ?");
   st.BindText(1, session_id);
@@ -2173,13 +2310,13 @@ Result<std::optional<SessionRow>> SqliteTransaction::FindSession(std::string_vie
 
 Status SqliteTransaction::RevokeSession(std::string_view tenant, std::string_view session_id,
                                         int64_t revoked_ms) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "UPDATE sessions SET revoked_ms = coalesce(revoked_ms, ?) WHERE tenant = ? AND id = ?");
   st.BindInt64(1, revoked_ms);
   st.BindText(2, tenant);
   st.BindText(3, session_id);
   RETURN_IF_ERROR(st.Run());
-  if (sqlite3_changes(store_.db().raw()) == 0) {
+  if (sqlite3_changes(conn_.db.raw()) == 0) {
     return Status::NotFound("session '" + std::string(session_id) +
                             "' does not exist in tenant '" + std::string(tenant) + "'");
   }
@@ -2187,7 +2324,7 @@ Status SqliteTransaction::RevokeSession(std::string_view tenant, std::string_vie
 }
 
 Status SqliteTransaction::PurgeSessions(std::string_view tenant, int64_t before_ms) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "DELETE FROM sessions WHERE tenant = ?1 AND (expires_ms < ?2 OR revoked_ms < ?2)");
   st.BindText(1, tenant);
   st.BindInt64(2, before_ms);
@@ -2221,7 +2358,7 @@ Result<std::vector<int64_t>> SqliteTransaction::DueRecordKeys(std::string_view t
           "r.id = e.record WHERE e.tenant = ?1 AND e.event = ?4 AND e.at_ms < ?3 AND +r.kind = ?2";
       break;
   }
-  Stmt& st = store_.Prepare(sql);
+  Stmt& st = conn_.Prepare(sql);
   st.BindText(1, tenant);
   st.BindText(2, kind);
   st.BindInt64(3, before_ms);
@@ -2240,7 +2377,7 @@ Result<std::vector<PurgedRecord>> SqliteTransaction::DeleteRecordsByKey(
     std::string_view tenant, const std::vector<int64_t>& keys, int64_t now_ms) {
   // The hold check is part of the delete itself: a record under a standing
   // hold cannot be deleted by the sweep, whatever the caller computed.
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "DELETE FROM records WHERE rowid = ?1 AND tenant = ?2 AND NOT EXISTS ("
       "SELECT 1 FROM retention_holds h WHERE h.tenant = records.tenant AND "
       "h.subject = records.subject AND (h.record = '' OR h.record = records.id) AND "
@@ -2266,7 +2403,7 @@ Result<std::vector<PurgedRecord>> SqliteTransaction::DeleteRecordsByKey(
 Result<std::vector<std::string>> SqliteTransaction::RetentionSubjects(
     std::string_view tenant, int64_t closed_before_ms, std::optional<int64_t> updated_before_ms) {
   std::vector<std::string> out;
-  Stmt& closed = store_.Prepare(
+  Stmt& closed = conn_.Prepare(
       "SELECT id FROM subjects WHERE tenant = ? AND state = 1 AND closed_ms < ?");
   closed.BindText(1, tenant);
   closed.BindInt64(2, closed_before_ms);
@@ -2276,7 +2413,7 @@ Result<std::vector<std::string>> SqliteTransaction::RetentionSubjects(
     out.push_back(closed.ColumnText(0));
   }
   if (updated_before_ms) {
-    Stmt& active = store_.Prepare(
+    Stmt& active = conn_.Prepare(
         "SELECT id FROM subjects WHERE tenant = ? AND state = 0 AND updated_ms < ?");
     active.BindText(1, tenant);
     active.BindInt64(2, *updated_before_ms);
@@ -2292,7 +2429,7 @@ Result<std::vector<std::string>> SqliteTransaction::RetentionSubjects(
 
 Result<bool> SqliteTransaction::HasRecords(std::string_view tenant, std::string_view subject) {
   Stmt& st =
-      store_.Prepare("SELECT EXISTS (SELECT 1 FROM records WHERE tenant = ? AND subject = ?)");
+      conn_.Prepare("SELECT EXISTS (SELECT 1 FROM records WHERE tenant = ? AND subject = ?)");
   st.BindText(1, tenant);
   st.BindText(2, subject);
   ASSIGN_OR_RETURN(bool row, st.Step());
@@ -2302,7 +2439,7 @@ Result<bool> SqliteTransaction::HasRecords(std::string_view tenant, std::string_
 
 Status SqliteTransaction::DeleteIndexEntries(std::string_view tenant, std::string_view subject,
                                              const std::vector<std::string>& categories) {
-  Stmt& del = store_.Prepare(
+  Stmt& del = conn_.Prepare(
       "DELETE FROM subject_index WHERE tenant = ? AND subject = ? AND category = ?");
   for (const std::string& c : categories) {
     del.Reset();
@@ -2320,7 +2457,7 @@ Status SqliteTransaction::ScanSubjects(std::string_view tenant, bool closed_only
                                  " FROM subjects WHERE tenant = ? AND state != 2";
   static const std::string closed =
       std::string("SELECT ") + kSubjectColumns + " FROM subjects WHERE tenant = ? AND state = 1";
-  Stmt& st = store_.Prepare(closed_only ? closed.c_str() : all.c_str());
+  Stmt& st = conn_.Prepare(closed_only ? closed.c_str() : all.c_str());
   st.BindText(1, tenant);
   while (true) {
     ASSIGN_OR_RETURN(std::optional<SubjectRow> row, ReadSubject(st));
@@ -2358,7 +2495,7 @@ Result<std::vector<DayCount>> SqliteTransaction::RecordAnchorDays(std::string_vi
           "WHERE e.tenant = ?1 AND e.event = ?4 AND +r.kind = ?2 GROUP BY d";
       break;
   }
-  Stmt& st = store_.Prepare(sql);
+  Stmt& st = conn_.Prepare(sql);
   st.BindText(1, tenant);
   st.BindText(2, kind);
   st.BindInt64(3, int64_t{offset_minutes} * 60'000);
@@ -2373,7 +2510,7 @@ Result<std::vector<DayCount>> SqliteTransaction::RecordAnchorDays(std::string_vi
 }
 
 Result<int64_t> SqliteTransaction::CountRecords(std::string_view tenant, std::string_view kind) {
-  Stmt& st = store_.Prepare("SELECT count(*) FROM records WHERE tenant = ? AND kind = ?");
+  Stmt& st = conn_.Prepare("SELECT count(*) FROM records WHERE tenant = ? AND kind = ?");
   st.BindText(1, tenant);
   st.BindText(2, kind);
   ASSIGN_OR_RETURN(bool row, st.Step());
@@ -2403,7 +2540,7 @@ HoldRow ReadHold(Stmt& st) {
 Status SqliteTransaction::InsertHold(const HoldRow& row) {
   static const std::string sql = std::string("INSERT INTO retention_holds (") + kHoldColumns +
                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, row.tenant);
   st.BindText(2, row.id);
   st.BindText(3, row.subject);
@@ -2421,7 +2558,7 @@ Result<std::optional<HoldRow>> SqliteTransaction::GetHold(std::string_view tenan
                                                           std::string_view id) {
   static const std::string sql = std::string("SELECT ") + kHoldColumns +
                                  " FROM retention_holds WHERE tenant = ? AND id = ?";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, id);
   ASSIGN_OR_RETURN(bool row, st.Step());
@@ -2431,14 +2568,14 @@ Result<std::optional<HoldRow>> SqliteTransaction::GetHold(std::string_view tenan
 
 Status SqliteTransaction::ReleaseHold(std::string_view tenant, std::string_view id,
                                       int64_t released_ms, std::string_view released_by) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "UPDATE retention_holds SET released_ms = ?, released_by = ? WHERE tenant = ? AND id = ?");
   st.BindInt64(1, released_ms);
   st.BindText(2, released_by);
   st.BindText(3, tenant);
   st.BindText(4, id);
   RETURN_IF_ERROR(st.Run());
-  if (sqlite3_changes(store_.db().raw()) == 0) {
+  if (sqlite3_changes(conn_.db.raw()) == 0) {
     return Status::NotFound("hold '" + std::string(id) + "' does not exist in tenant '" +
                             std::string(tenant) + "'");
   }
@@ -2452,7 +2589,7 @@ Result<std::vector<HoldRow>> SqliteTransaction::ListHolds(std::string_view tenan
       std::string("SELECT ") + kHoldColumns +
       " FROM retention_holds WHERE tenant = ?1 AND (?2 = '' OR subject = ?2) ORDER BY "
       "created_ms, id";
-  Stmt& st = store_.Prepare(sql.c_str());
+  Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, subject);
   std::vector<HoldRow> out;
@@ -2467,7 +2604,7 @@ Result<std::vector<HoldRow>> SqliteTransaction::ListHolds(std::string_view tenan
 }
 
 Status SqliteTransaction::AddToAggregate(const AggregateRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO retention_aggregates (tenant, rule, digest, sealed, count) "
       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, rule, digest) "
       "DO UPDATE SET count = count + excluded.count");
@@ -2480,7 +2617,7 @@ Status SqliteTransaction::AddToAggregate(const AggregateRow& row) {
 }
 
 Result<std::vector<AggregateRow>> SqliteTransaction::ListAggregates(std::string_view tenant) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT tenant, rule, digest, sealed, count FROM retention_aggregates WHERE tenant = ? "
       "ORDER BY rule, count DESC, digest");
   st.BindText(1, tenant);
@@ -2496,7 +2633,7 @@ Result<std::vector<AggregateRow>> SqliteTransaction::ListAggregates(std::string_
 
 Result<bool> SqliteTransaction::TakeLease(std::string_view name, std::string_view holder,
                                           int64_t now_ms, int64_t expires_ms) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT INTO retention_lease (name, holder, expires_ms) VALUES (?1, ?2, ?4) "
       "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
       "expires_ms = excluded.expires_ms WHERE retention_lease.holder = ?2 OR "
@@ -2506,12 +2643,12 @@ Result<bool> SqliteTransaction::TakeLease(std::string_view name, std::string_vie
   st.BindInt64(3, now_ms);
   st.BindInt64(4, expires_ms);
   RETURN_IF_ERROR(st.Run());
-  return sqlite3_changes(store_.db().raw()) > 0;
+  return sqlite3_changes(conn_.db.raw()) > 0;
 }
 
 Result<std::optional<std::pair<std::string, int64_t>>> SqliteTransaction::GetLease(
     std::string_view name) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT holder, expires_ms FROM retention_lease WHERE name = ? AND holder != ''");
   st.BindText(1, name);
   ASSIGN_OR_RETURN(bool row, st.Step());
@@ -2521,7 +2658,7 @@ Result<std::optional<std::pair<std::string, int64_t>>> SqliteTransaction::GetLea
 }
 
 Status SqliteTransaction::ReleaseLease(std::string_view name, std::string_view holder) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "UPDATE retention_lease SET holder = '', expires_ms = 0 WHERE name = ? AND holder = ?");
   st.BindText(1, name);
   st.BindText(2, holder);
@@ -2529,7 +2666,7 @@ Status SqliteTransaction::ReleaseLease(std::string_view name, std::string_view h
 }
 
 Status SqliteTransaction::PutSweep(const SweepRow& row) {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "INSERT OR REPLACE INTO retention_sweeps (tenant, started_ms, finished_ms, due, purged, "
       "held, overdue) VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.BindText(1, row.tenant);
@@ -2543,7 +2680,7 @@ Status SqliteTransaction::PutSweep(const SweepRow& row) {
 }
 
 Result<std::vector<SweepRow>> SqliteTransaction::ListSweeps() {
-  Stmt& st = store_.Prepare(
+  Stmt& st = conn_.Prepare(
       "SELECT tenant, started_ms, finished_ms, due, purged, held, overdue FROM retention_sweeps "
       "ORDER BY tenant");
   std::vector<SweepRow> out;
@@ -2654,7 +2791,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   RETURN_IF_ERROR(db.Exec("PRAGMA wal_autocheckpoint = 16384"));
   RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit = 67108864"));
   RETURN_IF_ERROR(Migrate(db).WithContext(path));
-  return std::unique_ptr<Store>(new SqliteStore(std::move(db), options.group_commit));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(db), path, options));
 }
 
 }  // namespace custodian::store

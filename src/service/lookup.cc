@@ -1,0 +1,201 @@
+// Lookups (Vault::Lookup, Vault::LookupMany): blind-index probes, consent,
+// projection, and one audit event per subject found (or one per miss).
+//
+// The reads and the decryption run in a read transaction, outside the write
+// transaction, so that they overlap other requests' commits (the SQLite
+// store's read connections do not wait for the writer); the write transaction
+// then checks that what was read still holds and appends the events, and the
+// answer leaves only once they are durable (group commit shares that commit).
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "service/authorize.h"
+#include "service/vault.h"
+#include "service/vault_internal.h"
+
+namespace custodian::service {
+
+Result<std::vector<SubjectView>> Vault::Lookup(const Actor& actor, std::string_view tenant,
+                                               const LookupQuery& query,
+                                               std::string_view purpose) {
+  ASSIGN_OR_RETURN(auto all, LookupMany(actor, tenant, {query}, purpose));
+  return std::move(all.front());
+}
+
+namespace {
+
+// What a lookup read about one subject it found: the row, and whether
+// consent lets the purpose see it (ok) or why not.
+struct LookupHit {
+  store::SubjectRow row;
+  Status consent;
+};
+using LookupFound = std::vector<std::vector<LookupHit>>;  // per query, in query order
+
+// The index probes of every query, the subjects they find, and the consent
+// check of each, read in `tx`.
+Result<LookupFound> FindForLookup(
+    store::Transaction& tx, std::string_view tenant_id, std::string_view tenant,
+    const policy::Purpose& purpose,
+    const std::vector<std::vector<std::pair<std::string, std::string>>>& probes) {
+  LookupFound found;
+  found.reserve(probes.size());
+  for (const auto& query_probes : probes) {
+    std::vector<std::string> ids;
+    for (const auto& [category, digest] : query_probes) {
+      if (category == kExternalIdCategory) {
+        ASSIGN_OR_RETURN(auto row, tx.FindSubjectByExternalId(tenant_id, digest));
+        if (row && row->state != store::SubjectState::kErased) ids.push_back(row->id);
+        continue;
+      }
+      ASSIGN_OR_RETURN(auto hits, tx.FindSubjectsByIndex(tenant, category, digest));
+      for (auto& id : hits) {
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+      }
+    }
+    auto& out = found.emplace_back();
+    for (const std::string& id : ids) {
+      ASSIGN_OR_RETURN(auto row, tx.GetSubject(tenant, id));
+      if (!row) continue;
+      Status consent = ConsentAllows(tx, tenant, purpose, *row);
+      out.push_back(LookupHit{std::move(*row), std::move(consent)});
+    }
+  }
+  return found;
+}
+
+bool SameSubjectRow(const store::SubjectRow& a, const store::SubjectRow& b) {
+  return a.state == b.state && a.updated_ms == b.updated_ms && a.closed_ms == b.closed_ms &&
+         a.erased_ms == b.erased_ms && a.restricted == b.restricted &&
+         a.wrapped_key == b.wrapped_key && a.fields == b.fields;
+}
+
+// True if every subject in `found` still reads the same in `tx`, with the same
+// consent outcome: then answering from `found` is answering from `tx`.
+Result<bool> StillHolds(store::Transaction& tx, std::string_view tenant,
+                        const policy::Purpose& purpose, const LookupFound& found) {
+  for (const auto& hits : found) {
+    for (const LookupHit& hit : hits) {
+      ASSIGN_OR_RETURN(auto row, tx.GetSubject(tenant, hit.row.id));
+      if (!row || !SameSubjectRow(*row, hit.row)) return false;
+      Status consent = ConsentAllows(tx, tenant, purpose, *row);
+      if (consent.ok() != hit.consent.ok() || consent.message() != hit.consent.message()) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
+    const Actor& actor, std::string_view tenant, const std::vector<LookupQuery>& queries,
+    std::string_view purpose) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  audit::Event ev = impl_->Event(actor, tenant, "lookup");
+  ev.purpose = std::string(purpose);
+  auto grant = Authorize(t->policy, actor.role, purpose);
+  if (!grant.ok()) return impl_->AuditRefusal(ev, grant.status());
+  // Normalize and digest every query before the transaction starts.
+  std::vector<std::vector<std::pair<std::string, std::string>>> probes;  // category, digest
+  probes.reserve(queries.size());
+  for (const LookupQuery& q : queries) {
+    if (q.kind == kExternalIdKind) {
+      // The company's own customer number: not personal data of a category,
+      // so any purpose the role may use can find a subject by it.
+      RETURN_IF_ERROR(ValidateExternalId(q.value));
+      probes.push_back({{kExternalIdCategory, t->index.Digest(kExternalIdCategory, q.value)}});
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::vector<IndexProbe> ps, IndexProbes(t->policy, q));
+    auto& out = probes.emplace_back();
+    for (const IndexProbe& p : ps) {
+      // Searching by a category is using it: the purpose must allow it, or a
+      // lookup would confirm who is a customer to a purpose that may not know.
+      if (grant->categories.count(p.category)) {
+        out.emplace_back(p.category, t->index.Digest(p.category, p.value));
+      }
+    }
+    if (out.empty()) {
+      return impl_->AuditRefusal(
+          ev, Status::PermissionDenied("purpose " + Quote(purpose) + " may not use category " +
+                                       Quote(ps.front().category) +
+                                       ", so it cannot look subjects up by it"));
+    }
+  }
+  const policy::Purpose& use = *grant->purpose;
+  // Read, then decrypt and project, outside the write transaction: a read
+  // transaction does not wait for the writer nor for a commit being synced,
+  // so this work overlaps other requests' commits.
+  LookupFound found;
+  {
+    ASSIGN_OR_RETURN(auto rtx, impl_->store->Begin(false));
+    ASSIGN_OR_RETURN(found, FindForLookup(*rtx, t->id, tenant, use, probes));
+  }
+  auto project = [&](const LookupFound& f) -> Result<std::vector<std::vector<SubjectView>>> {
+    std::vector<std::vector<SubjectView>> all;
+    all.reserve(f.size());
+    for (const auto& hits : f) {
+      auto& views = all.emplace_back();
+      for (const LookupHit& hit : hits) {
+        if (!hit.consent.ok()) continue;
+        ASSIGN_OR_RETURN(SubjectView view, impl_->Project(*t, hit.row, grant->categories));
+        views.push_back(std::move(view));
+      }
+    }
+    return all;
+  };
+  ASSIGN_OR_RETURN(auto all, project(found));
+  // Write: the audit events, in a write transaction that first checks that
+  // every subject read is still as read (row and consent outcome). So the
+  // answer is what a lookup inside this transaction would give, and an
+  // erasure, an update or a consent withdrawal committed since the read is
+  // never bypassed; if one was, the lookup reads again here. (A subject added
+  // since the read is not in the answer: it was not there when it was read,
+  // and the events say exactly what was returned.) The events are durable
+  // before anything is returned, and if they cannot be written nothing is.
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  ASSIGN_OR_RETURN(bool holds, StillHolds(*tx, tenant, use, found));
+  if (!holds) {
+    ASSIGN_OR_RETURN(found, FindForLookup(*tx, t->id, tenant, use, probes));
+    ASSIGN_OR_RETURN(all, project(found));
+  }
+  for (std::size_t q = 0; q < found.size(); ++q) {
+    bool refused = false;
+    std::size_t shown = 0;
+    for (const LookupHit& hit : found[q]) {
+      audit::Event e = ev;
+      e.subject = hit.row.id;
+      // A subject who said no to the purpose is not shown to it, and the
+      // caller cannot tell such a subject from no match.
+      if (!hit.consent.ok()) {
+        e.outcome = "refused";
+        e.reason = hit.consent.message();
+        refused = true;
+      } else {
+        const SubjectView& view = all[q][shown++];
+        e.outcome = "hit";
+        for (const auto& f : view.fields) e.categories.push_back(f.category);
+        e.count = static_cast<int64_t>(view.fields.size());
+      }
+      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(e));
+      (void)seq;
+    }
+    if (all[q].empty() && !refused) {
+      audit::Event miss = ev;
+      for (const auto& [category, digest] : probes[q]) {
+        if (category != kExternalIdCategory) miss.categories.push_back(category);
+      }
+      miss.outcome = "miss";
+      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(miss));
+      (void)seq;
+    }
+  }
+  RETURN_IF_ERROR(tx->Commit());
+  return all;
+}
+
+}  // namespace custodian::service

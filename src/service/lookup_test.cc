@@ -1,0 +1,136 @@
+// Lookups read outside their write transaction (service/lookup.cc): what they
+// return is still exactly what their audit events say, never a subject after
+// its erasure, and nothing when the events cannot be written.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "service/vault.h"
+#include "test_util.h"
+
+namespace custodian::service {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+const Actor kAdmin{"test", "admin"};
+const Actor kAgent{"test", "agent"};
+const LookupQuery kAshaPhone{"phone", "088701 00100"};
+
+class LookupTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    unsetenv("CUSTODIAN_MASTER_KEY");
+    dir_ = tmp_.path() / "data";
+    ASSERT_TRUE(Vault::Init(dir_.string()).ok());
+    VaultOptions o;
+    o.data_dir = dir_.string();
+    o.group_commit = GetParam();
+    auto v = Vault::Open(o);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    vault_ = std::move(v).value();
+    std::string policy = testing_util::ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) /
+                                                "examples/policies/interjet.yaml");
+    ASSERT_TRUE(vault_->CreateTenant(kAdmin, "interjet", policy, "interjet.yaml").ok());
+    auto r = vault_->AddSubject(kAdmin, "interjet",
+                                {{"user.name", "Asha Rao"},
+                                 {"user.contact.phone_number", "088701 00100"}},
+                                std::nullopt);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    asha_ = r->subject_id;
+  }
+  // The audit events, parsed, in chain order.
+  std::vector<nlohmann::json> Events() {
+    std::vector<nlohmann::json> out;
+    EXPECT_TRUE(vault_->store()
+                    .ScanAudit(0,
+                               [&](const audit::StoredEvent& e) {
+                                 out.push_back(nlohmann::json::parse(e.canonical));
+                                 return true;
+                               })
+                    .ok());
+    return out;
+  }
+  testing_util::TempDir tmp_;
+  fs::path dir_;
+  std::unique_ptr<Vault> vault_;
+  std::string asha_;
+};
+
+TEST_P(LookupTest, ALookupRacingAnErasureNeverReturnsTheSubjectAfterItsErasure) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> returned{0}, failed{0};
+  std::vector<std::thread> lookups;
+  for (int i = 0; i < 4; ++i) {
+    lookups.emplace_back([&] {
+      while (!stop.load()) {
+        auto r = vault_->Lookup(kAgent, "interjet", kAshaPhone, "essential.service");
+        if (!r.ok()) {
+          ++failed;
+          continue;
+        }
+        returned += static_cast<int>(r->size());
+      }
+    });
+  }
+  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(vault_->EraseSubject(kAdmin, "interjet", asha_).ok());
+  std::this_thread::sleep_for(30ms);
+  stop = true;
+  for (auto& t : lookups) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(returned.load(), 0);
+  int hits = 0;
+  bool erased = false;
+  for (const nlohmann::json& e : Events()) {
+    if (e.value("action", "") == "erase") erased = true;
+    if (e.value("action", "") == "lookup" && e.value("outcome", "") == "hit") {
+      ++hits;
+      EXPECT_FALSE(erased) << "a lookup returned the subject after its erasure: " << e.dump();
+    }
+  }
+  EXPECT_TRUE(erased);
+  EXPECT_EQ(hits, returned.load());  // one event per subject returned, no more, no fewer
+}
+
+TEST_P(LookupTest, ALookupWhoseEventCannotBeWrittenReturnsNothing) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "custodian.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                         "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto r = vault_->Lookup(kAgent, "interjet", kAshaPhone, "essential.service");
+  EXPECT_FALSE(r.ok());
+  auto many = vault_->LookupMany(kAgent, "interjet", {kAshaPhone, kAshaPhone},
+                                 "essential.service");
+  EXPECT_FALSE(many.ok());
+  // Concurrent lookups fail alike, and do not take each other down with them.
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 10; ++j) {
+        ok += vault_->Lookup(kAgent, "interjet", kAshaPhone, "essential.service").ok();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(CommitModes, LookupTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Group" : "Single"; });
+
+}  // namespace
+}  // namespace custodian::service
