@@ -726,7 +726,8 @@ TEST_F(HttpApiTest, AnAccessRequestGivesAOneTimeExportLink) {
                                  .dump());
   EXPECT_EQ(bad_correction.status, 400);
   EXPECT_EQ(Body(bad_correction)["pointer"], "/corrections/user.nickname") << bad_correction.body;
-  for (const json& q : Body(Call("GET", "/v1/requests", "interjet/agent"))["requests"]) {
+  const json listed = Body(Call("GET", "/v1/requests", "interjet/agent"));
+  for (const json& q : listed["requests"]) {
     EXPECT_NE(q["subject"], id) << "a refused request was recorded";
   }
 
