@@ -42,4 +42,12 @@ inline void WriteFile(const std::filesystem::path& p, const std::string& data) {
   out << data;
 }
 
+// `text` with the first `from` replaced by `to` (unchanged when absent): for
+// tests that derive a policy from an example one.
+inline std::string ReplaceFirst(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
 }  // namespace custodian::testing_util

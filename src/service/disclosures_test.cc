@@ -29,12 +29,6 @@ const Actor kAuditor{"op:audit", "auditor"};
 constexpr int64_t kMar1 = 1772323200000;  // 2026-03-01T00:00:00Z
 constexpr int64_t kDay = 86400000;
 
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  const std::size_t at = text.find(from);
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
-
 class DisclosureTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -43,22 +37,23 @@ class DisclosureTest : public ::testing::Test {
     ASSERT_NE(vault_, nullptr);
     // Interjet, plus an SMS agency receiving phone numbers for marketing
     // (consent-based: a subject who did not opt in is left out).
-    std::string yaml = testing_util::ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) /
-                                              "examples/policies/interjet.yaml");
-    yaml = Replace(yaml, "\nrecipients:\n",
-                   "\nrecipients:\n"
-                   "  sms_agency:\n"
-                   "    label: Bulk SMS agency\n"
-                   "    kind: processor\n"
-                   "    purposes: [marketing.communications]\n"
-                   "    categories: [user.contact.phone_number]\n"
-                   "    country: IN\n"
-                   "  kyc_vendor:\n"
-                   "    label: Identity checks and reminders\n"
-                   "    kind: processor\n"
-                   "    purposes: [essential.service.notifications, "
-                   "essential.service.operations.kyc]\n"
-                   "    categories: [user.contact.phone_number, user.government_id]\n");
+    std::string yaml =
+        testing_util::ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) / "examples/policies/interjet.yaml");
+    yaml = testing_util::ReplaceFirst(
+        yaml, "\nrecipients:\n",
+        "\nrecipients:\n"
+        "  sms_agency:\n"
+        "    label: Bulk SMS agency\n"
+        "    kind: processor\n"
+        "    purposes: [marketing.communications]\n"
+        "    categories: [user.contact.phone_number]\n"
+        "    country: IN\n"
+        "  kyc_vendor:\n"
+        "    label: Identity checks and reminders\n"
+        "    kind: processor\n"
+        "    purposes: [essential.service.notifications, "
+        "essential.service.operations.kyc]\n"
+        "    categories: [user.contact.phone_number, user.government_id]\n");
     ASSERT_NE(yaml.find("sms_agency"), std::string::npos);
     ASSERT_TRUE(vault_->CreateTenant(kAdmin, "interjet", yaml, "interjet.yaml").ok());
     asha_ = Add({{"user.name", "Asha Rao"},
@@ -108,18 +103,20 @@ TEST_F(DisclosureTest, EveryUndeclaredDisclosureIsRefusedPreciselyAuditedAndNotR
       {"undeclared recipient", kAdmin, [](DisclosureInput& in) { in.recipient = "facebook"; },
        StatusCode::kPermissionDenied,
        "recipient 'facebook' is not declared in the policy (version 2025.1); declared "
-       "recipients: sms_agency, kyc_vendor, partner_companies, payment_providers, authorities. Declare it "
+       "recipients: sms_agency, kyc_vendor, partner_companies, payment_providers, authorities. "
+       "Declare it "
        "under `recipients` before sharing anything with it"},
       {"purpose not declared for the recipient", kAdmin,
-       [](DisclosureInput& in) { in.purpose = "essential.service"; },
-       StatusCode::kPermissionDenied,
+       [](DisclosureInput& in) { in.purpose = "essential.service"; }, StatusCode::kPermissionDenied,
        "recipient 'payment_providers' is not declared for purpose 'essential.service' (it "
        "receives data for: essential.service.payment_processing)"},
       {"undeclared purpose", kAdmin, [](DisclosureInput& in) { in.purpose = "sales"; },
        StatusCode::kPermissionDenied,
        "purpose 'sales' is not declared in the policy (version 2025.1)"},
       {"category not declared for the recipient", kAdmin,
-       [](DisclosureInput& in) { in.categories = {"user.name", "user.financial"}; },
+       [](DisclosureInput& in) {
+         in.categories = {"user.name", "user.financial"};
+       },
        StatusCode::kPermissionDenied,
        "category 'user.financial' is not declared for recipient 'payment_providers' (it may "
        "receive: user.name, user.contact.phone_number, user.contact.email, user.payment)"},
@@ -199,7 +196,8 @@ TEST_F(DisclosureTest, RecordsBySubjectIdAndLookupAndLeavesOutWhoDidNotConsent) 
   in.recipient = "sms_agency";
   in.purpose = "marketing.communications";
   in.categories = {"user.contact.phone_number"};
-  in.lookups = {{"phone", "088701 00100"}, {kExternalIdKind, "CUST-18"}, {"phone", "+91 99999 00000"}};
+  in.lookups = {
+      {"phone", "088701 00100"}, {kExternalIdKind, "CUST-18"}, {"phone", "+91 99999 00000"}};
   // Nobody consented yet: everyone is left out, nothing is recorded.
   auto none = vault_->Disclose(kAdmin, "interjet", in);
   ASSERT_FALSE(none.ok());
@@ -235,8 +233,7 @@ TEST_F(DisclosureTest, RecordsBySubjectIdAndLookupAndLeavesOutWhoDidNotConsent) 
   auto ok = AuditEvents(Db(), "disclose");
   EXPECT_NE(ok.back().find("\"outcome\":\"ok\""), std::string::npos) << ok.back();
   EXPECT_NE(ok.back().find("\"subject\":\"" + asha_ + "\""), std::string::npos) << ok.back();
-  EXPECT_NE(ok.back().find("1 subject(s) left out; 1 lookup(s) matched nobody"),
-            std::string::npos)
+  EXPECT_NE(ok.back().find("1 subject(s) left out; 1 lookup(s) matched nobody"), std::string::npos)
       << ok.back();
   // Another tenant cannot see it, nor find the subject.
   ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "other").ok());
@@ -244,8 +241,7 @@ TEST_F(DisclosureTest, RecordsBySubjectIdAndLookupAndLeavesOutWhoDidNotConsent) 
   EXPECT_EQ(cross.status().code(), StatusCode::kNotFound);
   auto steal = vault_->Disclose(kAdmin, "other", Payment({asha_}));
   EXPECT_EQ(steal.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(steal.status().message(),
-            "subject '" + asha_ + "' does not exist in tenant 'other'");
+  EXPECT_EQ(steal.status().message(), "subject '" + asha_ + "' does not exist in tenant 'other'");
 }
 
 TEST_F(DisclosureTest, ThePayloadHoldsOnlyTheDisclosedCategoriesReadForThePurpose) {

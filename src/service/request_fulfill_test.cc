@@ -67,12 +67,6 @@ std::string ExamplePolicy(const std::string& name) {
                                 (name + ".yaml"));
 }
 
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  const std::size_t at = text.find(from);
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
-
 class RequestFulfillTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -83,7 +77,8 @@ class RequestFulfillTest : public ::testing::Test {
   }
   std::string Db() const { return (dir_ / "custodian.db").string(); }
 
-  std::string AddSubject(const std::vector<FieldInput>& fields, const std::string& tenant = "interjet") {
+  std::string AddSubject(const std::vector<FieldInput>& fields,
+                         const std::string& tenant = "interjet") {
     auto r = vault_->AddSubject(kAdmin, tenant, fields, std::nullopt);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->subject_id : "";
@@ -108,6 +103,26 @@ class RequestFulfillTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : RequestView{};
   }
+  // "interjet2": Interjet with a notify address for the payment providers.
+  void CreateNotifyingTenant() {
+    std::string yaml = testing_util::ReplaceFirst(
+        ExamplePolicy("interjet"), "    purposes: [essential.service.payment_processing]\n",
+        "    purposes: [essential.service.payment_processing]\n"
+        "    notify: privacy@razorpay.example\n");
+    ASSERT_NE(yaml.find("notify:"), std::string::npos);
+    ASSERT_TRUE(vault_->CreateTenant(kAdmin, "interjet2", yaml, "interjet2.yaml").ok());
+  }
+  // Submits, verifies by hand and completes a correction of `subject`'s
+  // email in "interjet2".
+  Result<RequestView> CorrectEmail(const std::string& subject) {
+    auto r = vault_->SubmitRequest(
+        kAgent, "interjet2",
+        {"correction", subject, "", "", {{"user.contact.email", "asha@new.in"}}});
+    if (!r.ok()) return r.status();
+    auto v = vault_->AdvanceRequest(kAgent, "interjet2", r->id, RequestAction::kVerify, "ID seen");
+    if (!v.ok()) return v.status();
+    return vault_->AdvanceRequest(kAgent, "interjet2", r->id, RequestAction::kComplete, "");
+  }
   // The messages waiting in the outbox: address -> text.
   std::multimap<std::string, std::string> Outbox() {
     std::multimap<std::string, std::string> out;
@@ -126,9 +141,9 @@ class RequestFulfillTest : public ::testing::Test {
 };
 
 TEST_F(RequestFulfillTest, TheAccessBundleHoldsEverythingOfTheSubjectAndNothingElse) {
-  const std::vector<std::string> mine = {"Asha Rao", "asha.rao@example.in", "12 MG Road, Chennai",
-                                         "ABCDE1234F", "INV-1001", "INV-1002",
-                                         "router-photo-asha.jpg"};
+  const std::vector<std::string> mine = {
+      "Asha Rao", "asha.rao@example.in",  "12 MG Road, Chennai", "ABCDE1234F", "INV-1001",
+      "INV-1002", "router-photo-asha.jpg"};
   const std::string asha = AddSubject({{"user.name", mine[0]},
                                        {"user.contact.phone_number", "+91 88701 00100"},
                                        {"user.contact.email", mine[1]},
@@ -141,10 +156,10 @@ TEST_F(RequestFulfillTest, TheAccessBundleHoldsEverythingOfTheSubjectAndNothingE
   const std::string bala =
       AddSubject({{"user.name", theirs[0]}, {"user.contact.email", theirs[1]}});
   AddRecord(bala, "billing", R"({"invoice":"INV-2002"})");
-  ASSERT_TRUE(vault_
-                  ->SetConsents(kAgent, "interjet", asha,
-                                {{"marketing.communications", "granted", "api"}})
-                  .ok());
+  ASSERT_TRUE(
+      vault_
+          ->SetConsents(kAgent, "interjet", asha, {{"marketing.communications", "granted", "api"}})
+          .ok());
 
   RequestView done = SubmitVerified({"access", asha, ""});
   EXPECT_EQ(done.state, "completed");
@@ -161,9 +176,9 @@ TEST_F(RequestFulfillTest, TheAccessBundleHoldsEverythingOfTheSubjectAndNothingE
   EXPECT_EQ(Sha256Hex(bundle->zip), done.evidence->export_sha256);
   EXPECT_EQ(bundle->filename, "custodian-export-" + done.id + ".zip");
   auto files = Unzip(bundle->zip);
-  for (const char* name : {"manifest.json", "subject.json", "records/billing.csv",
-                           "records/media.csv", "consents.json", "disclosures.json",
-                           "requests.json", "retention.json"}) {
+  for (const char* name :
+       {"manifest.json", "subject.json", "records/billing.csv", "records/media.csv",
+        "consents.json", "disclosures.json", "requests.json", "retention.json"}) {
     EXPECT_TRUE(files.count(name)) << name;
   }
   EXPECT_FALSE(files.count("portable.csv"));  // portability only
@@ -280,8 +295,8 @@ TEST_F(RequestFulfillTest, ErasureKeepsWhatTheLawRequiresAndSaysUntilWhen) {
   // The person's receipt went to the number on file before it was erased.
   auto sent = Outbox();
   ASSERT_EQ(sent.count("+918870100100"), 1u);
-  EXPECT_NE(sent.find("+918870100100")->second.find(
-                "We keep Billing records until 2027-03-01 (Audit and compliance)"),
+  EXPECT_NE(sent.find("+918870100100")
+                ->second.find("We keep Billing records until 2027-03-01 (Audit and compliance)"),
             std::string::npos)
       << sent.find("+918870100100")->second;
   auto erase_events = AuditEvents(Db(), "erase");
@@ -320,19 +335,20 @@ TEST_F(RequestFulfillTest, WhatAnErasureKeptIsPurgedWhenItsRetentionEnds) {
   auto after = vault_->GetRequest(kAgent, "interjet", done.id);
   ASSERT_TRUE(after->evidence->kept[0].purged_ms.has_value());
   EXPECT_GE(*after->evidence->kept[0].purged_ms, until);
-  EXPECT_EQ(vault_->ShowSubject(kAdmin, "interjet", asha, "essential.legal_obligation")
-                .status()
-                .code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      vault_->ShowSubject(kAdmin, "interjet", asha, "essential.legal_obligation").status().code(),
+      StatusCode::kNotFound);
 }
 
 TEST_F(RequestFulfillTest, ALegalHoldStopsAnErasureAndShowsInTheExport) {
   const std::string asha = AddSubject({{"user.name", "Asha Rao"}});
   Retention retention(*vault_);
-  auto hold = retention.AddHold(kAdmin, "interjet", {asha, "", "Court order 17/2026", std::nullopt});
+  auto hold =
+      retention.AddHold(kAdmin, "interjet", {asha, "", "Court order 17/2026", std::nullopt});
   ASSERT_TRUE(hold.ok()) << hold.status().ToString();
   RequestView verified = SubmitVerified({"erasure", asha, ""});
-  auto refused = vault_->AdvanceRequest(kAgent, "interjet", verified.id, RequestAction::kComplete, "");
+  auto refused =
+      vault_->AdvanceRequest(kAgent, "interjet", verified.id, RequestAction::kComplete, "");
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(refused.status().message(),
             "subject '" + asha + "' is under legal hold '" + hold->id +
@@ -355,8 +371,7 @@ TEST_F(RequestFulfillTest, ErasureWithNothingToKeepShredsTheSubject) {
   RequestView done = Complete(SubmitVerified({"erasure", asha, ""}).id);
   ASSERT_TRUE(done.evidence.has_value());
   EXPECT_TRUE(done.evidence->kept.empty());
-  EXPECT_EQ(done.evidence->erased,
-            (std::vector<std::string>{"user.name", "records:media x1"}));
+  EXPECT_EQ(done.evidence->erased, (std::vector<std::string>{"user.name", "records:media x1"}));
   auto show = vault_->ShowSubject(kAdmin, "interjet", asha, "essential.service");
   EXPECT_EQ(show.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(show.status().message(), "subject '" + asha + "' has been erased");
@@ -403,8 +418,7 @@ TEST_F(RequestFulfillTest, ObjectionWithdrawalAndRestrictionTakeEffectOnReads) {
   RequestView objection =
       SubmitVerified({"objection", asha, "no analytics", "functional.service.improve"});
   EXPECT_EQ(objection.state, "completed");
-  EXPECT_EQ(objection.evidence->purposes,
-            std::vector<std::string>{"functional.service.improve"});
+  EXPECT_EQ(objection.evidence->purposes, std::vector<std::string>{"functional.service.improve"});
   auto refused = vault_->ShowSubject(analyst, "interjet", asha, "functional.service.improve");
   EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
   auto ledger = vault_->GetConsents(kAgent, "interjet", asha);
@@ -415,10 +429,10 @@ TEST_F(RequestFulfillTest, ObjectionWithdrawalAndRestrictionTakeEffectOnReads) {
   EXPECT_EQ(ledger->history.back().source, "operator");
 
   // Withdrawal of every consent purpose.
-  ASSERT_TRUE(vault_
-                  ->SetConsents(kAgent, "interjet", asha,
-                                {{"marketing.communications", "granted", "api"}})
-                  .ok());
+  ASSERT_TRUE(
+      vault_
+          ->SetConsents(kAgent, "interjet", asha, {{"marketing.communications", "granted", "api"}})
+          .ok());
   EXPECT_TRUE((*vault_->ConsentAllowed("interjet", "marketing.communications", {asha}))[0]);
   RequestView withdrawal = SubmitVerified({"consent_withdrawal", asha, ""});
   EXPECT_EQ(withdrawal.state, "completed");
@@ -502,13 +516,16 @@ TEST_F(RequestFulfillTest, DuplicatesAndOtherTenantsSubjectsAreRefused) {
                 "of opening another");
   // Another purpose is another objection; grievances may pile up.
   EXPECT_TRUE(
-      vault_->SubmitRequest(kAgent, "interjet", {"objection", asha, "", "functional.service.improve"})
+      vault_
+          ->SubmitRequest(kAgent, "interjet", {"objection", asha, "", "functional.service.improve"})
           .ok());
   EXPECT_TRUE(
-      vault_->SubmitRequest(kAgent, "interjet", {"objection", asha, "", "essential.fraud_detection"})
+      vault_
+          ->SubmitRequest(kAgent, "interjet", {"objection", asha, "", "essential.fraud_detection"})
           .ok());
   EXPECT_EQ(
-      vault_->SubmitRequest(kAgent, "interjet", {"objection", asha, "", "essential.fraud_detection"})
+      vault_
+          ->SubmitRequest(kAgent, "interjet", {"objection", asha, "", "essential.fraud_detection"})
           .status()
           .code(),
       StatusCode::kAlreadyExists);
@@ -533,8 +550,8 @@ TEST_F(RequestFulfillTest, DeadlinesFollowTheLawAcrossMonthEnds) {
   // the first deadline passes.
   ASSERT_TRUE(vault_
                   ->CreateTenant(kAdmin, "interjet-de",
-                                 Replace(ExamplePolicy("interjet"), "jurisdiction: IN",
-                                         "jurisdiction: DE"),
+                                 testing_util::ReplaceFirst(ExamplePolicy("interjet"),
+                                                            "jurisdiction: IN", "jurisdiction: DE"),
                                  "interjet-de.yaml")
                   .ok());
   const std::string hans = AddSubject({{"user.name", "Hans Weber"}}, "interjet-de");
@@ -542,8 +559,7 @@ TEST_F(RequestFulfillTest, DeadlinesFollowTheLawAcrossMonthEnds) {
   auto r = vault_->SubmitRequest(kAgent, "interjet-de", {"access", hans, ""});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->due_ms, 1772272800000);  // 2026-02-28T10:00:00Z: February has no 31st
-  auto no_reason =
-      vault_->AdvanceRequest(kAgent, "interjet-de", r->id, RequestAction::kExtend, "");
+  auto no_reason = vault_->AdvanceRequest(kAgent, "interjet-de", r->id, RequestAction::kExtend, "");
   EXPECT_EQ(no_reason.status().code(), StatusCode::kInvalidArgument);
   auto extended = vault_->AdvanceRequest(kAgent, "interjet-de", r->id, RequestAction::kExtend,
                                          "the records are archived off-site");
@@ -583,8 +599,8 @@ TEST_F(RequestFulfillTest, DeadlinesFollowTheLawAcrossMonthEnds) {
 
 TEST_F(RequestFulfillTest, RequestsNeverVerifiedExpireAndOwedOnesStayOverdue) {
   const std::string asha = AddSubject({{"user.name", "Asha Rao"}});
-  auto unverified =
-      vault_->SubmitRequest(kAgent, "interjet", {"objection", asha, "", "functional.service.improve"});
+  auto unverified = vault_->SubmitRequest(kAgent, "interjet",
+                                          {"objection", asha, "", "functional.service.improve"});
   RequestView owed = SubmitVerified({"erasure", asha, ""});
   now_ += 89 * kDay;
   EXPECT_EQ(*vault_->ExpireRequests(), 0);
@@ -604,12 +620,7 @@ TEST_F(RequestFulfillTest, RequestsNeverVerifiedExpireAndOwedOnesStayOverdue) {
 // disclosures), with a category the request changed, are told; a recipient
 // merely declared for the category, that received nothing, is not.
 TEST_F(RequestFulfillTest, RecipientsACorrectedCategoryWasDisclosedToAreTold) {
-  std::string yaml = Replace(ExamplePolicy("interjet"),
-                             "    purposes: [essential.service.payment_processing]\n",
-                             "    purposes: [essential.service.payment_processing]\n"
-                             "    notify: privacy@razorpay.example\n");
-  ASSERT_NE(yaml.find("notify:"), std::string::npos);
-  ASSERT_TRUE(vault_->CreateTenant(kAdmin, "interjet2", yaml, "interjet2.yaml").ok());
+  CreateNotifyingTenant();
   const std::string asha = AddSubject(
       {{"user.name", "Asha Rao"}, {"user.contact.email", "asha@example.in"}}, "interjet2");
   DisclosureInput shared;
@@ -618,12 +629,7 @@ TEST_F(RequestFulfillTest, RecipientsACorrectedCategoryWasDisclosedToAreTold) {
   shared.categories = {"user.contact.email"};
   shared.subjects = {asha};
   ASSERT_TRUE(vault_->Disclose(kAdmin, "interjet2", shared).ok());
-  auto r = vault_->SubmitRequest(kAgent, "interjet2",
-                                 {"correction", asha, "", "", {{"user.contact.email", "asha@new.in"}}});
-  ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(
-      vault_->AdvanceRequest(kAgent, "interjet2", r->id, RequestAction::kVerify, "ID seen").ok());
-  auto done = vault_->AdvanceRequest(kAgent, "interjet2", r->id, RequestAction::kComplete, "");
+  auto done = CorrectEmail(asha);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->evidence->recipients, std::vector<std::string>{"payment_providers"});
   ASSERT_EQ(done->evidence->notices.size(), 2u);  // the person, the recipient
@@ -632,15 +638,11 @@ TEST_F(RequestFulfillTest, RecipientsACorrectedCategoryWasDisclosedToAreTold) {
   const std::string& notice = sent.find("privacy@razorpay.example")->second;
   EXPECT_NE(notice.find("correction by data subject " + asha), std::string::npos) << notice;
   EXPECT_EQ(notice.find("asha@"), std::string::npos);  // the notice carries no value
-  EXPECT_EQ(sent.count("asha@example.in"), 1u);       // told at the address on file before
+  EXPECT_EQ(sent.count("asha@example.in"), 1u);        // told at the address on file before
 }
 
 TEST_F(RequestFulfillTest, ADeclaredRecipientThatReceivedNothingIsNotTold) {
-  std::string yaml = Replace(ExamplePolicy("interjet"),
-                             "    purposes: [essential.service.payment_processing]\n",
-                             "    purposes: [essential.service.payment_processing]\n"
-                             "    notify: privacy@razorpay.example\n");
-  ASSERT_TRUE(vault_->CreateTenant(kAdmin, "interjet2", yaml, "interjet2.yaml").ok());
+  CreateNotifyingTenant();
   const std::string asha = AddSubject(
       {{"user.name", "Asha Rao"}, {"user.contact.email", "asha@example.in"}}, "interjet2");
   const std::string bala = AddSubject(
@@ -655,12 +657,7 @@ TEST_F(RequestFulfillTest, ADeclaredRecipientThatReceivedNothingIsNotTold) {
   shared.categories = {"user.name"};
   shared.subjects = {asha};
   ASSERT_TRUE(vault_->Disclose(kAdmin, "interjet2", shared).ok());
-  auto r = vault_->SubmitRequest(kAgent, "interjet2",
-                                 {"correction", asha, "", "", {{"user.contact.email", "asha@new.in"}}});
-  ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(
-      vault_->AdvanceRequest(kAgent, "interjet2", r->id, RequestAction::kVerify, "ID seen").ok());
-  auto done = vault_->AdvanceRequest(kAgent, "interjet2", r->id, RequestAction::kComplete, "");
+  auto done = CorrectEmail(asha);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_TRUE(done->evidence->recipients.empty());
   EXPECT_EQ(done->evidence->notices.size(), 1u);  // the person only
