@@ -3,6 +3,7 @@
 //   retention_bench generate DIR [SUBJECTS] [RECORDS_PER_SUBJECT]
 //   retention_bench plan DIR      # Retention::Plan over the whole store
 //   retention_bench sweep DIR     # Retention::Sweep: what is due, in audited batches
+//                                 # (SWEEP_BATCH_RECORDS / SWEEP_BATCH_SUBJECTS override the sizes)
 //   retention_bench baseline DIR  # plain SQLite: DELETE/UPDATE the same rows, one transaction
 //
 // `generate` writes an Interjet tenant straight through the store (sealed
@@ -140,7 +141,10 @@ int Plan(const std::string& dir) {
 int Sweep(const std::string& dir) {
   auto vault = Open(dir);
   auto t0 = std::chrono::steady_clock::now();
-  auto report = service::Retention(*vault).Sweep(kAdmin, {});
+  service::SweepOptions o;
+  if (const char* b = std::getenv("SWEEP_BATCH_RECORDS")) o.batch_records = std::atoi(b);
+  if (const char* b = std::getenv("SWEEP_BATCH_SUBJECTS")) o.batch_subjects = std::atoi(b);
+  auto report = service::Retention(*vault).Sweep(kAdmin, o);
   Must(report.status(), "sweep");
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto& t = report->tenants.at(0);

@@ -3,6 +3,7 @@
 #include "service/retention.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -79,57 +80,68 @@ Result<RetentionPlan> Retention::Plan(const Actor& actor, std::string_view tenan
     return due_ms <= now ? std::string() : policy::MonthOfDay(policy::LocalDay(due_ms, offset));
   };
 
-  std::map<const RetentionRule*, Tally> tally;
-  ASSIGN_OR_RETURN(auto tx, v.store->Begin(false));
-  // Records: counted by the day of their anchor, in the store.
-  for (const policy::RecordKind& kind : policy.record_kinds) {
-    auto rules = rt::RulesForKind(policy, kind.id);
-    if (rules.empty()) continue;
-    ASSIGN_OR_RETURN(int64_t total, tx->CountRecords(t->id, kind.id));
-    if (total == 0) continue;
-    Tally& out = tally[rules.front()];
-    if (rules.size() > 1) {
-      // Several rules: due when all are (the intersection of their due
-      // sets); dates are not broken down by month.
-      std::vector<int64_t> due;
-      for (std::size_t i = 0; i < rules.size(); ++i) {
-        ASSIGN_OR_RETURN(auto keys,
-                         tx->DueRecordKeys(t->id, kind.id, rt::RecordAnchorOf(*rules[i]),
-                                           rules[i]->after, rt::Cutoff(*rules[i], now, offset)));
-        if (i == 0) {
-          due = std::move(keys);
-        } else {
-          std::vector<int64_t> both;
-          std::set_intersection(due.begin(), due.end(), keys.begin(), keys.end(),
-                                std::back_inserter(both));
-          due = std::move(both);
+  // Records and fields are counted at once, on two read connections (the
+  // store's readers run beside each other): records by the day of their
+  // anchor, in the store; fields by a scan of the subjects. Each side has its
+  // own snapshot, so a purge committing in between may show on one side only;
+  // the plan is a forecast and says when it was made.
+  auto count_records = [&]() -> Result<std::map<const RetentionRule*, Tally>> {
+    std::map<const RetentionRule*, Tally> tally;
+    ASSIGN_OR_RETURN(auto tx, v.store->Begin(false));
+    for (const policy::RecordKind& kind : policy.record_kinds) {
+      auto rules = rt::RulesForKind(policy, kind.id);
+      if (rules.empty()) continue;
+      ASSIGN_OR_RETURN(int64_t total, tx->CountRecords(t->id, kind.id));
+      if (total == 0) continue;
+      Tally& out = tally[rules.front()];
+      if (rules.size() > 1) {
+        // Several rules: due when all are (the intersection of their due
+        // sets); dates are not broken down by month.
+        std::vector<int64_t> due;
+        for (std::size_t i = 0; i < rules.size(); ++i) {
+          ASSIGN_OR_RETURN(auto keys,
+                           tx->DueRecordKeys(t->id, kind.id, rt::RecordAnchorOf(*rules[i]),
+                                             rules[i]->after, rt::Cutoff(*rules[i], now, offset)));
+          if (i == 0) {
+            due = std::move(keys);
+          } else {
+            std::vector<int64_t> both;
+            std::set_intersection(due.begin(), due.end(), keys.begin(), keys.end(),
+                                  std::back_inserter(both));
+            due = std::move(both);
+          }
         }
-      }
-      out.records[""] += static_cast<int64_t>(due.size());
-      out.records["~"] += total - static_cast<int64_t>(due.size());
-      continue;
-    }
-    const RetentionRule& rule = *rules.front();
-    ASSIGN_OR_RETURN(auto days, tx->RecordAnchorDays(t->id, kind.id, rt::RecordAnchorOf(rule),
-                                                     rule.after, offset));
-    int64_t anchored = 0;
-    for (const store::DayCount& d : days) {
-      anchored += d.count;
-      if (rule.anchor == policy::AnchorKind::kWhileActive || !rule.duration) {
-        out.records[""] += d.count;  // closed accounts: due at closure
+        out.records[""] += static_cast<int64_t>(due.size());
+        out.records["~"] += total - static_cast<int64_t>(due.size());
         continue;
       }
-      int64_t due_day = policy::DueDay(d.day, *rule.duration);
-      out.records[due_day <= today ? std::string() : policy::MonthOfDay(due_day)] += d.count;
+      const RetentionRule& rule = *rules.front();
+      ASSIGN_OR_RETURN(auto days, tx->RecordAnchorDays(t->id, kind.id, rt::RecordAnchorOf(rule),
+                                                       rule.after, offset));
+      int64_t anchored = 0;
+      for (const store::DayCount& d : days) {
+        anchored += d.count;
+        if (rule.anchor == policy::AnchorKind::kWhileActive || !rule.duration) {
+          out.records[""] += d.count;  // closed accounts: due at closure
+          continue;
+        }
+        int64_t due_day = policy::DueDay(d.day, *rule.duration);
+        out.records[due_day <= today ? std::string() : policy::MonthOfDay(due_day)] += d.count;
+      }
+      out.records["~"] += total - anchored;
     }
-    out.records["~"] += total - anchored;
-  }
+    return tally;
+  };
+  auto records_tally = std::async(std::launch::async, count_records);
+
+  std::map<const RetentionRule*, Tally> tally;
   // Fields: every subject not erased, by the categories it holds (their
   // names are in clear in the fields blob; nothing is decrypted).
   std::map<std::string, std::vector<const RetentionRule*>> rules_of;
   for (const policy::Category& c : policy.categories) {
     rules_of[c.key] = rt::RulesForCategory(policy, c.key);
   }
+  ASSIGN_OR_RETURN(auto tx, v.store->Begin(false));
   Status scan = tx->ScanSubjects(t->id, false, [&](const store::SubjectRow& row) {
     std::map<const RetentionRule*, std::string> buckets;  // one count per rule and subject
     for (const std::string& category : rt::FieldCategories(row.fields)) {
@@ -144,15 +156,19 @@ Result<RetentionPlan> Retention::Plan(const Actor& actor, std::string_view tenan
     for (const auto& [rule, b] : buckets) ++tally[rule].subjects[b];
     return true;
   });
-  RETURN_IF_ERROR(scan);
-  ASSIGN_OR_RETURN(auto holds, tx->ListHolds(t->id, "", now));
+  auto holds = scan.ok() ? tx->ListHolds(t->id, "", now) : Result<std::vector<store::HoldRow>>(scan);
   tx.reset();
+  auto records = records_tally.get();  // joined before any return
+  RETURN_IF_ERROR(scan);
+  RETURN_IF_ERROR(holds.status());
+  ASSIGN_OR_RETURN(auto by_records, std::move(records));
+  for (auto& [rule, counted] : by_records) tally[rule].records = std::move(counted.records);
 
   RetentionPlan plan;
   plan.tenant = t->id;
   plan.at_ms = now;
   plan.time_zone = policy::UtcOffsetName(offset);
-  plan.holds = static_cast<int64_t>(holds.size());
+  plan.holds = static_cast<int64_t>(holds->size());
   for (const RetentionRule& rule : policy.retention) {
     RulePlan rp;
     rp.rule = rule.name;
