@@ -7,6 +7,7 @@
 // then checks that what was read still holds and appends the events, and the
 // answer leaves only once they are durable (group commit shares that commit).
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -110,19 +111,27 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
       probes.push_back({{kExternalIdCategory, t->index.Digest(kExternalIdCategory, q.value)}});
       continue;
     }
-    ASSIGN_OR_RETURN(std::vector<IndexProbe> ps, IndexProbes(t->policy, q));
+    // A value seen before skips normalization (phone parsing is most of a
+    // lookup's CPU): its digests are remembered by a keyed hash of it.
+    std::optional<ProbeCache::Probes> digests = t->probes->Find(q.kind, q.value);
+    if (!digests) {
+      ASSIGN_OR_RETURN(std::vector<IndexProbe> ps, IndexProbes(t->policy, q));
+      digests.emplace();
+      for (const IndexProbe& p : ps) {
+        digests->emplace_back(p.category, t->index.Digest(p.category, p.value));
+      }
+      t->probes->Put(q.kind, q.value, *digests);
+    }
     auto& out = probes.emplace_back();
-    for (const IndexProbe& p : ps) {
+    for (auto& [category, digest] : *digests) {
       // Searching by a category is using it: the purpose must allow it, or a
       // lookup would confirm who is a customer to a purpose that may not know.
-      if (grant->categories.count(p.category)) {
-        out.emplace_back(p.category, t->index.Digest(p.category, p.value));
-      }
+      if (grant->categories.count(category)) out.emplace_back(category, std::move(digest));
     }
     if (out.empty()) {
       return impl_->AuditRefusal(
           ev, Status::PermissionDenied("purpose " + Quote(purpose) + " may not use category " +
-                                       Quote(ps.front().category) +
+                                       Quote(digests->front().first) +
                                        ", so it cannot look subjects up by it"));
     }
   }

@@ -140,6 +140,12 @@ Result<TenantInfo> Vault::GetTenant(std::string_view tenant) {
 }
 
 Result<std::shared_ptr<const TenantContext>> Vault::TenantFor(std::string_view tenant) {
+  {
+    // Loaded before: no transaction needed (every request starts here).
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    auto it = impl_->tenants.find(std::string(tenant));
+    if (it != impl_->tenants.end()) return it->second;
+  }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
   return impl_->Tenant(*tx, tenant);
 }

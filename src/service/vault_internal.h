@@ -20,6 +20,7 @@
 #include "policy/loader.h"
 #include "service/authorize.h"
 #include "service/field_codec.h"
+#include "service/probe_cache.h"
 #include "service/vault.h"
 
 namespace custodian::service {
@@ -74,6 +75,8 @@ struct TenantContext {
   Aead operator_seal;      // seals operators' TOTP secrets and emails
   SecretBytes link_key;    // MACs unsubscribe links
   Aead channel_seal;       // seals channel settings
+  // Lookup values already digested (no value in clear; service/probe_cache.h).
+  std::shared_ptr<const ProbeCache> probes = std::make_shared<const ProbeCache>();
 };
 
 // The in-memory side of credentials (service/access.cc): the API key cache,

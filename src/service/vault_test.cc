@@ -476,6 +476,32 @@ TEST_F(VaultTest, LookupByACategoryThePurposeMayNotUseIsRefused) {
   EXPECT_EQ(AuditCount(), before + 1);
 }
 
+TEST_F(VaultTest, ARepeatedLookupAnswersAsTheFirstAndHonoursLaterChanges) {
+  // The second lookup of a value skips normalization (service/probe_cache.h);
+  // what it finds, what it may use and what it is refused must not change.
+  const std::string asha = AddAsha();
+  for (int i = 0; i < 2; ++i) {
+    SCOPED_TRACE(i);
+    auto r = vault_->Lookup(kAdmin, "interjet", {"email", "asha@example.in"}, "essential.service");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ(r->front().id, asha);
+    auto kyc = vault_->Lookup(kAdmin, "interjet", {"email", "asha@example.in"},
+                              "essential.service.operations.kyc");
+    ASSERT_FALSE(kyc.ok());
+    EXPECT_EQ(kyc.status().message(),
+              "purpose 'essential.service.operations.kyc' may not use category "
+              "'user.contact.email', so it cannot look subjects up by it");
+    // A value that does not normalize is refused each time, never remembered.
+    auto bad = vault_->Lookup(kAdmin, "interjet", {"email", "not an email"}, "essential.service");
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  }
+  ASSERT_TRUE(vault_->EraseSubject(kAdmin, "interjet", asha).ok());
+  auto after = vault_->Lookup(kAdmin, "interjet", {"email", "asha@example.in"}, "essential.service");
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_TRUE(after->empty());
+}
+
 TEST_F(VaultTest, NewerSchemaIsRefused) {
   vault_.reset();
   sqlite3* db = nullptr;
