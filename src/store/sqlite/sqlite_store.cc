@@ -384,6 +384,9 @@ struct Conn {
     it->second->Reset();
     return *it->second;
   }
+  // Runs one of the transaction-control statements (BEGIN, COMMIT, SAVEPOINT
+  // ...), prepared once per connection: every request runs several.
+  Status Control(const char* sql) { return Prepare(sql).Run(); }
   // Finishes every cached statement so COMMIT/ROLLBACK see no open cursor.
   void ResetAll() {
     for (auto& [sql, stmt] : stmts) stmt->Reset();
@@ -594,14 +597,14 @@ class SqliteStore final : public Store {
     if (group_) begun_.fetch_add(1);
     std::unique_lock<std::mutex> lock(mu_);
     if (!group_) {
-      RETURN_IF_ERROR(writer_.db.Exec(write ? "BEGIN IMMEDIATE" : "BEGIN"));
+      RETURN_IF_ERROR(writer_.Control(write ? "BEGIN IMMEDIATE" : "BEGIN"));
       return std::unique_ptr<Transaction>(
           new SqliteTransaction(*this, writer_, std::move(lock), nullptr));
     }
-    Status st = open_ ? Status::Ok() : writer_.db.Exec("BEGIN IMMEDIATE");
+    Status st = open_ ? Status::Ok() : writer_.Control("BEGIN IMMEDIATE");
     if (st.ok()) {
       open_ = true;
-      st = writer_.db.Exec("SAVEPOINT logical");
+      st = writer_.Control("SAVEPOINT logical");
     }
     if (!st.ok()) {
       Finished();
@@ -618,14 +621,14 @@ class SqliteStore final : public Store {
   // released into it is lost: its epoch fails.
   void RollbackLogical() {
     writer_.ResetAll();
-    (void)writer_.db.Exec("ROLLBACK TO logical");
-    (void)writer_.db.Exec("RELEASE logical");
+    (void)writer_.Control("ROLLBACK TO logical");
+    (void)writer_.Control("RELEASE logical");
     Finished();
     if (AbandonIfGone()) return;
     if (open_ && released_ == 0) {
       // Nothing waits on this physical transaction: end it now, so that its
       // write lock does not outlive the work (other processes share the file).
-      (void)writer_.db.Exec("ROLLBACK");
+      (void)writer_.Control("ROLLBACK");
       open_ = false;
     }
   }
@@ -633,7 +636,7 @@ class SqliteStore final : public Store {
   // Returns the epoch whose commit makes it durable.
   Result<int64_t> ReleaseLogical() {
     writer_.ResetAll();
-    Status st = writer_.db.Exec("RELEASE logical");
+    Status st = writer_.Control("RELEASE logical");
     if (!st.ok()) {
       RollbackLogical();
       return st;
@@ -710,7 +713,7 @@ class SqliteStore final : public Store {
       if (!verifier.Add(ev)) break;
     }
     st.Reset();
-    (void)writer_.db.Exec("COMMIT");
+    (void)writer_.Control("COMMIT");
     if (!status.ok()) return status;
     return verifier.Finish();
   }
@@ -737,7 +740,7 @@ class SqliteStore final : public Store {
       if (!fn(ev)) break;
     }
     st.Reset();
-    (void)writer_.db.Exec("COMMIT");
+    (void)writer_.Control("COMMIT");
     return status;
   }
 
@@ -757,7 +760,7 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<Transaction>> BeginRead() {
     ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, TakeReader());
-    if (Status st = conn->db.Exec("BEGIN"); !st.ok()) {
+    if (Status st = conn->Control("BEGIN"); !st.ok()) {
       ReturnReader(std::move(conn));
       return st;
     }
@@ -808,8 +811,8 @@ class SqliteStore final : public Store {
     open_ = false;
     released_ = 0;
     writer_.ResetAll();
-    Status st = writer_.db.Exec("COMMIT");
-    if (!st.ok()) (void)writer_.db.Exec("ROLLBACK");
+    Status st = writer_.Control("COMMIT");
+    if (!st.ok()) (void)writer_.Control("ROLLBACK");
     return st;
   }
   // With group_mu_ held.
@@ -880,14 +883,14 @@ SqliteTransaction::~SqliteTransaction() {
     return;
   }
   conn_.ResetAll();
-  (void)conn_.db.Exec("ROLLBACK");
+  (void)conn_.Control("ROLLBACK");
 }
 
 Status SqliteTransaction::FinishRead(const char* sql) {
   done_ = true;
   conn_.ResetAll();
-  Status st = conn_.db.Exec(sql);
-  if (!st.ok()) (void)conn_.db.Exec("ROLLBACK");
+  Status st = conn_.Control(sql);
+  if (!st.ok()) (void)conn_.Control("ROLLBACK");
   store_.ReturnReader(std::move(reader_));
   return st;
 }
@@ -905,8 +908,8 @@ Status SqliteTransaction::Commit() {
     return st;
   }
   conn_.ResetAll();
-  Status st = conn_.db.Exec("COMMIT");
-  if (!st.ok()) (void)conn_.db.Exec("ROLLBACK");
+  Status st = conn_.Control("COMMIT");
+  if (!st.ok()) (void)conn_.Control("ROLLBACK");
   if (st.ok()) store_.CountAuditEvents(appended_);
   lock_.unlock();  // the connection is free for the next transaction
   return st;

@@ -30,6 +30,15 @@ Status FromSqlite(int rc, sqlite3* db, std::string_view what) {
 }
 
 Result<Db> Db::Open(const std::string& path, bool create) {
+  // SQLite counts its allocations under one process-wide mutex unless told
+  // not to; every connection of every thread then queues on it. Nothing here
+  // reads those counters. Must come before SQLite initializes (the first
+  // open); if something initialized it already, the call is refused, harmlessly.
+  static const bool no_memstatus = [] {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)no_memstatus;
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
