@@ -651,10 +651,19 @@ class SqliteStore final : public Store {
   // Without mu_: waits until `epoch` is committed (committing it as the
   // leader if no one is), and returns how that commit went.
   Status WaitCommitted(int64_t epoch) {
-    std::unique_lock<std::mutex> g(group_mu_);
-    while (committed_ < epoch) {
+    while (true) {
+      // The generation first: a publication after this line changes it, so
+      // the wait below cannot miss it.
+      const uint64_t generation = generation_.load(std::memory_order_acquire);
+      if (published_.load(std::memory_order_acquire) >= epoch) break;
+      std::unique_lock<std::mutex> g(group_mu_);
+      if (committed_ >= epoch) break;
       if (leader_) {
-        group_cv_.wait(g);
+        // Sleep until the next publication. Woken threads go on without
+        // taking group_mu_ again (a condition variable would hand it from one
+        // waker to the next, one context switch each).
+        g.unlock();
+        generation_.wait(generation, std::memory_order_acquire);
         continue;
       }
       leader_ = true;
@@ -676,6 +685,8 @@ class SqliteStore final : public Store {
       leader_ = false;
       PublishLocked(closing, st);
     }
+    if (failures_.load(std::memory_order_acquire) == 0) return Status::Ok();
+    std::lock_guard<std::mutex> g(group_mu_);
     auto it = failed_.find(epoch);
     return it == failed_.end() ? Status::Ok() : it->second;
   }
@@ -817,9 +828,14 @@ class SqliteStore final : public Store {
   }
   // With group_mu_ held.
   void PublishLocked(int64_t closing, const Status& st) {
-    if (!st.ok()) failed_[closing] = st;
+    if (!st.ok()) {
+      failed_[closing] = st;
+      failures_.fetch_add(1, std::memory_order_release);
+    }
     committed_ = std::max(committed_, closing);
-    group_cv_.notify_all();
+    published_.store(committed_, std::memory_order_release);
+    generation_.fetch_add(1, std::memory_order_release);  // even if committed_ did not move
+    generation_.notify_all();
   }
   // With mu_ held: commits what is open now (before a verification or a
   // checkpoint, which need no transaction of their own open).
@@ -854,8 +870,10 @@ class SqliteStore final : public Store {
   int64_t released_ = 0;  // logical commits in it, waiting for its commit
   int64_t epoch_ = 0;     // the physical transaction logical commits join now
   std::mutex group_mu_;
-  std::condition_variable group_cv_;
   int64_t committed_ = -1;  // every epoch up to this one is committed (or failed)
+  std::atomic<int64_t> published_{-1};  // committed_, read without group_mu_
+  std::atomic<int64_t> failures_{0};    // entries in failed_
+  std::atomic<uint64_t> generation_{0};  // publications so far: what waiters sleep on
   bool leader_ = false;
   std::map<int64_t, Status> failed_;
   // Gathering: write transactions begun / ended (released or rolled back).
