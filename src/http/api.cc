@@ -619,9 +619,8 @@ std::shared_ptr<ImportJob> Api::FindJob(const Caller& c, std::string_view id) {
 }
 
 Response Api::ImportCreate(Request& req, const Caller& c) {
-  if (c.actor.role != service::kAdminRole) {
-    return Fail(
-        Status::PermissionDenied("importing needs role 'admin' (not " + Quote(c.actor.role) + ")"));
+  if (Status s = vault_.AuthorizeImport(c.actor, c.tenant, "import.start"); !s.ok()) {
+    return Fail(s);
   }
   if (options_.import_dir.empty()) {
     return Fail(Status::FailedPrecondition("this server takes no imports over HTTP"));
@@ -713,6 +712,9 @@ Response Api::ImportCreate(Request& req, const Caller& c) {
 }
 
 Response Api::ImportGet(Request& req, const Caller& c) {
+  if (Status s = vault_.AuthorizeImport(c.actor, c.tenant, "import.read"); !s.ok()) {
+    return Fail(s);
+  }
   auto job = FindJob(c, *req.PathParam("id"));
   if (!job) return Fail(Status::NotFound("no import " + Quote(*req.PathParam("id"))));
   std::lock_guard<std::mutex> lock(job->mu);
@@ -729,6 +731,9 @@ Response Api::ImportGet(Request& req, const Caller& c) {
 }
 
 Response Api::ImportRejects(Request& req, const Caller& c) {
+  if (Status s = vault_.AuthorizeImport(c.actor, c.tenant, "import.read"); !s.ok()) {
+    return Fail(s);
+  }
   auto job = FindJob(c, *req.PathParam("id"));
   if (!job) return Fail(Status::NotFound("no import " + Quote(*req.PathParam("id"))));
   std::string path;
@@ -983,7 +988,7 @@ Response Api::RequestCodeCheck(Request& req, const Caller& c) {
   auto code = OptString(*body.value, "code");
   if (!code.ok()) return *code.error;
   Audited(req);
-  auto r = vault_.CheckVerificationCode(c.tenant, *req.PathParam("id"), **code.value);
+  auto r = vault_.CheckVerificationCode(c.actor, c.tenant, *req.PathParam("id"), **code.value);
   if (!r.ok()) {
     // A wrong code is the person's mistake, not the caller's credentials: 422.
     if (r.status().code() == StatusCode::kUnauthenticated) {

@@ -91,15 +91,19 @@ void DefaultSink(std::string_view line) {
   std::fwrite(with_newline.data(), 1, with_newline.size(), stderr);
 }
 
+constexpr BuiltinRoute kHealthz{"GET", "/healthz", "healthz"};
+constexpr BuiltinRoute kReadyz{"GET", "/readyz", "readyz"};
+constexpr BuiltinRoute kMetrics{"GET", "/metrics", "metrics"};
+constexpr BuiltinRoute kBuiltinRoutes[] = {kHealthz, kReadyz, kMetrics};
+
 }  // namespace
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(const ServerOptions& options,
                                                        Router router, Metrics& metrics) {
-  RETURN_IF_ERROR(router.Add("GET", "/healthz", "healthz", [](Request&) {
-    return Response::Json(200, R"({"status":"ok"})");
-  }));
+  RETURN_IF_ERROR(router.Add(kHealthz.method, kHealthz.pattern, kHealthz.name,
+                             [](Request&) { return Response::Json(200, R"({"status":"ok"})"); }));
   auto readiness = options.readiness;
-  RETURN_IF_ERROR(router.Add("GET", "/readyz", "readyz", [readiness](Request&) {
+  RETURN_IF_ERROR(router.Add(kReadyz.method, kReadyz.pattern, kReadyz.name, [readiness](Request&) {
     Status ready = readiness ? readiness() : Status::Ok();
     if (!ready.ok()) {
       // The Status message stays in the server: /readyz is unauthenticated.
@@ -108,7 +112,7 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(const ServerOptions& opti
     return Response::Json(200, R"({"status":"ready"})");
   }));
   Metrics* m = &metrics;
-  RETURN_IF_ERROR(router.Add("GET", "/metrics", "metrics", [m](Request&) {
+  RETURN_IF_ERROR(router.Add(kMetrics.method, kMetrics.pattern, kMetrics.name, [m](Request&) {
     Response r = Response::Text(200, m->Render());
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
@@ -278,3 +282,9 @@ std::string Dispatcher::NewRequestId() {
 }
 
 }  // namespace custodian::http::internal
+
+namespace custodian::http {
+
+std::span<const BuiltinRoute> BuiltinRoutes() { return internal::kBuiltinRoutes; }
+
+}  // namespace custodian::http

@@ -28,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -72,6 +73,16 @@ struct ServerOptions {
   // owned; must outlive the Server. Unset: the server owns a registry.
   Metrics* metrics = nullptr;
 };
+
+// A route every Server serves itself, whatever its Router holds.
+struct BuiltinRoute {
+  const char* method;
+  const char* pattern;
+  const char* name;  // the route name (metrics label, access log, operationId)
+};
+// GET /healthz, GET /readyz and GET /metrics: for tests and tools that list
+// every route a server answers (RegisterApi's come from Router::routes()).
+std::span<const BuiltinRoute> BuiltinRoutes();
 
 class Server {
  public:

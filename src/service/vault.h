@@ -846,6 +846,7 @@ class Vault {
   // returns the first message (duplicate = true) and queues nothing.
   Result<MessageStatus> EnqueueMessage(const Actor& actor, std::string_view tenant,
                                        const MessageRequest& request);
+  // Reading the outbox: any operational role (a refusal is audited, message.read).
   Result<MessageStatus> GetMessage(const Actor& actor, std::string_view tenant,
                                    std::string_view id);
   Result<std::vector<MessageStatus>> ListMessages(const Actor& actor, std::string_view tenant,
@@ -873,7 +874,8 @@ class Vault {
   // id, an unknown category or a policy version that is not the current one.
   // Audited as cookie.choice with the count accepted, never the visitor id.
   Result<CookieChoiceRecord> RecordCookieChoice(std::string_view tenant, const CookieChoice& choice);
-  // A visitor's recorded choices, oldest first (evidence). Operator roles.
+  // A visitor's recorded choices, oldest first (evidence). Operator roles
+  // (a refusal is audited, cookie.read).
   Result<std::vector<CookieChoiceRecord>> CookieChoices(const Actor& actor, std::string_view tenant,
                                                         std::string_view visitor);
 
@@ -890,6 +892,7 @@ class Vault {
   // method is `none`. Any operational role. Audited (request.submit).
   Result<RequestView> SubmitRequest(const Actor& actor, std::string_view tenant,
                                     const RequestInput& input);
+  // Reading requests: any operational role (a refusal is audited, request.read).
   Result<RequestView> GetRequest(const Actor& actor, std::string_view tenant, std::string_view id);
   // Oldest due first; only open ones when `open_only`; only overdue ones when `overdue_only`.
   Result<std::vector<RequestView>> ListRequests(const Actor& actor, std::string_view tenant,
@@ -935,8 +938,18 @@ class Vault {
   // operator's `verify` with a reason moves it on.
   Result<RequestView> CheckVerificationCode(std::string_view tenant, std::string_view id,
                                             std::string_view code);
+  // The same, relayed by `caller` (an operator or a system typing in the code
+  // the person read out): any operational role, checked before the request is
+  // looked at (a refusal is audited, request.code_checked).
+  Result<RequestView> CheckVerificationCode(const Actor& caller, std::string_view tenant,
+                                            std::string_view id, std::string_view code);
 
   // --- Bulk import (service/import_batch.cc) ---
+  // Whether `actor` may import into `tenant`, or see an import's progress and
+  // rejected rows (which hold personal data): role admin only. A refusal is
+  // audited as `action` ("import.start", "import.read") and returned; for
+  // adapters that run imports (import::RunImport checks again per batch).
+  Status AuthorizeImport(const Actor& actor, std::string_view tenant, std::string_view action);
   // The tenant's policy (for checking an import mapping). NotFound if no such tenant.
   Result<std::shared_ptr<const policy::Policy>> TenantPolicy(std::string_view tenant);
   // The id under which an import's progress is kept: a digest of `identity`
