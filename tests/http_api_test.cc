@@ -1200,6 +1200,7 @@ TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
     int status;
     std::string type, detail;
     std::optional<std::string> pointer;
+    bool create = false;  // POST /v1/subjects instead of PATCH on the subject
   };
   const std::vector<Case> cases = {
       {"invalid JSON",
@@ -1232,6 +1233,31 @@ TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
        "field 1 (user.contact.fax_number): category 'user.contact.fax_number' is not declared in "
        "the policy; only declared categories may be collected",
        "/fields/user.contact.fax_number"},
+      // The pointer comes from the service's own check, by the field's
+      // position (object members are taken in key order), escaped per RFC 6901.
+      {"second field refused",
+       R"({"fields": {"user.contact.address": "12 MG Road", "user.name": "  "}})",
+       {},
+       400,
+       "invalid-argument",
+       "field 2 (user.name): text is empty",
+       "/fields/user.name"},
+      {"undeclared category with a slash",
+       R"({"fields": {"user.name": "A", "x/y~z": "1"}})",
+       {},
+       400,
+       "invalid-argument",
+       "field 2 (x/y~z): category 'x/y~z' is not declared in the policy; only declared "
+       "categories may be collected",
+       "/fields/x~1y~0z"},
+      {"bad external id",
+       R"({"fields": {"user.name": "A"}, "external_id": ""})",
+       {},
+       400,
+       "invalid-argument",
+       "the external id must be 1 to 256 bytes",
+       "/external_id",
+       true},
       {"wrong content type",
        R"({"fields": {"user.name": "A"}})",
        {{"Content-Type", "text/plain"}},
@@ -1249,7 +1275,8 @@ TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    auto r = Call("PATCH", target, "interjet/admin", c.body, c.headers);
+    auto r = c.create ? Call("POST", "/v1/subjects", "interjet/admin", c.body, c.headers)
+                      : Call("PATCH", target, "interjet/admin", c.body, c.headers);
     EXPECT_EQ(r.status, c.status) << r.body;
     EXPECT_EQ(r.Header("Content-Type"), "application/problem+json");
     json p = Body(r);

@@ -100,16 +100,17 @@ ordered_json WriteJson(const service::AddSubjectResult& r) {
           {"fields_unchanged", r.fields_unchanged}};
 }
 
-// The field a service error is about, as a pointer into the body, when its
-// message starts with "field N (category)".
-std::optional<std::string> FieldPointer(const Status& s,
-                                        const std::vector<service::FieldInput>& fields,
-                                        const std::string& member = "fields") {
-  const std::string& m = s.message();
-  if (m.rfind("field ", 0) != 0) return std::nullopt;
-  std::size_t n = static_cast<std::size_t>(std::atoi(m.c_str() + 6));
-  if (n == 0 || n > fields.size()) return std::nullopt;
-  return Pointer("/" + member, fields[n - 1].category);
+// The JSON pointer to the part of the body a service check refused: the
+// member, then its element: by category key in an object of fields (`fields`,
+// `corrections`: give them), else by position in an array.
+std::optional<std::string> FaultPointer(const service::InputFault& fault,
+                                        const std::vector<service::FieldInput>* fields = nullptr) {
+  if (fault.member.empty()) return std::nullopt;
+  const std::string at = "/" + fault.member;
+  if (fault.index < 0) return at;
+  if (fields == nullptr) return at + "/" + std::to_string(fault.index);
+  if (static_cast<std::size_t>(fault.index) >= fields->size()) return at;
+  return Pointer(at, (*fields)[static_cast<std::size_t>(fault.index)].category);
 }
 
 struct ImportJob {
@@ -168,6 +169,10 @@ class Api {
   Response Fail(const Status& s, std::optional<std::string_view> pointer = std::nullopt);
   // Fail() for a missing or bad bearer credential, with `WWW-Authenticate: Bearer`.
   Response Unauthorized(const Status& s);
+  // Where in the body the subject input the vault refused with `s` is at
+  // fault, from the service's own check of it (nullopt: nowhere in particular).
+  std::optional<std::string> SubjectPointer(const Caller& c, const service::SubjectInput& in,
+                                            const Status& s);
   void Audited(const Request& req) {
     if (audited_) audited_->WithLabels({req.route_name}).Inc();
   }
@@ -242,6 +247,16 @@ Response Api::Unauthorized(const Status& s) {
   Response r = Fail(s);
   r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
+}
+
+std::optional<std::string> Api::SubjectPointer(const Caller& c, const service::SubjectInput& in,
+                                               const Status& s) {
+  if (s.code() != StatusCode::kInvalidArgument) return std::nullopt;
+  auto policy = vault_.TenantPolicy(c.tenant);
+  if (!policy.ok()) return std::nullopt;
+  service::InputFault fault;
+  if (service::CheckSubjectInput(**policy, in, &fault).ok()) return std::nullopt;
+  return FaultPointer(fault, fault.member == "fields" ? &in.fields : nullptr);
 }
 
 Or<Caller> Api::Authenticate(Request& req) {
@@ -393,7 +408,7 @@ Response Api::SubjectCreate(Request& req, const Caller& c) {
   if (!ext.ok()) return *ext.error;
   Audited(req);
   auto r = vault_.AddSubject(c.actor, c.tenant, *fields.value, *ext.value);
-  if (!r.ok()) return Fail(r.status(), FieldPointer(r.status(), *fields.value));
+  if (!r.ok()) return Fail(r.status(), SubjectPointer(c, {*fields.value, *ext.value}, r.status()));
   return ShapeJson(r->created ? 201 : 200, WriteJson(*r));
 }
 
@@ -455,7 +470,7 @@ Response Api::SubjectUpdate(Request& req, const Caller& c) {
   if (!fields.ok()) return *fields.error;
   Audited(req);
   auto r = vault_.UpdateSubject(c.actor, c.tenant, *req.PathParam("id"), *fields.value);
-  if (!r.ok()) return Fail(r.status(), FieldPointer(r.status(), *fields.value));
+  if (!r.ok()) return Fail(r.status(), SubjectPointer(c, {*fields.value, {}}, r.status()));
   return ShapeJson(200, WriteJson(*r));
 }
 
@@ -902,11 +917,10 @@ Response Api::RequestCreate(Request& req, const Caller& c) {
     in.corrections = std::move(*corrections.value);
   }
   if (auto policy = vault_.TenantPolicy(c.tenant); policy.ok()) {
-    std::string field;
-    if (Status s = service::CheckRequestInput(**policy, in, &field); !s.ok()) {
-      auto at = field == "corrections" ? FieldPointer(s, in.corrections, "corrections")
-                                       : std::nullopt;
-      return Fail(s, at.value_or("/" + field));
+    service::InputFault fault;
+    if (Status s = service::CheckRequestInput(**policy, in, &fault); !s.ok()) {
+      return Fail(s,
+                  FaultPointer(fault, fault.member == "corrections" ? &in.corrections : nullptr));
     }
   }
   Audited(req);

@@ -173,10 +173,9 @@ RequestView RequestViewOf(const TenantContext& t, const RequestRow& r, int64_t n
   return v;
 }
 
-Status CheckRequestInput(const policy::Policy& policy, const RequestInput& in,
-                         std::string* field) {
-  auto bad = [&](const char* member, Status s) {
-    if (field) *field = member;
+Status CheckRequestInput(const policy::Policy& policy, const RequestInput& in, InputFault* fault) {
+  auto bad = [&](const char* member, Status s, int index = -1) {
+    if (fault) *fault = {member, index};
     return s;
   };
   if (std::none_of(std::begin(kRequestTypes), std::end(kRequestTypes),
@@ -233,9 +232,10 @@ Status CheckRequestInput(const policy::Policy& policy, const RequestInput& in,
                                     "a correction lists the new values (`corrections`: 1 to 32 "
                                     "category/value pairs)"));
     }
-    if (Status normalized = NormalizeFields(policy, in.corrections).status(); !normalized.ok()) {
-      return bad("corrections", normalized);
-    }
+    int index = -1;
+    auto normalized = NormalizeFields(policy, in.corrections, {}, &index);
+    if (!normalized.ok()) return bad("corrections", normalized.status(), index);
+    for (NormalizedField& f : *normalized) sodium_memzero(f.value.data(), f.value.size());
   } else if (!in.corrections.empty()) {
     return bad("corrections",
                Status::InvalidArgument("`corrections` applies only to correction requests, not "

@@ -73,6 +73,20 @@ struct SubjectInput {
   std::optional<std::string> external_id;
 };
 
+// Which part of an input a Check* function refused, for an adapter to point
+// at (an HTTP problem's JSON pointer). It names members, never values.
+struct InputFault {
+  std::string member;  // the member at fault ("fields", "categories"...); "" for none
+  int index = -1;      // the element of `member` at fault, by position; -1: the member
+};
+
+// Checks a subject's input against `policy` exactly as AddSubject and
+// UpdateSubject do (every field normalized, at least one, the external id),
+// without touching the store; on error `fault` (when given) is "fields" with
+// the index of the field at fault, or "external_id".
+Status CheckSubjectInput(const policy::Policy& policy, const SubjectInput& input,
+                         InputFault* fault = nullptr);
+
 struct AddSubjectResult {
   std::string subject_id;
   bool created = false;
@@ -421,11 +435,11 @@ struct RequestEvidence {
 };
 
 // Checks a request's input against `policy` exactly as SubmitRequest does
-// (but not whether its subject exists); on error `field` (when given) names
-// the member at fault ("type", "subject", "details", "purpose", "corrections";
-// for a bad correction the message starts "field N").
+// (but not whether its subject exists); on error `fault` (when given) names
+// the member at fault ("type", "subject", "details", "purpose",
+// "corrections", with the index of a bad correction).
 Status CheckRequestInput(const policy::Policy& policy, const RequestInput& input,
-                         std::string* field = nullptr);
+                         InputFault* fault = nullptr);
 
 // A downloaded export bundle (one time).
 struct ExportDownload {
@@ -604,10 +618,11 @@ struct DisclosureResult {
 // Checks a disclosure against `policy` as Disclose does, before any subject
 // is looked at (the role is checked by Disclose). PermissionDenied for what
 // the policy does not declare, InvalidArgument for malformed input. On error
-// `field` (when given) names the member at fault ("recipient", "purpose",
-// "categories", "legal_reference", "subjects", "lookups", "at").
+// `fault` (when given) names the member at fault ("recipient", "purpose",
+// "categories", "legal_reference", "subjects", "lookups", "at"), with the
+// index of a bad category or subject id.
 Status CheckDisclosureInput(const policy::Policy& policy, const DisclosureInput& input,
-                            int64_t now_ms, std::string* field = nullptr);
+                            int64_t now_ms, InputFault* fault = nullptr);
 
 // --- Reports (service/reports.cc, docs/reports.md) -------------------------
 
