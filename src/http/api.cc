@@ -3,25 +3,19 @@
 // decides (api.h).
 #include "http/api.h"
 
-#include <sys/stat.h>
-
 #include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
-#include <thread>
+#include <optional>
 
 #include "common/time.h"
 #include "http/audit_api.h"
 #include "http/channels_api.h"
 #include "http/disclosures_api.h"
+#include "http/imports_api.h"
 #include "http/json_body.h"
 #include "http/problem.h"
 #include "http/url.h"
-#include "import/importer.h"
 #include "policy/render.h"
 #include "service/authorize.h"
 #include "service/consent_json.h"
@@ -113,25 +107,14 @@ std::optional<std::string> FaultPointer(const service::InputFault& fault,
   return Pointer(at, (*fields)[static_cast<std::size_t>(fault.index)].category);
 }
 
-struct ImportJob {
-  std::string id;
-  std::string tenant;
-  std::string kind;
-  std::atomic<bool> done{false};
-  std::mutex mu;
-  import::ImportCounts counts;
-  std::string state = "running";
-  std::string error;
-  std::string csv_path;
-  std::string rejects_path;
-  std::thread worker;
-};
-
 }  // namespace
 
 class Api {
  public:
-  Api(service::Vault& vault, ApiOptions options) : vault_(vault), options_(std::move(options)) {
+  Api(service::Vault& vault, ApiOptions options)
+      : vault_(vault),
+        options_(std::move(options)),
+        imports_(std::make_unique<ImportJobs>(vault, options_.import_dir)) {
     if (options_.metrics != nullptr) {
       auto lookups = options_.metrics->AddCounter(
           "custodian_lookups_total", "Subject lookups over HTTP by outcome", {"outcome"});
@@ -148,13 +131,6 @@ class Api {
       if (lookups.ok()) lookups_ = *lookups;
       if (refusals.ok()) refusals_ = *refusals;
       if (audited.ok()) audited_ = *audited;
-    }
-  }
-  ~Api() {
-    std::lock_guard<std::mutex> lock(jobs_mu_);
-    for (auto& [id, job] : jobs_) {
-      if (job->worker.joinable()) job->worker.join();
-      if (!job->rejects_path.empty()) ::unlink(job->rejects_path.c_str());  // personal data
     }
   }
 
@@ -221,7 +197,8 @@ class Api {
   Response AuditList(Request& req, const Caller& c);
   Response DisclosureCreate(Request& req, const Caller& c);
   Response DisclosureList(Request& req, const Caller& c);
-  std::shared_ptr<ImportJob> FindJob(const Caller& c, std::string_view id);
+  // Whether `c` may import here: a refusal (audited), else nullopt.
+  std::optional<Response> ImportRefused(const Caller& c);
 
   service::Vault& vault_;
   ApiOptions options_;
@@ -230,8 +207,7 @@ class Api {
   CounterFamily* audited_ = nullptr;
   Counter* audit_appends_ = nullptr;
   std::atomic<int64_t> audit_seen_{0};
-  std::mutex jobs_mu_;
-  std::map<std::string, std::shared_ptr<ImportJob>> jobs_;
+  std::unique_ptr<ImportJobs> imports_;  // joined before the vault goes
   std::shared_ptr<void> channels_;  // the channel routes' state (channels_api.h)
 };
 
@@ -626,152 +602,52 @@ Response Api::CallMatch(Request& req, const Caller& c) {
             {"call_record", m->call_record ? ordered_json(*m->call_record) : ordered_json()}});
 }
 
-std::shared_ptr<ImportJob> Api::FindJob(const Caller& c, std::string_view id) {
-  std::lock_guard<std::mutex> lock(jobs_mu_);
-  auto it = jobs_.find(std::string(id));
-  if (it == jobs_.end() || it->second->tenant != c.tenant) return nullptr;
-  return it->second;
-}
-
-Response Api::ImportCreate(Request& req, const Caller& c) {
+std::optional<Response> Api::ImportRefused(const Caller& c) {
   if (Status s = vault_.AuthorizeImport(c.actor, c.tenant, "import.start"); !s.ok()) {
     return Fail(s);
   }
-  if (options_.import_dir.empty()) {
+  if (!imports_->enabled()) {
     return Fail(Status::FailedPrecondition("this server takes no imports over HTTP"));
   }
-  auto body = JsonBody(req);
-  if (!body.ok()) return *body.error;
-  const json& b = *body.value;
-  if (auto bad = CheckKeys(b, "",
-                           {"kind", "record_kind", "mapping", "csv", "external_id_column",
-                            "default_region", "ignore_unmapped"},
-                           {"kind", "mapping", "csv"})) {
-    return *bad;
-  }
-  std::optional<std::string> v[6];
-  const char* keys[6] = {"kind", "record_kind",        "mapping",
-                         "csv",  "external_id_column", "default_region"};
-  for (int i = 0; i < 6; ++i) {
-    auto s = OptString(b, keys[i]);
-    if (!s.ok()) return *s.error;
-    v[i] = *s.value;
-  }
-  bool ignore_unmapped = false;
-  if (b.contains("ignore_unmapped")) {
-    if (!b["ignore_unmapped"].is_boolean()) {
-      return BadRequest("'ignore_unmapped' must be true or false", "/ignore_unmapped");
-    }
-    ignore_unmapped = b["ignore_unmapped"].get<bool>();
-  }
-  const bool records = *v[0] == "records";
-  if (!records && *v[0] != "subjects") {
-    return BadRequest("'kind' must be subjects or records", "/kind");
-  }
-  if (records && !v[1]) return BadRequest("a records import needs 'record_kind'", "/record_kind");
+  return std::nullopt;
+}
 
-  auto job = std::make_shared<ImportJob>();
-  job->id = std::string("imp_") + req.request_id.substr(0, 20);
-  job->tenant = c.tenant;
-  job->kind = *v[0];
-  std::filesystem::path dir = std::filesystem::path(options_.import_dir) / c.tenant;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  ::chmod(options_.import_dir.c_str(), 0700);
-  ::chmod(dir.c_str(), 0700);
-  job->csv_path = (dir / (job->id + ".csv")).string();
-  std::string map_path = (dir / (job->id + ".map.yaml")).string();
-  for (const auto& [path, text] : {std::pair{job->csv_path, *v[3]}, std::pair{map_path, *v[2]}}) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    ::chmod(path.c_str(), 0600);
-    out << text;
-    if (!out) return Fail(Status::Unavailable("cannot store the upload"));
+// The body is the CSV itself (text/csv, with the settings in the query; an
+// upload the server streamed to a file), or a JSON object holding both.
+Response Api::ImportCreate(Request& req, const Caller& c) {
+  if (auto refused = ImportRefused(c)) return *refused;
+  const std::string type = MediaType(req);
+  const bool csv_body = !req.body_file.empty() || type == "text/csv";
+  if (!csv_body && type != "application/json") {
+    return Problem(415, "unsupported-media-type", "Unsupported Media Type",
+                   "send the CSV as text/csv (settings in the query), or a JSON object with "
+                   "the CSV and settings as application/json");
   }
-  import::ImportOptions o;
-  o.kind = records ? import::ImportKind::kRecords : import::ImportKind::kSubjects;
-  o.tenant = c.tenant;
-  o.csv_path = job->csv_path;
-  o.mapping_path = map_path;
-  o.record_kind = v[1].value_or("");
-  o.external_id_column = v[4].value_or("");
-  o.default_region = v[5].value_or("");
-  o.ignore_unmapped = ignore_unmapped;
-  o.actor = c.actor;
-  o.on_batch = [job](const import::ImportTick& t) {
-    std::lock_guard<std::mutex> lock(job->mu);
-    job->counts = t.counts;
-  };
+  std::string csv;
+  Or<ImportSettings> settings = [&]() -> Or<ImportSettings> {
+    if (csv_body) return ImportSettingsFromQuery(req);
+    auto body = JsonBody(req);
+    if (!body.ok()) return *body.error;
+    return ImportSettingsFromJson(*body.value, &csv);
+  }();
+  if (!settings.ok()) return *settings.error;
   Audited(req);
-  job->worker = std::thread([this, job, o, map_path] {
-    auto r = import::RunImport(vault_, o);
-    std::lock_guard<std::mutex> lock(job->mu);
-    if (r.ok()) {
-      job->counts = r->counts;
-      job->state = "done";
-      if (r->counts.rejected > 0) job->rejects_path = r->rejects_path;
-    } else {
-      job->state = "failed";
-      job->error = r.status().message();
-    }
-    ::unlink(map_path.c_str());
-    ::unlink(job->csv_path.c_str());  // the upload holds personal data: gone once imported
-    job->done = true;
-  });
-  {
-    std::lock_guard<std::mutex> lock(jobs_mu_);
-    jobs_[job->id] = job;
-  }
-  Response r = ShapeJson(202, {{"id", job->id}, {"kind", job->kind}, {"state", "running"}});
-  r.headers.emplace_back("Location", "/v1/imports/" + job->id);
-  return r;
+  return imports_->Start(c.actor, c.tenant, req.request_id, *settings.value, req.body_file,
+                         csv_body ? std::string_view(req.body) : std::string_view(csv));
 }
 
 Response Api::ImportGet(Request& req, const Caller& c) {
   if (Status s = vault_.AuthorizeImport(c.actor, c.tenant, "import.read"); !s.ok()) {
     return Fail(s);
   }
-  auto job = FindJob(c, *req.PathParam("id"));
-  if (!job) return Fail(Status::NotFound("no import " + Quote(*req.PathParam("id"))));
-  std::lock_guard<std::mutex> lock(job->mu);
-  ordered_json j = {{"id", job->id},
-                    {"kind", job->kind},
-                    {"state", job->state},
-                    {"rows", job->counts.rows},
-                    {"added", job->counts.added},
-                    {"updated", job->counts.updated},
-                    {"unchanged", job->counts.unchanged},
-                    {"rejected", job->counts.rejected}};
-  if (!job->error.empty()) j["error"] = job->error;
-  return ShapeJson(200, j);
+  return imports_->Get(c.tenant, *req.PathParam("id"));
 }
 
 Response Api::ImportRejects(Request& req, const Caller& c) {
   if (Status s = vault_.AuthorizeImport(c.actor, c.tenant, "import.read"); !s.ok()) {
     return Fail(s);
   }
-  auto job = FindJob(c, *req.PathParam("id"));
-  if (!job) return Fail(Status::NotFound("no import " + Quote(*req.PathParam("id"))));
-  std::string path;
-  {
-    std::lock_guard<std::mutex> lock(job->mu);
-    path = job->rejects_path;
-  }
-  if (path.empty()) {
-    return Fail(
-        Status::NotFound("this import has no rejected rows (or they were downloaded already)"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // The rejects hold personal data: served once, then gone from the server.
-  {
-    std::lock_guard<std::mutex> lock(job->mu);
-    ::unlink(job->rejects_path.c_str());
-    job->rejects_path.clear();
-  }
-  Response r;
-  r.content_type = "text/csv; charset=utf-8";
-  r.body = std::move(csv);
-  return r;
+  return imports_->Rejects(c.tenant, *req.PathParam("id"));
 }
 
 Response Api::ConsentList(Request& req, const Caller& c) {
@@ -1130,7 +1006,23 @@ Status Api::Register(Router& r) {
                         authed(&Api::ConsentGet)));
   RETURN_IF_ERROR(r.Add("PUT", "/v1/subjects/{id}/consents/{purpose}", "consent_put",
                         authed(&Api::ConsentPut)));
-  RETURN_IF_ERROR(r.Add("POST", "/v1/imports", "import_create", authed(&Api::ImportCreate)));
+  // A CSV uploaded as text/csv streams to a file, up to the server's upload
+  // limit; who may not import is refused before the upload is read.
+  RouteOptions upload;
+  upload.upload_media_type = "text/csv";
+  upload.before_upload = [this](Request& req) -> std::optional<Response> {
+    auto caller = Authenticate(req);
+    if (!caller.ok()) return *caller.error;
+    std::optional<Response> refused = ImportRefused(*caller.value);
+    if (!refused) {
+      auto settings = ImportSettingsFromQuery(req);
+      if (!settings.ok()) refused = *settings.error;
+    }
+    SyncAuditAppends();
+    return refused;
+  };
+  RETURN_IF_ERROR(
+      r.Add("POST", "/v1/imports", "import_create", authed(&Api::ImportCreate), upload));
   RETURN_IF_ERROR(r.Add("GET", "/v1/imports/{id}", "import_get", authed(&Api::ImportGet)));
   RETURN_IF_ERROR(
       r.Add("GET", "/v1/imports/{id}/rejects", "import_rejects", authed(&Api::ImportRejects)));

@@ -145,6 +145,37 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(const ServerOptions& opti
   return d;
 }
 
+Dispatcher::Upload Dispatcher::CheckUpload(Request& req, std::string_view raw_query) const {
+  Upload out;
+  if (options_.upload_dir.empty()) return out;
+  RouteMatch match = router_.Match(req.method, req.path);
+  if (match.kind != RouteMatch::Kind::kFound) return out;
+  const RouteOptions& route = match.route->options;
+  if (route.upload_media_type.empty()) return out;
+  std::string_view type = req.Header("Content-Type").value_or("");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  if (!EqualsIgnoreCase(type, route.upload_media_type)) return out;
+  out.upload = true;
+  req.route_name = match.route->name;
+  req.route_pattern = match.route->pattern;
+  req.path_params = std::move(match.params);
+  auto query = ParseQuery(raw_query);
+  if (!query.ok()) {
+    out.refusal = Problem(400, "bad-query", "Bad Request", query.status().message());
+    return out;
+  }
+  req.query_params = std::move(query).value();
+  if (!route.before_upload) return out;
+  try {
+    out.refusal = route.before_upload(req);
+  } catch (...) {
+    out.refusal = Problem(500, "internal", "Internal Server Error",
+                          "the server could not complete the request");
+  }
+  return out;
+}
+
 Response Dispatcher::Handle(Request& req, std::string_view raw_query,
                             std::string_view* error) const {
   RouteMatch match = router_.Match(req.method, req.path);

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,6 +42,18 @@ class Dispatcher {
   // and registers the server's metrics in `metrics`, which must outlive it.
   static Result<std::unique_ptr<Dispatcher>> Create(const ServerOptions& options, Router router,
                                                     Metrics& metrics);
+
+  // For a request whose line and headers are read (method, path and headers
+  // set; the body not read yet): whether its body is an upload for its route
+  // (ServerOptions::upload_dir set, and the route takes uploads of the
+  // request's Content-Type), and then what the route's before_upload check
+  // answers instead of reading the body, if it refuses. Fills the routing
+  // fields of `req`. Never throws.
+  struct Upload {
+    bool upload = false;
+    std::optional<Response> refusal;
+  };
+  Upload CheckUpload(Request& req, std::string_view raw_query) const;
 
   // Fills the routing fields of `req` (whose method, path, headers, body and
   // connection fields are set), decodes its query, runs the handler and
