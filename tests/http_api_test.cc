@@ -1690,6 +1690,50 @@ TEST(HttpServeTest, LargeCsvUploadsStreamToTheImportRoute) {
   EXPECT_EQ(server.Terminate(), 0);
 }
 
+// Sign-in lockouts are 429 with Retry-After (the lock's remaining time), for
+// accounts that exist and accounts that do not alike.
+TEST(HttpServeTest, LockedOutSignInIs429WithRetryAfter) {
+  OneTenant v;
+  RunOptions o;
+  o.env.push_back({"CUSTODIAN_OPERATOR_PASSWORD", "correct horse battery staple"});
+  RunResult added = RunCustodian({"operator", "add", "interjet", "ops@interjet.in", "--role",
+                                  "admin", "--json", "--data-dir", v.data},
+                                 o);
+  ASSERT_EQ(added.exit_code, 0) << added.Describe();
+  ServerProcess server(v.data, v.log);
+  ASSERT_NE(server.port(), 0) << ReadFile(v.log);
+  auto sign_in = [&](const std::string& email) {
+    TestClient c;
+    EXPECT_FALSE(c.Connect(server.port()));
+    return c.Request("POST", "/v1/session",
+                     json{{"tenant", "interjet"},
+                          {"email", email},
+                          {"password", "wrong horse battery staple"},
+                          {"totp", "000000"}}
+                         .dump(),
+                     {{"Content-Type", "application/json"}});
+  };
+  for (int i = 0; i < 5; ++i) {
+    auto r = sign_in("ops@interjet.in");
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_FALSE(r.HasHeader("Retry-After"));
+  }
+  for (const std::string email : {"ops@interjet.in", "ghost@interjet.in"}) {
+    SCOPED_TRACE(email);
+    auto locked = sign_in(email);
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    EXPECT_EQ(locked.Header("Content-Type"), "application/problem+json");
+    json p = json::parse(locked.body);
+    EXPECT_EQ(p["type"], "urn:custodian:problem:too-many-requests");
+    EXPECT_EQ(p["detail"], "too many failed sign-ins; try again later");
+    const int wait = std::atoi(locked.Header("Retry-After").c_str());
+    EXPECT_GT(wait, 800);  // 15 minutes, less the moments the test took
+    EXPECT_LE(wait, 900);
+    EXPECT_FALSE(locked.HasHeader("Set-Cookie"));
+  }
+  EXPECT_EQ(server.Terminate(), 0);
+}
+
 TEST(HttpServeTest, ServesTheApiOverTlsWithHsts) {
   TempDir dir;
   const std::string data = (dir.path() / "data").string();
@@ -1752,6 +1796,9 @@ TEST(HttpServeTest, SigtermUnderLoadAnswersWholeAndExitsZero) {
         auto r = c.Request("GET", "/readyz", "", {}, &ec);
         if (!ec && r.status == 200 && r.body == R"({"status":"ready"})") {
           ++whole;
+        } else if (!ec && r.status == 503 && r.Header("Retry-After") == "5" &&
+                   r.body.find(R"("detail":"the server is shutting down")") != std::string::npos) {
+          // In flight when SIGTERM came: readiness is over, said whole.
         } else if (!ec) {
           ++torn;  // an answer, but not a whole one
         }

@@ -303,7 +303,15 @@ Response Api::SessionCreate(Request& req) {
     if (!s.ok()) return *s.error;
     v[i] = **s.value;
   }
-  auto login = vault_.Login(v[0], v[1], v[2], v[3], req.remote_address);
+  int64_t locked_ms = 0;
+  auto login = vault_.Login(v[0], v[1], v[2], v[3], req.remote_address, &locked_ms);
+  if (!login.ok() && locked_ms > 0) {
+    // Locked out (accounts that do not exist lock alike): say when to retry.
+    if (refusals_ != nullptr) refusals_->WithLabels({"credentials"}).Inc();
+    return RetryAfter(
+        Problem(429, "too-many-requests", "Too Many Requests", login.status().message()),
+        std::chrono::milliseconds(locked_ms));
+  }
   if (!login.ok()) return Fail(login.status());
   req.principal = login->actor.id;
   std::string cookie =

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <random>
 
@@ -103,14 +104,23 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(const ServerOptions& opti
   RETURN_IF_ERROR(router.Add(kHealthz.method, kHealthz.pattern, kHealthz.name,
                              [](Request&) { return Response::Json(200, R"({"status":"ok"})"); }));
   auto readiness = options.readiness;
-  RETURN_IF_ERROR(router.Add(kReadyz.method, kReadyz.pattern, kReadyz.name, [readiness](Request&) {
-    Status ready = readiness ? readiness() : Status::Ok();
-    if (!ready.ok()) {
-      // The Status message stays in the server: /readyz is unauthenticated.
-      return Problem(503, "not-ready", "Service Unavailable", "the server is not ready");
-    }
-    return Response::Json(200, R"({"status":"ready"})");
-  }));
+  auto stopping = std::make_shared<std::atomic<bool>>(false);
+  RETURN_IF_ERROR(
+      router.Add(kReadyz.method, kReadyz.pattern, kReadyz.name, [readiness, stopping](Request&) {
+        if (stopping->load()) {
+          return RetryAfter(
+              Problem(503, "not-ready", "Service Unavailable", "the server is shutting down"),
+              kRetryNotReady);
+        }
+        Status ready = readiness ? readiness() : Status::Ok();
+        if (!ready.ok()) {
+          // The Status message stays in the server: /readyz is unauthenticated.
+          return RetryAfter(
+              Problem(503, "not-ready", "Service Unavailable", "the server is not ready"),
+              kRetryNotReady);
+        }
+        return Response::Json(200, R"({"status":"ready"})");
+      }));
   Metrics* m = &metrics;
   RETURN_IF_ERROR(router.Add(kMetrics.method, kMetrics.pattern, kMetrics.name, [m](Request&) {
     Response r = Response::Text(200, m->Render());
@@ -119,6 +129,7 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(const ServerOptions& opti
   }));
 
   std::unique_ptr<Dispatcher> d(new Dispatcher(options, std::move(router)));
+  d->stopping_ = std::move(stopping);
   ASSIGN_OR_RETURN(d->requests_,
                    metrics.AddCounter("custodian_http_requests_total",
                                       "HTTP requests answered, by route, method and status.",
@@ -230,6 +241,15 @@ Headers Dispatcher::FinishResponse(const Request& req, Response& resp) const {
     if (EqualsIgnoreCase(name, "cache-control")) has_cache_control = true;
   }
   if (!has_cache_control) out.emplace_back("Cache-Control", "no-store");
+  // Every 429 and 503 says when to come back; handlers that know better set their own.
+  if (resp.status == 429 || resp.status == 503) {
+    bool has_retry_after = false;
+    for (const auto& [name, value] : resp.headers) {
+      if (EqualsIgnoreCase(name, "retry-after")) has_retry_after = true;
+    }
+    if (!has_retry_after)
+      out.emplace_back("Retry-After", std::to_string(kRetryUnavailable.count()));
+  }
   if (req.tls) out.emplace_back("Strict-Transport-Security", "max-age=31536000");
   for (auto& [name, value] : resp.headers) {
     if (!IsToken(name) || !IsSafeHeaderValue(value) || IsReservedHeader(name)) continue;

@@ -8,6 +8,7 @@
 // any I/O thread at once; nothing in it changes after Create().
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -73,6 +74,9 @@ class Dispatcher {
   // A fresh random request id: 32 lower-case hex digits.
   static std::string NewRequestId();
 
+  // From now on GET /readyz answers 503 "shutting down". Any thread.
+  void BeginShutdown() const { stopping_->store(true); }
+
   Gauge& open_connections() const { return *open_connections_; }
   Counter& refused_connections() const { return *refused_connections_; }
 
@@ -85,6 +89,7 @@ class Dispatcher {
   CounterFamily* requests_ = nullptr;
   HistogramFamily* durations_ = nullptr;
   std::unordered_map<std::string, Histogram*> route_durations_;  // by route name; fixed at Create
+  std::shared_ptr<std::atomic<bool>> stopping_;                  // shared with the /readyz handler
   Gauge* open_connections_ = nullptr;
   Counter* refused_connections_ = nullptr;
 };

@@ -209,8 +209,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       pending_.route_name = std::string(internal::kRouteOverloaded);
       server_.dispatcher->refused_connections().Inc();
       Send(std::move(pending_),
-           Problem(503, "overloaded", "Service Unavailable",
-                   "the server has too many open connections; retry later"),
+           RetryAfter(Problem(503, "overloaded", "Service Unavailable",
+                              "the server has too many open connections; retry later"),
+                      kRetryOverloaded),
            version_, /*keep_alive=*/false);
       return;
     }
@@ -270,8 +271,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     int fd = ::open(spool_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
       spool_.clear();
-      return Refuse(Problem(503, "unavailable", "Service Unavailable",
-                            "the server cannot store an upload now"));
+      return Refuse(RetryAfter(Problem(503, "unavailable", "Service Unavailable",
+                                       "the server cannot store an upload now"),
+                               kRetryUnavailable));
     }
     beast::file file;
     file.native_handle(fd);
@@ -658,6 +660,7 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
     s.state = Impl::State::kStopping;
   }
   s.stopping = true;
+  s.dispatcher->BeginShutdown();
 
   // Stop accepting. Once this has run on the acceptor's strand, every
   // accepted connection is registered, and no more will be.

@@ -123,6 +123,8 @@ class ServerTest : public ::testing::Test {
           return Response::Json(200, j.dump());
         },
         upload));
+    ok(r.Add("GET", "/busy", "busy",
+             [](Request&) { return Problem(503, "unavailable", "Service Unavailable", "busy"); }));
     ok(r.Add("GET", "/slow", "slow", [this](Request&) {
       slow_started_.set_value();
       std::this_thread::sleep_for(300ms);
@@ -206,6 +208,7 @@ TEST_F(ServerTest, ReadyzFollowsTheReadinessCallback) {
   StartServer();
   ClientResponse r = Fetch("GET", "/readyz");
   ExpectProblem(r, 503, "not-ready");
+  EXPECT_EQ(r.Header("Retry-After"), "5");
   EXPECT_EQ(r.body.find("/secret/path"), std::string::npos);
   ready->store(true);
   EXPECT_EQ(Fetch("GET", "/readyz").status, 200);
@@ -321,6 +324,7 @@ TEST_F(ServerTest, ConnectionsOverTheCapGet503) {
   ASSERT_FALSE(c.Connect(server_->port()));
   ClientResponse over = c.Request("GET", "/hello");
   ExpectProblem(over, 503, "overloaded");
+  EXPECT_EQ(over.Header("Retry-After"), "1");
   EXPECT_FALSE(over.keep_alive);
   EXPECT_TRUE(TestClient::IsClosedByPeer(c.ReadUntilClosed()));
 
@@ -484,6 +488,43 @@ TEST_F(ServerTest, ShutdownFinishesInFlightRequestsAndRefusesNewConnections) {
 
   TestClient late;
   EXPECT_EQ(late.Connect(port), boost::asio::error::connection_refused);
+}
+
+// Once shutdown has begun, a request still in flight to /readyz hears that
+// the server is going away, and when to look again.
+TEST_F(ServerTest, ReadyzSaysShuttingDownWithRetryAfter) {
+  StartServer();
+  TestClient idle;
+  ASSERT_FALSE(idle.Connect(server_->port()));
+  ASSERT_EQ(idle.Request("GET", "/hello").status, 200);
+  TestClient probe;
+  ASSERT_FALSE(probe.Connect(server_->port()));
+  ASSERT_FALSE(probe.SendRaw("GET /readyz HTTP/1.1\r\nHost: x\r\n"));  // not finished yet
+  std::thread stopper([&] { server_->Shutdown(20s); });
+  EXPECT_TRUE(TestClient::IsClosedByPeer(idle.ReadUntilClosed()));  // shutdown has begun
+  ASSERT_FALSE(probe.SendRaw("\r\n"));
+  ClientResponse r;
+  ASSERT_FALSE(probe.Receive(&r));
+  ExpectProblem(r, 503, "not-ready");
+  EXPECT_EQ(Json(r.body)["detail"], "the server is shutting down");
+  EXPECT_EQ(r.Header("Retry-After"), "5");
+  EXPECT_FALSE(r.keep_alive);
+  probe.Close();
+  stopper.join();
+}
+
+// Every 503 says when to retry: a handler's own, or the server's default.
+TEST_F(ServerTest, EveryServiceUnavailableHasRetryAfter) {
+  StartServer();
+  ClientResponse r = Fetch("GET", "/busy");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.Header("Retry-After"), "2");
+  Response unavailable = ProblemFromStatus(Status::Unavailable("store busy"));
+  ASSERT_EQ(unavailable.headers.size(), 1u);
+  EXPECT_EQ(unavailable.headers[0], (std::pair<std::string, std::string>{"Retry-After", "2"}));
+  Response locked = RetryAfter(Problem(429, "too-many-requests", "Too Many Requests", "x"),
+                               std::chrono::milliseconds(899'001));
+  EXPECT_EQ(locked.headers[0].second, "900");
 }
 
 // An upload route's body of its media type goes to a file of its own (0600),

@@ -1044,10 +1044,12 @@ class Vault {
   // or the password or code was wrong; after LoginLimits::max_failures the
   // account and the remote address are locked (Unauthenticated, "too many
   // failed sign-ins; try again later"). Audited: operator.login (ok/refused),
-  // operator.lockout; never the email, password or code.
+  // operator.lockout; never the email, password or code. When refused because
+  // the account or address is locked, `*locked_ms` (when given) is how long
+  // the lock still lasts (the longer of the two), else 0.
   Result<LoginResult> Login(std::string_view tenant, std::string_view email,
                             std::string_view password, std::string_view totp_code,
-                            std::string_view remote_addr);
+                            std::string_view remote_addr, int64_t* locked_ms = nullptr);
   // The live session of a token. Unauthenticated("invalid or expired session")
   // for a malformed, unknown, tampered, expired or signed-out token alike.
   Result<Session> AuthenticateSession(std::string_view session_token);
