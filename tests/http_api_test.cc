@@ -12,17 +12,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
 #include "audit_util.h"
+#include "http/api.h"
+#include "http/server.h"
 #include "http/test_cert.h"
 #include "http/test_client.h"
 #include "outbox/test_sinks.h"
 #include "run_util.h"
+#include "service/vault.h"
 #include "test_util.h"
 #include "totp_util.h"
 
@@ -113,14 +120,21 @@ class HttpApiTest : public ::testing::Test {
     Must(
         {"tenant", "create", "interjet", "--policy", Policy("interjet.yaml"), "--data-dir", data_});
     Must({"tenant", "create", "intnet", "--policy", Policy("intnet-iq.yaml"), "--data-dir", data_});
+    Must({"tenant", "create", "acme", "--policy", Policy("interjet.yaml"), "--data-dir", data_});
     keys_ = new std::map<std::string, std::string>();
     for (const auto& [tenant, role] :
          std::vector<std::pair<std::string, std::string>>{{"interjet", "admin"},
                                                           {"interjet", "agent"},
                                                           {"interjet", "marketing"},
                                                           {"interjet", "analyst"},
+                                                          {"interjet", "auditor"},
+                                                          {"acme", "admin"},
+                                                          {"acme", "agent"},
+                                                          {"acme", "marketing"},
+                                                          {"acme", "analyst"},
                                                           {"intnet", "admin"},
-                                                          {"intnet", "agent"}}) {
+                                                          {"intnet", "agent"},
+                                                          {"intnet", "auditor"}}) {
       json k = json::parse(
           Must({"apikey", "create", tenant, "--role", role, "--json", "--data-dir", data_}));
       (*keys_)[tenant + "/" + role] = k["key"];
@@ -154,6 +168,20 @@ class HttpApiTest : public ::testing::Test {
       headers.emplace_back("Content-Type", "application/json");
     }
     return c.Request(method, target, body, headers);
+  }
+  // The audit actor of an API key: "key:" and the key's id (cst_<id>_<secret>).
+  static std::string ActorOf(const std::string& key) {
+    const std::string& token = (*keys_)[key];
+    const std::size_t start = token.find('_') + 1;
+    return "key:" + token.substr(start, token.find('_', start) - start);
+  }
+  // How many refusals the audit trail of the key's tenant holds for the key.
+  int RefusalsBy(const std::string& key) {
+    const std::string admin = key.substr(0, key.find('/')) + "/admin";
+    json page = Body(Call("GET", "/v1/audit?limit=1000&actor=" + ActorOf(key), admin));
+    int n = 0;
+    for (const json& e : page.value("events", json::array())) n += e["outcome"] == "refused";
+    return n;
   }
   // The value of `category` in a Subject document, "" if absent.
   static std::string Field(const json& subject, const std::string& category) {
@@ -191,48 +219,219 @@ std::string HttpApiTest::log_;
 std::map<std::string, std::string>* HttpApiTest::keys_ = nullptr;
 ServerProcess* HttpApiTest::server_ = nullptr;
 
+// Every route the server answers, by name: RegisterApi's and the server's own.
+std::set<std::string> AllRouteNames() {
+  TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  EXPECT_TRUE(service::Vault::Init(data).ok());
+  service::VaultOptions options;
+  options.data_dir = data;
+  auto vault = service::Vault::Open(options);
+  EXPECT_TRUE(vault.ok()) << vault.status().ToString();
+  if (!vault.ok()) return {};
+  http::Router router;
+  auto api = http::RegisterApi(router, **vault, {});
+  EXPECT_TRUE(api.ok()) << api.status().ToString();
+  std::set<std::string> names;
+  for (const http::Route* r : router.routes()) names.insert(r->name);
+  for (const http::BuiltinRoute& r : http::BuiltinRoutes()) names.insert(r.name);
+  return names;
+}
+
+// Routes that take no API key or session, and what guards them instead.
+const std::map<std::string, std::string> kPublicRoutes = {
+    {"healthz", "liveness; says nothing"},
+    {"readyz", "readiness; says nothing"},
+    {"metrics", "counters without ids or personal values"},
+    {"openapi", "the API's own description"},
+    {"privacy_notice", "the tenant's published notice"},
+    {"session_create", "signs in: the password and one-time code are the credential"},
+    {"export_download", "the one-time download token of the link"},
+    {"webhook_telnyx", "Telnyx's Ed25519 signature"},
+    {"unsubscribe_page", "the link's signed token"},
+    {"unsubscribe", "the link's signed token"},
+    {"cookie_banner", "the public cookie banner script"},
+    {"cookie_choice", "a visitor's own choice, from any site (CORS)"},
+    {"cookie_choice_preflight", "CORS preflight"},
+};
+
+// Every authenticated route x (no credentials, another tenant's key, a role
+// the rule refuses, a purpose the policy refuses where the route takes one,
+// valid), with the exact status; every 403 is audited; another tenant's
+// answer about an id is the answer about an id that never existed, and holds
+// none of this tenant's values or ids. The test fails when a route is neither
+// in the table nor a known public route.
 TEST_F(HttpApiTest, EveryRouteChecksCredentialsTenantRoleAndPurpose) {
-  const std::string id = AddAsha();
-  ASSERT_FALSE(id.empty());
-  const std::string support = "?purpose=essential.service.operations.support";
-  const std::string lookup = json{{"phone", "+91 88701-00100"}}.dump();
-  struct Case {
-    std::string name, method, target, body;
-    int no_creds, other_tenant, wrong_role, valid;
-    std::string wrong_role_key;  // a role of interjet the policy refuses here
+  // The table acts in a tenant of its own (Interjet's policy), so that what
+  // its valid calls leave (queued messages, requests, imports) is no other
+  // test's; Intnet is the other tenant.
+  auto add = [&](const std::string& ext, const std::string& name, const std::string& phone,
+                 json more = json::object()) {
+    more["user.name"] = name;
+    more["user.contact.phone_number"] = phone;
+    auto r = Call("POST", "/v1/subjects", "acme/admin",
+                  json{{"fields", more}, {"external_id", ext}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Body(r).value("id", "");
   };
+  const std::string id =
+      add("CUST-17", "Asha Rao", "088701 00100", {{"user.contact.email", " Asha@Example.in "}});
+  ASSERT_FALSE(id.empty());
+  const std::string kavya = add("CUST-MATRIX", "Kavya Nair", "+91 98450 77701");
+  const std::string to_close = add("CUST-MATRIX-CLOSE", "Rohan Das", "+91 98450 77702");
+  const std::string to_erase = add("CUST-MATRIX-ERASE", "Farah Ali", "+91 98450 77703");
+  auto record =
+      Call("POST", "/v1/subjects/" + id + "/records", "acme/admin",
+           json{{"kind", "media"}, {"at", "2025-03-01"}, {"data", {{"photo", "p1"}}}}.dump());
+  ASSERT_EQ(record.status, 201) << record.body;
+  const std::string rec = Body(record)["id"];
+  auto request = Call("POST", "/v1/requests", "acme/admin",
+                      json{{"type", "access"}, {"subject", kavya}}.dump());
+  ASSERT_EQ(request.status, 201) << request.body;
+  const std::string req = Body(request)["id"];
+  auto message = Call("POST", "/v1/messages", "acme/admin",
+                      json{{"channel", "sms"},
+                           {"subject", kavya},
+                           {"purpose", "essential.service.notifications"},
+                           {"text", "Your router ships today"}}
+                          .dump());
+  ASSERT_EQ(message.status, 202) << message.body;
+  const std::string msg = Body(message)["id"];
+  const std::string visitor = "vmatrix0123456789abcdef";
+  auto choice =
+      Call("POST", "/v1/cookies/consents", "",
+           json{{"tenant", "acme"},
+                {"visitor", visitor},
+                {"policy_version",
+                 Body(Call("GET", "/v1/policy", "acme/admin"))["version"].get<std::string>()},
+                {"choices", {{"analytics", true}}}}
+               .dump());
+  ASSERT_EQ(choice.status, 201) << choice.body;
+  const json import = {{"kind", "subjects"},
+                       {"mapping", "columns:\n  id: external_id\n  name: user.name\n"},
+                       {"csv", "id,name\nMATRIX-IMP-1,Ravi Menon\nMATRIX-IMP-2,\n"}};
+  auto started = Call("POST", "/v1/imports", "acme/admin", import.dump());
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string job = Body(started)["id"];
+  for (int i = 0; i < 200; ++i) {
+    if (Body(Call("GET", "/v1/imports/" + job, "acme/admin"))["state"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // An operator session, for the one route only a session can call.
+  RunOptions o;
+  o.env.push_back({"CUSTODIAN_OPERATOR_PASSWORD", "matrix horse battery staple"});
+  RunResult op = testing_util::RunCustodian({"operator", "add", "acme", "matrix@acme.in", "--role",
+                                             "agent", "--json", "--data-dir", data_},
+                                            o);
+  ASSERT_EQ(op.exit_code, 0) << op.Describe();
+  auto login = Call("POST", "/v1/session", "",
+                    json{{"tenant", "acme"},
+                         {"email", "matrix@acme.in"},
+                         {"password", "matrix horse battery staple"},
+                         {"totp", testing_util::TotpCode(json::parse(op.out)["totp_secret"],
+                                                         int64_t{time(nullptr)} * 1000)}}
+                        .dump());
+  ASSERT_EQ(login.status, 201) << login.body;
+  const http::Headers session = {
+      {"Cookie", login.Header("Set-Cookie").substr(0, login.Header("Set-Cookie").find(';'))},
+      {"X-CSRF-Token", Body(login)["csrf_token"]}};
+
+  // The ids of this tenant, and ids of the same shape that never existed.
+  const std::vector<std::pair<std::string, std::string>> ids = {
+      {id, "sub_neverexisted0000000"},       {kavya, "sub_neverexisted0000001"},
+      {to_close, "sub_neverexisted0000002"}, {to_erase, "sub_neverexisted0000003"},
+      {rec, "rec_neverexisted0000000"},      {req, "req_neverexisted0000000"},
+      {msg, "msg_neverexisted0000000"},      {job, "imp_neverexisted0000000"}};
+  // Values of this tenant's subjects no other tenant's answer may hold.
+  const std::vector<std::string> values = {"Asha",  "8870100100", "asha@example", "Kavya",
+                                           "Rohan", "Farah",      "9845077",      "Ravi Menon"};
+
+  constexpr int kNone = 0;  // no role is refused here: every role may
+  struct Case {
+    std::string route, method, target, body;
+    int other_tenant;        // intnet/admin
+    std::string wrong_role;  // a key whose role the rule refuses ("" when none is)
+    int wrong_role_status;
+    std::string purpose;  // the purpose the route is given ("" when it takes none)
+    int valid;
+    std::string valid_key = "acme/admin";  // "session": the operator session
+  };
+  const std::string lookup = json{{"phone", "+91 88701-00100"}}.dump();
+  const std::string ess = "?purpose=essential.service";
   const std::vector<Case> cases = {
-      // Intnet's policy declares no support purpose: refused before any lookup.
-      {"subject_get", "GET", "/v1/subjects/" + id + support, "", 401, 403, 403, 200,
-       "interjet/marketing"},
-      {"subject_lookup", "POST", "/v1/subjects/lookup" + support, lookup, 401, 403, 403, 200,
-       "interjet/marketing"},
-      {"record_list", "GET", "/v1/subjects/" + id + "/records" + support, "", 401, 403, 403, 200,
-       "interjet/marketing"},
+      // An API key has no session to end: 409 for any key.
+      {"session_delete", "DELETE", "/v1/session", "", 409, "", kNone, "", 204, "session"},
+      // Each tenant reads its own policy.
+      {"policy_get", "GET", "/v1/policy", "", 200, "", kNone, "", 200},
+      // Another tenant creates its own subject: the external id it names is
+      // not matched across tenants (201, not 200).
+      {"subject_create", "POST", "/v1/subjects",
+       json{{"fields", {{"user.name", "Asha Rao"}}}, {"external_id", "CUST-17"}}.dump(), 201,
+       "acme/analyst", 403, "", 200},
+      {"subject_lookup", "POST", "/v1/subjects/lookup" + ess, lookup, 200, "acme/marketing", 403,
+       "essential.service", 200},
+      {"subject_get", "GET", "/v1/subjects/" + id + ess, "", 404, "acme/marketing", 403,
+       "essential.service", 200},
       {"subject_update", "PATCH", "/v1/subjects/" + id,
-       json{{"fields", {{"user.name", "Asha Rao"}}}}.dump(), 401, 404, 403, 200,
-       "interjet/analyst"},
-      {"subject_erase", "DELETE", "/v1/subjects/nosuch", "", 401, 404, 403, 404, "interjet/agent"},
-      {"policy_get", "GET", "/v1/policy", "", 401, 200, 200, 200, "interjet/marketing"},
+       json{{"fields", {{"user.name", "Asha Rao"}}}}.dump(), 404, "acme/analyst", 403, "", 200},
+      // Every role of Interjet's policy some purpose lists; Intnet's auditor none.
+      {"subject_close", "POST", "/v1/subjects/" + to_close + "/close", "", 404, "intnet/auditor",
+       403, "", 200},
+      {"subject_erase", "DELETE", "/v1/subjects/" + to_erase, "", 404, "acme/agent", 403, "", 204},
+      {"record_list", "GET", "/v1/subjects/" + id + "/records" + ess, "", 404, "acme/marketing",
+       403, "essential.service", 200},
       // Intnet declares no billing kind: refused on the kind, before any subject is read.
       {"record_create", "POST", "/v1/subjects/" + id + "/records",
-       json{{"kind", "billing"}, {"at", "2025-03-01"}, {"data", {{"amount", 1}}}}.dump(), 401, 400,
-       403, 201, "interjet/analyst"},
-      {"call_match", "POST", "/v1/calls" + support, json{{"caller", "+91 88701 00100"}}.dump(), 401,
-       403, 403, 200, "interjet/marketing"},
-      {"record_event", "POST", "/v1/records/rec_nosuch/events", json{{"event", "verified"}}.dump(),
-       401, 404, 404, 404, "interjet/analyst"},
-      {"import_get", "GET", "/v1/imports/imp_nosuch", "", 401, 404, 404, 404, "interjet/analyst"},
-      // Consents: any role a purpose lists may read and record choices, so
-      // every key of Interjet's may; another tenant's key finds no subject.
-      {"consent_list", "GET", "/v1/subjects/" + id + "/consents", "", 401, 404, 200, 200,
-       "interjet/analyst"},
-      {"consent_get", "GET", "/v1/subjects/" + id + "/consents/functional.service.improve", "", 401,
-       404, 200, 200, "interjet/analyst"},
+       json{{"kind", "billing"}, {"at", "2025-03-01"}, {"data", {{"amount", 1}}}}.dump(), 400,
+       "acme/analyst", 403, "", 201},
+      {"record_event", "POST", "/v1/records/" + rec + "/events", json{{"event", "verified"}}.dump(),
+       404, "acme/analyst", 403, "", 200},
+      // Another tenant's call matches nobody.
+      {"call_match", "POST", "/v1/calls" + ess, json{{"caller", "+91 88701 00100"}}.dump(), 200,
+       "acme/marketing", 403, "essential.service", 200},
+      {"consent_list", "GET", "/v1/subjects/" + id + "/consents", "", 404, "intnet/auditor", 403,
+       "", 200},
+      {"consent_get", "GET", "/v1/subjects/" + id + "/consents/functional.service.improve", "", 404,
+       "intnet/auditor", 403, "", 200},
       {"consent_put", "PUT", "/v1/subjects/" + id + "/consents/functional.service.improve",
-       json{{"state", "not_objected"}}.dump(), 401, 404, 200, 200, "interjet/analyst"},
-      {"import_rejects", "GET", "/v1/imports/imp_nosuch/rejects", "", 401, 404, 404, 404,
-       "interjet/analyst"},
+       json{{"state", "not_objected"}}.dump(), 404, "intnet/auditor", 403, "", 200},
+      // Visitors are per tenant: another tenant's list is empty.
+      {"cookie_choices_get", "GET", "/v1/cookies/consents/" + visitor, "", 200, "intnet/auditor",
+       403, "", 200},
+      {"request_create", "POST", "/v1/requests",
+       json{{"type", "grievance"}, {"subject", kavya}, {"details", "slow line"}}.dump(), 404,
+       "intnet/auditor", 403, "", 201},
+      {"request_list", "GET", "/v1/requests", "", 200, "intnet/auditor", 403, "", 200},
+      {"request_get", "GET", "/v1/requests/" + req, "", 404, "intnet/auditor", 403, "", 200},
+      {"request_code_send", "POST", "/v1/requests/" + req + "/code",
+       json{{"channel", "sms"}}.dump(), 404, "intnet/auditor", 403, "", 202},
+      // The valid call reaches the check: a wrong code is 422.
+      {"request_code_check", "POST", "/v1/requests/" + req + "/verification",
+       json{{"code", "12345x"}}.dump(), 404, "intnet/auditor", 403, "", 422},
+      {"request_transition", "POST", "/v1/requests/" + req + "/transitions",
+       json{{"action", "verify"}, {"reason", "ID checked at the store"}}.dump(), 404,
+       "intnet/auditor", 403, "", 200},
+      {"message_create", "POST", "/v1/messages",
+       json{{"channel", "sms"},
+            {"subject", kavya},
+            {"purpose", "essential.service"},
+            {"text", "Matrix check"}}
+           .dump(),
+       404, "acme/marketing", 403, "essential.service", 202},
+      {"message_list", "GET", "/v1/messages", "", 200, "intnet/auditor", 403, "", 200},
+      {"message_get", "GET", "/v1/messages/" + msg, "", 404, "intnet/auditor", 403, "", 200},
+      // Another tenant's admin imports into its own tenant.
+      // (Every row good: no rejects file is left behind.)
+      {"import_create", "POST", "/v1/imports",
+       json{{"kind", "subjects"},
+            {"mapping", "columns:\n  id: external_id\n  name: user.name\n"},
+            {"csv", "id,name\nMATRIX-IMP-3,Dev Patel\n"}}
+           .dump(),
+       202, "acme/agent", 403, "", 202},
+      {"import_get", "GET", "/v1/imports/" + job, "", 404, "acme/agent", 403, "", 200},
+      {"import_rejects", "GET", "/v1/imports/" + job + "/rejects", "", 404, "acme/agent", 403, "",
+       200},
+      {"audit_list", "GET", "/v1/audit?action=subject.add", "", 200, "acme/agent", 403, "", 200},
       // Intnet declares no such recipient: refused before any subject is read.
       {"disclosure_create", "POST", "/v1/disclosures",
        json{{"recipient", "payment_providers"},
@@ -240,26 +439,85 @@ TEST_F(HttpApiTest, EveryRouteChecksCredentialsTenantRoleAndPurpose) {
             {"categories", {"user.name"}},
             {"subjects", {id}}}
            .dump(),
-       401, 403, 403, 201, "interjet/agent"},
-      {"disclosure_list", "GET", "/v1/subjects/" + id + "/disclosures", "", 401, 404, 200, 200,
-       "interjet/analyst"},
+       403, "acme/agent", 403, "essential.service.payment_processing", 201},
+      // Auditors and every operational role may list disclosures.
+      {"disclosure_list", "GET", "/v1/subjects/" + id + "/disclosures", "", 404, "", kNone, "",
+       200},
+  };
+
+  // Exhaustive: every route is in the table or public, and nothing else is.
+  std::set<std::string> in_table;
+  for (const Case& c : cases) {
+    EXPECT_TRUE(in_table.insert(c.route).second) << c.route << " is in the table twice";
+  }
+  const std::set<std::string> routes = AllRouteNames();
+  for (const std::string& r : routes) {
+    EXPECT_TRUE(in_table.count(r) || kPublicRoutes.count(r))
+        << "route " << r << " is neither in this test's table nor a known public route";
+  }
+  for (const std::string& r : in_table) {
+    EXPECT_TRUE(routes.count(r)) << r << " is in the table but is no route";
+    EXPECT_FALSE(kPublicRoutes.count(r)) << r << " is in the table and listed as public";
+  }
+  for (const auto& [r, why] : kPublicRoutes) EXPECT_TRUE(routes.count(r)) << r << " is no route";
+
+  auto twin = [&](std::string s) {
+    for (const auto& [real, fake] : ids) {
+      for (std::size_t at; (at = s.find(real)) != std::string::npos;)
+        s.replace(at, real.size(), fake);
+    }
+    return s;
+  };
+  // A call with `key`: its status; a 403 is audited; a key of another tenant
+  // learns nothing of this one's.
+  auto check = [&](const Case& c, const std::string& key, const std::string& target,
+                   const std::string& body, int want) {
+    SCOPED_TRACE(key + " " + c.method + " " + target);
+    const bool foreign = key.rfind("intnet/", 0) == 0;
+    const int refusals = want == 403 ? RefusalsBy(key) : 0;
+    auto r = Call(c.method, target, key, body);
+    EXPECT_EQ(r.status, want) << r.body;
+    if (want == 403) {
+      EXPECT_EQ(Body(r)["type"], "urn:custodian:problem:permission-denied");
+      EXPECT_EQ(RefusalsBy(key), refusals + 1) << "the refusal is not audited";
+    }
+    if (!foreign) return;
+    for (const std::string& v : values) EXPECT_EQ(r.body.find(v), std::string::npos) << r.body;
+    for (const auto& [real, fake] : ids) {
+      if ((target + body).find(real) != std::string::npos) continue;  // echoes what was sent
+      EXPECT_EQ(r.body.find(real), std::string::npos) << r.body;
+    }
+    // Not an existence oracle: the same answer as for ids that never existed.
+    if (twin(target + body) == target + body || want / 100 == 2) return;
+    auto never = Call(c.method, twin(target), key, twin(body));
+    EXPECT_EQ(never.status, r.status);
+    EXPECT_EQ(twin(Body(r).value("detail", "")), Body(never).value("detail", "")) << r.body;
   };
   for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
+    SCOPED_TRACE(c.route);
     auto none = Call(c.method, c.target, "", c.body);
-    EXPECT_EQ(none.status, c.no_creds) << none.body;
+    EXPECT_EQ(none.status, 401) << none.body;
     EXPECT_EQ(Body(none)["type"], "urn:custodian:problem:unauthenticated");
     EXPECT_EQ(none.Header("WWW-Authenticate"), "Bearer");
-    auto other = Call(c.method, c.target, "intnet/admin", c.body);
-    EXPECT_EQ(other.status, c.other_tenant) << other.body;
-    EXPECT_EQ(other.body.find("Asha"), std::string::npos) << other.body;
-    auto role = Call(c.method, c.target, c.wrong_role_key, c.body);
-    EXPECT_EQ(role.status, c.wrong_role) << role.body;
-    auto ok = Call(c.method, c.target, "interjet/admin", c.body);
+    check(c, "intnet/admin", c.target, c.body, c.other_tenant);
+    if (!c.wrong_role.empty()) check(c, c.wrong_role, c.target, c.body, c.wrong_role_status);
+    if (!c.purpose.empty()) {
+      // An undeclared purpose, asked by a role that may use the route's.
+      const std::string undeclared = "selling.data";
+      check(c, "acme/admin",
+            testing_util::ReplaceFirst(c.target, "purpose=" + c.purpose, "purpose=" + undeclared),
+            testing_util::ReplaceFirst(c.body, "\"purpose\":\"" + c.purpose + "\"",
+                                       "\"purpose\":\"" + undeclared + "\""),
+            403);
+    }
+    auto ok = c.valid_key == "session" ? Call(c.method, c.target, "", c.body, session)
+                                       : Call(c.method, c.target, c.valid_key, c.body);
     EXPECT_EQ(ok.status, c.valid) << ok.body;
   }
+
   // Another tenant's lookup finds nobody; the same subject id there is 404
   // with the same document as an id that never existed.
+  const std::string support = "?purpose=essential.service.operations.support";
   auto other = Call("POST", "/v1/subjects/lookup?purpose=essential.service.call_matching",
                     "intnet/admin", lookup);
   EXPECT_EQ(Body(other)["matches"], json::array());
@@ -272,22 +530,22 @@ TEST_F(HttpApiTest, EveryRouteChecksCredentialsTenantRoleAndPurpose) {
   EXPECT_EQ(theirs["title"], never["title"]);
 
   // The purpose check: undeclared, and declared but not the role's.
-  auto undeclared = Call("GET", "/v1/subjects/" + id + "?purpose=selling.data", "interjet/admin");
+  auto undeclared = Call("GET", "/v1/subjects/" + id + "?purpose=selling.data", "acme/admin");
   EXPECT_EQ(undeclared.status, 403);
   EXPECT_EQ(Body(undeclared)["detail"],
             "purpose 'selling.data' is not declared in the policy (version " +
-                Body(Call("GET", "/v1/policy", "interjet/admin"))["version"].get<std::string>() +
+                Body(Call("GET", "/v1/policy", "acme/admin"))["version"].get<std::string>() +
                 "); every read must name a declared purpose");
-  auto not_theirs = Call("GET", "/v1/subjects/" + id, "interjet/agent", "",
+  auto not_theirs = Call("GET", "/v1/subjects/" + id, "acme/agent", "",
                          {{"X-Purpose", "essential.service.operations.kyc"}});
   EXPECT_EQ(not_theirs.status, 403);
   EXPECT_EQ(Body(not_theirs)["detail"],
             "role 'agent' may not use purpose 'essential.service.operations.kyc' (allowed roles: "
             "admin)");
-  auto missing = Call("GET", "/v1/subjects/" + id, "interjet/agent");
+  auto missing = Call("GET", "/v1/subjects/" + id, "acme/agent");
   EXPECT_EQ(missing.status, 400);
   // A read with a purpose returns only that purpose's categories.
-  auto view = Body(Call("GET", "/v1/subjects/" + id + support, "interjet/agent"));
+  auto view = Body(Call("GET", "/v1/subjects/" + id + support, "acme/agent"));
   EXPECT_EQ(view["id"], id);
   ASSERT_TRUE(view["fields"].is_array());
   EXPECT_EQ(Field(view, "user.name"), "Asha Rao");
@@ -942,6 +1200,7 @@ TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
     int status;
     std::string type, detail;
     std::optional<std::string> pointer;
+    bool create = false;  // POST /v1/subjects instead of PATCH on the subject
   };
   const std::vector<Case> cases = {
       {"invalid JSON",
@@ -974,6 +1233,31 @@ TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
        "field 1 (user.contact.fax_number): category 'user.contact.fax_number' is not declared in "
        "the policy; only declared categories may be collected",
        "/fields/user.contact.fax_number"},
+      // The pointer comes from the service's own check, by the field's
+      // position (object members are taken in key order), escaped per RFC 6901.
+      {"second field refused",
+       R"({"fields": {"user.contact.address": "12 MG Road", "user.name": "  "}})",
+       {},
+       400,
+       "invalid-argument",
+       "field 2 (user.name): text is empty",
+       "/fields/user.name"},
+      {"undeclared category with a slash",
+       R"({"fields": {"user.name": "A", "x/y~z": "1"}})",
+       {},
+       400,
+       "invalid-argument",
+       "field 2 (x/y~z): category 'x/y~z' is not declared in the policy; only declared "
+       "categories may be collected",
+       "/fields/x~1y~0z"},
+      {"bad external id",
+       R"({"fields": {"user.name": "A"}, "external_id": ""})",
+       {},
+       400,
+       "invalid-argument",
+       "the external id must be 1 to 256 bytes",
+       "/external_id",
+       true},
       {"wrong content type",
        R"({"fields": {"user.name": "A"}})",
        {{"Content-Type", "text/plain"}},
@@ -991,7 +1275,8 @@ TEST_F(HttpApiTest, BadBodiesGetPreciseProblemsAndChangeNothing) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    auto r = Call("PATCH", target, "interjet/admin", c.body, c.headers);
+    auto r = c.create ? Call("POST", "/v1/subjects", "interjet/admin", c.body, c.headers)
+                      : Call("PATCH", target, "interjet/admin", c.body, c.headers);
     EXPECT_EQ(r.status, c.status) << r.body;
     EXPECT_EQ(r.Header("Content-Type"), "application/problem+json");
     json p = Body(r);
@@ -1274,6 +1559,181 @@ TEST_F(HttpApiTest, ImportsRunInTheBackgroundForAdminsOnly) {
   EXPECT_EQ(Field(found["matches"][0], "user.name"), "Ravi Kumar");
 }
 
+// A value as a query parameter: everything but unreserved characters escaped.
+std::string QueryEscape(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
+// A tenant and an admin and an agent key in a fresh data directory.
+struct OneTenant {
+  TempDir dir;
+  std::string data = (dir.path() / "data").string();
+  std::string log = (dir.path() / "serve.log").string();
+  std::string admin, agent;
+  OneTenant() {
+    EXPECT_EQ(RunCustodian({"init", "--data-dir", data}).exit_code, 0);
+    EXPECT_EQ(RunCustodian({"tenant", "create", "interjet", "--policy", Policy("interjet.yaml"),
+                            "--data-dir", data})
+                  .exit_code,
+              0);
+    for (auto [role, key] : {std::pair{"admin", &admin}, std::pair{"agent", &agent}}) {
+      RunResult k = RunCustodian(
+          {"apikey", "create", "interjet", "--role", role, "--json", "--data-dir", data});
+      EXPECT_EQ(k.exit_code, 0) << k.Describe();
+      *key = json::parse(k.out)["key"];
+    }
+  }
+};
+
+// POST /v1/imports takes a CSV larger than the body limit as text/csv,
+// streamed to a file under the data directory, up to its own limit; every
+// other route, and the JSON form, keep the small one. An upload over the
+// limit, or from a caller who may not import, leaves no file behind.
+TEST(HttpServeTest, LargeCsvUploadsStreamToTheImportRoute) {
+  OneTenant v;
+  ServerProcess server(v.data, v.log, {"--max-body", "65536", "--max-upload", "1048576"});
+  ASSERT_NE(server.port(), 0) << ReadFile(v.log);
+  const std::filesystem::path uploads = std::filesystem::path(v.data) / "uploads";
+  auto leftovers = [&] {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(uploads)) {
+      if (e.is_regular_file()) out.push_back(e.path().string());
+    }
+    return out;
+  };
+  auto call = [&](const std::string& method, const std::string& target, const std::string& key,
+                  std::string body, http::Headers headers) {
+    TestClient c;
+    EXPECT_FALSE(c.Connect(server.port()));
+    if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + key);
+    return c.Request(method, target, std::move(body), headers);
+  };
+  const std::string mapping =
+      "columns:\n  id: external_id\n  name: user.name\n  phone: user.contact.phone_number\n";
+  const std::string target =
+      "/v1/imports?kind=subjects&default_region=IN&mapping=" + QueryEscape(mapping);
+  const http::Headers csv = {{"Content-Type", "text/csv"}};
+  std::string rows = "id,name,phone\n";
+  for (int i = 0; rows.size() <= 200'000; ++i) {
+    rows += "BIG-" + std::to_string(i) + ",Customer " + std::to_string(i) + ",+91 98450 " +
+            std::to_string(10000 + i) + "\n";
+  }
+  const int count = static_cast<int>(std::count(rows.begin(), rows.end(), '\n')) - 1;
+
+  auto started = call("POST", target, v.admin, rows, csv);
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string job = json::parse(started.body)["id"];
+  json state;
+  for (int i = 0; i < 600; ++i) {
+    state = json::parse(call("GET", "/v1/imports/" + job, v.admin, "", {}).body);
+    if (state["state"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(state["state"], "done") << state.dump();
+  EXPECT_EQ(state["added"], count);
+  EXPECT_EQ(state["rejected"], 0);
+  EXPECT_TRUE(leftovers().empty());
+
+  // The same bytes anywhere else: 413, a problem document.
+  auto json_import = call("POST", "/v1/imports", v.admin,
+                          json{{"kind", "subjects"}, {"mapping", mapping}, {"csv", rows}}.dump(),
+                          {{"Content-Type", "application/json"}});
+  EXPECT_EQ(json_import.status, 413);
+  EXPECT_EQ(json_import.Header("Content-Type"), "application/problem+json");
+  EXPECT_EQ(json::parse(json_import.body)["detail"], "the request body exceeds 65536 bytes");
+  auto elsewhere = call("POST", "/v1/subjects", v.admin, rows, csv);
+  EXPECT_EQ(elsewhere.status, 413);
+  EXPECT_EQ(json::parse(elsewhere.body)["type"], "urn:custodian:problem:body-too-large");
+
+  // Over --max-upload: 413, and no file stays behind.
+  std::string huge = rows;
+  while (huge.size() <= (1 << 20)) huge += rows.substr(14);
+  auto over = call("POST", target, v.admin, huge, csv);
+  EXPECT_EQ(over.status, 413);
+  EXPECT_EQ(json::parse(over.body)["detail"], "the upload exceeds 1048576 bytes");
+  TestClient chunked;
+  ASSERT_FALSE(chunked.Connect(server.port()));
+  std::string raw = "POST " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + v.admin +
+                    "\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (std::size_t at = 0; at < huge.size(); at += 0x10000) {
+    std::string piece = huge.substr(at, 0x10000);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    raw += size + piece + "\r\n";
+  }
+  raw += "0\r\n\r\n";
+  ASSERT_FALSE(chunked.SendRaw(raw));
+  ClientResponse chunked_over;
+  ASSERT_FALSE(chunked.Receive(&chunked_over));
+  EXPECT_EQ(chunked_over.status, 413);
+  EXPECT_TRUE(leftovers().empty());
+
+  // Who may not import is refused before the upload is read.
+  auto agent = call("POST", target, v.agent, rows, csv);
+  EXPECT_EQ(agent.status, 403);
+  EXPECT_EQ(json::parse(agent.body)["detail"], "importing needs role 'admin' (not 'agent')");
+  auto nobody = call("POST", target, "", rows, csv);
+  EXPECT_EQ(nobody.status, 401);
+  auto bad = call("POST", "/v1/imports?kind=people&mapping=x", v.admin, rows, csv);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json::parse(bad.body)["detail"], "'kind' must be subjects or records");
+  EXPECT_TRUE(leftovers().empty());
+  EXPECT_EQ(server.Terminate(), 0);
+}
+
+// Sign-in lockouts are 429 with Retry-After (the lock's remaining time), for
+// accounts that exist and accounts that do not alike.
+TEST(HttpServeTest, LockedOutSignInIs429WithRetryAfter) {
+  OneTenant v;
+  RunOptions o;
+  o.env.push_back({"CUSTODIAN_OPERATOR_PASSWORD", "correct horse battery staple"});
+  RunResult added = RunCustodian({"operator", "add", "interjet", "ops@interjet.in", "--role",
+                                  "admin", "--json", "--data-dir", v.data},
+                                 o);
+  ASSERT_EQ(added.exit_code, 0) << added.Describe();
+  ServerProcess server(v.data, v.log);
+  ASSERT_NE(server.port(), 0) << ReadFile(v.log);
+  auto sign_in = [&](const std::string& email) {
+    TestClient c;
+    EXPECT_FALSE(c.Connect(server.port()));
+    return c.Request("POST", "/v1/session",
+                     json{{"tenant", "interjet"},
+                          {"email", email},
+                          {"password", "wrong horse battery staple"},
+                          {"totp", "000000"}}
+                         .dump(),
+                     {{"Content-Type", "application/json"}});
+  };
+  for (int i = 0; i < 5; ++i) {
+    auto r = sign_in("ops@interjet.in");
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_FALSE(r.HasHeader("Retry-After"));
+  }
+  for (const std::string email : {"ops@interjet.in", "ghost@interjet.in"}) {
+    SCOPED_TRACE(email);
+    auto locked = sign_in(email);
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    EXPECT_EQ(locked.Header("Content-Type"), "application/problem+json");
+    json p = json::parse(locked.body);
+    EXPECT_EQ(p["type"], "urn:custodian:problem:too-many-requests");
+    EXPECT_EQ(p["detail"], "too many failed sign-ins; try again later");
+    const int wait = std::atoi(locked.Header("Retry-After").c_str());
+    EXPECT_GT(wait, 800);  // 15 minutes, less the moments the test took
+    EXPECT_LE(wait, 900);
+    EXPECT_FALSE(locked.HasHeader("Set-Cookie"));
+  }
+  EXPECT_EQ(server.Terminate(), 0);
+}
+
 TEST(HttpServeTest, ServesTheApiOverTlsWithHsts) {
   TempDir dir;
   const std::string data = (dir.path() / "data").string();
@@ -1336,6 +1796,9 @@ TEST(HttpServeTest, SigtermUnderLoadAnswersWholeAndExitsZero) {
         auto r = c.Request("GET", "/readyz", "", {}, &ec);
         if (!ec && r.status == 200 && r.body == R"({"status":"ready"})") {
           ++whole;
+        } else if (!ec && r.status == 503 && r.Header("Retry-After") == "5" &&
+                   r.body.find(R"("detail":"the server is shutting down")") != std::string::npos) {
+          // In flight when SIGTERM came: readiness is over, said whole.
         } else if (!ec) {
           ++torn;  // an answer, but not a whole one
         }

@@ -28,6 +28,7 @@ struct ServeOptions {
   std::string config;
   int threads = 0;
   std::size_t max_body = 1 << 20;
+  uint64_t max_upload = uint64_t{1} << 30;
   std::size_t max_connections = 1024;
   int64_t request_timeout_ms = 30'000;
   int64_t shutdown_grace_ms = 10'000;
@@ -95,6 +96,8 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
         if (!given("--threads")) s.threads = v.as<int>();
       } else if (key == "max_body_bytes") {
         if (!given("--max-body")) s.max_body = v.as<std::size_t>();
+      } else if (key == "max_upload_bytes") {
+        if (!given("--max-upload")) s.max_upload = v.as<uint64_t>();
       } else if (key == "max_connections") {
         s.max_connections = v.as<std::size_t>();
       } else if (key == "request_timeout_ms") {
@@ -117,7 +120,8 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
         return Status::InvalidArgument(
             "--config: " + path + ":" + std::to_string(kv.first.Mark().line + 1) +
             ": unknown key '" + key +
-            "'; expected data_dir, listen, tls, threads, max_body_bytes, max_connections, "
+            "'; expected data_dir, listen, tls, threads, max_body_bytes, max_upload_bytes, "
+            "max_connections, "
             "request_timeout_ms, shutdown_grace_ms, call_purpose, group_commit, access_log, "
             "audit_checkpoint_events, audit_checkpoint_seconds or retention_interval_minutes");
       }
@@ -149,6 +153,10 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
   // are threads to run them: so more handler threads than cores by default.
   o.threads = s.threads == 0 ? kDefaultServeThreads : s.threads;
   o.max_body_bytes = s.max_body;
+  o.max_upload_bytes = s.max_upload;
+  // CSV uploads to POST /v1/imports stream here, then move next door to
+  // uploads/<tenant>/ while they are imported (tenant ids hold no '_').
+  o.upload_dir = (std::filesystem::path(s.data_dir) / "uploads" / "_incoming").string();
   o.max_connections = s.max_connections;
   o.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
   o.access_log = !s.no_access_log;
@@ -293,6 +301,9 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--threads", s->threads,
                   "I/O and handler threads (default " + std::to_string(kDefaultServeThreads) + ")");
   cmd->add_option("--max-body", s->max_body, "Largest request body in bytes (default 1 MiB)");
+  cmd->add_option("--max-upload", s->max_upload,
+                  "Largest CSV upload to POST /v1/imports in bytes, streamed to the data "
+                  "directory (default 1 GiB)");
   cmd->add_option("--call-purpose", s->call_purpose,
                   "Purpose POST /v1/calls uses when a request names none");
   cmd->add_flag("--no-access-log", s->no_access_log, "Do not write the JSON access log");

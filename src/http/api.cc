@@ -3,25 +3,19 @@
 // decides (api.h).
 #include "http/api.h"
 
-#include <sys/stat.h>
-
 #include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
-#include <thread>
+#include <optional>
 
 #include "common/time.h"
 #include "http/audit_api.h"
 #include "http/channels_api.h"
 #include "http/disclosures_api.h"
+#include "http/imports_api.h"
 #include "http/json_body.h"
 #include "http/problem.h"
 #include "http/url.h"
-#include "import/importer.h"
 #include "policy/render.h"
 #include "service/authorize.h"
 #include "service/consent_json.h"
@@ -100,37 +94,27 @@ ordered_json WriteJson(const service::AddSubjectResult& r) {
           {"fields_unchanged", r.fields_unchanged}};
 }
 
-// The field a service error is about, as a pointer into the body, when its
-// message starts with "field N (category)".
-std::optional<std::string> FieldPointer(const Status& s,
-                                        const std::vector<service::FieldInput>& fields,
-                                        const std::string& member = "fields") {
-  const std::string& m = s.message();
-  if (m.rfind("field ", 0) != 0) return std::nullopt;
-  std::size_t n = static_cast<std::size_t>(std::atoi(m.c_str() + 6));
-  if (n == 0 || n > fields.size()) return std::nullopt;
-  return Pointer("/" + member, fields[n - 1].category);
+// The JSON pointer to the part of the body a service check refused: the
+// member, then its element: by category key in an object of fields (`fields`,
+// `corrections`: give them), else by position in an array.
+std::optional<std::string> FaultPointer(const service::InputFault& fault,
+                                        const std::vector<service::FieldInput>* fields = nullptr) {
+  if (fault.member.empty()) return std::nullopt;
+  const std::string at = "/" + fault.member;
+  if (fault.index < 0) return at;
+  if (fields == nullptr) return at + "/" + std::to_string(fault.index);
+  if (static_cast<std::size_t>(fault.index) >= fields->size()) return at;
+  return Pointer(at, (*fields)[static_cast<std::size_t>(fault.index)].category);
 }
-
-struct ImportJob {
-  std::string id;
-  std::string tenant;
-  std::string kind;
-  std::atomic<bool> done{false};
-  std::mutex mu;
-  import::ImportCounts counts;
-  std::string state = "running";
-  std::string error;
-  std::string csv_path;
-  std::string rejects_path;
-  std::thread worker;
-};
 
 }  // namespace
 
 class Api {
  public:
-  Api(service::Vault& vault, ApiOptions options) : vault_(vault), options_(std::move(options)) {
+  Api(service::Vault& vault, ApiOptions options)
+      : vault_(vault),
+        options_(std::move(options)),
+        imports_(std::make_unique<ImportJobs>(vault, options_.import_dir)) {
     if (options_.metrics != nullptr) {
       auto lookups = options_.metrics->AddCounter(
           "custodian_lookups_total", "Subject lookups over HTTP by outcome", {"outcome"});
@@ -149,13 +133,6 @@ class Api {
       if (audited.ok()) audited_ = *audited;
     }
   }
-  ~Api() {
-    std::lock_guard<std::mutex> lock(jobs_mu_);
-    for (auto& [id, job] : jobs_) {
-      if (job->worker.joinable()) job->worker.join();
-      if (!job->rejects_path.empty()) ::unlink(job->rejects_path.c_str());  // personal data
-    }
-  }
 
   Status Register(Router& r);
 
@@ -168,6 +145,10 @@ class Api {
   Response Fail(const Status& s, std::optional<std::string_view> pointer = std::nullopt);
   // Fail() for a missing or bad bearer credential, with `WWW-Authenticate: Bearer`.
   Response Unauthorized(const Status& s);
+  // Where in the body the subject input the vault refused with `s` is at
+  // fault, from the service's own check of it (nullopt: nowhere in particular).
+  std::optional<std::string> SubjectPointer(const Caller& c, const service::SubjectInput& in,
+                                            const Status& s);
   void Audited(const Request& req) {
     if (audited_) audited_->WithLabels({req.route_name}).Inc();
   }
@@ -216,7 +197,8 @@ class Api {
   Response AuditList(Request& req, const Caller& c);
   Response DisclosureCreate(Request& req, const Caller& c);
   Response DisclosureList(Request& req, const Caller& c);
-  std::shared_ptr<ImportJob> FindJob(const Caller& c, std::string_view id);
+  // Whether `c` may import here: a refusal (audited), else nullopt.
+  std::optional<Response> ImportRefused(const Caller& c);
 
   service::Vault& vault_;
   ApiOptions options_;
@@ -225,8 +207,7 @@ class Api {
   CounterFamily* audited_ = nullptr;
   Counter* audit_appends_ = nullptr;
   std::atomic<int64_t> audit_seen_{0};
-  std::mutex jobs_mu_;
-  std::map<std::string, std::shared_ptr<ImportJob>> jobs_;
+  std::unique_ptr<ImportJobs> imports_;  // joined before the vault goes
   std::shared_ptr<void> channels_;  // the channel routes' state (channels_api.h)
 };
 
@@ -242,6 +223,16 @@ Response Api::Unauthorized(const Status& s) {
   Response r = Fail(s);
   r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
+}
+
+std::optional<std::string> Api::SubjectPointer(const Caller& c, const service::SubjectInput& in,
+                                               const Status& s) {
+  if (s.code() != StatusCode::kInvalidArgument) return std::nullopt;
+  auto policy = vault_.TenantPolicy(c.tenant);
+  if (!policy.ok()) return std::nullopt;
+  service::InputFault fault;
+  if (service::CheckSubjectInput(**policy, in, &fault).ok()) return std::nullopt;
+  return FaultPointer(fault, fault.member == "fields" ? &in.fields : nullptr);
 }
 
 Or<Caller> Api::Authenticate(Request& req) {
@@ -312,7 +303,15 @@ Response Api::SessionCreate(Request& req) {
     if (!s.ok()) return *s.error;
     v[i] = **s.value;
   }
-  auto login = vault_.Login(v[0], v[1], v[2], v[3], req.remote_address);
+  int64_t locked_ms = 0;
+  auto login = vault_.Login(v[0], v[1], v[2], v[3], req.remote_address, &locked_ms);
+  if (!login.ok() && locked_ms > 0) {
+    // Locked out (accounts that do not exist lock alike): say when to retry.
+    if (refusals_ != nullptr) refusals_->WithLabels({"credentials"}).Inc();
+    return RetryAfter(
+        Problem(429, "too-many-requests", "Too Many Requests", login.status().message()),
+        std::chrono::milliseconds(locked_ms));
+  }
   if (!login.ok()) return Fail(login.status());
   req.principal = login->actor.id;
   std::string cookie =
@@ -393,7 +392,7 @@ Response Api::SubjectCreate(Request& req, const Caller& c) {
   if (!ext.ok()) return *ext.error;
   Audited(req);
   auto r = vault_.AddSubject(c.actor, c.tenant, *fields.value, *ext.value);
-  if (!r.ok()) return Fail(r.status(), FieldPointer(r.status(), *fields.value));
+  if (!r.ok()) return Fail(r.status(), SubjectPointer(c, {*fields.value, *ext.value}, r.status()));
   return ShapeJson(r->created ? 201 : 200, WriteJson(*r));
 }
 
@@ -455,7 +454,7 @@ Response Api::SubjectUpdate(Request& req, const Caller& c) {
   if (!fields.ok()) return *fields.error;
   Audited(req);
   auto r = vault_.UpdateSubject(c.actor, c.tenant, *req.PathParam("id"), *fields.value);
-  if (!r.ok()) return Fail(r.status(), FieldPointer(r.status(), *fields.value));
+  if (!r.ok()) return Fail(r.status(), SubjectPointer(c, {*fields.value, {}}, r.status()));
   return ShapeJson(200, WriteJson(*r));
 }
 
@@ -611,147 +610,52 @@ Response Api::CallMatch(Request& req, const Caller& c) {
             {"call_record", m->call_record ? ordered_json(*m->call_record) : ordered_json()}});
 }
 
-std::shared_ptr<ImportJob> Api::FindJob(const Caller& c, std::string_view id) {
-  std::lock_guard<std::mutex> lock(jobs_mu_);
-  auto it = jobs_.find(std::string(id));
-  if (it == jobs_.end() || it->second->tenant != c.tenant) return nullptr;
-  return it->second;
-}
-
-Response Api::ImportCreate(Request& req, const Caller& c) {
-  if (c.actor.role != service::kAdminRole) {
-    return Fail(
-        Status::PermissionDenied("importing needs role 'admin' (not " + Quote(c.actor.role) + ")"));
+std::optional<Response> Api::ImportRefused(const Caller& c) {
+  if (Status s = vault_.AuthorizeImport(c.actor, c.tenant, "import.start"); !s.ok()) {
+    return Fail(s);
   }
-  if (options_.import_dir.empty()) {
+  if (!imports_->enabled()) {
     return Fail(Status::FailedPrecondition("this server takes no imports over HTTP"));
   }
-  auto body = JsonBody(req);
-  if (!body.ok()) return *body.error;
-  const json& b = *body.value;
-  if (auto bad = CheckKeys(b, "",
-                           {"kind", "record_kind", "mapping", "csv", "external_id_column",
-                            "default_region", "ignore_unmapped"},
-                           {"kind", "mapping", "csv"})) {
-    return *bad;
-  }
-  std::optional<std::string> v[6];
-  const char* keys[6] = {"kind", "record_kind",        "mapping",
-                         "csv",  "external_id_column", "default_region"};
-  for (int i = 0; i < 6; ++i) {
-    auto s = OptString(b, keys[i]);
-    if (!s.ok()) return *s.error;
-    v[i] = *s.value;
-  }
-  bool ignore_unmapped = false;
-  if (b.contains("ignore_unmapped")) {
-    if (!b["ignore_unmapped"].is_boolean()) {
-      return BadRequest("'ignore_unmapped' must be true or false", "/ignore_unmapped");
-    }
-    ignore_unmapped = b["ignore_unmapped"].get<bool>();
-  }
-  const bool records = *v[0] == "records";
-  if (!records && *v[0] != "subjects") {
-    return BadRequest("'kind' must be subjects or records", "/kind");
-  }
-  if (records && !v[1]) return BadRequest("a records import needs 'record_kind'", "/record_kind");
+  return std::nullopt;
+}
 
-  auto job = std::make_shared<ImportJob>();
-  job->id = std::string("imp_") + req.request_id.substr(0, 20);
-  job->tenant = c.tenant;
-  job->kind = *v[0];
-  std::filesystem::path dir = std::filesystem::path(options_.import_dir) / c.tenant;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  ::chmod(options_.import_dir.c_str(), 0700);
-  ::chmod(dir.c_str(), 0700);
-  job->csv_path = (dir / (job->id + ".csv")).string();
-  std::string map_path = (dir / (job->id + ".map.yaml")).string();
-  for (const auto& [path, text] : {std::pair{job->csv_path, *v[3]}, std::pair{map_path, *v[2]}}) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    ::chmod(path.c_str(), 0600);
-    out << text;
-    if (!out) return Fail(Status::Unavailable("cannot store the upload"));
+// The body is the CSV itself (text/csv, with the settings in the query; an
+// upload the server streamed to a file), or a JSON object holding both.
+Response Api::ImportCreate(Request& req, const Caller& c) {
+  if (auto refused = ImportRefused(c)) return *refused;
+  const std::string type = MediaType(req);
+  const bool csv_body = !req.body_file.empty() || type == "text/csv";
+  if (!csv_body && type != "application/json") {
+    return Problem(415, "unsupported-media-type", "Unsupported Media Type",
+                   "send the CSV as text/csv (settings in the query), or a JSON object with "
+                   "the CSV and settings as application/json");
   }
-  import::ImportOptions o;
-  o.kind = records ? import::ImportKind::kRecords : import::ImportKind::kSubjects;
-  o.tenant = c.tenant;
-  o.csv_path = job->csv_path;
-  o.mapping_path = map_path;
-  o.record_kind = v[1].value_or("");
-  o.external_id_column = v[4].value_or("");
-  o.default_region = v[5].value_or("");
-  o.ignore_unmapped = ignore_unmapped;
-  o.actor = c.actor;
-  o.on_batch = [job](const import::ImportTick& t) {
-    std::lock_guard<std::mutex> lock(job->mu);
-    job->counts = t.counts;
-  };
+  std::string csv;
+  Or<ImportSettings> settings = [&]() -> Or<ImportSettings> {
+    if (csv_body) return ImportSettingsFromQuery(req);
+    auto body = JsonBody(req);
+    if (!body.ok()) return *body.error;
+    return ImportSettingsFromJson(*body.value, &csv);
+  }();
+  if (!settings.ok()) return *settings.error;
   Audited(req);
-  job->worker = std::thread([this, job, o, map_path] {
-    auto r = import::RunImport(vault_, o);
-    std::lock_guard<std::mutex> lock(job->mu);
-    if (r.ok()) {
-      job->counts = r->counts;
-      job->state = "done";
-      if (r->counts.rejected > 0) job->rejects_path = r->rejects_path;
-    } else {
-      job->state = "failed";
-      job->error = r.status().message();
-    }
-    ::unlink(map_path.c_str());
-    ::unlink(job->csv_path.c_str());  // the upload holds personal data: gone once imported
-    job->done = true;
-  });
-  {
-    std::lock_guard<std::mutex> lock(jobs_mu_);
-    jobs_[job->id] = job;
-  }
-  Response r = ShapeJson(202, {{"id", job->id}, {"kind", job->kind}, {"state", "running"}});
-  r.headers.emplace_back("Location", "/v1/imports/" + job->id);
-  return r;
+  return imports_->Start(c.actor, c.tenant, req.request_id, *settings.value, req.body_file,
+                         csv_body ? std::string_view(req.body) : std::string_view(csv));
 }
 
 Response Api::ImportGet(Request& req, const Caller& c) {
-  auto job = FindJob(c, *req.PathParam("id"));
-  if (!job) return Fail(Status::NotFound("no import " + Quote(*req.PathParam("id"))));
-  std::lock_guard<std::mutex> lock(job->mu);
-  ordered_json j = {{"id", job->id},
-                    {"kind", job->kind},
-                    {"state", job->state},
-                    {"rows", job->counts.rows},
-                    {"added", job->counts.added},
-                    {"updated", job->counts.updated},
-                    {"unchanged", job->counts.unchanged},
-                    {"rejected", job->counts.rejected}};
-  if (!job->error.empty()) j["error"] = job->error;
-  return ShapeJson(200, j);
+  if (Status s = vault_.AuthorizeImport(c.actor, c.tenant, "import.read"); !s.ok()) {
+    return Fail(s);
+  }
+  return imports_->Get(c.tenant, *req.PathParam("id"));
 }
 
 Response Api::ImportRejects(Request& req, const Caller& c) {
-  auto job = FindJob(c, *req.PathParam("id"));
-  if (!job) return Fail(Status::NotFound("no import " + Quote(*req.PathParam("id"))));
-  std::string path;
-  {
-    std::lock_guard<std::mutex> lock(job->mu);
-    path = job->rejects_path;
+  if (Status s = vault_.AuthorizeImport(c.actor, c.tenant, "import.read"); !s.ok()) {
+    return Fail(s);
   }
-  if (path.empty()) {
-    return Fail(
-        Status::NotFound("this import has no rejected rows (or they were downloaded already)"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // The rejects hold personal data: served once, then gone from the server.
-  {
-    std::lock_guard<std::mutex> lock(job->mu);
-    ::unlink(job->rejects_path.c_str());
-    job->rejects_path.clear();
-  }
-  Response r;
-  r.content_type = "text/csv; charset=utf-8";
-  r.body = std::move(csv);
-  return r;
+  return imports_->Rejects(c.tenant, *req.PathParam("id"));
 }
 
 Response Api::ConsentList(Request& req, const Caller& c) {
@@ -897,11 +801,10 @@ Response Api::RequestCreate(Request& req, const Caller& c) {
     in.corrections = std::move(*corrections.value);
   }
   if (auto policy = vault_.TenantPolicy(c.tenant); policy.ok()) {
-    std::string field;
-    if (Status s = service::CheckRequestInput(**policy, in, &field); !s.ok()) {
-      auto at = field == "corrections" ? FieldPointer(s, in.corrections, "corrections")
-                                       : std::nullopt;
-      return Fail(s, at.value_or("/" + field));
+    service::InputFault fault;
+    if (Status s = service::CheckRequestInput(**policy, in, &fault); !s.ok()) {
+      return Fail(s,
+                  FaultPointer(fault, fault.member == "corrections" ? &in.corrections : nullptr));
     }
   }
   Audited(req);
@@ -983,7 +886,7 @@ Response Api::RequestCodeCheck(Request& req, const Caller& c) {
   auto code = OptString(*body.value, "code");
   if (!code.ok()) return *code.error;
   Audited(req);
-  auto r = vault_.CheckVerificationCode(c.tenant, *req.PathParam("id"), **code.value);
+  auto r = vault_.CheckVerificationCode(c.actor, c.tenant, *req.PathParam("id"), **code.value);
   if (!r.ok()) {
     // A wrong code is the person's mistake, not the caller's credentials: 422.
     if (r.status().code() == StatusCode::kUnauthenticated) {
@@ -1111,7 +1014,23 @@ Status Api::Register(Router& r) {
                         authed(&Api::ConsentGet)));
   RETURN_IF_ERROR(r.Add("PUT", "/v1/subjects/{id}/consents/{purpose}", "consent_put",
                         authed(&Api::ConsentPut)));
-  RETURN_IF_ERROR(r.Add("POST", "/v1/imports", "import_create", authed(&Api::ImportCreate)));
+  // A CSV uploaded as text/csv streams to a file, up to the server's upload
+  // limit; who may not import is refused before the upload is read.
+  RouteOptions upload;
+  upload.upload_media_type = "text/csv";
+  upload.before_upload = [this](Request& req) -> std::optional<Response> {
+    auto caller = Authenticate(req);
+    if (!caller.ok()) return *caller.error;
+    std::optional<Response> refused = ImportRefused(*caller.value);
+    if (!refused) {
+      auto settings = ImportSettingsFromQuery(req);
+      if (!settings.ok()) refused = *settings.error;
+    }
+    SyncAuditAppends();
+    return refused;
+  };
+  RETURN_IF_ERROR(
+      r.Add("POST", "/v1/imports", "import_create", authed(&Api::ImportCreate), upload));
   RETURN_IF_ERROR(r.Add("GET", "/v1/imports/{id}", "import_get", authed(&Api::ImportGet)));
   RETURN_IF_ERROR(
       r.Add("GET", "/v1/imports/{id}/rejects", "import_rejects", authed(&Api::ImportRejects)));

@@ -92,17 +92,12 @@ std::optional<Response> ParseDisclosureBody(const json& b, service::DisclosureIn
 
 std::optional<std::string> DisclosurePointer(const policy::Policy& policy,
                                              const service::DisclosureInput& in, int64_t now_ms) {
-  std::string field;
-  Status s = service::CheckDisclosureInput(policy, in, now_ms, &field);
-  if (s.ok() || field.empty()) return std::nullopt;
-  if (field == "categories") {
-    for (std::size_t i = 0; i < in.categories.size(); ++i) {
-      if (s.message().find(Quote(in.categories[i])) != std::string::npos) {
-        return "/categories/" + std::to_string(i);
-      }
-    }
-  }
-  return "/" + field;
+  service::InputFault fault;
+  Status s = service::CheckDisclosureInput(policy, in, now_ms, &fault);
+  if (s.ok() || fault.member.empty()) return std::nullopt;
+  std::string at = "/" + fault.member;
+  if (fault.index >= 0) at += "/" + std::to_string(fault.index);
+  return at;
 }
 
 Response DisclosureCreatedResponse(const service::DisclosureResult& r) {

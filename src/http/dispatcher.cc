@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <random>
 
@@ -91,30 +92,44 @@ void DefaultSink(std::string_view line) {
   std::fwrite(with_newline.data(), 1, with_newline.size(), stderr);
 }
 
+constexpr BuiltinRoute kHealthz{"GET", "/healthz", "healthz"};
+constexpr BuiltinRoute kReadyz{"GET", "/readyz", "readyz"};
+constexpr BuiltinRoute kMetrics{"GET", "/metrics", "metrics"};
+constexpr BuiltinRoute kBuiltinRoutes[] = {kHealthz, kReadyz, kMetrics};
+
 }  // namespace
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(const ServerOptions& options,
                                                        Router router, Metrics& metrics) {
-  RETURN_IF_ERROR(router.Add("GET", "/healthz", "healthz", [](Request&) {
-    return Response::Json(200, R"({"status":"ok"})");
-  }));
+  RETURN_IF_ERROR(router.Add(kHealthz.method, kHealthz.pattern, kHealthz.name,
+                             [](Request&) { return Response::Json(200, R"({"status":"ok"})"); }));
   auto readiness = options.readiness;
-  RETURN_IF_ERROR(router.Add("GET", "/readyz", "readyz", [readiness](Request&) {
-    Status ready = readiness ? readiness() : Status::Ok();
-    if (!ready.ok()) {
-      // The Status message stays in the server: /readyz is unauthenticated.
-      return Problem(503, "not-ready", "Service Unavailable", "the server is not ready");
-    }
-    return Response::Json(200, R"({"status":"ready"})");
-  }));
+  auto stopping = std::make_shared<std::atomic<bool>>(false);
+  RETURN_IF_ERROR(
+      router.Add(kReadyz.method, kReadyz.pattern, kReadyz.name, [readiness, stopping](Request&) {
+        if (stopping->load()) {
+          return RetryAfter(
+              Problem(503, "not-ready", "Service Unavailable", "the server is shutting down"),
+              kRetryNotReady);
+        }
+        Status ready = readiness ? readiness() : Status::Ok();
+        if (!ready.ok()) {
+          // The Status message stays in the server: /readyz is unauthenticated.
+          return RetryAfter(
+              Problem(503, "not-ready", "Service Unavailable", "the server is not ready"),
+              kRetryNotReady);
+        }
+        return Response::Json(200, R"({"status":"ready"})");
+      }));
   Metrics* m = &metrics;
-  RETURN_IF_ERROR(router.Add("GET", "/metrics", "metrics", [m](Request&) {
+  RETURN_IF_ERROR(router.Add(kMetrics.method, kMetrics.pattern, kMetrics.name, [m](Request&) {
     Response r = Response::Text(200, m->Render());
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   }));
 
   std::unique_ptr<Dispatcher> d(new Dispatcher(options, std::move(router)));
+  d->stopping_ = std::move(stopping);
   ASSIGN_OR_RETURN(d->requests_,
                    metrics.AddCounter("custodian_http_requests_total",
                                       "HTTP requests answered, by route, method and status.",
@@ -139,6 +154,37 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(const ServerOptions& opti
     d->route_durations_[std::string(name)] = &d->durations_->WithLabels({name});
   }
   return d;
+}
+
+Dispatcher::Upload Dispatcher::CheckUpload(Request& req, std::string_view raw_query) const {
+  Upload out;
+  if (options_.upload_dir.empty()) return out;
+  RouteMatch match = router_.Match(req.method, req.path);
+  if (match.kind != RouteMatch::Kind::kFound) return out;
+  const RouteOptions& route = match.route->options;
+  if (route.upload_media_type.empty()) return out;
+  std::string_view type = req.Header("Content-Type").value_or("");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  if (!EqualsIgnoreCase(type, route.upload_media_type)) return out;
+  out.upload = true;
+  req.route_name = match.route->name;
+  req.route_pattern = match.route->pattern;
+  req.path_params = std::move(match.params);
+  auto query = ParseQuery(raw_query);
+  if (!query.ok()) {
+    out.refusal = Problem(400, "bad-query", "Bad Request", query.status().message());
+    return out;
+  }
+  req.query_params = std::move(query).value();
+  if (!route.before_upload) return out;
+  try {
+    out.refusal = route.before_upload(req);
+  } catch (...) {
+    out.refusal = Problem(500, "internal", "Internal Server Error",
+                          "the server could not complete the request");
+  }
+  return out;
 }
 
 Response Dispatcher::Handle(Request& req, std::string_view raw_query,
@@ -195,6 +241,15 @@ Headers Dispatcher::FinishResponse(const Request& req, Response& resp) const {
     if (EqualsIgnoreCase(name, "cache-control")) has_cache_control = true;
   }
   if (!has_cache_control) out.emplace_back("Cache-Control", "no-store");
+  // Every 429 and 503 says when to come back; handlers that know better set their own.
+  if (resp.status == 429 || resp.status == 503) {
+    bool has_retry_after = false;
+    for (const auto& [name, value] : resp.headers) {
+      if (EqualsIgnoreCase(name, "retry-after")) has_retry_after = true;
+    }
+    if (!has_retry_after)
+      out.emplace_back("Retry-After", std::to_string(kRetryUnavailable.count()));
+  }
   if (req.tls) out.emplace_back("Strict-Transport-Security", "max-age=31536000");
   for (auto& [name, value] : resp.headers) {
     if (!IsToken(name) || !IsSafeHeaderValue(value) || IsReservedHeader(name)) continue;
@@ -278,3 +333,9 @@ std::string Dispatcher::NewRequestId() {
 }
 
 }  // namespace custodian::http::internal
+
+namespace custodian::http {
+
+std::span<const BuiltinRoute> BuiltinRoutes() { return internal::kBuiltinRoutes; }
+
+}  // namespace custodian::http

@@ -8,8 +8,10 @@
 // any I/O thread at once; nothing in it changes after Create().
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -42,6 +44,18 @@ class Dispatcher {
   static Result<std::unique_ptr<Dispatcher>> Create(const ServerOptions& options, Router router,
                                                     Metrics& metrics);
 
+  // For a request whose line and headers are read (method, path and headers
+  // set; the body not read yet): whether its body is an upload for its route
+  // (ServerOptions::upload_dir set, and the route takes uploads of the
+  // request's Content-Type), and then what the route's before_upload check
+  // answers instead of reading the body, if it refuses. Fills the routing
+  // fields of `req`. Never throws.
+  struct Upload {
+    bool upload = false;
+    std::optional<Response> refusal;
+  };
+  Upload CheckUpload(Request& req, std::string_view raw_query) const;
+
   // Fills the routing fields of `req` (whose method, path, headers, body and
   // connection fields are set), decodes its query, runs the handler and
   // returns its response or a problem. Never throws. `*error` is set to a
@@ -60,6 +74,9 @@ class Dispatcher {
   // A fresh random request id: 32 lower-case hex digits.
   static std::string NewRequestId();
 
+  // From now on GET /readyz answers 503 "shutting down". Any thread.
+  void BeginShutdown() const { stopping_->store(true); }
+
   Gauge& open_connections() const { return *open_connections_; }
   Counter& refused_connections() const { return *refused_connections_; }
 
@@ -72,6 +89,7 @@ class Dispatcher {
   CounterFamily* requests_ = nullptr;
   HistogramFamily* durations_ = nullptr;
   std::unordered_map<std::string, Histogram*> route_durations_;  // by route name; fixed at Create
+  std::shared_ptr<std::atomic<bool>> stopping_;                  // shared with the /readyz handler
   Gauge* open_connections_ = nullptr;
   Counter* refused_connections_ = nullptr;
 };

@@ -30,14 +30,18 @@ std::string Pointer(std::string_view base, std::string_view key) {
   return (json::json_pointer(std::string(base)) / std::string(key)).to_string();
 }
 
+std::string MediaType(const Request& req) {
+  auto ct = req.Header("Content-Type");
+  std::string type = ct ? std::string(ct->substr(0, ct->find(';'))) : "";
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type;
+}
+
 // The request body as a JSON object, after the checks every JSON route makes.
 Or<json> JsonBody(const Request& req, bool optional_body) {
   if (optional_body && req.body.empty()) return json::object();
-  auto ct = req.Header("Content-Type");
-  std::string type = ct ? std::string(ct->substr(0, ct->find(';'))) : "";
-  while (!type.empty() && type.back() == ' ') type.pop_back();
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (type != "application/json") {
+  if (MediaType(req) != "application/json") {
     return Problem(415, "unsupported-media-type", "Unsupported Media Type",
                    "send the body as application/json");
   }

@@ -35,6 +35,9 @@ Response NoContent();
 // escaped by nlohmann's json_pointer ("~" -> "~0", "/" -> "~1").
 std::string Pointer(std::string_view base, std::string_view key);
 
+// The request's Content-Type without parameters, lower-cased ("" if none).
+std::string MediaType(const Request& req);
+
 // The request body as a JSON object, after the checks every JSON route makes:
 // 415 unless application/json, 400 for non-UTF-8, invalid JSON or a non-object.
 // `optional_body`: an empty body reads as {}.

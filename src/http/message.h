@@ -30,6 +30,11 @@ struct Request {
   Params query_params;         // decoded, in the order sent; never written to a log
   Headers headers;             // as received
   std::string body;
+  // An upload (RouteOptions::upload_media_type): `body` is empty and the body
+  // is in this file (0600, in ServerOptions::upload_dir). The handler may
+  // rename it away to keep it; whatever is left there is deleted once the
+  // response is sent.
+  std::string body_file;
   std::string remote_address;  // the peer's IP address, without the port
   bool tls = false;            // arrived over TLS
   std::string request_id;      // random, 32 hex digits; also sent back as X-Request-Id

@@ -31,18 +31,6 @@ namespace fs = std::filesystem;
 // The path item keys that are operations (OpenAPI 3.1, 4.8.9).
 const char* const kMethods[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace"};
 
-// Routes the Server adds itself (dispatcher.cc), not RegisterApi: method, pattern, name.
-struct KnownRoute {
-  const char* method;
-  const char* pattern;
-  const char* name;
-};
-const KnownRoute kServerRoutes[] = {
-    {"GET", "/healthz", "healthz"},
-    {"GET", "/readyz", "readyz"},
-    {"GET", "/metrics", "metrics"},
-};
-
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -342,7 +330,7 @@ TEST(OpenApiRoutesTest, DocumentDescribesExactlyTheServersRoutes) {
 
   std::map<std::pair<std::string, std::string>, std::string> routes;  // -> route name
   for (const Route* r : router.routes()) routes[{r->method, r->pattern}] = r->name;
-  for (const KnownRoute& r : kServerRoutes) routes[{r.method, r.pattern}] = r.name;
+  for (const BuiltinRoute& r : BuiltinRoutes()) routes[{r.method, r.pattern}] = r.name;
 
   const YAML::Node doc = YAML::Load(std::string(EmbeddedOpenApi()));
   const YAML::Node paths = doc["paths"];
@@ -389,9 +377,9 @@ TEST(OpenApiRoutesTest, DocumentDescribesExactlyTheServersRoutes) {
   EXPECT_EQ(served.body, std::string(EmbeddedOpenApi()));
 }
 
-// kServerRoutes is what the Server really adds: each of them is taken.
+// BuiltinRoutes() is what the Server really adds: each of them is taken.
 TEST(OpenApiRoutesTest, TheServersOwnRoutesAreTheKnownList) {
-  for (const KnownRoute& known : kServerRoutes) {
+  for (const BuiltinRoute& known : BuiltinRoutes()) {
     Router router;
     ASSERT_TRUE(router.Add(known.method, known.pattern, "mine", [](Request&) { return Response(); })
                     .ok());

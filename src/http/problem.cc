@@ -1,5 +1,6 @@
 #include "http/problem.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -55,7 +56,15 @@ Response ProblemFromStatus(const Status& status, std::optional<std::string_view>
     case StatusCode::kFailedPrecondition: suffix = "failed-precondition"; break;
     case StatusCode::kUnavailable: suffix = "unavailable"; break;
   }
-  return Problem(http_status, suffix, ReasonPhrase(http_status), status.message(), pointer);
+  Response r = Problem(http_status, suffix, ReasonPhrase(http_status), status.message(), pointer);
+  if (http_status == 503) return RetryAfter(std::move(r), kRetryUnavailable);
+  return r;
+}
+
+Response RetryAfter(Response response, std::chrono::milliseconds wait) {
+  const int64_t seconds = std::max<int64_t>(1, (wait.count() + 999) / 1000);
+  response.headers.emplace_back("Retry-After", std::to_string(seconds));
+  return response;
 }
 
 std::string_view ReasonPhrase(int status) {

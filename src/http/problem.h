@@ -10,6 +10,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string_view>
 
@@ -32,7 +33,18 @@ int HttpStatusFor(StatusCode code);
 // A problem for a non-OK Status: its code picks the HTTP status and type
 // ("invalid-argument", ...), its message is the detail. Internal and DataLoss
 // get a generic detail instead, since their messages help operators, not callers.
+// Unavailable (503) comes with Retry-After (kRetryUnavailable).
 Response ProblemFromStatus(const Status& status, std::optional<std::string_view> pointer = std::nullopt);
+
+// How long the server asks a client to wait (Retry-After) when it answers
+// 503: a Service call was Unavailable (the store busy or not writable);
+// over the connection cap; not ready, or shutting down.
+inline constexpr std::chrono::seconds kRetryUnavailable{2};
+inline constexpr std::chrono::seconds kRetryOverloaded{1};
+inline constexpr std::chrono::seconds kRetryNotReady{5};
+
+// `response` with `Retry-After: <seconds>` (at least 1, rounded up).
+Response RetryAfter(Response response, std::chrono::milliseconds wait);
 
 // The standard reason phrase ("Not Found"), "Unknown" for codes it does not know.
 std::string_view ReasonPhrase(int status);

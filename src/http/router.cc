@@ -66,7 +66,7 @@ bool MoreSpecific(const Route& a, const Route& b) {
 }  // namespace
 
 Status Router::Add(std::string_view method, std::string_view pattern, std::string route_name,
-                   Handler handler) {
+                   Handler handler, RouteOptions options) {
   if (!IsMethod(method)) {
     return Status::InvalidArgument("route method must be an upper-case token, got '" +
                                    std::string(method) + "'");
@@ -111,6 +111,7 @@ Status Router::Add(std::string_view method, std::string_view pattern, std::strin
   route->pattern = std::string(pattern);
   route->name = std::move(route_name);
   route->handler = std::move(handler);
+  route->options = std::move(options);
   route->segments = std::move(segments);
   routes_.push_back(std::move(route));
   return Status::Ok();

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,24 @@ namespace custodian::http {
 
 using Handler = std::function<Response(Request&)>;
 
+// Called before an upload's body is read: a Response to send instead (the
+// body is then never read), or nullopt to go on.
+using UploadCheck = std::function<std::optional<Response>(Request&)>;
+
+// What a route accepts beyond a small body held in memory.
+struct RouteOptions {
+  // Bodies of this media type ("text/csv"; compared without parameters,
+  // ASCII case-insensitively) are uploads: up to
+  // ServerOptions::max_upload_bytes, written to a file as they arrive
+  // (Request::body_file) and never held in memory. "": no uploads; every body
+  // has the server's small limit.
+  std::string upload_media_type;
+  // For uploads: runs on the request line and headers (the route's params and
+  // query set, the body not read yet), so that a caller who may not upload is
+  // answered before sending a byte of it. Optional.
+  UploadCheck before_upload;
+};
+
 struct Route {
   struct Segment {
     bool param = false;
@@ -38,6 +57,7 @@ struct Route {
   std::string pattern;
   std::string name;  // stable, low-cardinality: a metrics label and an access log field
   Handler handler;
+  RouteOptions options;
   std::vector<Segment> segments;
 };
 
@@ -67,7 +87,7 @@ class Router {
   // {parameter}, or an empty route name or handler; AlreadyExists when the
   // same method and pattern (up to parameter names) is already registered.
   Status Add(std::string_view method, std::string_view pattern, std::string route_name,
-             Handler handler);
+             Handler handler, RouteOptions options = {});
 
   // `path` is the raw (percent-encoded) path without the query string.
   RouteMatch Match(std::string_view method, std::string_view path) const;

@@ -2,7 +2,10 @@
 // accept loop, connections (plain and TLS), timeouts, limits and shutdown.
 #include "http/server.h"
 
+#include <fcntl.h>
 #include <openssl/ssl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -19,7 +22,9 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -110,6 +115,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   ~Session() override {
+    DropSpool();
     server_.dispatcher->open_connections().Add(-1);
     server_.Unregister(this, over_cap_);
   }
@@ -153,22 +159,30 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void OnStop() {
     stop_requested_ = true;
-    const bool idle = phase_ == Phase::kHandshake ||
-                      (phase_ == Phase::kReading && !parser_->got_some() && buffer_.size() == 0);
+    const bool idle =
+        phase_ == Phase::kHandshake ||
+        (phase_ == Phase::kReading && (!header_ || !header_->got_some()) && buffer_.size() == 0);
     if (idle) Close();
   }
 
+  // A request is read in two steps: its line and headers first, then its
+  // body into memory (the small limit) or, for an upload, into a file.
   void ReadRequest() {
     if (stop_requested_ || server_.stopping.load()) return Close();
     phase_ = Phase::kReading;
-    parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(Options().max_header_bytes));
-    parser_->body_limit(Options().max_body_bytes);
+    parser_.reset();
+    upload_.reset();
+    header_read_ = false;
+    header_.emplace();
+    header_->header_limit(static_cast<uint32_t>(Options().max_header_bytes));
+    // The body's limit is checked once the route is known. (Not boost::none:
+    // Beast compares Content-Length with it as an optional, and none is less.)
+    header_->body_limit(std::numeric_limits<std::uint64_t>::max());
     bytes_in_ = 0;
     Tcp().expires_after(Options().request_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             beast::bind_front_handler(&Session::OnHeader,
-                                                       this->shared_from_this()));
+    bhttp::async_read_header(
+        stream_, buffer_, *header_,
+        beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
   }
 
   void OnHeader(beast::error_code ec, size_t n) {
@@ -176,17 +190,59 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     started_ = std::chrono::steady_clock::now();
     bytes_in_ += n;
     if (ec) return OnReadError(ec);
-    if (parser_->is_done()) return Dispatch();
-    auto expect = parser_->get()[bhttp::field::expect];
-    if (beast::iequals(expect, "100-continue")) {
-      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
-                       [self = this->shared_from_this()](beast::error_code wec, size_t) {
-                         if (wec) return self->Close();
-                         self->ReadBody();
-                       });
+    header_read_ = true;
+    const auto& h = header_->get();
+    pending_ = BaseRequest();
+    pending_.method = std::string(h.method_string());
+    std::string_view target(h.target().data(), h.target().size());
+    size_t q = target.find('?');
+    pending_.path = std::string(target.substr(0, q));
+    raw_query_ = std::string(q == std::string_view::npos ? "" : target.substr(q + 1));
+    pending_.headers.reserve(8);
+    for (const auto& f : h) {
+      pending_.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
+    version_ = h.version();
+    request_keep_alive_ = h.keep_alive();
+    if (over_cap_) {
+      // Answered at once: the body is not worth reading.
+      pending_.route_name = std::string(internal::kRouteOverloaded);
+      server_.dispatcher->refused_connections().Inc();
+      Send(std::move(pending_),
+           RetryAfter(Problem(503, "overloaded", "Service Unavailable",
+                              "the server has too many open connections; retry later"),
+                      kRetryOverloaded),
+           version_, /*keep_alive=*/false);
       return;
     }
-    ReadBody();
+    if (!header_->is_done()) {
+      internal::Dispatcher::Upload upload = server_.dispatcher->CheckUpload(pending_, raw_query_);
+      if (upload.refusal) {
+        // Before a byte of the body: the connection closes after the answer.
+        Send(std::move(pending_), std::move(*upload.refusal), version_, /*keep_alive=*/false);
+        return;
+      }
+      if (upload.upload) return StartUpload();
+    }
+    parser_.emplace(std::move(*header_));
+    header_.reset();
+    parser_->body_limit(Options().max_body_bytes);
+    if (auto length = parser_->content_length(); length && *length > Options().max_body_bytes) {
+      return OnReadError(bhttp::error::body_limit);
+    }
+    if (parser_->is_done()) return Dispatch();
+    ContinueThen(&Session::ReadBody);
+  }
+
+  // Answers `Expect: 100-continue` before reading the body, then `next`.
+  void ContinueThen(void (Session::*next)()) {
+    const auto& h = parser_ ? parser_->get().base() : upload_->get().base();
+    if (!beast::iequals(h[bhttp::field::expect], "100-continue")) return (this->*next)();
+    net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                     [self = this->shared_from_this(), next](beast::error_code wec, size_t) {
+                       if (wec) return self->Close();
+                       ((*self).*next)();
+                     });
   }
 
   // Within the deadline set for the whole request in ReadRequest.
@@ -201,13 +257,69 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     Dispatch();
   }
 
+  // An upload goes to a new file of its own (0600) in the upload directory.
+  void StartUpload() {
+    upload_.emplace(std::move(*header_));
+    header_.reset();
+    upload_->body_limit(Options().max_upload_bytes);
+    if (auto length = upload_->content_length(); length && *length > Options().max_upload_bytes) {
+      return OnReadError(bhttp::error::body_limit);
+    }
+    spool_ =
+        (std::filesystem::path(Options().upload_dir) / ("upload-" + pending_.request_id + ".part"))
+            .string();
+    int fd = ::open(spool_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      spool_.clear();
+      return Refuse(RetryAfter(Problem(503, "unavailable", "Service Unavailable",
+                                       "the server cannot store an upload now"),
+                               kRetryUnavailable));
+    }
+    beast::file file;
+    file.native_handle(fd);
+    beast::error_code ec;
+    upload_->get().body().reset(std::move(file), ec);
+    ContinueThen(&Session::ReadUploadSome);
+  }
+
+  // However long the upload takes, as long as no pause lasts request_timeout.
+  void ReadUploadSome() {
+    Tcp().expires_after(Options().request_timeout);
+    bhttp::async_read_some(
+        stream_, buffer_, *upload_,
+        beast::bind_front_handler(&Session::OnUploadSome, this->shared_from_this()));
+  }
+
+  void OnUploadSome(beast::error_code ec, size_t n) {
+    bytes_in_ += n;
+    if (ec) return OnReadError(ec);
+    if (!upload_->is_done()) return ReadUploadSome();
+    Tcp().expires_after(Options().request_timeout);
+    Dispatch();
+  }
+
+  // The upload's file, once it is answered or abandoned (a handler that kept
+  // it has renamed it away).
+  void DropSpool() {
+    if (upload_) upload_->get().body().close();
+    if (spool_.empty()) return;
+    ::unlink(spool_.c_str());
+    spool_.clear();
+  }
+
   void OnReadError(beast::error_code ec) {
+    DropSpool();
     if (ec == bhttp::error::header_limit) {
       return Refuse(431, "header-too-large", "the request line and headers exceed " +
                                                  std::to_string(Options().max_header_bytes) +
                                                  " bytes");
     }
     if (ec == bhttp::error::body_limit) {
+      if (upload_) {
+        return Refuse(
+            413, "body-too-large",
+            "the upload exceeds " + std::to_string(Options().max_upload_bytes) + " bytes");
+      }
       return Refuse(413, "body-too-large", "the request body exceeds " +
                                                std::to_string(Options().max_body_bytes) +
                                                " bytes");
@@ -223,11 +335,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   // Answers a request that could not be read, then closes.
   void Refuse(int status, std::string_view type, std::string detail) {
-    Request req = BaseRequest();
-    if (parser_->is_header_done()) req.method = std::string(parser_->get().method_string());
+    Refuse(Problem(status, type, ReasonPhrase(status), detail));
+  }
+  void Refuse(Response problem) {
+    DropSpool();
+    Request req = header_read_ ? std::move(pending_) : BaseRequest();
     req.route_name = std::string(internal::kRouteBadRequest);
-    Send(std::move(req), Problem(status, type, ReasonPhrase(status), detail), 11,
-         /*keep_alive=*/false);
+    req.route_pattern.clear();
+    Send(std::move(req), std::move(problem), header_read_ ? version_ : 11, /*keep_alive=*/false);
   }
 
   Request BaseRequest() const {
@@ -239,33 +354,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void Dispatch() {
-    bhttp::request<bhttp::string_body> msg = parser_->release();
-    Request req = BaseRequest();
-    req.method = std::string(msg.method_string());
-    std::string_view target(msg.target().data(), msg.target().size());
-    size_t q = target.find('?');
-    req.path = std::string(target.substr(0, q));
-    std::string_view raw_query = q == std::string_view::npos ? "" : target.substr(q + 1);
-    req.headers.reserve(8);
-    for (const auto& f : msg) {
-      req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    }
-    req.body = std::move(msg.body());
-    const bool keep_alive = msg.keep_alive();
-    const unsigned version = msg.version();
-    if (over_cap_) {
-      req.route_name = std::string(internal::kRouteOverloaded);
-      server_.dispatcher->refused_connections().Inc();
-      Send(std::move(req),
-           Problem(503, "overloaded", "Service Unavailable",
-                   "the server has too many open connections; retry later"),
-           version, /*keep_alive=*/false);
-      return;
+    Request req = std::move(pending_);
+    if (parser_) {
+      req.body = std::move(parser_->get().body());
+    } else {
+      upload_->get().body().close();
+      req.body_file = spool_;
     }
     std::string_view error;
-    Response resp = server_.dispatcher->Handle(req, raw_query, &error);
+    Response resp = server_.dispatcher->Handle(req, raw_query_, &error);
     error_ = error;
-    Send(std::move(req), std::move(resp), version, keep_alive);
+    Send(std::move(req), std::move(resp), version_, request_keep_alive_);
   }
 
   void Send(Request req, Response resp, unsigned version, bool keep_alive) {
@@ -299,6 +398,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     ex.duration = std::chrono::steady_clock::now() - started_;
     ex.error = error_;
     server_.dispatcher->Record(req_, status_, ex);
+    DropSpool();
     res_.reset();
     error_ = {};
     if (ec) return Close();
@@ -345,7 +445,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   const bool over_cap_;
   std::string remote_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request_parser<bhttp::empty_body>> header_;   // reading the headers
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;  // then a small body
+  std::optional<bhttp::request_parser<bhttp::file_body>> upload_;    // or an upload
+  bool header_read_ = false;
+  Request pending_;  // the request line and headers, once read
+  std::string raw_query_;
+  unsigned version_ = 11;
+  bool request_keep_alive_ = false;
+  std::string spool_;  // the upload's file until it is answered
   std::optional<bhttp::response<bhttp::string_body>> res_;
   Phase phase_ = Phase::kReading;
   bool stop_requested_ = false;
@@ -434,6 +542,27 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Router rou
     return Status::InvalidArgument("request_timeout must be > 0");
   }
   if (options.max_connections == 0) return Status::InvalidArgument("max_connections must be > 0");
+  if (!options.upload_dir.empty()) {
+    if (options.max_upload_bytes == 0) {
+      return Status::InvalidArgument("max_upload_bytes must be > 0");
+    }
+    namespace fs = std::filesystem;
+    std::error_code fec;
+    fs::create_directories(options.upload_dir, fec);
+    if (fec || ::chmod(options.upload_dir.c_str(), 0700) != 0) {
+      return Status::InvalidArgument("cannot create the upload directory '" + options.upload_dir +
+                                     "'");
+    }
+    // Uploads a crashed server left behind (they hold personal data). A live
+    // upload's file is written at least every request_timeout.
+    const auto stale =
+        fs::file_time_type::clock::now() - options.request_timeout - std::chrono::minutes(1);
+    for (const auto& entry : fs::directory_iterator(options.upload_dir, fec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("upload-", 0) != 0 || !entry.is_regular_file(fec)) continue;
+      if (entry.last_write_time(fec) < stale) fs::remove(entry.path(), fec);
+    }
+  }
   beast::error_code ec;
   net::ip::make_address(options.address, ec);
   if (ec) {
@@ -531,6 +660,7 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
     s.state = Impl::State::kStopping;
   }
   s.stopping = true;
+  s.dispatcher->BeginShutdown();
 
   // Stop accepting. Once this has run on the acceptor's strand, every
   // accepted connection is registered, and no more will be.

@@ -28,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,15 @@ struct ServerOptions {
 
   // Limits. Beyond them a request gets a problem and its connection is closed.
   size_t max_body_bytes = 1 << 20;     // 413 Content Too Large
+  // Uploads (bodies of a route's RouteOptions::upload_media_type) are written
+  // to files in `upload_dir` (created 0700 if missing; files 0600) as they
+  // arrive, up to `max_upload_bytes` (413 beyond, and the file is deleted).
+  // While an upload's bytes keep coming, `request_timeout` applies to each
+  // pause, not to the whole body. Files older than `request_timeout` plus a
+  // minute found there at Create() (a crash's leftovers) are deleted.
+  // "" (the default): no uploads; every body has `max_body_bytes`.
+  std::string upload_dir;
+  uint64_t max_upload_bytes = uint64_t{1} << 30;
   size_t max_header_bytes = 16 << 10;  // request line + headers; 431
   // Time to receive one whole request (headers and body), counted from the
   // moment the connection starts waiting for it, so it also bounds how long an
@@ -72,6 +82,16 @@ struct ServerOptions {
   // owned; must outlive the Server. Unset: the server owns a registry.
   Metrics* metrics = nullptr;
 };
+
+// A route every Server serves itself, whatever its Router holds.
+struct BuiltinRoute {
+  const char* method;
+  const char* pattern;
+  const char* name;  // the route name (metrics label, access log, operationId)
+};
+// GET /healthz, GET /readyz and GET /metrics: for tests and tools that list
+// every route a server answers (RegisterApi's come from Router::routes()).
+std::span<const BuiltinRoute> BuiltinRoutes();
 
 class Server {
  public:

@@ -3,9 +3,11 @@
 #include "http/server.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
@@ -14,6 +16,7 @@
 
 #include "http/problem.h"
 #include "http/test_client.h"
+#include "test_util.h"
 
 namespace custodian::http {
 namespace {
@@ -98,6 +101,30 @@ class ServerTest : public ::testing::Test {
       req.principal = "key_42";
       return Response::Json(200, "{}");
     }));
+    // Uploads of text/csv: says what arrived; keeps the file when asked to.
+    RouteOptions upload;
+    upload.upload_media_type = "text/csv";
+    upload.before_upload = [](Request& req) -> std::optional<Response> {
+      if (!req.Header("X-Refuse")) return std::nullopt;
+      return Problem(403, "permission-denied", "Forbidden", "no uploads for you");
+    };
+    ok(r.Add(
+        "POST", "/upload", "upload",
+        [this](Request& req) {
+          nlohmann::json j;
+          j["body"] = req.body.size();
+          j["file"] = req.body_file;
+          struct stat st {};
+          j["bytes"] = ::stat(req.body_file.c_str(), &st) == 0 ? st.st_size : -1;
+          j["mode"] = st.st_mode & 0777;
+          if (req.Header("X-Keep")) {
+            std::filesystem::rename(req.body_file, kept_.path() / "kept.csv");
+          }
+          return Response::Json(200, j.dump());
+        },
+        upload));
+    ok(r.Add("GET", "/busy", "busy",
+             [](Request&) { return Problem(503, "unavailable", "Service Unavailable", "busy"); }));
     ok(r.Add("GET", "/slow", "slow", [this](Request&) {
       slow_started_.set_value();
       std::this_thread::sleep_for(300ms);
@@ -137,6 +164,8 @@ class ServerTest : public ::testing::Test {
     EXPECT_EQ(j["request_id"], r.Header("X-Request-Id"));
   }
 
+  testing_util::TempDir uploads_;
+  testing_util::TempDir kept_;
   ServerOptions options_;
   LogCapture log_;
   std::promise<void> slow_started_;
@@ -179,6 +208,7 @@ TEST_F(ServerTest, ReadyzFollowsTheReadinessCallback) {
   StartServer();
   ClientResponse r = Fetch("GET", "/readyz");
   ExpectProblem(r, 503, "not-ready");
+  EXPECT_EQ(r.Header("Retry-After"), "5");
   EXPECT_EQ(r.body.find("/secret/path"), std::string::npos);
   ready->store(true);
   EXPECT_EQ(Fetch("GET", "/readyz").status, 200);
@@ -294,6 +324,7 @@ TEST_F(ServerTest, ConnectionsOverTheCapGet503) {
   ASSERT_FALSE(c.Connect(server_->port()));
   ClientResponse over = c.Request("GET", "/hello");
   ExpectProblem(over, 503, "overloaded");
+  EXPECT_EQ(over.Header("Retry-After"), "1");
   EXPECT_FALSE(over.keep_alive);
   EXPECT_TRUE(TestClient::IsClosedByPeer(c.ReadUntilClosed()));
 
@@ -457,6 +488,134 @@ TEST_F(ServerTest, ShutdownFinishesInFlightRequestsAndRefusesNewConnections) {
 
   TestClient late;
   EXPECT_EQ(late.Connect(port), boost::asio::error::connection_refused);
+}
+
+// Once shutdown has begun, a request still in flight to /readyz hears that
+// the server is going away, and when to look again.
+TEST_F(ServerTest, ReadyzSaysShuttingDownWithRetryAfter) {
+  StartServer();
+  TestClient idle;
+  ASSERT_FALSE(idle.Connect(server_->port()));
+  ASSERT_EQ(idle.Request("GET", "/hello").status, 200);
+  TestClient probe;
+  ASSERT_FALSE(probe.Connect(server_->port()));
+  ASSERT_FALSE(probe.SendRaw("GET /readyz HTTP/1.1\r\nHost: x\r\n"));  // not finished yet
+  std::thread stopper([&] { server_->Shutdown(20s); });
+  EXPECT_TRUE(TestClient::IsClosedByPeer(idle.ReadUntilClosed()));  // shutdown has begun
+  ASSERT_FALSE(probe.SendRaw("\r\n"));
+  ClientResponse r;
+  ASSERT_FALSE(probe.Receive(&r));
+  ExpectProblem(r, 503, "not-ready");
+  EXPECT_EQ(Json(r.body)["detail"], "the server is shutting down");
+  EXPECT_EQ(r.Header("Retry-After"), "5");
+  EXPECT_FALSE(r.keep_alive);
+  probe.Close();
+  stopper.join();
+}
+
+// Every 503 says when to retry: a handler's own, or the server's default.
+TEST_F(ServerTest, EveryServiceUnavailableHasRetryAfter) {
+  StartServer();
+  ClientResponse r = Fetch("GET", "/busy");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.Header("Retry-After"), "2");
+  Response unavailable = ProblemFromStatus(Status::Unavailable("store busy"));
+  ASSERT_EQ(unavailable.headers.size(), 1u);
+  EXPECT_EQ(unavailable.headers[0], (std::pair<std::string, std::string>{"Retry-After", "2"}));
+  Response locked = RetryAfter(Problem(429, "too-many-requests", "Too Many Requests", "x"),
+                               std::chrono::milliseconds(899'001));
+  EXPECT_EQ(locked.headers[0].second, "900");
+}
+
+// An upload route's body of its media type goes to a file of its own (0600),
+// up to max_upload_bytes however large max_body_bytes is; the file is gone
+// once answered unless the handler took it. Other bodies keep the small limit.
+TEST_F(ServerTest, UploadsStreamToAFileUpToTheirOwnLimit) {
+  options_.max_body_bytes = 1024;
+  options_.upload_dir = (uploads_.path() / "incoming").string();
+  options_.max_upload_bytes = 64 << 10;
+  StartServer();
+  auto files = [&] {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(options_.upload_dir)) {
+      out.push_back(e.path().filename().string());
+    }
+    return out;
+  };
+  const Headers csv = {{"Content-Type", "text/csv; charset=utf-8"}};
+  ClientResponse r = Fetch("POST", "/upload", std::string(64 << 10, 'a'), csv);
+  ASSERT_EQ(r.status, 200) << r.body;
+  nlohmann::json j = Json(r.body);
+  EXPECT_EQ(j["body"], 0);
+  EXPECT_EQ(j["bytes"], 64 << 10);
+  EXPECT_EQ(j["mode"], 0600);
+  EXPECT_EQ(std::filesystem::path(j["file"].get<std::string>()).parent_path(), options_.upload_dir);
+  EXPECT_TRUE(files().empty());
+  EXPECT_EQ(
+      std::filesystem::status(options_.upload_dir).permissions() & std::filesystem::perms::all,
+      std::filesystem::perms::owner_all);
+
+  // The handler may keep it.
+  r = Fetch("POST", "/upload", "id,name\n1,A\n", {csv[0], {"X-Keep", "1"}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(testing_util::ReadFile(kept_.path() / "kept.csv"), "id,name\n1,A\n");
+  EXPECT_TRUE(files().empty());
+
+  // Another media type, or another route: the small limit.
+  ExpectProblem(
+      Fetch("POST", "/upload", std::string(2048, 'a'), {{"Content-Type", "application/json"}}), 413,
+      "body-too-large");
+  ExpectProblem(Fetch("POST", "/echo", std::string(2048, 'a'), csv), 413, "body-too-large");
+
+  // Over the upload limit: by Content-Length at once, chunked as it comes.
+  r = Fetch("POST", "/upload", std::string((64 << 10) + 1, 'a'), csv);
+  ExpectProblem(r, 413, "body-too-large");
+  EXPECT_EQ(Json(r.body)["detail"], "the upload exceeds 65536 bytes");
+  TestClient c;
+  ASSERT_FALSE(c.Connect(server_->port()));
+  std::string chunked =
+      "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 20; ++i) chunked += "1000\r\n" + std::string(0x1000, 'b') + "\r\n";
+  chunked += "0\r\n\r\n";
+  ASSERT_FALSE(c.SendRaw(chunked));
+  ClientResponse over;
+  ASSERT_FALSE(c.Receive(&over));
+  ExpectProblem(over, 413, "body-too-large");
+  EXPECT_TRUE(TestClient::IsClosedByPeer(c.ReadUntilClosed()));
+  EXPECT_TRUE(files().empty());
+
+  // A refusal before the body: with Expect: 100-continue the client never sends it.
+  ASSERT_FALSE(c.Connect(server_->port()));
+  ASSERT_FALSE(
+      c.SendRaw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nX-Refuse: 1\r\n"
+                "Expect: 100-continue\r\nContent-Length: 60000\r\n\r\n"));
+  ClientResponse refused;
+  ASSERT_FALSE(c.Receive(&refused));
+  ExpectProblem(refused, 403, "permission-denied");
+  EXPECT_FALSE(refused.keep_alive);
+  EXPECT_TRUE(files().empty());
+  EXPECT_EQ(Fetch("GET", "/hello").status, 200);
+}
+
+// An upload may take longer than request_timeout as long as no pause does.
+TEST_F(ServerTest, AnUploadThatKeepsComingIsNotTimedOut) {
+  options_.request_timeout = 1s;
+  options_.upload_dir = (uploads_.path() / "incoming").string();
+  StartServer();
+  TestClient c;
+  ASSERT_FALSE(c.Connect(server_->port()));
+  ASSERT_FALSE(
+      c.SendRaw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                "Content-Length: 10\r\n\r\n"));
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(150ms);
+    ASSERT_FALSE(c.SendRaw("x"));
+  }
+  ClientResponse r;
+  ASSERT_FALSE(c.Receive(&r));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Json(r.body)["bytes"], 10);
 }
 
 TEST_F(ServerTest, ShutdownSignalStopsTheServerOnSigterm) {

@@ -96,10 +96,10 @@ Status CheckAdmin(const Actor& actor, std::string_view what) {
                                   Quote(actor.role) + ")");
 }
 
-bool LoginLimiter::Locked(const std::string& key, int64_t now) {
+int64_t LoginLimiter::LockedUntil(const std::string& key, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(key);
-  return it != entries_.end() && it->second.locked_until > now;
+  return it != entries_.end() && it->second.locked_until > now ? it->second.locked_until : 0;
 }
 
 bool LoginLimiter::Fail(const std::string& key, int64_t now) {

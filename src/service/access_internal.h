@@ -64,7 +64,8 @@ struct CachedApiKey {
 class LoginLimiter {
  public:
   explicit LoginLimiter(LoginLimits limits) : limits_(limits) {}
-  bool Locked(const std::string& key, int64_t now);
+  // When the key's lock ends; 0 when it is not locked at `now`.
+  int64_t LockedUntil(const std::string& key, int64_t now);
   // Records a failure; true iff it locked the key just now.
   bool Fail(const std::string& key, int64_t now);
   void Clear(const std::string& key);

@@ -122,20 +122,22 @@ Result<NormalizedField> NormalizeField(const policy::Policy& policy, const Field
 
 Result<std::vector<NormalizedField>> NormalizeFields(const policy::Policy& policy,
                                                      const std::vector<FieldInput>& fields,
-                                                     std::string_view phone_region) {
+                                                     std::string_view phone_region, int* bad) {
   std::vector<NormalizedField> out;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const FieldInput& f = fields[i];
     std::string where = "field " + std::to_string(i + 1) + " (" + f.category + ")";
+    auto refuse = [&](const std::string& why) {
+      if (bad != nullptr) *bad = static_cast<int>(i);
+      return Status::InvalidArgument(where + ": " + why);
+    };
     if (policy.FindCategory(f.category) != nullptr) {
       for (const auto& prev : out) {
-        if (prev.category == f.category) {
-          return Status::InvalidArgument(where + ": category given twice");
-        }
+        if (prev.category == f.category) return refuse("category given twice");
       }
     }
     auto norm = NormalizeField(policy, f, phone_region);
-    if (!norm.ok()) return Status::InvalidArgument(where + ": " + norm.status().message());
+    if (!norm.ok()) return refuse(norm.status().message());
     out.push_back(std::move(norm).value());
   }
   return out;

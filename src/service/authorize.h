@@ -65,10 +65,12 @@ Result<NormalizedField> NormalizeField(const policy::Policy& policy, const Field
                                        std::string_view phone_region = {});
 
 // Checks every input field against the policy and normalizes it. Errors name
-// the field (by position and category), never the value.
+// the field (by position and category), never the value; `*bad` (when given)
+// is then the index in `fields` of the field at fault.
 Result<std::vector<NormalizedField>> NormalizeFields(const policy::Policy& policy,
                                                      const std::vector<FieldInput>& fields,
-                                                     std::string_view phone_region = {});
+                                                     std::string_view phone_region = {},
+                                                     int* bad = nullptr);
 
 struct IndexProbe {
   std::string category;

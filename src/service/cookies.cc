@@ -108,7 +108,10 @@ Result<std::vector<CookieChoiceRecord>> Vault::CookieChoices(const Actor& actor,
                                                              std::string_view tenant,
                                                              std::string_view visitor) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
-  RETURN_IF_ERROR(AuthorizeOperator(t->policy, actor.role, "reading cookie choices"));
+  if (Status allowed = AuthorizeOperator(t->policy, actor.role, "reading cookie choices");
+      !allowed.ok()) {
+    return impl_->AuditRefusal(impl_->Event(actor, tenant, "cookie.read"), allowed);
+  }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
   ASSIGN_OR_RETURN(auto rows, tx->ListCookieChoices(tenant, visitor));
   std::vector<CookieChoiceRecord> out;

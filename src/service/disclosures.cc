@@ -46,99 +46,104 @@ Status CheckLegalReference(std::string_view ref) {
   return Status::Ok();
 }
 
-Status Refuse(std::string* field, const char* name, Status s) {
-  if (field) *field = name;
+Status Refuse(InputFault* fault, const char* member, Status s, int index = -1) {
+  if (fault) *fault = {member, index};
   return s;
 }
 
 }  // namespace
 
-Status CheckDisclosureInput(const policy::Policy& policy, const DisclosureInput& in,
-                            int64_t now_ms, std::string* field) {
+Status CheckDisclosureInput(const policy::Policy& policy, const DisclosureInput& in, int64_t now_ms,
+                            InputFault* fault) {
   const policy::Recipient* r = policy.FindRecipient(in.recipient);
   if (r == nullptr) {
     std::vector<std::string> ids;
     for (const auto& x : policy.recipients) ids.push_back(x.id);
-    return Refuse(field, "recipient",
+    return Refuse(fault, "recipient",
                   Status::PermissionDenied(
-                      "recipient " + Quote(in.recipient) + " is not declared in the policy (version " +
-                      policy.version + "); declared recipients: " +
-                      (ids.empty() ? std::string("none") : Join(ids)) +
+                      "recipient " + Quote(in.recipient) +
+                      " is not declared in the policy (version " + policy.version +
+                      "); declared recipients: " + (ids.empty() ? std::string("none") : Join(ids)) +
                       ". Declare it under `recipients` before sharing anything with it"));
   }
   const policy::Purpose* p = policy.FindPurpose(in.purpose);
   if (p == nullptr) {
-    return Refuse(field, "purpose",
+    return Refuse(fault, "purpose",
                   Status::PermissionDenied("purpose " + Quote(in.purpose) +
                                            " is not declared in the policy (version " +
                                            policy.version + ")"));
   }
   if (!Contains(r->purposes, in.purpose)) {
-    return Refuse(field, "purpose",
+    return Refuse(fault, "purpose",
                   Status::PermissionDenied("recipient " + Quote(r->id) +
                                            " is not declared for purpose " + Quote(in.purpose) +
                                            " (it receives data for: " + Join(r->purposes) + ")"));
   }
   if (in.categories.empty() || in.categories.size() > kMaxCategories) {
-    return Refuse(field, "categories",
+    return Refuse(fault, "categories",
                   Status::InvalidArgument("name 1 to 64 categories disclosed (the recipient may "
-                                          "receive: " + Join(r->categories) + ")"));
+                                          "receive: " +
+                                          Join(r->categories) + ")"));
   }
   std::set<std::string> seen;
-  for (const std::string& c : in.categories) {
+  for (std::size_t i = 0; i < in.categories.size(); ++i) {
+    const std::string& c = in.categories[i];
+    const int at = static_cast<int>(i);
     if (!seen.insert(c).second) {
-      return Refuse(field, "categories",
-                    Status::InvalidArgument("category " + Quote(c) + " is named twice"));
+      return Refuse(fault, "categories",
+                    Status::InvalidArgument("category " + Quote(c) + " is named twice"), at);
     }
     if (policy.FindCategory(c) == nullptr) {
-      return Refuse(field, "categories",
-                    Status::PermissionDenied("category " + Quote(c) +
-                                             " is not declared in the policy"));
+      return Refuse(
+          fault, "categories",
+          Status::PermissionDenied("category " + Quote(c) + " is not declared in the policy"), at);
     }
     if (!Contains(r->categories, c)) {
-      return Refuse(field, "categories",
-                    Status::PermissionDenied("category " + Quote(c) +
-                                             " is not declared for recipient " + Quote(r->id) +
-                                             " (it may receive: " + Join(r->categories) + ")"));
+      return Refuse(
+          fault, "categories",
+          Status::PermissionDenied("category " + Quote(c) + " is not declared for recipient " +
+                                   Quote(r->id) + " (it may receive: " + Join(r->categories) + ")"),
+          at);
     }
     if (!Contains(p->categories, c)) {
-      return Refuse(field, "categories",
-                    Status::PermissionDenied("purpose " + Quote(p->key) +
-                                             " does not use category " + Quote(c) +
-                                             ", so it cannot be disclosed for it"));
+      return Refuse(
+          fault, "categories",
+          Status::PermissionDenied("purpose " + Quote(p->key) + " does not use category " +
+                                   Quote(c) + ", so it cannot be disclosed for it"),
+          at);
     }
   }
   if (r->kind == policy::RecipientKind::kAuthority && in.legal_reference.empty()) {
-    return Refuse(field, "legal_reference",
+    return Refuse(fault, "legal_reference",
                   Status::InvalidArgument("a disclosure to authority " + Quote(r->id) +
                                           " needs the legal reference that requires it (the "
                                           "order or case number)"));
   }
   if (!in.legal_reference.empty()) {
     if (Status s = CheckLegalReference(in.legal_reference); !s.ok()) {
-      return Refuse(field, "legal_reference", s);
+      return Refuse(fault, "legal_reference", s);
     }
   }
   if (in.subjects.empty() && in.lookups.empty()) {
-    return Refuse(field, "subjects",
+    return Refuse(fault, "subjects",
                   Status::InvalidArgument("name the subjects disclosed: subject ids, lookups, or "
                                           "both"));
   }
   if (in.subjects.size() + in.lookups.size() > kMaxDisclosureSubjects) {
-    return Refuse(field, in.subjects.size() > in.lookups.size() ? "subjects" : "lookups",
-                  Status::InvalidArgument(
-                      std::to_string(in.subjects.size() + in.lookups.size()) +
-                      " subjects and lookups; one disclosure covers at most " +
-                      std::to_string(kMaxDisclosureSubjects) + ": split it"));
+    return Refuse(fault, in.subjects.size() > in.lookups.size() ? "subjects" : "lookups",
+                  Status::InvalidArgument(std::to_string(in.subjects.size() + in.lookups.size()) +
+                                          " subjects and lookups; one disclosure covers at most " +
+                                          std::to_string(kMaxDisclosureSubjects) + ": split it"));
   }
-  for (const std::string& s : in.subjects) {
-    if (s.empty() || s.size() > 64) {
-      return Refuse(field, "subjects",
-                    Status::InvalidArgument("a subject id must be 1 to 64 bytes"));
+  for (std::size_t i = 0; i < in.subjects.size(); ++i) {
+    if (in.subjects[i].empty() || in.subjects[i].size() > 64) {
+      return Refuse(fault, "subjects",
+                    Status::InvalidArgument("a subject id must be 1 to 64 bytes"),
+                    static_cast<int>(i));
     }
   }
   if (in.at_ms && *in.at_ms > now_ms) {
-    return Refuse(field, "at",
+    return Refuse(fault, "at",
                   Status::InvalidArgument("the disclosure time is in the future; record a "
                                           "disclosure when it happens"));
   }

@@ -56,6 +56,15 @@ Result<std::shared_ptr<const policy::Policy>> Vault::TenantPolicy(std::string_vi
   return std::shared_ptr<const policy::Policy>(t, &t->policy);
 }
 
+Status Vault::AuthorizeImport(const Actor& actor, std::string_view tenant,
+                              std::string_view action) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  Status allowed = AuthorizeAdmin(actor.role, "importing");
+  if (!allowed.ok())
+    return impl_->AuditRefusal(impl_->Event(actor, t->id, std::string(action)), allowed);
+  return Status::Ok();
+}
+
 Result<std::string> Vault::ImportId(std::string_view tenant, std::string_view identity) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
   return t->index.Digest(kImportIdLabel, identity);

@@ -8,6 +8,8 @@
 // of the CSRF token, like API keys.
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "crypto/keys.h"
 #include "crypto/normalize.h"
 #include "crypto/otp.h"
@@ -132,10 +134,11 @@ Result<OperatorEnrollment> Vault::AddOperator(const Actor& actor, std::string_vi
 
 Result<LoginResult> Vault::Login(std::string_view tenant, std::string_view email,
                                  std::string_view password, std::string_view totp_code,
-                                 std::string_view remote_addr) {
+                                 std::string_view remote_addr, int64_t* locked_ms) {
   AccessState& access = *impl_->access;
   const LoginLimits& limits = access.limiter.limits();
   const int64_t now = impl_->Now();
+  if (locked_ms != nullptr) *locked_ms = 0;
 
   // An unknown tenant is an unknown account: the same answer, the same work.
   std::shared_ptr<const TenantContext> t;
@@ -191,8 +194,11 @@ Result<LoginResult> Vault::Login(std::string_view tenant, std::string_view email
   const std::string op_id = op ? op->id : "";
   const std::string op_role = op ? op->role : "";
 
-  if (access.limiter.Locked(account_key, now) ||
-      (!address_key.empty() && access.limiter.Locked(address_key, now))) {
+  const int64_t locked_until =
+      std::max(access.limiter.LockedUntil(account_key, now),
+               address_key.empty() ? int64_t{0} : access.limiter.LockedUntil(address_key, now));
+  if (locked_until > now) {
+    if (locked_ms != nullptr) *locked_ms = locked_until - now;
     return refuse(op_id, op_role, "locked out", false, SignInLocked());
   }
 

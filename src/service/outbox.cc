@@ -212,7 +212,10 @@ Result<MessageStatus> Vault::EnqueueMessage(const Actor& actor, std::string_view
 Result<MessageStatus> Vault::GetMessage(const Actor& actor, std::string_view tenant,
                                         std::string_view id) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
-  RETURN_IF_ERROR(AuthorizeOperator(t->policy, actor.role, "reading the outbox"));
+  if (Status allowed = AuthorizeOperator(t->policy, actor.role, "reading the outbox");
+      !allowed.ok()) {
+    return impl_->AuditRefusal(impl_->Event(actor, tenant, "message.read"), allowed);
+  }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
   ASSIGN_OR_RETURN(auto row, tx->GetMessage(tenant, id));
   if (!row) return Status::NotFound("message " + Quote(id) + " does not exist");
@@ -222,7 +225,10 @@ Result<MessageStatus> Vault::GetMessage(const Actor& actor, std::string_view ten
 Result<std::vector<MessageStatus>> Vault::ListMessages(const Actor& actor, std::string_view tenant,
                                                        int limit) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
-  RETURN_IF_ERROR(AuthorizeOperator(t->policy, actor.role, "reading the outbox"));
+  if (Status allowed = AuthorizeOperator(t->policy, actor.role, "reading the outbox");
+      !allowed.ok()) {
+    return impl_->AuditRefusal(impl_->Event(actor, tenant, "message.read"), allowed);
+  }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
   ASSIGN_OR_RETURN(auto rows, tx->ListMessages(tenant, std::clamp(limit, 1, 1000)));
   std::vector<MessageStatus> out;

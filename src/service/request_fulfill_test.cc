@@ -460,6 +460,7 @@ TEST_F(RequestFulfillTest, BadRequestInputsAreRefusedAndNothingIsStored) {
     RequestInput in;
     std::string field;
     std::string message;
+    int index = -1;  // of the correction at fault
   } cases[] = {
       {{"objection", asha, ""},
        "purpose",
@@ -485,9 +486,10 @@ TEST_F(RequestFulfillTest, BadRequestInputsAreRefusedAndNothingIsStored) {
       {{"access", asha, "", "", {{"user.name", "X"}}},
        "corrections",
        "`corrections` applies only to correction requests, not to 'access'"},
-      {{"correction", asha, "", "", {{"user.nickname", "Ash"}}},
+      {{"correction", asha, "", "", {{"user.name", "Asha R."}, {"user.nickname", "Ash"}}},
        "corrections",
-       "field 1 (user.nickname): category 'user.nickname' is not declared in the policy"},
+       "field 2 (user.nickname): category 'user.nickname' is not declared in the policy",
+       1},
   };
   auto policy = vault_->TenantPolicy("interjet");
   ASSERT_TRUE(policy.ok());
@@ -496,9 +498,10 @@ TEST_F(RequestFulfillTest, BadRequestInputsAreRefusedAndNothingIsStored) {
     ASSERT_FALSE(r.ok()) << c.message;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(r.status().message().substr(0, c.message.size()), c.message);
-    std::string field;
-    EXPECT_FALSE(CheckRequestInput(**policy, c.in, &field).ok());
-    EXPECT_EQ(field, c.field) << c.message;
+    InputFault fault;
+    EXPECT_FALSE(CheckRequestInput(**policy, c.in, &fault).ok());
+    EXPECT_EQ(fault.member, c.field) << c.message;
+    EXPECT_EQ(fault.index, c.index) << c.message;
   }
   EXPECT_TRUE(vault_->ListRequests(kAgent, "interjet", false, false)->empty());
   EXPECT_TRUE(AuditEvents(Db(), "request.submit").empty());

@@ -173,10 +173,9 @@ RequestView RequestViewOf(const TenantContext& t, const RequestRow& r, int64_t n
   return v;
 }
 
-Status CheckRequestInput(const policy::Policy& policy, const RequestInput& in,
-                         std::string* field) {
-  auto bad = [&](const char* member, Status s) {
-    if (field) *field = member;
+Status CheckRequestInput(const policy::Policy& policy, const RequestInput& in, InputFault* fault) {
+  auto bad = [&](const char* member, Status s, int index = -1) {
+    if (fault) *fault = {member, index};
     return s;
   };
   if (std::none_of(std::begin(kRequestTypes), std::end(kRequestTypes),
@@ -233,9 +232,10 @@ Status CheckRequestInput(const policy::Policy& policy, const RequestInput& in,
                                     "a correction lists the new values (`corrections`: 1 to 32 "
                                     "category/value pairs)"));
     }
-    if (Status normalized = NormalizeFields(policy, in.corrections).status(); !normalized.ok()) {
-      return bad("corrections", normalized);
-    }
+    int index = -1;
+    auto normalized = NormalizeFields(policy, in.corrections, {}, &index);
+    if (!normalized.ok()) return bad("corrections", normalized.status(), index);
+    for (NormalizedField& f : *normalized) sodium_memzero(f.value.data(), f.value.size());
   } else if (!in.corrections.empty()) {
     return bad("corrections",
                Status::InvalidArgument("`corrections` applies only to correction requests, not "
@@ -339,7 +339,10 @@ Status AttachPurges(store::Transaction& tx, std::string_view tenant, RequestView
 Result<RequestView> Vault::GetRequest(const Actor& actor, std::string_view tenant,
                                       std::string_view id) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
-  RETURN_IF_ERROR(AuthorizeOperator(t->policy, actor.role, "reading requests"));
+  if (Status allowed = AuthorizeOperator(t->policy, actor.role, "reading requests");
+      !allowed.ok()) {
+    return impl_->AuditRefusal(impl_->Event(actor, tenant, "request.read"), allowed);
+  }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
   ASSIGN_OR_RETURN(auto row, tx->GetRequest(tenant, id));
   if (!row) return Status::NotFound("request " + Quote(id) + " does not exist");
@@ -351,7 +354,10 @@ Result<RequestView> Vault::GetRequest(const Actor& actor, std::string_view tenan
 Result<std::vector<RequestView>> Vault::ListRequests(const Actor& actor, std::string_view tenant,
                                                      bool open_only, bool overdue_only) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
-  RETURN_IF_ERROR(AuthorizeOperator(t->policy, actor.role, "reading requests"));
+  if (Status allowed = AuthorizeOperator(t->policy, actor.role, "reading requests");
+      !allowed.ok()) {
+    return impl_->AuditRefusal(impl_->Event(actor, tenant, "request.read"), allowed);
+  }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
   ASSIGN_OR_RETURN(auto rows, tx->ListRequests(tenant, open_only || overdue_only, ""));
   const int64_t now = impl_->Now();
@@ -585,6 +591,16 @@ Result<RequestView> Vault::SendVerificationCode(const Actor& actor, std::string_
   sodium_memzero(text.data(), text.size());
   if (!queued.ok()) return queued.status();
   return GetRequest(actor, tenant, id);
+}
+
+Result<RequestView> Vault::CheckVerificationCode(const Actor& caller, std::string_view tenant,
+                                                 std::string_view id, std::string_view code) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  if (Status allowed = AuthorizeOperator(t->policy, caller.role, "handling requests");
+      !allowed.ok()) {
+    return impl_->AuditRefusal(impl_->Event(caller, tenant, "request.code_checked"), allowed);
+  }
+  return CheckVerificationCode(tenant, id, code);
 }
 
 Result<RequestView> Vault::CheckVerificationCode(std::string_view tenant, std::string_view id,

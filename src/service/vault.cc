@@ -150,6 +150,25 @@ Result<std::shared_ptr<const TenantContext>> Vault::TenantFor(std::string_view t
   return impl_->Tenant(*tx, tenant);
 }
 
+Status CheckSubjectInput(const policy::Policy& policy, const SubjectInput& in, InputFault* fault) {
+  auto refuse = [&](const char* member, int index, Status s) {
+    if (fault != nullptr) *fault = {member, index};
+    return s;
+  };
+  int bad = -1;
+  auto fields = NormalizeFields(policy, in.fields, {}, &bad);
+  if (!fields.ok()) return refuse("fields", bad, fields.status());
+  for (NormalizedField& f : *fields) sodium_memzero(f.value.data(), f.value.size());
+  if (in.fields.empty()) {
+    return refuse("fields", -1, Status::InvalidArgument("a subject needs at least one field"));
+  }
+  if (in.external_id) {
+    if (Status s = ValidateExternalId(*in.external_id); !s.ok())
+      return refuse("external_id", -1, s);
+  }
+  return Status::Ok();
+}
+
 Result<Vault::PreparedSubject> Vault::Prepare(const TenantContext& t, const SubjectInput& in) {
   PreparedSubject p;
   ASSIGN_OR_RETURN(p.fields, NormalizeFields(t.policy, in.fields));

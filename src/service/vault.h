@@ -73,6 +73,20 @@ struct SubjectInput {
   std::optional<std::string> external_id;
 };
 
+// Which part of an input a Check* function refused, for an adapter to point
+// at (an HTTP problem's JSON pointer). It names members, never values.
+struct InputFault {
+  std::string member;  // the member at fault ("fields", "categories"...); "" for none
+  int index = -1;      // the element of `member` at fault, by position; -1: the member
+};
+
+// Checks a subject's input against `policy` exactly as AddSubject and
+// UpdateSubject do (every field normalized, at least one, the external id),
+// without touching the store; on error `fault` (when given) is "fields" with
+// the index of the field at fault, or "external_id".
+Status CheckSubjectInput(const policy::Policy& policy, const SubjectInput& input,
+                         InputFault* fault = nullptr);
+
 struct AddSubjectResult {
   std::string subject_id;
   bool created = false;
@@ -421,11 +435,11 @@ struct RequestEvidence {
 };
 
 // Checks a request's input against `policy` exactly as SubmitRequest does
-// (but not whether its subject exists); on error `field` (when given) names
-// the member at fault ("type", "subject", "details", "purpose", "corrections";
-// for a bad correction the message starts "field N").
+// (but not whether its subject exists); on error `fault` (when given) names
+// the member at fault ("type", "subject", "details", "purpose",
+// "corrections", with the index of a bad correction).
 Status CheckRequestInput(const policy::Policy& policy, const RequestInput& input,
-                         std::string* field = nullptr);
+                         InputFault* fault = nullptr);
 
 // A downloaded export bundle (one time).
 struct ExportDownload {
@@ -604,10 +618,11 @@ struct DisclosureResult {
 // Checks a disclosure against `policy` as Disclose does, before any subject
 // is looked at (the role is checked by Disclose). PermissionDenied for what
 // the policy does not declare, InvalidArgument for malformed input. On error
-// `field` (when given) names the member at fault ("recipient", "purpose",
-// "categories", "legal_reference", "subjects", "lookups", "at").
+// `fault` (when given) names the member at fault ("recipient", "purpose",
+// "categories", "legal_reference", "subjects", "lookups", "at"), with the
+// index of a bad category or subject id.
 Status CheckDisclosureInput(const policy::Policy& policy, const DisclosureInput& input,
-                            int64_t now_ms, std::string* field = nullptr);
+                            int64_t now_ms, InputFault* fault = nullptr);
 
 // --- Reports (service/reports.cc, docs/reports.md) -------------------------
 
@@ -846,6 +861,7 @@ class Vault {
   // returns the first message (duplicate = true) and queues nothing.
   Result<MessageStatus> EnqueueMessage(const Actor& actor, std::string_view tenant,
                                        const MessageRequest& request);
+  // Reading the outbox: any operational role (a refusal is audited, message.read).
   Result<MessageStatus> GetMessage(const Actor& actor, std::string_view tenant,
                                    std::string_view id);
   Result<std::vector<MessageStatus>> ListMessages(const Actor& actor, std::string_view tenant,
@@ -873,7 +889,8 @@ class Vault {
   // id, an unknown category or a policy version that is not the current one.
   // Audited as cookie.choice with the count accepted, never the visitor id.
   Result<CookieChoiceRecord> RecordCookieChoice(std::string_view tenant, const CookieChoice& choice);
-  // A visitor's recorded choices, oldest first (evidence). Operator roles.
+  // A visitor's recorded choices, oldest first (evidence). Operator roles
+  // (a refusal is audited, cookie.read).
   Result<std::vector<CookieChoiceRecord>> CookieChoices(const Actor& actor, std::string_view tenant,
                                                         std::string_view visitor);
 
@@ -890,6 +907,7 @@ class Vault {
   // method is `none`. Any operational role. Audited (request.submit).
   Result<RequestView> SubmitRequest(const Actor& actor, std::string_view tenant,
                                     const RequestInput& input);
+  // Reading requests: any operational role (a refusal is audited, request.read).
   Result<RequestView> GetRequest(const Actor& actor, std::string_view tenant, std::string_view id);
   // Oldest due first; only open ones when `open_only`; only overdue ones when `overdue_only`.
   Result<std::vector<RequestView>> ListRequests(const Actor& actor, std::string_view tenant,
@@ -935,8 +953,18 @@ class Vault {
   // operator's `verify` with a reason moves it on.
   Result<RequestView> CheckVerificationCode(std::string_view tenant, std::string_view id,
                                             std::string_view code);
+  // The same, relayed by `caller` (an operator or a system typing in the code
+  // the person read out): any operational role, checked before the request is
+  // looked at (a refusal is audited, request.code_checked).
+  Result<RequestView> CheckVerificationCode(const Actor& caller, std::string_view tenant,
+                                            std::string_view id, std::string_view code);
 
   // --- Bulk import (service/import_batch.cc) ---
+  // Whether `actor` may import into `tenant`, or see an import's progress and
+  // rejected rows (which hold personal data): role admin only. A refusal is
+  // audited as `action` ("import.start", "import.read") and returned; for
+  // adapters that run imports (import::RunImport checks again per batch).
+  Status AuthorizeImport(const Actor& actor, std::string_view tenant, std::string_view action);
   // The tenant's policy (for checking an import mapping). NotFound if no such tenant.
   Result<std::shared_ptr<const policy::Policy>> TenantPolicy(std::string_view tenant);
   // The id under which an import's progress is kept: a digest of `identity`
@@ -1016,10 +1044,12 @@ class Vault {
   // or the password or code was wrong; after LoginLimits::max_failures the
   // account and the remote address are locked (Unauthenticated, "too many
   // failed sign-ins; try again later"). Audited: operator.login (ok/refused),
-  // operator.lockout; never the email, password or code.
+  // operator.lockout; never the email, password or code. When refused because
+  // the account or address is locked, `*locked_ms` (when given) is how long
+  // the lock still lasts (the longer of the two), else 0.
   Result<LoginResult> Login(std::string_view tenant, std::string_view email,
                             std::string_view password, std::string_view totp_code,
-                            std::string_view remote_addr);
+                            std::string_view remote_addr, int64_t* locked_ms = nullptr);
   // The live session of a token. Unauthenticated("invalid or expired session")
   // for a malformed, unknown, tampered, expired or signed-out token alike.
   Result<Session> AuthenticateSession(std::string_view session_token);

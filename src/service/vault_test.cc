@@ -386,6 +386,46 @@ TEST_F(VaultTest, BadInputsChangeNothing) {
   EXPECT_EQ(unknown.status().message(), "subject 'sub_missing' does not exist in tenant 'interjet'");
 }
 
+// CheckSubjectInput refuses what AddSubject refuses, with the same status,
+// and says which part: the field's position, or the external id.
+TEST_F(VaultTest, CheckSubjectInputNamesThePartAtFault) {
+  struct Case {
+    std::string name;
+    SubjectInput in;
+    std::string member;
+    int index;
+  };
+  const std::vector<Case> cases = {
+      {"first field", {{{"user.contact.fax_number", "1"}, {"user.name", "A"}}, {}}, "fields", 0},
+      {"third field",
+       {{{"user.name", "A"},
+         {"user.contact.email", "a@example.in"},
+         {"user.contact.phone_number", "12"}},
+        {}},
+       "fields",
+       2},
+      {"repeated category", {{{"user.name", "A"}, {"user.name", "B"}}, {}}, "fields", 1},
+      {"no field", {{}, {}}, "fields", -1},
+      {"external id", {{{"user.name", "A"}}, std::string()}, "external_id", -1},
+  };
+  auto policy = vault_->TenantPolicy("interjet");
+  ASSERT_TRUE(policy.ok());
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    InputFault fault;
+    Status checked = CheckSubjectInput(**policy, c.in, &fault);
+    auto added = vault_->AddSubject(kAdmin, "interjet", c.in.fields, c.in.external_id);
+    ASSERT_FALSE(added.ok());
+    EXPECT_EQ(checked.code(), added.status().code());
+    EXPECT_EQ(checked.message(), added.status().message());
+    EXPECT_EQ(fault.member, c.member);
+    EXPECT_EQ(fault.index, c.index);
+  }
+  InputFault none;
+  EXPECT_TRUE(CheckSubjectInput(**policy, {{{"user.name", "A"}}, "CUST-1"}, &none).ok());
+  EXPECT_EQ(none.member, "");
+}
+
 TEST_F(VaultTest, WritesNeedARoleAPurposeGivesTheCategory) {
   const Actor agent{"crm", "agent"};
   auto added = vault_->AddSubject(agent, "interjet",
