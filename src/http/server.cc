@@ -159,9 +159,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void OnStop() {
     stop_requested_ = true;
+    // Idle: nothing of a next request read yet, nor waiting in the socket (a
+    // client that had sent part of one when shutdown began gets its answer).
+    beast::error_code ec;
+    const std::size_t waiting = Tcp().socket().available(ec);
     const bool idle =
         phase_ == Phase::kHandshake ||
-        (phase_ == Phase::kReading && (!header_ || !header_->got_some()) && buffer_.size() == 0);
+        (phase_ == Phase::kReading && (!header_ || !header_->got_some()) && buffer_.size() == 0 &&
+         (ec || waiting == 0));
     if (idle) Close();
   }
 
@@ -364,6 +369,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     std::string_view error;
     Response resp = server_.dispatcher->Handle(req, raw_query_, &error);
     error_ = error;
+    // The handler has moved the upload if it keeps it: the rest goes before
+    // the answer does, so no spooled file outlives its request's response.
+    DropSpool();
     Send(std::move(req), std::move(resp), version_, request_keep_alive_);
   }
 

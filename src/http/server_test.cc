@@ -499,7 +499,15 @@ TEST_F(ServerTest, ReadyzSaysShuttingDownWithRetryAfter) {
   ASSERT_EQ(idle.Request("GET", "/hello").status, 200);
   TestClient probe;
   ASSERT_FALSE(probe.Connect(server_->port()));
+  // A first exchange: the server has accepted this connection (a connection
+  // still in the listen backlog when the acceptor closes is reset).
+  ASSERT_EQ(probe.Request("GET", "/hello").status, 200);
   ASSERT_FALSE(probe.SendRaw("GET /readyz HTTP/1.1\r\nHost: x\r\n"));  // not finished yet
+  // Let the server take those bytes in: bytes still in the socket count as a
+  // request begun (Session::OnStop), but between the kernel handing them over
+  // and the read's completion running nothing shows them, and a connection
+  // that shows nothing is idle and closed.
+  std::this_thread::sleep_for(100ms);
   std::thread stopper([&] { server_->Shutdown(20s); });
   EXPECT_TRUE(TestClient::IsClosedByPeer(idle.ReadUntilClosed()));  // shutdown has begun
   ASSERT_FALSE(probe.SendRaw("\r\n"));
