@@ -67,12 +67,6 @@ Result<LookupFound> FindForLookup(
   return found;
 }
 
-bool SameSubjectRow(const store::SubjectRow& a, const store::SubjectRow& b) {
-  return a.state == b.state && a.updated_ms == b.updated_ms && a.closed_ms == b.closed_ms &&
-         a.erased_ms == b.erased_ms && a.restricted == b.restricted &&
-         a.wrapped_key == b.wrapped_key && a.fields == b.fields;
-}
-
 // True if every subject in `found` still reads the same in `tx`, with the same
 // consent outcome: then answering from `found` is answering from `tx`.
 Result<bool> StillHolds(store::Transaction& tx, std::string_view tenant,

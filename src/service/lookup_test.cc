@@ -101,6 +101,52 @@ TEST_P(LookupTest, ALookupRacingAnErasureNeverReturnsTheSubjectAfterItsErasure) 
   EXPECT_EQ(hits, returned.load());  // one event per subject returned, no more, no fewer
 }
 
+// Showing a subject reads and decrypts outside the writer too (Vault::
+// ShowSubject): the same guarantee, and a withdrawal of consent racing it.
+TEST_P(LookupTest, AShowRacingAnErasureNeverReturnsTheSubjectAfterItsErasure) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> shown{0}, gone{0}, failed{0};
+  std::vector<std::thread> shows;
+  for (int i = 0; i < 4; ++i) {
+    shows.emplace_back([&] {
+      while (!stop.load()) {
+        auto r = vault_->ShowSubject(kAgent, "interjet", asha_, "essential.service");
+        if (r.ok()) {
+          EXPECT_EQ(r->id, asha_);
+          ++shown;
+        } else if (r.status().code() == StatusCode::kNotFound) {
+          ++gone;
+        } else {
+          ++failed;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(vault_->EraseSubject(kAdmin, "interjet", asha_).ok());
+  std::this_thread::sleep_for(30ms);
+  stop = true;
+  for (auto& t : shows) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(shown.load(), 0);
+  EXPECT_GT(gone.load(), 0);
+  int ok = 0, not_found = 0;
+  bool erased = false;
+  for (const nlohmann::json& e : Events()) {
+    if (e.value("action", "") == "erase") erased = true;
+    if (e.value("action", "") != "subject.show") continue;
+    if (e.value("outcome", "") == "ok") {
+      ++ok;
+      EXPECT_FALSE(erased) << "a show returned the subject after its erasure: " << e.dump();
+    } else if (e.value("outcome", "") == "not_found") {
+      ++not_found;
+      EXPECT_TRUE(erased) << "a show missed a subject before its erasure: " << e.dump();
+    }
+  }
+  EXPECT_EQ(ok, shown.load());  // one event per answer, as answered
+  EXPECT_EQ(not_found, gone.load());
+}
+
 TEST_P(LookupTest, ALookupWhoseEventCannotBeWrittenReturnsNothing) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "custodian.db").c_str(), &db), SQLITE_OK);
@@ -115,6 +161,8 @@ TEST_P(LookupTest, ALookupWhoseEventCannotBeWrittenReturnsNothing) {
   auto many = vault_->LookupMany(kAgent, "interjet", {kAshaPhone, kAshaPhone},
                                  "essential.service");
   EXPECT_FALSE(many.ok());
+  // A show decrypts before its write transaction, and still returns nothing.
+  EXPECT_FALSE(vault_->ShowSubject(kAgent, "interjet", asha_, "essential.service").ok());
   // Concurrent lookups fail alike, and do not take each other down with them.
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;

@@ -369,42 +369,74 @@ Result<std::vector<AddSubjectResult>> Vault::AddSubjects(const Actor& actor,
 
 Result<SubjectView> Vault::ShowSubject(const Actor& actor, std::string_view tenant,
                                        std::string_view subject, std::string_view purpose) {
-  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
-  ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, tenant));
+  ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
   audit::Event ev = impl_->Event(actor, tenant, "subject.show");
   ev.subject = std::string(subject);
   ev.purpose = std::string(purpose);
   auto grant = Authorize(t->policy, actor.role, purpose);
-  if (!grant.ok()) {
-    tx.reset();
-    return impl_->AuditRefusal(ev, grant.status());
+  if (!grant.ok()) return impl_->AuditRefusal(ev, grant.status());
+  // What the read finds, and the decryption, happen outside the writer (as
+  // for lookups, service/lookup.cc); the write transaction then checks that
+  // the row and the consent outcome still stand before the event is appended,
+  // and decides again under its lock if they do not.
+  struct Seen {
+    std::optional<store::SubjectRow> row;
+    Status consent;
+    std::optional<SubjectView> view;
+  };
+  auto read = [&](store::Transaction& tx) -> Result<Seen> {
+    Seen seen;
+    ASSIGN_OR_RETURN(seen.row, tx.GetSubject(tenant, subject));
+    if (seen.row && seen.row->state != store::SubjectState::kErased) {
+      seen.consent = ConsentAllows(tx, tenant, *grant->purpose, *seen.row);
+    }
+    return seen;
+  };
+  auto live = [](const Seen& s) { return s.row && s.row->state != store::SubjectState::kErased; };
+  Seen seen;
+  {
+    ASSIGN_OR_RETURN(auto rtx, impl_->store->Begin(false));
+    ASSIGN_OR_RETURN(seen, read(*rtx));
   }
-  ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, subject));
-  if (!row || row->state == store::SubjectState::kErased) {
-    Status nf = row ? Status::NotFound("subject " + Quote(subject) + " has been erased")
-                    : SubjectNotFound(tenant, subject);
+  if (live(seen) && seen.consent.ok()) {
+    ASSIGN_OR_RETURN(seen.view, impl_->Project(*t, *seen.row, grant->categories));
+  }
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  ASSIGN_OR_RETURN(Seen now, read(*tx));
+  const bool same = seen.row.has_value() == now.row.has_value() &&
+                    (!now.row || SameSubjectRow(*seen.row, *now.row)) &&
+                    seen.consent.ok() == now.consent.ok() &&
+                    seen.consent.message() == now.consent.message();
+  if (!same) {
+    if (live(now) && now.consent.ok()) {
+      ASSIGN_OR_RETURN(now.view, impl_->Project(*t, *now.row, grant->categories));
+    }
+    seen = std::move(now);
+  }
+  if (!live(seen)) {
+    Status nf = seen.row ? Status::NotFound("subject " + Quote(subject) + " has been erased")
+                         : SubjectNotFound(tenant, subject);
     ev.outcome = "not_found";
     ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
     (void)seq;
     RETURN_IF_ERROR(tx->Commit());
     return nf;
   }
-  if (Status consent = ConsentAllows(*tx, tenant, *grant->purpose, *row); !consent.ok()) {
+  if (!seen.consent.ok()) {
     ev.outcome = "refused";
-    ev.reason = consent.message();
+    ev.reason = seen.consent.message();
     ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
     (void)seq;
     RETURN_IF_ERROR(tx->Commit());
-    return consent;
+    return seen.consent;
   }
-  ASSIGN_OR_RETURN(SubjectView view, impl_->Project(*t, *row, grant->categories));
-  for (const auto& f : view.fields) ev.categories.push_back(f.category);
+  for (const auto& f : seen.view->fields) ev.categories.push_back(f.category);
   ev.outcome = "ok";
-  ev.count = static_cast<int64_t>(view.fields.size());
+  ev.count = static_cast<int64_t>(seen.view->fields.size());
   ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
   (void)seq;
   RETURN_IF_ERROR(tx->Commit());
-  return view;
+  return std::move(*seen.view);
 }
 
 Status Vault::CloseSubject(const Actor& actor, std::string_view tenant, std::string_view subject,

@@ -272,6 +272,14 @@ struct PreparedImportBatch {
 // neither a legal obligation nor vital interests. PermissionDenied otherwise.
 Status RestrictionAllows(const store::SubjectRow& subject, const policy::Purpose& purpose);
 
+// True if `a` and `b` are the same subject as far as a read is concerned:
+// what a read outside the writer saw still stands inside it (lookups, show).
+inline bool SameSubjectRow(const store::SubjectRow& a, const store::SubjectRow& b) {
+  return a.state == b.state && a.updated_ms == b.updated_ms && a.closed_ms == b.closed_ms &&
+         a.erased_ms == b.erased_ms && a.restricted == b.restricted &&
+         a.wrapped_key == b.wrapped_key && a.fields == b.fields;
+}
+
 // OK when `purpose` may be used for `subject` now (service/consent.cc): not
 // refused by a restriction (RestrictionAllows), and by the consent ledger a
 // consent-based purpose needs the subject's grant (or a declared default of
