@@ -964,6 +964,64 @@ TEST_F(HttpApiTest, RequestsAreRecordedWithADueDateAndMovedAlong) {
             std::string::npos);
 }
 
+// The role is checked before the body's values: a role the rule refuses gets
+// an audited 403 whatever the request or consent change it sends, and nothing
+// changes. (The body's shape - JSON, types, unknown fields - is checked first
+// on every route; what it says is the service's to judge, after the role.)
+TEST_F(HttpApiTest, ARefusedRoleWithABadBodyIsRefusedAuditedAndChangesNothing) {
+  auto added = Call("POST", "/v1/subjects", "intnet/admin",
+                    json{{"fields", {{"user.name", "Meera Iyer"}}}, {"external_id", "CUST-ORDER"}}
+                        .dump());
+  const std::string id = Body(added).value("id", "");
+  ASSERT_FALSE(id.empty()) << added.body;
+  const std::string consent = "/v1/subjects/" + id + "/consents/functional.service.improve";
+  auto events = [&](const std::string& key, const std::string& action) {
+    return Body(Call("GET", "/v1/audit?limit=1000&action=" + action + "&actor=" + ActorOf(key),
+                     "intnet/admin"))
+        .value("events", json::array());
+  };
+  const std::size_t requests_before =
+      Body(Call("GET", "/v1/requests", "intnet/admin"))["requests"].size();
+  const json consent_before = Body(Call("GET", consent, "intnet/admin"));
+  ASSERT_EQ(consent_before["state"], "not_objected") << consent_before.dump();
+
+  struct Case {
+    std::string method, target, body, action;
+  };
+  const std::vector<Case> cases = {
+      // An unknown type, and a type with a detail too long.
+      {"POST", "/v1/requests", json{{"type", "telepathy"}, {"subject", id}}.dump(),
+       "request.submit"},
+      {"POST", "/v1/requests",
+       json{{"type", "grievance"}, {"subject", id}, {"details", std::string(9000, 'x')}}.dump(),
+       "request.submit"},
+      // A state that does not apply to a legitimate-interest purpose, an unknown source.
+      {"PUT", consent, json{{"state", "granted"}}.dump(), "consent.record"},
+      {"PUT", consent, json{{"state", "objected"}, {"source", "carrier pigeon"}}.dump(),
+       "consent.record"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.method + " " + c.body.substr(0, 60));
+    // The same body from a role that may: 400, about the body.
+    auto bad = Call(c.method, c.target, "intnet/admin", c.body);
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    const std::size_t before = events("intnet/auditor", c.action).size();
+    auto refused = Call(c.method, c.target, "intnet/auditor", c.body);
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_EQ(Body(refused)["type"], "urn:custodian:problem:permission-denied");
+    EXPECT_FALSE(Body(refused).contains("pointer"));
+    json after = events("intnet/auditor", c.action);
+    ASSERT_EQ(after.size(), before + 1) << "the refusal is not audited";
+    EXPECT_EQ(after.back()["outcome"], "refused");
+    EXPECT_EQ(after.back()["role"], "auditor");
+  }
+  EXPECT_EQ(Body(Call("GET", "/v1/requests", "intnet/admin"))["requests"].size(),
+            requests_before);
+  const json consent_after = Body(Call("GET", consent, "intnet/admin"));
+  EXPECT_EQ(consent_after["state"], "not_objected");
+  EXPECT_EQ(consent_after["history"], consent_before["history"]);
+}
+
 TEST_F(HttpApiTest, AnAccessRequestGivesAOneTimeExportLink) {
   auto added = Call(
       "POST", "/v1/subjects", "interjet/admin",
