@@ -1020,6 +1020,11 @@ TEST_F(HttpApiTest, ARefusedRoleWithABadBodyIsRefusedAuditedAndChangesNothing) {
   const json consent_after = Body(Call("GET", consent, "intnet/admin"));
   EXPECT_EQ(consent_after["state"], "not_objected");
   EXPECT_EQ(consent_after["history"], consent_before["history"]);
+  // Allowed reads are audited too (request.read, with the count shown).
+  const json reads = events("intnet/admin", "request.read");
+  ASSERT_GE(reads.size(), 2u);
+  EXPECT_EQ(reads.back()["outcome"], "ok");
+  EXPECT_EQ(reads.back()["count"], static_cast<int64_t>(requests_before));
 }
 
 TEST_F(HttpApiTest, AnAccessRequestGivesAOneTimeExportLink) {

@@ -789,6 +789,7 @@ Response Api::MessageCreate(Request& req, const Caller& c) {
 }
 
 Response Api::CookieChoicesGet(Request& req, const Caller& c) {
+  Audited(req);
   auto list = vault_.CookieChoices(c.actor, c.tenant, *req.PathParam("visitor"));
   if (!list.ok()) return Fail(list.status());
   ordered_json items = ordered_json::array();
@@ -837,6 +838,7 @@ Response Api::RequestList(Request& req, const Caller& c) {
       *out = *v == "true";
     }
   }
+  Audited(req);
   auto list = vault_.ListRequests(c.actor, c.tenant, open, overdue);
   if (!list.ok()) return Fail(list.status());
   ordered_json items = ordered_json::array();
@@ -845,6 +847,7 @@ Response Api::RequestList(Request& req, const Caller& c) {
 }
 
 Response Api::RequestGet(Request& req, const Caller& c) {
+  Audited(req);
   auto r = vault_.GetRequest(c.actor, c.tenant, *req.PathParam("id"));
   if (!r.ok()) return Fail(r.status());
   return ShapeJson(200, service::RequestJson(*r));
@@ -914,6 +917,7 @@ Response Api::RequestCodeCheck(Request& req, const Caller& c) {
 }
 
 Response Api::MessageGet(Request& req, const Caller& c) {
+  Audited(req);
   auto m = vault_.GetMessage(c.actor, c.tenant, *req.PathParam("id"));
   if (!m.ok()) return Fail(m.status());
   return ShapeJson(200, MessageJson(*m));
@@ -925,6 +929,7 @@ Response Api::MessageList(Request& req, const Caller& c) {
     limit = std::atoi(std::string(*l).c_str());
     if (limit < 1 || limit > 1000) return BadRequest("limit must be 1 to 1000");
   }
+  Audited(req);
   auto list = vault_.ListMessages(c.actor, c.tenant, limit);
   if (!list.ok()) return Fail(list.status());
   ordered_json items = ordered_json::array();
