@@ -149,6 +149,11 @@ class Api {
   // fault, from the service's own check of it (nullopt: nowhere in particular).
   std::optional<std::string> SubjectPointer(const Caller& c, const service::SubjectInput& in,
                                             const Status& s);
+  // The same for a data-subject request's input and a consent change.
+  std::optional<std::string> RequestPointer(const Caller& c, const service::RequestInput& in,
+                                            const Status& s);
+  std::optional<std::string> ConsentPointer(const Caller& c, const service::ConsentChange& change,
+                                            const Status& s);
   void Audited(const Request& req) {
     if (audited_) audited_->WithLabels({req.route_name}).Inc();
   }
@@ -223,6 +228,31 @@ Response Api::Unauthorized(const Status& s) {
   Response r = Fail(s);
   r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
+}
+
+std::optional<std::string> Api::RequestPointer(const Caller& c, const service::RequestInput& in,
+                                               const Status& s) {
+  if (s.code() != StatusCode::kInvalidArgument) return std::nullopt;
+  auto policy = vault_.TenantPolicy(c.tenant);
+  if (!policy.ok()) return std::nullopt;
+  service::InputFault fault;
+  if (service::CheckRequestInput(**policy, in, &fault).ok()) return std::nullopt;
+  return FaultPointer(fault, fault.member == "corrections" ? &in.corrections : nullptr);
+}
+
+std::optional<std::string> Api::ConsentPointer(const Caller& c,
+                                               const service::ConsentChange& change,
+                                               const Status& s) {
+  if (s.code() != StatusCode::kInvalidArgument) return std::nullopt;
+  auto policy = vault_.TenantPolicy(c.tenant);
+  if (!policy.ok()) return std::nullopt;
+  int field = -1;
+  if (service::CheckConsentChange(**policy, change, &field).ok()) return std::nullopt;
+  static const char* const kPointers[] = {"", "", "/state", "/source", "/message_id",
+                                          "/request_id"};
+  // The purpose is in the path, not the body: no pointer.
+  if (field < service::kConsentState || field > service::kConsentRequestId) return std::nullopt;
+  return std::string(kPointers[field]);
 }
 
 std::optional<std::string> Api::SubjectPointer(const Caller& c, const service::SubjectInput& in,
@@ -706,19 +736,11 @@ Response Api::ConsentPut(Request& req, const Caller& c) {
   auto at = OptTime(b, "at");
   if (!at.ok()) return *at.error;
   change.at_ms = *at.value;
-  auto policy = vault_.TenantPolicy(c.tenant);
-  if (!policy.ok()) return Fail(policy.status());
-  int field = -1;
-  if (Status s = service::CheckConsentChange(**policy, change, &field); !s.ok()) {
-    static const char* const kPointers[] = {"",           "", "/state", "/source", "/message_id",
-                                            "/request_id"};
-    bool in_body = field >= service::kConsentState && field <= service::kConsentRequestId;
-    if (!in_body) return Fail(s);  // the purpose, from the path
-    return Fail(s, kPointers[field]);
-  }
+  // The vault checks the role (a refusal is audited) before the change's
+  // values; where in the body a refused value is comes after, from its check.
   Audited(req);
   auto r = vault_.SetConsents(c.actor, c.tenant, *req.PathParam("id"), {change});
-  if (!r.ok()) return Fail(r.status());
+  if (!r.ok()) return Fail(r.status(), ConsentPointer(c, change, r.status()));
   return ShapeJson(200, service::ConsentStatusJson(r->front()));
 }
 
@@ -767,6 +789,7 @@ Response Api::MessageCreate(Request& req, const Caller& c) {
 }
 
 Response Api::CookieChoicesGet(Request& req, const Caller& c) {
+  Audited(req);
   auto list = vault_.CookieChoices(c.actor, c.tenant, *req.PathParam("visitor"));
   if (!list.ok()) return Fail(list.status());
   ordered_json items = ordered_json::array();
@@ -800,16 +823,10 @@ Response Api::RequestCreate(Request& req, const Caller& c) {
     if (!corrections.ok()) return *corrections.error;
     in.corrections = std::move(*corrections.value);
   }
-  if (auto policy = vault_.TenantPolicy(c.tenant); policy.ok()) {
-    service::InputFault fault;
-    if (Status s = service::CheckRequestInput(**policy, in, &fault); !s.ok()) {
-      return Fail(s,
-                  FaultPointer(fault, fault.member == "corrections" ? &in.corrections : nullptr));
-    }
-  }
+  // The vault checks the role (a refusal is audited) before the input.
   Audited(req);
   auto r = vault_.SubmitRequest(c.actor, c.tenant, in);
-  if (!r.ok()) return Fail(r.status());
+  if (!r.ok()) return Fail(r.status(), RequestPointer(c, in, r.status()));
   return ShapeJson(201, service::RequestJson(*r));
 }
 
@@ -821,6 +838,7 @@ Response Api::RequestList(Request& req, const Caller& c) {
       *out = *v == "true";
     }
   }
+  Audited(req);
   auto list = vault_.ListRequests(c.actor, c.tenant, open, overdue);
   if (!list.ok()) return Fail(list.status());
   ordered_json items = ordered_json::array();
@@ -829,6 +847,7 @@ Response Api::RequestList(Request& req, const Caller& c) {
 }
 
 Response Api::RequestGet(Request& req, const Caller& c) {
+  Audited(req);
   auto r = vault_.GetRequest(c.actor, c.tenant, *req.PathParam("id"));
   if (!r.ok()) return Fail(r.status());
   return ShapeJson(200, service::RequestJson(*r));
@@ -898,6 +917,7 @@ Response Api::RequestCodeCheck(Request& req, const Caller& c) {
 }
 
 Response Api::MessageGet(Request& req, const Caller& c) {
+  Audited(req);
   auto m = vault_.GetMessage(c.actor, c.tenant, *req.PathParam("id"));
   if (!m.ok()) return Fail(m.status());
   return ShapeJson(200, MessageJson(*m));
@@ -909,6 +929,7 @@ Response Api::MessageList(Request& req, const Caller& c) {
     limit = std::atoi(std::string(*l).c_str());
     if (limit < 1 || limit > 1000) return BadRequest("limit must be 1 to 1000");
   }
+  Audited(req);
   auto list = vault_.ListMessages(c.actor, c.tenant, limit);
   if (!list.ok()) return Fail(list.status());
   ordered_json items = ordered_json::array();

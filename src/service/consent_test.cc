@@ -325,5 +325,44 @@ TEST_F(ConsentTest, ErasureShredsTheHistoryAndKeepsTheAuditFacts) {
   sqlite3_close(db);
 }
 
+// Reading a visitor's cookie choices is audited (cookie.read) with the number
+// of choices shown, never the visitor id; if the event cannot be written the
+// read fails and returns nothing.
+TEST_F(ConsentTest, CookieChoiceReadsAreAuditedWithoutTheVisitorAndFailClosed) {
+  const std::string visitor = "visitorQX0987654321";
+  auto version = vault_->GetCookieBanner("interjet");
+  ASSERT_TRUE(version.ok());
+  ASSERT_TRUE(
+      vault_->RecordCookieChoice("interjet", {visitor, {{"analytics", true}}, version->policy_version})
+          .ok());
+  auto choices = vault_->CookieChoices(kAgent, "interjet", visitor);
+  ASSERT_TRUE(choices.ok()) << choices.status().ToString();
+  ASSERT_EQ(choices->size(), 1u);
+  auto events = AuditEvents(Db(), "cookie.read");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].find("\"actor\":\"key:crm\",\"role\":\"agent\""), std::string::npos)
+      << events[0];
+  EXPECT_NE(events[0].find("\"subject\":\"\""), std::string::npos) << events[0];
+  EXPECT_NE(events[0].find("\"outcome\":\"ok\",\"reason\":\"\",\"count\":1"),
+            std::string::npos)
+      << events[0];
+  for (const std::string& e : AuditEvents(Db())) {
+    EXPECT_EQ(e.find(visitor), std::string::npos) << e;
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Db().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                           "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto failed = vault_->CookieChoices(kAgent, "interjet", visitor);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace custodian::service

@@ -108,16 +108,24 @@ Result<std::vector<CookieChoiceRecord>> Vault::CookieChoices(const Actor& actor,
                                                              std::string_view tenant,
                                                              std::string_view visitor) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  audit::Event ev = impl_->Event(actor, tenant, "cookie.read");
   if (Status allowed = AuthorizeOperator(t->policy, actor.role, "reading cookie choices");
       !allowed.ok()) {
-    return impl_->AuditRefusal(impl_->Event(actor, tenant, "cookie.read"), allowed);
+    return impl_->AuditRefusal(ev, allowed);
   }
-  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
+  // A write transaction: the read and its audit event commit together. The
+  // event counts the choices shown; it never names the visitor (as cookie.choice).
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(auto rows, tx->ListCookieChoices(tenant, visitor));
   std::vector<CookieChoiceRecord> out;
   for (const store::CookieChoiceRow& r : rows) {
     out.push_back({r.visitor, ParseChoices(r.choices), r.policy_version, r.at_ms});
   }
+  ev.outcome = "ok";
+  ev.count = static_cast<int64_t>(out.size());
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  RETURN_IF_ERROR(tx->Commit());
   return out;
 }
 

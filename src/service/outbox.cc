@@ -212,27 +212,52 @@ Result<MessageStatus> Vault::EnqueueMessage(const Actor& actor, std::string_view
 Result<MessageStatus> Vault::GetMessage(const Actor& actor, std::string_view tenant,
                                         std::string_view id) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  audit::Event ev = impl_->Event(actor, tenant, "message.read");
   if (Status allowed = AuthorizeOperator(t->policy, actor.role, "reading the outbox");
       !allowed.ok()) {
-    return impl_->AuditRefusal(impl_->Event(actor, tenant, "message.read"), allowed);
+    return impl_->AuditRefusal(ev, allowed);
   }
-  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
+  // A write transaction: the read and its audit event commit together.
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(auto row, tx->GetMessage(tenant, id));
   if (!row) return Status::NotFound("message " + Quote(id) + " does not exist");
+  ev.subject = row->subject;
+  ev.outcome = "ok";
+  ev.reason = "message " + row->id;
+  ev.count = 1;
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  RETURN_IF_ERROR(tx->Commit());
   return StatusOf(*row);
 }
 
 Result<std::vector<MessageStatus>> Vault::ListMessages(const Actor& actor, std::string_view tenant,
                                                        int limit) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  audit::Event ev = impl_->Event(actor, tenant, "message.read");
   if (Status allowed = AuthorizeOperator(t->policy, actor.role, "reading the outbox");
       !allowed.ok()) {
-    return impl_->AuditRefusal(impl_->Event(actor, tenant, "message.read"), allowed);
+    return impl_->AuditRefusal(ev, allowed);
   }
-  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(auto rows, tx->ListMessages(tenant, std::clamp(limit, 1, 1000)));
   std::vector<MessageStatus> out;
-  for (const MessageRow& r : rows) out.push_back(StatusOf(r));
+  std::set<std::string> subjects;
+  for (const MessageRow& r : rows) {
+    if (!r.subject.empty()) subjects.insert(r.subject);
+    out.push_back(StatusOf(r));
+  }
+  // The subjects whose messages were shown (ids only), and how many messages.
+  ev.subjects.assign(subjects.begin(), subjects.end());
+  if (ev.subjects.size() == 1) {
+    ev.subject = ev.subjects.front();
+    ev.subjects.clear();
+  }
+  ev.outcome = "ok";
+  ev.count = static_cast<int64_t>(out.size());
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  RETURN_IF_ERROR(tx->Commit());
   return out;
 }
 

@@ -2,6 +2,7 @@
 // send time, the recipient read from the vault when sending, retries with
 // backoff, leases, dead letters, idempotency keys and unsubscribe headers.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -24,6 +25,18 @@ const Actor kMarketer{"key:mailer", "marketing"};
 constexpr int64_t kMar1 = 1772323200000;  // 2026-03-01T00:00:00Z
 constexpr char kMarketing[] = "marketing.communications";
 constexpr char kNotices[] = "essential.service.notifications";
+
+// Makes every later audit append fail, as a full disk would.
+void BreakAudit(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                         "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+}
 
 class OutboxTest : public ::testing::Test {
  protected:
@@ -257,6 +270,50 @@ TEST_F(OutboxTest, ErasureRolesAndBadRequestsAreRefused) {
     }
   }
   EXPECT_EQ(vault_->ListMessages(kAgent, "interjet", 10)->size(), 1u);
+}
+
+// An allowed read of the outbox is audited (message.read) with ids and a
+// count, never a message's text or recipient; if the event cannot be written
+// the read fails and returns nothing.
+TEST_F(OutboxTest, EveryAllowedReadIsAuditedWithIdsOnlyAndFailsClosed) {
+  auto queued = vault_->EnqueueMessage(kAgent, "interjet", Sms(kNotices, "Your router ships"));
+  ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+  auto one = vault_->GetMessage(kAgent, "interjet", queued->id);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  auto events = AuditEvents(Db(), "message.read");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].find("\"actor\":\"key:crm\",\"role\":\"agent\""), std::string::npos)
+      << events[0];
+  EXPECT_NE(events[0].find("\"subject\":\"" + subject_ + "\""), std::string::npos) << events[0];
+  EXPECT_NE(events[0].find("\"outcome\":\"ok\",\"reason\":\"message " + queued->id +
+                           "\",\"count\":1"),
+            std::string::npos)
+      << events[0];
+  auto list = vault_->ListMessages(kAgent, "interjet", 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  events = AuditEvents(Db(), "message.read");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_NE(events[1].find("\"subject\":\"" + subject_ + "\""), std::string::npos) << events[1];
+  EXPECT_NE(events[1].find("\"outcome\":\"ok\",\"reason\":\"\",\"count\":1"),
+            std::string::npos)
+      << events[1];
+  // A role no purpose lists: refused, and audited as before.
+  EXPECT_EQ(vault_->ListMessages({"key:x", "nobody"}, "interjet", 10).status().code(),
+            StatusCode::kPermissionDenied);
+  events = AuditEvents(Db(), "message.read");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_NE(events[2].find("\"outcome\":\"refused\""), std::string::npos) << events[2];
+  for (const std::string& e : AuditEvents(Db())) {
+    EXPECT_EQ(e.find("router ships"), std::string::npos) << e;
+    EXPECT_EQ(e.find("8870100100"), std::string::npos) << e;
+  }
+
+  BreakAudit(Db());
+  auto failed = vault_->GetMessage(kAgent, "interjet", queued->id);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(vault_->ListMessages(kAgent, "interjet", 10).ok());
 }
 
 }  // namespace

@@ -339,35 +339,59 @@ Status AttachPurges(store::Transaction& tx, std::string_view tenant, RequestView
 Result<RequestView> Vault::GetRequest(const Actor& actor, std::string_view tenant,
                                       std::string_view id) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  audit::Event ev = impl_->Event(actor, tenant, "request.read");
   if (Status allowed = AuthorizeOperator(t->policy, actor.role, "reading requests");
       !allowed.ok()) {
-    return impl_->AuditRefusal(impl_->Event(actor, tenant, "request.read"), allowed);
+    return impl_->AuditRefusal(ev, allowed);
   }
-  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
+  // A write transaction: the read and its audit event commit together.
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(auto row, tx->GetRequest(tenant, id));
   if (!row) return Status::NotFound("request " + Quote(id) + " does not exist");
   RequestView v = RequestViewOf(*t, *row, impl_->Now());
   RETURN_IF_ERROR(AttachPurges(*tx, tenant, v));
+  ev.subject = row->subject;
+  ev.outcome = "ok";
+  ev.reason = "request " + row->id;
+  ev.count = 1;
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  RETURN_IF_ERROR(tx->Commit());
   return v;
 }
 
 Result<std::vector<RequestView>> Vault::ListRequests(const Actor& actor, std::string_view tenant,
                                                      bool open_only, bool overdue_only) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
+  audit::Event ev = impl_->Event(actor, tenant, "request.read");
   if (Status allowed = AuthorizeOperator(t->policy, actor.role, "reading requests");
       !allowed.ok()) {
-    return impl_->AuditRefusal(impl_->Event(actor, tenant, "request.read"), allowed);
+    return impl_->AuditRefusal(ev, allowed);
   }
-  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(auto rows, tx->ListRequests(tenant, open_only || overdue_only, ""));
   const int64_t now = impl_->Now();
   std::vector<RequestView> out;
+  std::set<std::string> subjects;
   for (const RequestRow& r : rows) {
     RequestView v = RequestViewOf(*t, r, now);
     if (overdue_only && !v.overdue) continue;
     RETURN_IF_ERROR(AttachPurges(*tx, tenant, v));
+    if (!r.subject.empty()) subjects.insert(r.subject);
     out.push_back(std::move(v));
   }
+  // The subjects whose requests were shown (ids only), and how many requests.
+  ev.subjects.assign(subjects.begin(), subjects.end());
+  if (ev.subjects.size() == 1) {
+    ev.subject = ev.subjects.front();
+    ev.subjects.clear();
+  }
+  ev.outcome = "ok";
+  ev.reason = overdue_only ? "overdue" : open_only ? "open" : "";
+  ev.count = static_cast<int64_t>(out.size());
+  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+  (void)seq;
+  RETURN_IF_ERROR(tx->Commit());
   return out;
 }
 
@@ -590,7 +614,13 @@ Result<RequestView> Vault::SendVerificationCode(const Actor& actor, std::string_
   auto queued = EnqueueMessage({"requests", ""}, tenant, message);
   sodium_memzero(text.data(), text.size());
   if (!queued.ok()) return queued.status();
-  return GetRequest(actor, tenant, id);
+  // The request as it now stands (the send is audited above; no request.read).
+  ASSIGN_OR_RETURN(auto read, impl_->store->Begin(false));
+  ASSIGN_OR_RETURN(auto current, read->GetRequest(tenant, id));
+  if (!current) return Status::NotFound("request " + Quote(id) + " does not exist");
+  RequestView v = RequestViewOf(*t, *current, impl_->Now());
+  RETURN_IF_ERROR(AttachPurges(*read, tenant, v));
+  return v;
 }
 
 Result<RequestView> Vault::CheckVerificationCode(const Actor& caller, std::string_view tenant,

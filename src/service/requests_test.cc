@@ -2,6 +2,7 @@
 // the jurisdiction, the state machine with its refusals, overdue listing, the
 // call flag, and nothing personal in the audit log.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -21,6 +22,18 @@ const Actor kAdmin{"test", "admin"};
 const Actor kAgent{"op:priya", "agent"};
 constexpr int64_t kMar1 = 1772323200000;  // 2026-03-01T00:00:00Z
 constexpr int64_t kDay = 86400000;
+
+// Makes every later audit append fail, as a full disk would.
+void BreakAudit(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                         "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+}
 
 class RequestsTest : public ::testing::Test {
  protected:
@@ -227,6 +240,68 @@ TEST_F(RequestsTest, CodesExpireAndFiveWrongOnesHoldTheRequest) {
                                         "called back on the number on file");
   ASSERT_TRUE(by_hand.ok());
   EXPECT_EQ(by_hand->state, "verified");
+}
+
+// An allowed read of requests is audited like a refused one (request.read),
+// with ids and a count, never the details; if the event cannot be written the
+// read fails and returns nothing.
+TEST_F(RequestsTest, EveryAllowedReadIsAuditedWithIdsOnlyAndFailsClosed) {
+  auto erasure = vault_->SubmitRequest(kAgent, "interjet",
+                                       {"erasure", subject_, "Please delete my account data"});
+  ASSERT_TRUE(erasure.ok()) << erasure.status().ToString();
+  ASSERT_TRUE(vault_->SubmitRequest(kAgent, "interjet", {"grievance", "", "Rude agent"}).ok());
+
+  auto one = vault_->GetRequest(kAgent, "interjet", erasure->id);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  auto events = AuditEvents(Db(), "request.read");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].find("\"actor\":\"op:priya\",\"role\":\"agent\""), std::string::npos)
+      << events[0];
+  EXPECT_NE(events[0].find("\"subject\":\"" + subject_ + "\""), std::string::npos) << events[0];
+  EXPECT_NE(events[0].find("\"outcome\":\"ok\",\"reason\":\"request " + erasure->id +
+                           "\",\"count\":1"),
+            std::string::npos)
+      << events[0];
+
+  auto all = vault_->ListRequests(kAgent, "interjet", false, false);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  events = AuditEvents(Db(), "request.read");
+  ASSERT_EQ(events.size(), 2u);
+  // One subject among the requests shown (the grievance names none).
+  EXPECT_NE(events[1].find("\"subject\":\"" + subject_ + "\""), std::string::npos) << events[1];
+  EXPECT_NE(events[1].find("\"outcome\":\"ok\",\"reason\":\"\",\"count\":2"),
+            std::string::npos)
+      << events[1];
+  ASSERT_TRUE(vault_->ListRequests(kAgent, "interjet", true, true).ok());
+  events = AuditEvents(Db(), "request.read");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_NE(events[2].find("\"reason\":\"overdue\",\"count\":0"), std::string::npos)
+      << events[2];
+  // An unknown id reads nothing: NotFound, no event.
+  EXPECT_EQ(vault_->GetRequest(kAgent, "interjet", "req_none").status().code(),
+            StatusCode::kNotFound);
+  // Another tenant's reads are audited in that tenant and show nothing of this one's.
+  auto theirs = vault_->ListRequests(kAgent, "intnet", false, false);
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_TRUE(theirs->empty());
+  events = AuditEvents(Db(), "request.read");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_NE(events[3].find("\"tenant\":\"intnet\""), std::string::npos) << events[3];
+  EXPECT_EQ(events[3].find(subject_), std::string::npos) << events[3];
+  for (const std::string& e : AuditEvents(Db())) {
+    EXPECT_EQ(e.find("delete my account"), std::string::npos) << e;
+    EXPECT_EQ(e.find("Rude"), std::string::npos) << e;
+    EXPECT_EQ(e.find("Asha"), std::string::npos) << e;
+  }
+
+  BreakAudit(Db());
+  auto failed = vault_->GetRequest(kAgent, "interjet", erasure->id);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  auto failed_list = vault_->ListRequests(kAgent, "interjet", false, false);
+  ASSERT_FALSE(failed_list.ok());
+  EXPECT_EQ(failed_list.status().code(), StatusCode::kUnavailable);
 }
 
 }  // namespace

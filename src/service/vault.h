@@ -861,7 +861,9 @@ class Vault {
   // returns the first message (duplicate = true) and queues nothing.
   Result<MessageStatus> EnqueueMessage(const Actor& actor, std::string_view tenant,
                                        const MessageRequest& request);
-  // Reading the outbox: any operational role (a refusal is audited, message.read).
+  // Reading the outbox: any operational role. Every read is audited, message.read:
+  // the subjects' ids and the count when allowed, the rule when refused; if the
+  // event cannot be written the read fails (Unavailable) and returns nothing.
   Result<MessageStatus> GetMessage(const Actor& actor, std::string_view tenant,
                                    std::string_view id);
   Result<std::vector<MessageStatus>> ListMessages(const Actor& actor, std::string_view tenant,
@@ -890,7 +892,8 @@ class Vault {
   // Audited as cookie.choice with the count accepted, never the visitor id.
   Result<CookieChoiceRecord> RecordCookieChoice(std::string_view tenant, const CookieChoice& choice);
   // A visitor's recorded choices, oldest first (evidence). Operator roles
-  // (a refusal is audited, cookie.read).
+  // (audited, cookie.read: the count shown, never the visitor id; the rule when
+  // refused; if the event cannot be written the read fails and returns nothing).
   Result<std::vector<CookieChoiceRecord>> CookieChoices(const Actor& actor, std::string_view tenant,
                                                         std::string_view visitor);
 
@@ -907,7 +910,10 @@ class Vault {
   // method is `none`. Any operational role. Audited (request.submit).
   Result<RequestView> SubmitRequest(const Actor& actor, std::string_view tenant,
                                     const RequestInput& input);
-  // Reading requests: any operational role (a refusal is audited, request.read).
+  // Reading requests: any operational role. Every read is audited, request.read:
+  // the subjects' ids, the request id or list filter and the count when allowed,
+  // the rule when refused; if the event cannot be written the read fails
+  // (Unavailable) and returns nothing.
   Result<RequestView> GetRequest(const Actor& actor, std::string_view tenant, std::string_view id);
   // Oldest due first; only open ones when `open_only`; only overdue ones when `overdue_only`.
   Result<std::vector<RequestView>> ListRequests(const Actor& actor, std::string_view tenant,

@@ -1,0 +1,269 @@
+// `custodian serve` as a process, each test with its own data directory:
+// large CSV uploads streamed to the import route, a locked-out sign-in (429
+// with Retry-After), TLS with HSTS, and SIGTERM under load answering every
+// request whole and exiting 0. The fixture: http_api_util.h.
+#include <gtest/gtest.h>
+
+#include "http_api_util.h"
+
+namespace custodian {
+namespace {
+
+// A value as a query parameter: everything but unreserved characters escaped.
+std::string QueryEscape(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
+// A tenant and an admin and an agent key in a fresh data directory.
+struct OneTenant {
+  TempDir dir;
+  std::string data = (dir.path() / "data").string();
+  std::string log = (dir.path() / "serve.log").string();
+  std::string admin, agent;
+  OneTenant() {
+    EXPECT_EQ(RunCustodian({"init", "--data-dir", data}).exit_code, 0);
+    EXPECT_EQ(RunCustodian({"tenant", "create", "interjet", "--policy", Policy("interjet.yaml"),
+                            "--data-dir", data})
+                  .exit_code,
+              0);
+    for (auto [role, key] : {std::pair{"admin", &admin}, std::pair{"agent", &agent}}) {
+      RunResult k = RunCustodian(
+          {"apikey", "create", "interjet", "--role", role, "--json", "--data-dir", data});
+      EXPECT_EQ(k.exit_code, 0) << k.Describe();
+      *key = json::parse(k.out)["key"];
+    }
+  }
+};
+
+// POST /v1/imports takes a CSV larger than the body limit as text/csv,
+// streamed to a file under the data directory, up to its own limit; every
+// other route, and the JSON form, keep the small one. An upload over the
+// limit, or from a caller who may not import, leaves no file behind.
+TEST(HttpServeTest, LargeCsvUploadsStreamToTheImportRoute) {
+  OneTenant v;
+  ServerProcess server(v.data, v.log, {"--max-body", "65536", "--max-upload", "1048576"});
+  ASSERT_NE(server.port(), 0) << ReadFile(v.log);
+  const std::filesystem::path uploads = std::filesystem::path(v.data) / "uploads";
+  auto leftovers = [&] {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(uploads)) {
+      if (e.is_regular_file()) out.push_back(e.path().string());
+    }
+    return out;
+  };
+  auto call = [&](const std::string& method, const std::string& target, const std::string& key,
+                  std::string body, http::Headers headers) {
+    TestClient c;
+    EXPECT_FALSE(c.Connect(server.port()));
+    if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + key);
+    return c.Request(method, target, std::move(body), headers);
+  };
+  const std::string mapping =
+      "columns:\n  id: external_id\n  name: user.name\n  phone: user.contact.phone_number\n";
+  const std::string target =
+      "/v1/imports?kind=subjects&default_region=IN&mapping=" + QueryEscape(mapping);
+  const http::Headers csv = {{"Content-Type", "text/csv"}};
+  std::string rows = "id,name,phone\n";
+  for (int i = 0; rows.size() <= 200'000; ++i) {
+    rows += "BIG-" + std::to_string(i) + ",Customer " + std::to_string(i) + ",+91 98450 " +
+            std::to_string(10000 + i) + "\n";
+  }
+  const int count = static_cast<int>(std::count(rows.begin(), rows.end(), '\n')) - 1;
+
+  auto started = call("POST", target, v.admin, rows, csv);
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string job = json::parse(started.body)["id"];
+  json state;
+  for (int i = 0; i < 600; ++i) {
+    state = json::parse(call("GET", "/v1/imports/" + job, v.admin, "", {}).body);
+    if (state["state"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(state["state"], "done") << state.dump();
+  EXPECT_EQ(state["added"], count);
+  EXPECT_EQ(state["rejected"], 0);
+  EXPECT_TRUE(leftovers().empty());
+
+  // The same bytes anywhere else: 413, a problem document.
+  auto json_import = call("POST", "/v1/imports", v.admin,
+                          json{{"kind", "subjects"}, {"mapping", mapping}, {"csv", rows}}.dump(),
+                          {{"Content-Type", "application/json"}});
+  EXPECT_EQ(json_import.status, 413);
+  EXPECT_EQ(json_import.Header("Content-Type"), "application/problem+json");
+  EXPECT_EQ(json::parse(json_import.body)["detail"], "the request body exceeds 65536 bytes");
+  auto elsewhere = call("POST", "/v1/subjects", v.admin, rows, csv);
+  EXPECT_EQ(elsewhere.status, 413);
+  EXPECT_EQ(json::parse(elsewhere.body)["type"], "urn:custodian:problem:body-too-large");
+
+  // Over --max-upload: 413, and no file stays behind.
+  std::string huge = rows;
+  while (huge.size() <= (1 << 20)) huge += rows.substr(14);
+  auto over = call("POST", target, v.admin, huge, csv);
+  EXPECT_EQ(over.status, 413);
+  EXPECT_EQ(json::parse(over.body)["detail"], "the upload exceeds 1048576 bytes");
+  TestClient chunked;
+  ASSERT_FALSE(chunked.Connect(server.port()));
+  std::string raw = "POST " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + v.admin +
+                    "\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (std::size_t at = 0; at < huge.size(); at += 0x10000) {
+    std::string piece = huge.substr(at, 0x10000);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    raw += size + piece + "\r\n";
+  }
+  raw += "0\r\n\r\n";
+  ASSERT_FALSE(chunked.SendRaw(raw));
+  ClientResponse chunked_over;
+  ASSERT_FALSE(chunked.Receive(&chunked_over));
+  EXPECT_EQ(chunked_over.status, 413);
+  EXPECT_TRUE(leftovers().empty());
+
+  // Who may not import is refused before the upload is read.
+  auto agent = call("POST", target, v.agent, rows, csv);
+  EXPECT_EQ(agent.status, 403);
+  EXPECT_EQ(json::parse(agent.body)["detail"], "importing needs role 'admin' (not 'agent')");
+  auto nobody = call("POST", target, "", rows, csv);
+  EXPECT_EQ(nobody.status, 401);
+  auto bad = call("POST", "/v1/imports?kind=people&mapping=x", v.admin, rows, csv);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json::parse(bad.body)["detail"], "'kind' must be subjects or records");
+  EXPECT_TRUE(leftovers().empty());
+  EXPECT_EQ(server.Terminate(), 0);
+}
+
+// Sign-in lockouts are 429 with Retry-After (the lock's remaining time), for
+// accounts that exist and accounts that do not alike.
+TEST(HttpServeTest, LockedOutSignInIs429WithRetryAfter) {
+  OneTenant v;
+  RunOptions o;
+  o.env.push_back({"CUSTODIAN_OPERATOR_PASSWORD", "correct horse battery staple"});
+  RunResult added = RunCustodian({"operator", "add", "interjet", "ops@interjet.in", "--role",
+                                  "admin", "--json", "--data-dir", v.data},
+                                 o);
+  ASSERT_EQ(added.exit_code, 0) << added.Describe();
+  ServerProcess server(v.data, v.log);
+  ASSERT_NE(server.port(), 0) << ReadFile(v.log);
+  auto sign_in = [&](const std::string& email) {
+    TestClient c;
+    EXPECT_FALSE(c.Connect(server.port()));
+    return c.Request("POST", "/v1/session",
+                     json{{"tenant", "interjet"},
+                          {"email", email},
+                          {"password", "wrong horse battery staple"},
+                          {"totp", "000000"}}
+                         .dump(),
+                     {{"Content-Type", "application/json"}});
+  };
+  for (int i = 0; i < 5; ++i) {
+    auto r = sign_in("ops@interjet.in");
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_FALSE(r.HasHeader("Retry-After"));
+  }
+  for (const std::string email : {"ops@interjet.in", "ghost@interjet.in"}) {
+    SCOPED_TRACE(email);
+    auto locked = sign_in(email);
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    EXPECT_EQ(locked.Header("Content-Type"), "application/problem+json");
+    json p = json::parse(locked.body);
+    EXPECT_EQ(p["type"], "urn:custodian:problem:too-many-requests");
+    EXPECT_EQ(p["detail"], "too many failed sign-ins; try again later");
+    const int wait = std::atoi(locked.Header("Retry-After").c_str());
+    EXPECT_GT(wait, 800);  // 15 minutes, less the moments the test took
+    EXPECT_LE(wait, 900);
+    EXPECT_FALSE(locked.HasHeader("Set-Cookie"));
+  }
+  EXPECT_EQ(server.Terminate(), 0);
+}
+
+TEST(HttpServeTest, ServesTheApiOverTlsWithHsts) {
+  TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  const std::string cert = (dir.path() / "cert.pem").string();
+  const std::string key = (dir.path() / "key.pem").string();
+  ASSERT_TRUE(http::testing::WriteSelfSigned(cert, key));
+  ASSERT_EQ(RunCustodian({"init", "--data-dir", data}).exit_code, 0);
+  ASSERT_EQ(RunCustodian({"tenant", "create", "interjet", "--policy", Policy("interjet.yaml"),
+                          "--data-dir", data})
+                .exit_code,
+            0);
+  RunResult k = RunCustodian(
+      {"apikey", "create", "interjet", "--role", "admin", "--json", "--data-dir", data});
+  ASSERT_EQ(k.exit_code, 0) << k.Describe();
+  const std::string api_key = json::parse(k.out)["key"];
+  const std::string log = (dir.path() / "serve.log").string();
+  ServerProcess server(data, log, {"--tls-cert", cert, "--tls-key", key});
+  ASSERT_NE(server.port(), 0) << ReadFile(log);
+  EXPECT_NE(ReadFile(log).find("serving https://127.0.0.1:"), std::string::npos);
+
+  TestClient c;
+  ASSERT_FALSE(c.ConnectTls(server.port()));
+  EXPECT_TRUE(c.TlsVersion() == "TLSv1.3" || c.TlsVersion() == "TLSv1.2") << c.TlsVersion();
+  auto created =
+      c.Request("POST", "/v1/subjects", json{{"fields", {{"user.name", "Asha Rao"}}}}.dump(),
+                {{"Authorization", "Bearer " + api_key}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(created.status, 201) << created.body;
+  EXPECT_NE(created.Header("Strict-Transport-Security"), "");
+  // Plain HTTP to the TLS port gets no answer.
+  TestClient plain(std::chrono::seconds(5));
+  ASSERT_FALSE(plain.Connect(server.port()));
+  boost::beast::error_code ec;
+  auto r = plain.Request("GET", "/healthz", "", {}, &ec);
+  EXPECT_TRUE(ec || r.status == 0);
+  EXPECT_EQ(server.Terminate(), 0);
+}
+
+TEST(HttpServeTest, SigtermUnderLoadAnswersWholeAndExitsZero) {
+  TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  const std::string log = (dir.path() / "serve.log").string();
+  // No data directory yet: serve creates it and its master key, and says so.
+  ServerProcess server(data, log, {"--no-access-log"});
+  ASSERT_NE(server.port(), 0) << ReadFile(log);
+  EXPECT_NE(ReadFile(log).find("created the data directory"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "data" / "master.key"));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> whole{0}, torn{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      while (!stop) {
+        TestClient c(std::chrono::seconds(10));
+        if (c.Connect(server.port())) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          continue;  // refused: the server stopped accepting
+        }
+        boost::beast::error_code ec;
+        auto r = c.Request("GET", "/readyz", "", {}, &ec);
+        if (!ec && r.status == 200 && r.body == R"({"status":"ready"})") {
+          ++whole;
+        } else if (!ec && r.status == 503 && r.Header("Retry-After") == "5" &&
+                   r.body.find(R"("detail":"the server is shutting down")") != std::string::npos) {
+          // In flight when SIGTERM came: readiness is over, said whole.
+        } else if (!ec) {
+          ++torn;  // an answer, but not a whole one
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int before = whole.load();
+  EXPECT_EQ(server.Terminate(), 0);
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_GT(before, 0);
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_NE(ReadFile(log).find("stopped on signal"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace custodian
