@@ -343,7 +343,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     Refuse(Problem(status, type, ReasonPhrase(status), detail));
   }
   void Refuse(Response problem) {
-    DropSpool();
     Request req = header_read_ ? std::move(pending_) : BaseRequest();
     req.route_name = std::string(internal::kRouteBadRequest);
     req.route_pattern.clear();
@@ -369,13 +368,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     std::string_view error;
     Response resp = server_.dispatcher->Handle(req, raw_query_, &error);
     error_ = error;
-    // The handler has moved the upload if it keeps it: the rest goes before
-    // the answer does, so no spooled file outlives its request's response.
-    DropSpool();
     Send(std::move(req), std::move(resp), version_, request_keep_alive_);
   }
 
   void Send(Request req, Response resp, unsigned version, bool keep_alive) {
+    // A handler that keeps an upload has moved it: what is left goes before
+    // the answer does, so no spooled file outlives its request's response.
+    DropSpool();
     phase_ = Phase::kBusy;
     if (stop_requested_ || server_.stopping.load()) keep_alive = false;
     Headers headers = server_.dispatcher->FinishResponse(req, resp);
@@ -406,7 +405,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     ex.duration = std::chrono::steady_clock::now() - started_;
     ex.error = error_;
     server_.dispatcher->Record(req_, status_, ex);
-    DropSpool();
     res_.reset();
     error_ = {};
     if (ec) return Close();

@@ -308,11 +308,7 @@ Result<DisclosureResult> Vault::Disclose(const Actor& actor, std::string_view te
   row.exported = in.export_payload;
   RETURN_IF_ERROR(tx->InsertDisclosure(row, result.subjects));
   ev.outcome = "ok";
-  ev.subjects = result.subjects;
-  if (ev.subjects.size() == 1) {
-    ev.subject = ev.subjects.front();
-    ev.subjects.clear();
-  }
+  SetEventSubjects(ev, result.subjects);
   ev.count = row.subjects;
   ev.reason = "disclosure " + row.id + " to recipient " + Quote(recipient.id) + " (" +
               policy::RecipientKindName(recipient.kind) + ")" +

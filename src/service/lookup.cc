@@ -76,9 +76,7 @@ Result<bool> StillHolds(store::Transaction& tx, std::string_view tenant,
       ASSIGN_OR_RETURN(auto row, tx.GetSubject(tenant, hit.row.id));
       if (!row || !SameSubjectRow(*row, hit.row)) return false;
       Status consent = ConsentAllows(tx, tenant, purpose, *row);
-      if (consent.ok() != hit.consent.ok() || consent.message() != hit.consent.message()) {
-        return false;
-      }
+      if (!SameOutcome(consent, hit.consent)) return false;
     }
   }
   return true;

@@ -248,11 +248,7 @@ Result<std::vector<MessageStatus>> Vault::ListMessages(const Actor& actor, std::
     out.push_back(StatusOf(r));
   }
   // The subjects whose messages were shown (ids only), and how many messages.
-  ev.subjects.assign(subjects.begin(), subjects.end());
-  if (ev.subjects.size() == 1) {
-    ev.subject = ev.subjects.front();
-    ev.subjects.clear();
-  }
+  SetEventSubjects(ev, {subjects.begin(), subjects.end()});
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(out.size());
   ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));

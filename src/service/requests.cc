@@ -381,11 +381,7 @@ Result<std::vector<RequestView>> Vault::ListRequests(const Actor& actor, std::st
     out.push_back(std::move(v));
   }
   // The subjects whose requests were shown (ids only), and how many requests.
-  ev.subjects.assign(subjects.begin(), subjects.end());
-  if (ev.subjects.size() == 1) {
-    ev.subject = ev.subjects.front();
-    ev.subjects.clear();
-  }
+  SetEventSubjects(ev, {subjects.begin(), subjects.end()});
   ev.outcome = "ok";
   ev.reason = overdue_only ? "overdue" : open_only ? "open" : "";
   ev.count = static_cast<int64_t>(out.size());

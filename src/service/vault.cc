@@ -140,12 +140,8 @@ Result<TenantInfo> Vault::GetTenant(std::string_view tenant) {
 }
 
 Result<std::shared_ptr<const TenantContext>> Vault::TenantFor(std::string_view tenant) {
-  {
-    // Loaded before: no transaction needed (every request starts here).
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    auto it = impl_->tenants.find(std::string(tenant));
-    if (it != impl_->tenants.end()) return it->second;
-  }
+  // Loaded before: no transaction needed (every request starts here).
+  if (auto cached = impl_->CachedTenant(tenant)) return cached;
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
   return impl_->Tenant(*tx, tenant);
 }
@@ -405,8 +401,7 @@ Result<SubjectView> Vault::ShowSubject(const Actor& actor, std::string_view tena
   ASSIGN_OR_RETURN(Seen now, read(*tx));
   const bool same = seen.row.has_value() == now.row.has_value() &&
                     (!now.row || SameSubjectRow(*seen.row, *now.row)) &&
-                    seen.consent.ok() == now.consent.ok() &&
-                    seen.consent.message() == now.consent.message();
+                    SameOutcome(seen.consent, now.consent);
   if (!same) {
     if (live(now) && now.consent.ok()) {
       ASSIGN_OR_RETURN(now.view, impl_->Project(*t, *now.row, grant->categories));

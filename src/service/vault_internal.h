@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "crypto/aead.h"
 #include "crypto/blind_index.h"
@@ -116,11 +117,7 @@ struct Vault::Impl {
   // Loads (and caches) the tenant's policy and keys. Uses `tx` to read.
   Result<std::shared_ptr<const TenantContext>> Tenant(store::Transaction& tx,
                                                       std::string_view tenant) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      auto it = tenants.find(std::string(tenant));
-      if (it != tenants.end()) return it->second;
-    }
+    if (auto cached = CachedTenant(tenant)) return cached;
     ASSIGN_OR_RETURN(auto row, tx.GetTenant(tenant));
     if (!row) return TenantNotFound(tenant);
     policy::LoadResult loaded = policy::LoadPolicyString(row->policy_yaml, row->id + ".yaml");
@@ -225,6 +222,13 @@ struct Vault::Impl {
     return std::optional<Contact>();
   }
 
+  // Loaded before: the tenant's context without a transaction, or null.
+  std::shared_ptr<const TenantContext> CachedTenant(std::string_view tenant) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = tenants.find(std::string(tenant));
+    return it == tenants.end() ? nullptr : it->second;
+  }
+
   // Appends a refusal event in its own transaction and returns `refusal`.
   Status AuditRefusal(audit::Event event, const Status& refusal) {
     event.outcome = "refused";
@@ -271,6 +275,22 @@ struct PreparedImportBatch {
 // or what an erasure kept under a legal obligation) and `purpose` rests on
 // neither a legal obligation nor vital interests. PermissionDenied otherwise.
 Status RestrictionAllows(const store::SubjectRow& subject, const policy::Purpose& purpose);
+
+// The subjects an audit event is about: one goes in `subject`, several in
+// `subjects` (none: neither is touched).
+inline void SetEventSubjects(audit::Event& ev, std::vector<std::string> subjects) {
+  if (subjects.size() == 1) {
+    ev.subject = std::move(subjects.front());
+    ev.subjects.clear();
+  } else {
+    ev.subjects = std::move(subjects);
+  }
+}
+
+// True if two consent checks came out the same (allowed, or refused alike).
+inline bool SameOutcome(const Status& a, const Status& b) {
+  return a.ok() == b.ok() && a.message() == b.message();
+}
 
 // True if `a` and `b` are the same subject as far as a read is concerned:
 // what a read outside the writer saw still stands inside it (lookups, show).
