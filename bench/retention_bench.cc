@@ -3,7 +3,9 @@
 //   retention_bench generate DIR [SUBJECTS] [RECORDS_PER_SUBJECT]
 //   retention_bench plan DIR      # Retention::Plan over the whole store
 //   retention_bench sweep DIR     # Retention::Sweep: what is due, in audited batches
-//                                 # (SWEEP_BATCH_RECORDS / SWEEP_BATCH_SUBJECTS override the sizes)
+//                                 # (SWEEP_BATCH_RECORDS / SWEEP_BATCH_SUBJECTS override the sizes),
+//                                 # without compaction unless SWEEP_COMPACT=1
+//   retention_bench compact DIR   # Retention::Compact: the rows of shredded records
 //   retention_bench baseline DIR  # plain SQLite: DELETE/UPDATE the same rows, one transaction
 //
 // `generate` writes an Interjet tenant straight through the store (sealed
@@ -138,21 +140,37 @@ int Plan(const std::string& dir) {
   return 0;
 }
 
-int Sweep(const std::string& dir) {
-  auto vault = Open(dir);
-  auto t0 = std::chrono::steady_clock::now();
+service::SweepOptions BenchSweepOptions() {
   service::SweepOptions o;
   if (const char* b = std::getenv("SWEEP_BATCH_RECORDS")) o.batch_records = std::atoi(b);
   if (const char* b = std::getenv("SWEEP_BATCH_SUBJECTS")) o.batch_subjects = std::atoi(b);
-  auto report = service::Retention(*vault).Sweep(kAdmin, o);
-  Must(report.status(), "sweep");
+  const char* c = std::getenv("SWEEP_COMPACT");
+  o.compact = c != nullptr && std::string(c) == "1";
+  return o;
+}
+
+int Sweep(const std::string& dir, bool compact_only) {
+  auto vault = Open(dir);
+  auto t0 = std::chrono::steady_clock::now();
+  service::SweepOptions o = BenchSweepOptions();
+  service::Retention retention(*vault);
+  auto report = compact_only ? retention.Compact(kAdmin, o) : retention.Sweep(kAdmin, o);
+  Must(report.status(), compact_only ? "compact" : "sweep");
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto& t = report->tenants.at(0);
-  std::printf("sweep: %lld due: %lld records, %lld fields deleted, %lld subjects erased, "
-              "%lld overdue in %.2f s, peak RSS %ld MB\n",
-              static_cast<long long>(t.due), static_cast<long long>(t.records_deleted),
-              static_cast<long long>(t.fields_deleted), static_cast<long long>(t.subjects_erased),
-              static_cast<long long>(t.overdue), secs, PeakRssMb());
+  if (compact_only) {
+    std::printf("compact: the rows of %lld shredded records removed in %.2f s, peak RSS %ld MB\n",
+                static_cast<long long>(t.records_compacted), secs, PeakRssMb());
+    return 0;
+  }
+  std::printf("sweep%s: %lld due: %lld records (shredded or deleted), %lld fields deleted, "
+              "%lld subjects erased, %lld rows compacted, %lld overdue in %.2f s, "
+              "peak RSS %ld MB\n",
+              o.compact ? " with compaction" : "", static_cast<long long>(t.due),
+              static_cast<long long>(t.records_deleted), static_cast<long long>(t.fields_deleted),
+              static_cast<long long>(t.subjects_erased),
+              static_cast<long long>(t.records_compacted), static_cast<long long>(t.overdue), secs,
+              PeakRssMb());
   return 0;
 }
 
@@ -191,7 +209,7 @@ int Baseline(const std::string& dir) {
 int main(int argc, char** argv) {
   if (sodium_init() < 0) return 1;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: retention_bench generate|plan|sweep|baseline DIR [SUBJECTS] "
+    std::fprintf(stderr, "usage: retention_bench generate|plan|sweep|compact|baseline DIR [SUBJECTS] "
                          "[RECORDS_PER_SUBJECT]\n");
     return 2;
   }
@@ -201,7 +219,8 @@ int main(int argc, char** argv) {
                     argc > 4 ? std::atoll(argv[4]) : 10);
   }
   if (mode == "plan") return Plan(dir);
-  if (mode == "sweep") return Sweep(dir);
+  if (mode == "sweep") return Sweep(dir, false);
+  if (mode == "compact") return Sweep(dir, true);
   if (mode == "baseline") return Baseline(dir);
   std::fprintf(stderr, "retention_bench: unknown mode %s\n", mode.c_str());
   return 2;

@@ -18,6 +18,7 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$work/a" "$work/b"
 echo "store: $(du -sh "$work/a" | cut -f1)"
 "$build/retention_bench" plan "$work/a"
-"$build/retention_bench" sweep "$work/a"
+"$build/retention_bench" sweep "$work/a"    # the purge: due data unreadable, audited
 "$build/retention_bench" plan "$work/a"
+"$build/retention_bench" compact "$work/a"  # then the shredded records' rows removed
 "$build/retention_bench" baseline "$work/b"

@@ -213,6 +213,7 @@ void RegisterRetentionCommands(CLI::App& app, int& exit_code) {
                              {"fields_deleted", t.fields_deleted},
                              {"subjects_anonymized", t.subjects_anonymized},
                              {"subjects_erased", t.subjects_erased},
+                             {"records_compacted", t.records_compacted},
                              {"held", t.held},
                              {"overdue", t.overdue}});
           continue;
@@ -227,7 +228,12 @@ void RegisterRetentionCommands(CLI::App& app, int& exit_code) {
                   << Plural(t.fields_deleted, "field", "fields") << " purged, "
                   << Plural(t.subjects_anonymized, "subject", "subjects") << " anonymized, "
                   << Plural(t.subjects_erased, "subject", "subjects")
-                  << " erased (nothing left to keep), " << t.held << " held\n";
+                  << " erased (nothing left to keep), " << t.held << " held";
+        if (t.records_compacted > 0) {
+          std::cout << "; the rows of " << Plural(t.records_compacted, "record", "records")
+                    << " shredded with their subject's key removed";
+        }
+        std::cout << "\n";
       }
       if (run->json) {
         std::cout << ordered_json{{"dry_run", report->dry_run},

@@ -88,10 +88,20 @@ Result<RetentionPlan> Retention::Plan(const Actor& actor, std::string_view tenan
   auto count_records = [&]() -> Result<std::map<const RetentionRule*, Tally>> {
     std::map<const RetentionRule*, Tally> tally;
     ASSIGN_OR_RETURN(auto tx, v.store->Begin(false));
+    // Rows of records shredded with their subject wait for compaction: they
+    // were purged (every one was due), and are neither due nor waiting.
+    ASSIGN_OR_RETURN(auto shredded_by_kind, tx->ShreddedRecordsByKind(t->id));
+    std::vector<int64_t> shredded_keys;
+    if (!shredded_by_kind.empty()) {
+      ASSIGN_OR_RETURN(shredded_keys, tx->ShreddedRecordKeys(t->id));
+    }
     for (const policy::RecordKind& kind : policy.record_kinds) {
       auto rules = rt::RulesForKind(policy, kind.id);
       if (rules.empty()) continue;
       ASSIGN_OR_RETURN(int64_t total, tx->CountRecords(t->id, kind.id));
+      auto noise_it = shredded_by_kind.find(kind.id);
+      const int64_t noise = noise_it == shredded_by_kind.end() ? 0 : noise_it->second;
+      total -= noise;
       if (total == 0) continue;
       Tally& out = tally[rules.front()];
       if (rules.size() > 1) {
@@ -111,6 +121,12 @@ Result<RetentionPlan> Retention::Plan(const Actor& actor, std::string_view tenan
             due = std::move(both);
           }
         }
+        if (noise > 0) {
+          std::vector<int64_t> live;
+          std::set_difference(due.begin(), due.end(), shredded_keys.begin(), shredded_keys.end(),
+                              std::back_inserter(live));
+          due = std::move(live);
+        }
         out.records[""] += static_cast<int64_t>(due.size());
         out.records["~"] += total - static_cast<int64_t>(due.size());
         continue;
@@ -127,6 +143,12 @@ Result<RetentionPlan> Retention::Plan(const Actor& actor, std::string_view tenan
         }
         int64_t due_day = policy::DueDay(d.day, *rule.duration);
         out.records[due_day <= today ? std::string() : policy::MonthOfDay(due_day)] += d.count;
+      }
+      // Anchored by their own time or event (a closed anchor is the subject's,
+      // gone with the shred), the shredded rows were counted as due: not so.
+      if (noise > 0 && rt::RecordAnchorOf(rule) != store::RecordAnchor::kClosed) {
+        out.records[""] -= noise;
+        anchored -= noise;
       }
       out.records["~"] += total - anchored;
     }

@@ -65,6 +65,10 @@ struct SweepOptions {
   int batch_records = 5000;       // records per batch (one transaction)
   int batch_subjects = 500;       // subjects per batch
   int64_t lease_ms = 60'000;      // the lease is renewed by every batch
+  // Remove the rows of records shredded with their subject (noise without
+  // the key) before and after the purge. Off: they wait for a sweep with it
+  // on, or Retention::Compact; the purge itself is the same.
+  bool compact = true;
   std::function<void(const SweepProgress&)> on_batch;
   // Asked after each batch: true stops the sweep there (Unavailable).
   std::function<bool()> cancelled;
@@ -73,7 +77,8 @@ struct SweepOptions {
 struct TenantSweep {
   std::string tenant;
   int64_t due = 0;                // items due (records + fields), held ones included
-  int64_t records_deleted = 0;
+  int64_t records_deleted = 0;    // deleted, or shredded with their subject's key
+  int64_t records_compacted = 0;  // rows of shredded records removed
   int64_t fields_deleted = 0;     // subject x category, deleted or anonymized
   int64_t subjects_anonymized = 0;
   int64_t subjects_erased = 0;    // crypto-shredded: nothing of them was kept any longer
@@ -137,6 +142,11 @@ class Retention {
   // error, but every committed batch stands (and is audited).
   Result<SweepReport> Sweep(const Actor& actor, const SweepOptions& options);
 
+  // Removes the rows of records shredded with their subject (see
+  // SweepOptions::compact) in batches of options.batch_subjects subjects,
+  // under the sweep's lease. Admin only. Returns the rows removed per tenant.
+  Result<SweepReport> Compact(const Actor& actor, const SweepOptions& options);
+
   // Legal holds. Add and release: admin; list: any operator role. Audited
   // (retention.hold, retention.release) without the reason.
   Result<HoldView> AddHold(const Actor& actor, std::string_view tenant, const HoldInput& hold);
@@ -154,6 +164,7 @@ class Retention {
 
  private:
   class Sweeper;  // retention_sweep.cc
+  Result<SweepReport> Run(const Actor& actor, const SweepOptions& options, bool compact_only);
   Vault& vault_;
 };
 

@@ -76,15 +76,51 @@ class Retention::Sweeper {
     now_ = v_.Now();
     offset_ = policy::UtcOffsetMinutes(t.policy.organization.jurisdiction);
     out.tenant = t.id;
-    RETURN_IF_ERROR(Records(t, out));
-    RETURN_IF_ERROR(Subjects(t, out));
+    // Rows a crashed or compaction-less sweep left behind go first, so that
+    // what is due below is computed over live records only.
+    if (o_.compact && !o_.dry_run) RETURN_IF_ERROR(Compact(t, out));
+    ASSIGN_OR_RETURN(std::vector<DueKind> due, DueRecords(t));
+    RETURN_IF_ERROR(Subjects(t, due, out));
+    RETURN_IF_ERROR(Records(t, due, out));
+    if (o_.compact && !o_.dry_run) RETURN_IF_ERROR(Compact(t, out));
     // Move the purged pages out of the WAL now (as Vault::EraseSubject does):
     // secure_delete zeroed them in the database, but the WAL still holds the
     // images from before until a checkpoint.
-    if (out.records_deleted + out.fields_deleted + out.subjects_erased > 0) {
+    if (out.records_deleted + out.records_compacted + out.fields_deleted + out.subjects_erased >
+        0) {
       (void)v_.store->Checkpoint();
     }
     return Status::Ok();
+  }
+
+  Status CompactOnly(const TenantContext& t, TenantSweep& out) {
+    out.tenant = t.id;
+    RETURN_IF_ERROR(Compact(t, out));
+    if (out.records_compacted > 0) (void)v_.store->Checkpoint();
+    return Status::Ok();
+  }
+
+  // Removes the rows of the records of subjects shredded with them: noise
+  // since their key went. Batches of o_.batch_subjects subjects, each with a
+  // retention.compact event (counts only: the shred already named them).
+  Status Compact(const TenantContext& t, TenantSweep& out) {
+    while (true) {
+      ASSIGN_OR_RETURN(auto tx, BeginBatch());
+      ASSIGN_OR_RETURN(store::Compacted c,
+                       tx->CompactShredded(t.id, std::max(1, o_.batch_subjects)));
+      if (c.subjects == 0) return Status::Ok();  // the empty transaction rolls back
+      audit::Event ev = v_.Event(actor_, t.id, "retention.compact");
+      ev.reason = "rows of " + std::to_string(c.records) + " records of " +
+                  std::to_string(c.subjects) +
+                  " subjects shredded by retention (unreadable since) removed";
+      ev.outcome = "ok";
+      ev.count = c.records;
+      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
+      (void)seq;
+      RETURN_IF_ERROR(tx->Commit());
+      out.records_compacted += c.records;
+      RETURN_IF_ERROR(CheckCancelled());
+    }
   }
 
   static Status AppendBatchAudit(store::Transaction& tx, Vault::Impl& v, const Actor& actor,
@@ -139,34 +175,60 @@ class Retention::Sweeper {
     if (o_.on_batch) o_.on_batch({s.tenant, s.due, s.due - s.overdue});
   }
 
-  Status Records(const TenantContext& t, TenantSweep& out) {
+  // The records due now, per kind with rules, computed in one read
+  // transaction, minus the rows of subjects already shredded (noise waiting
+  // for compaction, purged when their subject was).
+  struct DueKind {
+    const policy::RecordKind* kind = nullptr;
+    std::string rule_name;       // "a+b" when several rules must all be due
+    std::vector<int64_t> keys;   // ascending
+  };
+
+  Result<std::vector<DueKind>> DueRecords(const TenantContext& t) {
+    std::vector<DueKind> out;
+    ASSIGN_OR_RETURN(auto tx, v_.store->Begin(false));
+    ASSIGN_OR_RETURN(std::vector<int64_t> noise, tx->ShreddedRecordKeys(t.id));
     for (const policy::RecordKind& kind : t.policy.record_kinds) {
       auto rules = rt::RulesForKind(t.policy, kind.id);
       if (rules.empty()) continue;
-      std::vector<int64_t> due;
-      {
-        ASSIGN_OR_RETURN(auto tx, v_.store->Begin(false));
-        for (std::size_t i = 0; i < rules.size(); ++i) {
-          ASSIGN_OR_RETURN(auto keys, tx->DueRecordKeys(t.id, kind.id,
-                                                        rt::RecordAnchorOf(*rules[i]),
-                                                        rules[i]->after,
-                                                        rt::Cutoff(*rules[i], now_, offset_)));
-          if (i == 0) {
-            due = std::move(keys);
-            continue;
-          }
-          std::vector<int64_t> both;
-          std::set_intersection(due.begin(), due.end(), keys.begin(), keys.end(),
-                                std::back_inserter(both));
-          due = std::move(both);
+      DueKind d;
+      d.kind = &kind;
+      for (std::size_t i = 0; i < rules.size(); ++i) {
+        d.rule_name += (i == 0 ? "" : "+") + rules[i]->name;
+        ASSIGN_OR_RETURN(auto keys, tx->DueRecordKeys(t.id, kind.id,
+                                                      rt::RecordAnchorOf(*rules[i]),
+                                                      rules[i]->after,
+                                                      rt::Cutoff(*rules[i], now_, offset_)));
+        if (i == 0) {
+          d.keys = std::move(keys);
+          continue;
         }
+        std::vector<int64_t> both;
+        std::set_intersection(d.keys.begin(), d.keys.end(), keys.begin(), keys.end(),
+                              std::back_inserter(both));
+        d.keys = std::move(both);
       }
+      if (!noise.empty()) {
+        std::vector<int64_t> live;
+        std::set_difference(d.keys.begin(), d.keys.end(), noise.begin(), noise.end(),
+                            std::back_inserter(live));
+        d.keys = std::move(live);
+      }
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+
+  // The due records left after Subjects shredded whole subjects (their keys
+  // taken out of `due`), deleted row by row in batches.
+  Status Records(const TenantContext& t, const std::vector<DueKind>& due_kinds,
+                 TenantSweep& out) {
+    for (const DueKind& d : due_kinds) {
+      const std::vector<int64_t>& due = d.keys;
       if (due.empty()) continue;
       out.due += static_cast<int64_t>(due.size());
       out.overdue += static_cast<int64_t>(due.size());
       if (o_.dry_run) continue;
-      std::string rule_name;
-      for (const RetentionRule* r : rules) rule_name += (rule_name.empty() ? "" : "+") + r->name;
       const std::size_t step = static_cast<std::size_t>(std::max(1, o_.batch_records));
       for (std::size_t at = 0; at < due.size(); at += step) {
         std::vector<int64_t> keys(due.begin() + static_cast<std::ptrdiff_t>(at),
@@ -175,8 +237,8 @@ class Retention::Sweeper {
         ASSIGN_OR_RETURN(auto tx, BeginBatch());
         ASSIGN_OR_RETURN(auto purged, tx->DeleteRecordsByKey(t.id, keys, now_));
         Batch b;
-        Batch::Purge& p = b.deleted[rule_name];
-        p.categories.insert(kind.category);
+        Batch::Purge& p = b.deleted[d.rule_name];
+        p.categories.insert(d.kind->category);
         p.items = static_cast<int64_t>(purged.size());
         for (const store::PurgedRecord& r : purged) p.subjects.insert(r.subject);
         for (const std::string& s : p.subjects) {
@@ -195,11 +257,25 @@ class Retention::Sweeper {
     return Status::Ok();
   }
 
+  // The due kind a record of `kind` with `key` is due under, or null when
+  // that record is not due.
+  static const DueKind* DueUnder(const std::vector<DueKind>& due, const store::RecordKey& r) {
+    for (const DueKind& d : due) {
+      if (d.kind->id == r.kind) {
+        return std::binary_search(d.keys.begin(), d.keys.end(), r.key) ? &d : nullptr;
+      }
+    }
+    return nullptr;
+  }
+
   // One subject inside a batch: its due fields deleted (anonymized first when
   // the deciding rule says so), or the whole subject crypto-shredded when it
-  // is closed and nothing of it is kept any longer.
-  Status Subject(store::Transaction& tx, const TenantContext& t, const std::string& id, Batch& b,
-                 TenantSweep& out) {
+  // is closed and nothing of it is kept any longer: no field, and every record
+  // due. A shredded subject's records are purged with its key (their keys go
+  // to `shredded`, for Records to skip); their rows wait for Compact.
+  Status Subject(store::Transaction& tx, const TenantContext& t, const std::string& id,
+                 const std::vector<DueKind>& due_records, Batch& b, TenantSweep& out,
+                 std::vector<int64_t>& shredded) {
     ASSIGN_OR_RETURN(auto row, tx.GetSubject(t.id, id));
     if (!row || row->state == store::SubjectState::kErased) return Status::Ok();
     ASSIGN_OR_RETURN(SealedFields fields, DecodeFields(row->fields));
@@ -217,14 +293,20 @@ class Retention::Sweeper {
     }
     const bool closed = row->state == store::SubjectState::kClosed;
     bool shred = false;
+    std::vector<store::RecordKey> records;
     if (closed && kept.empty()) {
-      ASSIGN_OR_RETURN(bool has_records, tx.HasRecords(t.id, id));
-      shred = !has_records;
+      ASSIGN_OR_RETURN(records, tx.SubjectRecordKeys(t.id, id));
+      shred = std::all_of(records.begin(), records.end(), [&](const store::RecordKey& r) {
+        return DueUnder(due_records, r) != nullptr;
+      });
     }
     if (due_count == 0 && !shred) return Status::Ok();
     ASSIGN_OR_RETURN(auto holds, tx.ListHolds(t.id, id, now_));
     bool held = std::any_of(holds.begin(), holds.end(),
                             [](const store::HoldRow& h) { return h.record.empty(); });
+    // A hold on one record keeps the subject's key: its other due records go
+    // one by one (Records), the held one stays readable.
+    if (!holds.empty()) shred = shred && records.empty();
     out.due += due_count;
     if (o_.dry_run) {
       out.overdue += due_count;
@@ -284,10 +366,21 @@ class Retention::Sweeper {
     }
     out.fields_deleted += due_count;
     if (shred) {
-      // Reuses erasure: the key goes, so does everything sealed under it.
-      RETURN_IF_ERROR(tx.EraseSubject(t.id, id, now_));
+      // Erasure by key: the key goes, so does everything sealed under it,
+      // the records included (their rows are noise until compacted).
+      RETURN_IF_ERROR(tx.ShredSubject(t.id, id, now_));
       b.erased.insert(id);
       ++out.subjects_erased;
+      for (const store::RecordKey& r : records) {
+        const DueKind* d = DueUnder(due_records, r);
+        Batch::Purge& p = b.deleted[d->rule_name];
+        p.categories.insert(d->kind->category);
+        p.subjects.insert(id);
+        ++p.items;
+        shredded.push_back(r.key);
+      }
+      out.due += static_cast<int64_t>(records.size());
+      out.records_deleted += static_cast<int64_t>(records.size());
     } else {
       row->fields = EncodeFields(kept);  // updated_ms stays: it anchors `collected`
       RETURN_IF_ERROR(tx.PutSubject(*row));
@@ -296,7 +389,7 @@ class Retention::Sweeper {
     return AfterRetentionPurge(tx, t.id, id, shred, now_);
   }
 
-  Status Subjects(const TenantContext& t, TenantSweep& out) {
+  Status Subjects(const TenantContext& t, std::vector<DueKind>& due_records, TenantSweep& out) {
     // Candidates: every closed subject (fields due at or after closure, and
     // shredding once nothing is kept), and active subjects whose last update
     // is older than the shortest `after: collected` period of a field rule.
@@ -313,6 +406,7 @@ class Retention::Sweeper {
       ASSIGN_OR_RETURN(ids, tx->RetentionSubjects(t.id, now_ + 1, updated_before));
     }
     const std::size_t step = static_cast<std::size_t>(std::max(1, o_.batch_subjects));
+    std::vector<int64_t> all_shredded;
     for (std::size_t at = 0; at < ids.size(); at += step) {
       const std::size_t end = std::min(ids.size(), at + step);
       std::unique_ptr<store::Transaction> tx;
@@ -323,7 +417,10 @@ class Retention::Sweeper {
       }
       Batch b;
       TenantSweep batch;
-      for (std::size_t i = at; i < end; ++i) RETURN_IF_ERROR(Subject(*tx, t, ids[i], b, batch));
+      std::vector<int64_t> shredded;
+      for (std::size_t i = at; i < end; ++i) {
+        RETURN_IF_ERROR(Subject(*tx, t, ids[i], due_records, b, batch, shredded));
+      }
       if (o_.dry_run) {
         out.due += batch.due;
         out.overdue += batch.overdue;
@@ -331,13 +428,23 @@ class Retention::Sweeper {
       }
       RETURN_IF_ERROR(AppendBatchAudit(*tx, v_, actor_, t.id, b));
       RETURN_IF_ERROR(tx->Commit());
+      all_shredded.insert(all_shredded.end(), shredded.begin(), shredded.end());
       out.due += batch.due;
+      out.records_deleted += batch.records_deleted;
       out.fields_deleted += batch.fields_deleted;
       out.subjects_anonymized += batch.subjects_anonymized;
       out.subjects_erased += batch.subjects_erased;
       out.held += batch.held;
       Progress(out);
       RETURN_IF_ERROR(CheckCancelled());
+    }
+    // The shredded subjects' records are purged: not Records' to delete.
+    std::sort(all_shredded.begin(), all_shredded.end());
+    for (DueKind& d : due_records) {
+      std::vector<int64_t> left;
+      std::set_difference(d.keys.begin(), d.keys.end(), all_shredded.begin(),
+                          all_shredded.end(), std::back_inserter(left));
+      d.keys = std::move(left);
     }
     return Status::Ok();
   }
@@ -351,6 +458,17 @@ class Retention::Sweeper {
 };
 
 Result<SweepReport> Retention::Sweep(const Actor& actor, const SweepOptions& options) {
+  return Run(actor, options, false);
+}
+
+Result<SweepReport> Retention::Compact(const Actor& actor, const SweepOptions& options) {
+  SweepOptions o = options;
+  o.dry_run = false;
+  return Run(actor, o, true);
+}
+
+Result<SweepReport> Retention::Run(const Actor& actor, const SweepOptions& options,
+                                   bool compact_only) {
   Vault::Impl& v = *vault_.impl_;
   std::vector<std::string> tenants;
   if (!options.tenant.empty()) {
@@ -364,8 +482,12 @@ Result<SweepReport> Retention::Sweep(const Actor& actor, const SweepOptions& opt
     ASSIGN_OR_RETURN(auto t, vault_.TenantFor(tenant));
     contexts.push_back(std::move(t));
   }
-  if (Status allowed = AuthorizeAdmin(actor.role, "running the retention sweep"); !allowed.ok()) {
-    audit::Event ev = v.Event(actor, options.tenant, "retention.sweep");
+  if (Status allowed = AuthorizeAdmin(actor.role, compact_only
+                                                      ? "compacting what retention shredded"
+                                                      : "running the retention sweep");
+      !allowed.ok()) {
+    audit::Event ev =
+        v.Event(actor, options.tenant, compact_only ? "retention.compact" : "retention.sweep");
     return v.AuditRefusal(ev, allowed);
   }
   SweepReport report;
@@ -396,8 +518,8 @@ Result<SweepReport> Retention::Sweep(const Actor& actor, const SweepOptions& opt
   for (const auto& t : contexts) {
     TenantSweep s;
     const int64_t started = v.Now();
-    Status st = sweeper.Tenant(*t, s);
-    if (!options.dry_run) {
+    Status st = compact_only ? sweeper.CompactOnly(*t, s) : sweeper.Tenant(*t, s);
+    if (!options.dry_run && !compact_only) {
       // The tenant's last sweep, for metrics and `retention plan`; and one
       // summary event. A failing store may refuse these too: the error wins.
       auto tx = v.store->Begin(true);

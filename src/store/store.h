@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -400,6 +401,18 @@ struct PurgedRecord {
   std::string id;
 };
 
+// A record's opaque key (as DueRecordKeys returns them) and its kind.
+struct RecordKey {
+  int64_t key = 0;
+  std::string kind;
+};
+
+// What one CompactShredded call removed.
+struct Compacted {
+  int64_t subjects = 0;
+  int64_t records = 0;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -639,6 +652,22 @@ class Transaction {
       std::string_view tenant, int64_t closed_before_ms,
       std::optional<int64_t> updated_before_ms) = 0;
   virtual Result<bool> HasRecords(std::string_view tenant, std::string_view subject) = 0;
+  // The keys and kinds of all of the subject's records.
+  virtual Result<std::vector<RecordKey>> SubjectRecordKeys(std::string_view tenant,
+                                                           std::string_view subject) = 0;
+  // Crypto-shreds the subject as EraseSubject does (key, fields, index
+  // entries, ledger and bundles gone; the row an erased tombstone), except
+  // that its records' rows stay, sealed under the key just destroyed, until
+  // CompactShredded removes them: the subject is queued for that.
+  virtual Status ShredSubject(std::string_view tenant, std::string_view subject,
+                              int64_t erased_ms) = 0;
+  // Keys (ascending) of the records of shredded subjects not compacted yet.
+  virtual Result<std::vector<int64_t>> ShreddedRecordKeys(std::string_view tenant) = 0;
+  // How many such records there are, by kind.
+  virtual Result<std::map<std::string, int64_t>> ShreddedRecordsByKind(std::string_view tenant) = 0;
+  // Deletes the records (and their events) of up to `limit` queued shredded
+  // subjects, and takes them off the queue.
+  virtual Result<Compacted> CompactShredded(std::string_view tenant, int limit) = 0;
   // Drops the subject's blind-index entries of these categories.
   virtual Status DeleteIndexEntries(std::string_view tenant, std::string_view subject,
                                     const std::vector<std::string>& categories) = 0;
@@ -707,7 +736,7 @@ class Store {
   virtual int64_t AuditEventsCommitted() const { return 0; }
 };
 
-inline constexpr int kSchemaVersion = 9;
+inline constexpr int kSchemaVersion = 10;
 
 struct SqliteOptions {
   bool create_if_missing = true;

@@ -117,7 +117,7 @@ TEST_F(AuditStoreTest, AVersionSixFileMigratesWithItsChain) {
                          "DROP INDEX records_by_kind; DROP INDEX subjects_closed; "
                          "DROP TABLE retention_holds; DROP TABLE retention_aggregates; "
                          "DROP TABLE retention_lease; DROP TABLE retention_sweeps; "
-                         "DROP TABLE disclosures; DROP TABLE disclosure_subjects; "
+                         "DROP TABLE disclosures; DROP TABLE disclosure_subjects; DROP TABLE shredded; "
                          "DELETE FROM schema_migrations WHERE version >= 7;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)

@@ -205,7 +205,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
                            "DROP INDEX records_by_kind; DROP INDEX subjects_closed; "
                            "DROP TABLE retention_holds; DROP TABLE retention_aggregates; "
                            "DROP TABLE retention_lease; DROP TABLE retention_sweeps; "
-                           "DROP TABLE disclosures; DROP TABLE disclosure_subjects; "
+                           "DROP TABLE disclosures; DROP TABLE disclosure_subjects; DROP TABLE shredded; "
                            "DELETE FROM schema_migrations WHERE version >= 4;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)
@@ -228,7 +228,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int64(st, 0), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 9);
+  EXPECT_EQ(kSchemaVersion, 10);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }

@@ -362,6 +362,16 @@ CREATE TABLE disclosure_subjects (
   PRIMARY KEY (tenant, subject, disclosure)
 ) WITHOUT ROWID;
 )sql",
+    // 10: subjects the retention sweep crypto-shredded whose records' rows
+    // (noise without the key) wait for compaction (docs/retention.md).
+    R"sql(
+CREATE TABLE shredded (
+  tenant      TEXT NOT NULL,
+  subject     TEXT NOT NULL,
+  shredded_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant, subject)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);
@@ -472,6 +482,8 @@ class SqliteTransaction final : public Transaction {
   Result<int64_t> DeleteSubjectRecords(std::string_view tenant, std::string_view subject,
                                        const std::vector<std::string>& kinds) override;
   Status DeletePersonalExtras(std::string_view tenant, std::string_view subject) override;
+  // EraseSubject and ShredSubject: everything but the records' rows.
+  Status DropSubjectKey(std::string_view tenant, std::string_view subject, int64_t erased_ms);
   Result<int64_t> MarkErasureHoldsPurged(std::string_view tenant, std::string_view subject,
                                          bool all, int64_t now_ms) override;
   Result<int64_t> InsertCookieChoice(const CookieChoiceRow& row) override;
@@ -516,6 +528,13 @@ class SqliteTransaction final : public Transaction {
       std::string_view tenant, int64_t closed_before_ms,
       std::optional<int64_t> updated_before_ms) override;
   Result<bool> HasRecords(std::string_view tenant, std::string_view subject) override;
+  Result<std::vector<RecordKey>> SubjectRecordKeys(std::string_view tenant,
+                                                   std::string_view subject) override;
+  Status ShredSubject(std::string_view tenant, std::string_view subject,
+                      int64_t erased_ms) override;
+  Result<std::vector<int64_t>> ShreddedRecordKeys(std::string_view tenant) override;
+  Result<std::map<std::string, int64_t>> ShreddedRecordsByKind(std::string_view tenant) override;
+  Result<Compacted> CompactShredded(std::string_view tenant, int limit) override;
   Status DeleteIndexEntries(std::string_view tenant, std::string_view subject,
                             const std::vector<std::string>& categories) override;
   Status ScanSubjects(std::string_view tenant, bool closed_only,
@@ -1090,13 +1109,19 @@ Status SqliteTransaction::ReplaceIndex(std::string_view tenant, std::string_view
 
 Status SqliteTransaction::EraseSubject(std::string_view tenant, std::string_view subject,
                                        int64_t erased_ms) {
-  for (const char* sql : {"DELETE FROM records WHERE tenant = ? AND subject = ?",
-                          "DELETE FROM subject_index WHERE tenant = ? AND subject = ?"}) {
-    Stmt& del = conn_.Prepare(sql);
-    del.BindText(1, tenant);
-    del.BindText(2, subject);
-    RETURN_IF_ERROR(del.Run());
-  }
+  Stmt& del = conn_.Prepare("DELETE FROM records WHERE tenant = ? AND subject = ?");
+  del.BindText(1, tenant);
+  del.BindText(2, subject);
+  RETURN_IF_ERROR(del.Run());
+  return DropSubjectKey(tenant, subject, erased_ms);
+}
+
+Status SqliteTransaction::DropSubjectKey(std::string_view tenant, std::string_view subject,
+                                         int64_t erased_ms) {
+  Stmt& del = conn_.Prepare("DELETE FROM subject_index WHERE tenant = ? AND subject = ?");
+  del.BindText(1, tenant);
+  del.BindText(2, subject);
+  RETURN_IF_ERROR(del.Run());
   RETURN_IF_ERROR(DeletePersonalExtras(tenant, subject));
   Stmt& upd = conn_.Prepare(
       "UPDATE subjects SET wrapped_key = NULL, fields = NULL, external_digest = NULL, "
@@ -1111,6 +1136,18 @@ Status SqliteTransaction::EraseSubject(std::string_view tenant, std::string_view
                             std::string(tenant) + "'");
   }
   return Status::Ok();
+}
+
+Status SqliteTransaction::ShredSubject(std::string_view tenant, std::string_view subject,
+                                       int64_t erased_ms) {
+  RETURN_IF_ERROR(DropSubjectKey(tenant, subject, erased_ms));
+  Stmt& queue = conn_.Prepare(
+      "INSERT OR IGNORE INTO shredded (tenant, subject, shredded_ms) SELECT ?1, ?2, ?3 "
+      "WHERE EXISTS (SELECT 1 FROM records WHERE tenant = ?1 AND subject = ?2)");
+  queue.BindText(1, tenant);
+  queue.BindText(2, subject);
+  queue.BindInt64(3, erased_ms);
+  return queue.Run();
 }
 
 Result<int64_t> SqliteTransaction::CountSubjects(std::string_view tenant) {
@@ -2445,6 +2482,78 @@ Result<std::vector<std::string>> SqliteTransaction::RetentionSubjects(
     }
   }
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<RecordKey>> SqliteTransaction::SubjectRecordKeys(std::string_view tenant,
+                                                                   std::string_view subject) {
+  Stmt& st = conn_.Prepare("SELECT rowid, kind FROM records WHERE tenant = ? AND subject = ?");
+  st.BindText(1, tenant);
+  st.BindText(2, subject);
+  std::vector<RecordKey> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({st.ColumnInt64(0), st.ColumnText(1)});
+  }
+  return out;
+}
+
+Result<std::vector<int64_t>> SqliteTransaction::ShreddedRecordKeys(std::string_view tenant) {
+  Stmt& st = conn_.Prepare(
+      "SELECT r.rowid FROM shredded s CROSS JOIN records r ON r.tenant = s.tenant AND "
+      "r.subject = s.subject WHERE s.tenant = ?");
+  st.BindText(1, tenant);
+  std::vector<int64_t> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(st.ColumnInt64(0));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::map<std::string, int64_t>> SqliteTransaction::ShreddedRecordsByKind(
+    std::string_view tenant) {
+  Stmt& st = conn_.Prepare(
+      "SELECT r.kind, count(*) FROM shredded s CROSS JOIN records r ON r.tenant = s.tenant AND "
+      "r.subject = s.subject WHERE s.tenant = ? GROUP BY r.kind");
+  st.BindText(1, tenant);
+  std::map<std::string, int64_t> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out[st.ColumnText(0)] = st.ColumnInt64(1);
+  }
+  return out;
+}
+
+Result<Compacted> SqliteTransaction::CompactShredded(std::string_view tenant, int limit) {
+  std::vector<std::string> subjects;
+  {
+    Stmt& st = conn_.Prepare("SELECT subject FROM shredded WHERE tenant = ? LIMIT ?");
+    st.BindText(1, tenant);
+    st.BindInt64(2, limit);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      subjects.push_back(st.ColumnText(0));
+    }
+  }
+  Compacted out;
+  Stmt& del = conn_.Prepare("DELETE FROM records WHERE tenant = ? AND subject = ?");
+  Stmt& done = conn_.Prepare("DELETE FROM shredded WHERE tenant = ? AND subject = ?");
+  for (const std::string& subject : subjects) {
+    for (Stmt* st : {&del, &done}) {
+      st->Reset();
+      st->BindText(1, tenant);
+      st->BindText(2, subject);
+      RETURN_IF_ERROR(st->Run());
+      if (st == &del) out.records += sqlite3_changes(conn_.db.raw());
+    }
+    ++out.subjects;
+  }
   return out;
 }
 
