@@ -363,8 +363,12 @@ CREATE TABLE disclosure_subjects (
 ) WITHOUT ROWID;
 )sql",
     // 10: subjects the retention sweep crypto-shredded whose records' rows
-    // (noise without the key) wait for compaction (docs/retention.md).
+    // (noise without the key) wait for compaction (docs/retention.md); and
+    // the records' kind in records_by_subject, so that the sweep finds a
+    // subject's records of a kind, and their kinds, from the index alone.
     R"sql(
+DROP INDEX records_by_subject;
+CREATE INDEX records_by_subject ON records(tenant, subject, at_ms, kind);
 CREATE TABLE shredded (
   tenant      TEXT NOT NULL,
   subject     TEXT NOT NULL,
