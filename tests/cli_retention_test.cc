@@ -140,10 +140,20 @@ TEST_F(RetentionCliTest, PlanRunAndHolds) {
   RunResult usage = RunCustodian({"hold", "add", "interjet", "sub_x", "--data-dir", data});
   EXPECT_EQ(usage.exit_code, 2) << usage.Describe();
 
+  // Batch sizes out of range are usage errors, and purge nothing.
+  for (const char* flag : {"--batch", "--batch-subjects"}) {
+    RunResult zero = RunCustodian({"retention", "run", flag, "0", "--data-dir", data});
+    EXPECT_EQ(zero.exit_code, 2) << zero.Describe();
+    EXPECT_NE(zero.err.find(std::string(flag) + ": Value 0 not in range"), std::string::npos)
+        << zero.err;
+  }
+  EXPECT_EQ(AuditCount(data, "retention.purge").second, 0);
+
   RunResult run = RunCustodian({"retention", "run", "--json", "--data-dir", data});
   ASSERT_EQ(run.exit_code, 0) << run.Describe();
   auto r = nlohmann::json::parse(run.out)["tenants"][0];
-  EXPECT_EQ(r["records_deleted"], 6);
+  EXPECT_EQ(r["records_deleted"], 6);  // shredded with their subjects' keys
+  EXPECT_EQ(r["records_compacted"], 6);  // and their rows removed
   EXPECT_EQ(r["fields_deleted"], 6);
   EXPECT_EQ(r["subjects_erased"], 3);
   EXPECT_EQ(r["overdue"], 0);
@@ -199,8 +209,9 @@ TEST_F(RetentionCliTest, HoldAddListRelease) {
 TEST_F(RetentionCliTest, KilledSweepsResumeWithNothingTwiceAndNothingMissed) {
   constexpr int kSubjects = 400, kRecords = 10;
   std::string data = MakeStore("crash", kSubjects, kRecords);
-  std::vector<std::string> args = {"retention", "run", "--batch", "40", "--json",
-                                   "--data-dir", data};
+  // Small batches: 100 of records, 20 of shredded subjects, 20 of compaction.
+  std::vector<std::string> args = {"retention", "run", "--batch", "40", "--batch-subjects", "20",
+                                   "--json", "--data-dir", data};
   // Kill times are drawn within an uninterrupted sweep of a copy of the same
   // store, so that they land mid-sweep however loaded the machine is.
   const std::string copy = data + "-calibration";

@@ -22,6 +22,7 @@ struct RetentionOpts : CommonOptions {
   std::string at;
   bool dry_run = false;
   int batch = 5000;
+  int batch_subjects = 500;
 };
 
 struct HoldOpts : CommonOptions {
@@ -186,7 +187,11 @@ void RegisterRetentionCommands(CLI::App& app, int& exit_code) {
       "run", "Purge what is due now, in batches (resumable: run it again after a crash)");
   r->add_option("--tenant", run->tenant, "Only this tenant (default: every tenant)");
   r->add_flag("--dry-run", run->dry_run, "Count what is due; purge nothing");
-  r->add_option("--batch", run->batch, "Records per batch transaction (default 5000)");
+  r->add_option("--batch", run->batch, "Records per batch transaction (default 5000)")
+      ->check(CLI::Range(1, 1'000'000));
+  r->add_option("--batch-subjects", run->batch_subjects,
+                "Subjects per batch transaction, for shredding and compaction (default 500)")
+      ->check(CLI::Range(1, 100'000));
   AddCommonOptions(r, *run, true, "Role acting (default admin)");
   r->callback([run, &exit_code] {
     WithVault(run->data_dir, exit_code, [&](service::Vault& vault) {
@@ -194,6 +199,7 @@ void RegisterRetentionCommands(CLI::App& app, int& exit_code) {
       o.tenant = run->tenant;
       o.dry_run = run->dry_run;
       o.batch_records = run->batch;
+      o.batch_subjects = run->batch_subjects;
       Progress progress;
       if (::isatty(2)) o.on_batch = [&progress](const service::SweepProgress& tick) { progress.Update(tick); };
       auto start = std::chrono::steady_clock::now();
