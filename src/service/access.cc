@@ -157,8 +157,7 @@ Result<CreatedApiKey> Vault::CreateApiKey(const Actor& actor, std::string_view t
   RETURN_IF_ERROR(tx->InsertApiKey(row));
   ev.outcome = "ok";
   ev.reason = "key " + row.id + ", role " + row.role;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return created;
 }
@@ -194,8 +193,7 @@ Status Vault::RevokeApiKey(const Actor& actor, std::string_view tenant, std::str
     RETURN_IF_ERROR(tx->RevokeApiKey(t->id, key_id, impl_->Now()));
     ev.outcome = "ok";
     ev.reason = "key " + std::string(key_id);
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-    (void)seq;
+    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
     RETURN_IF_ERROR(tx->Commit());
   }
   std::unique_lock<std::shared_mutex> lock(impl_->access->keys_mu);

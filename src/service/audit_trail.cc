@@ -313,8 +313,7 @@ Result<AuditExportSummary> Vault::ExportAudit(
                             std::to_string(header.last_seq)
                       : "no events";
     ev.count = range ? header.last_seq - header.first_seq + 1 : 0;
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-    (void)seq;
+    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
     RETURN_IF_ERROR(tx->Commit());
   }
   AuditExportSummary summary;
@@ -415,8 +414,7 @@ Result<AuditPage> Vault::ListAudit(const Actor& actor, std::string_view tenant,
   }
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(page.events.size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return page;
 }

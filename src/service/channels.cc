@@ -245,8 +245,7 @@ Status Vault::SetChannelSettings(const Actor& actor, std::string_view tenant,
       {t->id, kSettingsRow, t->channel_seal.Seal(canonical, kSettingsAd), impl_->Now()}));
   sodium_memzero(canonical.data(), canonical.size());
   ev.outcome = "ok";
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   return tx->Commit();
 }
 
@@ -410,8 +409,7 @@ Result<InboundResult> Vault::ApplyInboundMessage(std::string_view tenant, const 
   // many choices changed; the audit log never holds the number).
   ev.outcome = subjects.empty() && !purposes.empty() ? "miss" : "ok";
   ev.count = changed;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return result;
 }

@@ -236,8 +236,7 @@ Result<ConsentView> Vault::GetConsents(const Actor& actor, std::string_view tena
   ASSIGN_OR_RETURN(ConsentView view, ReadConsents(*tx, *t, aead, row.id));
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(view.history.size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return view;
 }

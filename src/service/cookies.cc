@@ -123,8 +123,7 @@ Result<std::vector<CookieChoiceRecord>> Vault::CookieChoices(const Actor& actor,
   }
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(out.size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return out;
 }

@@ -247,8 +247,7 @@ Result<DisclosureResult> Vault::Disclose(const Actor& actor, std::string_view te
       e.subject = id;
       e.outcome = "refused";
       e.reason += ": " + refusal.message();
-      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(e));
-      (void)seq;
+      RETURN_IF_ERROR(tx->AppendAudit(e).status());
       result.refused.push_back({id, refusal.message()});
       last_refusal = refusal;
       continue;
@@ -286,8 +285,7 @@ Result<DisclosureResult> Vault::Disclose(const Actor& actor, std::string_view te
       audit::Event e = ev;
       e.outcome = "refused";
       e.reason += ": " + none.message();
-      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(e));
-      (void)seq;
+      RETURN_IF_ERROR(tx->AppendAudit(e).status());
     }
     RETURN_IF_ERROR(tx->Commit());
     return none;
@@ -320,8 +318,7 @@ Result<DisclosureResult> Vault::Disclose(const Actor& actor, std::string_view te
                    ? ""
                    : "; " + std::to_string(result.unmatched_lookups.size()) +
                          " lookup(s) matched nobody");
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   result.disclosure = DisclosureRowView(policy, row);
   return result;
@@ -346,8 +343,7 @@ Result<std::vector<DisclosureView>> Vault::ListDisclosures(const Actor& actor,
   for (const store::DisclosureRow& d : rows) out.push_back(DisclosureRowView(t->policy, d));
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(out.size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return out;
 }

@@ -430,8 +430,7 @@ Result<ExportDownload> Vault::DownloadExport(std::string_view token) {
   if (!refusal.ok()) {
     ev.outcome = "refused";
     ev.reason += found->downloaded_ms ? "; already downloaded" : "; expired";
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-    (void)seq;
+    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
     RETURN_IF_ERROR(tx->Commit());
     return refusal;
   }
@@ -440,8 +439,7 @@ Result<ExportDownload> Vault::DownloadExport(std::string_view token) {
   RETURN_IF_ERROR(tx->MarkExportDownloaded(tenant, id, now));
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(zip->size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return ExportDownload{std::string(tenant), found->request_id,
                         "custodian-export-" + found->request_id + ".zip", found->sha256,

@@ -182,8 +182,7 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
         for (const auto& f : view.fields) e.categories.push_back(f.category);
         e.count = static_cast<int64_t>(view.fields.size());
       }
-      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(e));
-      (void)seq;
+      RETURN_IF_ERROR(tx->AppendAudit(e).status());
     }
     if (all[q].empty() && !refused) {
       audit::Event miss = ev;
@@ -191,8 +190,7 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
         if (category != kExternalIdCategory) miss.categories.push_back(category);
       }
       miss.outcome = "miss";
-      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(miss));
-      (void)seq;
+      RETURN_IF_ERROR(tx->AppendAudit(miss).status());
     }
   }
   RETURN_IF_ERROR(tx->Commit());

@@ -126,8 +126,7 @@ Result<OperatorEnrollment> Vault::AddOperator(const Actor& actor, std::string_vi
   RETURN_IF_ERROR(tx->InsertOperator(row));
   ev.outcome = "ok";
   ev.reason = "operator " + row.id + ", role " + row.role;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return enrollment;
 }
@@ -168,8 +167,7 @@ Result<LoginResult> Vault::Login(std::string_view tenant, std::string_view email
     audit::Event ev = impl_->Event(who, t->id, "operator.login");
     ev.outcome = "refused";
     ev.reason = reason;
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-    (void)seq;
+    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
     std::string rule = std::to_string(limits.max_failures) + " failed sign-ins within " +
                        Minutes(limits.window_ms) + "; locked for " + Minutes(limits.lockout_ms);
     for (auto [locked, what] : {std::pair{account_locked, "account"},
@@ -265,8 +263,7 @@ Result<LoginResult> Vault::Login(std::string_view tenant, std::string_view email
     audit::Event ev = impl_->Event(result.actor, t->id, "operator.login");
     ev.outcome = "ok";
     ev.reason = "session " + session.id;
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-    (void)seq;
+    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
     RETURN_IF_ERROR(tx->Commit());
   }
   access.limiter.Clear(account_key);
@@ -306,8 +303,7 @@ Status Vault::Logout(std::string_view session_token) {
   audit::Event ev = impl_->Event(s.actor, s.tenant, "operator.logout");
   ev.outcome = "ok";
   ev.reason = "session " + s.session_id;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   return tx->Commit();
 }
 

@@ -106,8 +106,7 @@ Result<std::string> QueueDirectMessage(store::Transaction& tx, const TenantConte
   base.outcome = "ok";
   base.reason = "channel " + channel;
   base.count = 1;
-  ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(base));
-  (void)seq;
+  RETURN_IF_ERROR(tx.AppendAudit(base).status());
   return row.id;
 }
 
@@ -189,8 +188,7 @@ Result<MessageStatus> Vault::EnqueueMessage(const Actor& actor, std::string_view
     if (Status consent = ConsentAllows(*tx, tenant, *p, subject); !consent.ok()) {
       ev.outcome = "refused";
       ev.reason = consent.message();
-      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-      (void)seq;
+      RETURN_IF_ERROR(tx->AppendAudit(ev).status());
       RETURN_IF_ERROR(tx->Commit());
       return consent;
     }
@@ -203,8 +201,7 @@ Result<MessageStatus> Vault::EnqueueMessage(const Actor& actor, std::string_view
     return Status::AlreadyExists("a message with this idempotency key was just queued");
   ev.outcome = "ok";
   ev.count = 1;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return StatusOf(row);
 }
@@ -225,8 +222,7 @@ Result<MessageStatus> Vault::GetMessage(const Actor& actor, std::string_view ten
   ev.outcome = "ok";
   ev.reason = "message " + row->id;
   ev.count = 1;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return StatusOf(*row);
 }
@@ -251,8 +247,7 @@ Result<std::vector<MessageStatus>> Vault::ListMessages(const Actor& actor, std::
   SetEventSubjects(ev, {subjects.begin(), subjects.end()});
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(out.size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return out;
 }
@@ -385,8 +380,7 @@ Status Vault::CompleteDelivery(const Delivery& delivery, const Status& outcome,
     ev.reason = row.last_error;
   }
   RETURN_IF_ERROR(tx->UpdateMessage(row));
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   return tx->Commit();
 }
 

@@ -75,8 +75,7 @@ Result<std::string> Vault::AddRecord(const Actor& actor, std::string_view tenant
   ev.reason = "kind " + record.kind + ", record " + rec.id;
   ev.outcome = "ok";
   ev.count = 1;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return rec.id;
 }
@@ -116,8 +115,7 @@ Status Vault::RecordEvent(const Actor& actor, std::string_view tenant, std::stri
   ev.reason = std::string(event) + ", record " + rec->id;
   ev.outcome = "ok";
   ev.count = 1;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   return tx->Commit();
 }
 
@@ -139,8 +137,7 @@ Result<RecordList> Vault::ListRecords(const Actor& actor, std::string_view tenan
   if (Status consent = ConsentAllows(*tx, tenant, *grant->purpose, row); !consent.ok()) {
     ev.outcome = "refused";
     ev.reason = consent.message();
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-    (void)seq;
+    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
     RETURN_IF_ERROR(tx->Commit());
     return consent;
   }
@@ -167,8 +164,7 @@ Result<RecordList> Vault::ListRecords(const Actor& actor, std::string_view tenan
   for (const auto& [k, n] : withheld) out.withheld.push_back(k + " x" + std::to_string(n));
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(out.records.size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return out;
 }

@@ -65,8 +65,7 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 Status FinishReport(store::Transaction& tx, audit::Event ev, int64_t count) {
   ev.outcome = "ok";
   ev.count = count;
-  ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx.AppendAudit(ev).status());
   return tx.Commit();
 }
 

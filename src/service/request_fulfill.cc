@@ -353,8 +353,7 @@ Status Vault::Fulfill(store::Transaction& tx, const TenantContext& t, const Acto
   done.outcome = "ok";
   done.reason = type + " completed" +
                 (evidence.export_sha256.empty() ? "" : "; bundle sha256 " + evidence.export_sha256);
-  ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(done));
-  (void)seq;
+  RETURN_IF_ERROR(tx.AppendAudit(done).status());
   return Status::Ok();
 }
 
@@ -486,8 +485,7 @@ Status Vault::EraseForRequest(store::Transaction& tx, const TenantContext& t, co
     ev.reason = "request " + request.id + "; " + Plural(static_cast<int64_t>(kept.size()), "item") +
                 " kept under a legal obligation";
   }
-  ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx.AppendAudit(ev).status());
   return Status::Ok();
 }
 

@@ -305,8 +305,7 @@ Result<RequestView> Vault::SubmitRequest(const Actor& actor, std::string_view te
   RETURN_IF_ERROR(tx->InsertRequest(row));
   ev.outcome = "ok";
   ev.reason = in.type + " due " + FormatTime(row.due_ms);
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   if (row.state == RequestState::kVerified) {
     RETURN_IF_ERROR(MaybeFulfill(*tx, *t, actor, work));
   }
@@ -354,8 +353,7 @@ Result<RequestView> Vault::GetRequest(const Actor& actor, std::string_view tenan
   ev.outcome = "ok";
   ev.reason = "request " + row->id;
   ev.count = 1;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return v;
 }
@@ -385,8 +383,7 @@ Result<std::vector<RequestView>> Vault::ListRequests(const Actor& actor, std::st
   ev.outcome = "ok";
   ev.reason = overdue_only ? "overdue" : open_only ? "open" : "";
   ev.count = static_cast<int64_t>(out.size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return out;
 }
@@ -477,8 +474,7 @@ Result<RequestView> Vault::AdvanceRequest(const Actor& actor, std::string_view t
   RETURN_IF_ERROR(tx->UpdateRequest(row));
   if (action != RequestAction::kComplete) {  // Fulfill audited the completion
     ev.outcome = "ok";
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-    (void)seq;
+    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   }
   RETURN_IF_ERROR(tx->Commit());
   if (row.type == "erasure" && row.state == RequestState::kCompleted) {
@@ -512,8 +508,7 @@ Result<int64_t> Vault::ExpireRequests() {
       ev.subject = r.subject;
       ev.outcome = "ok";
       ev.reason = r.type + " not verified by its due date";
-      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-      (void)seq;
+      RETURN_IF_ERROR(tx->AppendAudit(ev).status());
       ++expired;
     }
   }
@@ -594,8 +589,7 @@ Result<RequestView> Vault::SendVerificationCode(const Actor& actor, std::string_
     ev.subject = row.subject;
     ev.outcome = "ok";
     ev.reason = "channel " + std::string(channel);
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-    (void)seq;
+    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
     RETURN_IF_ERROR(tx->Commit());
   }
   char code[7];
@@ -674,8 +668,7 @@ Result<RequestView> Vault::CheckVerificationCode(std::string_view tenant, std::s
                                        " attempts left)");
     }
   }
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   if (right) {
     RETURN_IF_ERROR(MaybeFulfill(*tx, *t, person, work));
     row.sealed = SealRequestDoc(*t, row.id, work.doc);

@@ -203,8 +203,7 @@ Result<RetentionPlan> Retention::Plan(const Actor& actor, std::string_view tenan
   }
   ev.outcome = "ok";
   ASSIGN_OR_RETURN(auto wtx, v.store->Begin(true));
-  ASSIGN_OR_RETURN(int64_t seq, wtx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(wtx->AppendAudit(ev).status());
   RETURN_IF_ERROR(wtx->Commit());
   return plan;
 }
@@ -273,8 +272,7 @@ Result<HoldView> Retention::AddHold(const Actor& actor, std::string_view tenant,
   ev.outcome = "ok";
   ev.reason = "hold " + h.id + (h.record.empty() ? "" : ", record " + h.record);
   ev.count = 1;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return ViewOf(*t, h, now);
 }
@@ -304,8 +302,7 @@ Result<HoldView> Retention::ReleaseHold(const Actor& actor, std::string_view ten
   ev.outcome = "ok";
   ev.reason = "hold " + row->id;
   ev.count = 1;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return ViewOf(*t, *row, now);
 }
@@ -332,8 +329,7 @@ Result<std::vector<HoldView>> Retention::ListHolds(const Actor& actor, std::stri
   }
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(out.size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return out;
 }
@@ -369,8 +365,7 @@ Result<std::vector<AggregateView>> Retention::Aggregates(const Actor& actor,
   }
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(out.size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return out;
 }

@@ -115,8 +115,7 @@ class Retention::Sweeper {
                   " subjects shredded by retention (unreadable since) removed";
       ev.outcome = "ok";
       ev.count = c.records;
-      ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-      (void)seq;
+      RETURN_IF_ERROR(tx->AppendAudit(ev).status());
       RETURN_IF_ERROR(tx->Commit());
       out.records_compacted += c.records;
       RETURN_IF_ERROR(CheckCancelled());
@@ -132,8 +131,7 @@ class Retention::Sweeper {
       ev.reason = "rule " + rule;
       ev.outcome = "ok";
       ev.count = p.items;
-      ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(ev));
-      (void)seq;
+      RETURN_IF_ERROR(tx.AppendAudit(ev).status());
       return Status::Ok();
     };
     for (const auto& [rule, p] : b.deleted) RETURN_IF_ERROR(emit("retention.purge", rule, p));
@@ -144,8 +142,7 @@ class Retention::Sweeper {
       ev.reason = "nothing of these subjects is kept any longer: keys destroyed";
       ev.outcome = "ok";
       ev.count = static_cast<int64_t>(b.erased.size());
-      ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(ev));
-      (void)seq;
+      RETURN_IF_ERROR(tx.AppendAudit(ev).status());
     }
     return Status::Ok();
   }

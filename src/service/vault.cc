@@ -126,8 +126,7 @@ Status Vault::CreateTenant(const Actor& actor, std::string_view tenant,
   audit::Event ev = impl_->Event(actor, tenant, "tenant.create");
   ev.outcome = "ok";
   ev.reason = "policy version " + row.policy_version;
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   return tx->Commit();
 }
 
@@ -235,8 +234,7 @@ Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContex
     }
     RETURN_IF_ERROR(tx.PutSubject(row));
     if (!index.empty()) RETURN_IF_ERROR(tx.ReplaceIndex(t.id, row.id, index));
-    ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(ev));
-    (void)seq;
+    RETURN_IF_ERROR(tx.AppendAudit(ev).status());
     return result;
   }
   // An existing subject: fields given replace those held when they differ.
@@ -298,8 +296,7 @@ Result<AddSubjectResult> Vault::Write(store::Transaction& tx, const TenantContex
   } else {
     ev.outcome = "unchanged";
   }
-  ASSIGN_OR_RETURN(int64_t seq, tx.AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx.AppendAudit(ev).status());
   return result;
 }
 
@@ -412,24 +409,21 @@ Result<SubjectView> Vault::ShowSubject(const Actor& actor, std::string_view tena
     Status nf = seen.row ? Status::NotFound("subject " + Quote(subject) + " has been erased")
                          : SubjectNotFound(tenant, subject);
     ev.outcome = "not_found";
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-    (void)seq;
+    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
     RETURN_IF_ERROR(tx->Commit());
     return nf;
   }
   if (!seen.consent.ok()) {
     ev.outcome = "refused";
     ev.reason = seen.consent.message();
-    ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-    (void)seq;
+    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
     RETURN_IF_ERROR(tx->Commit());
     return seen.consent;
   }
   for (const auto& f : seen.view->fields) ev.categories.push_back(f.category);
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(seen.view->fields.size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return std::move(*seen.view);
 }
@@ -460,8 +454,7 @@ Status Vault::CloseSubject(const Actor& actor, std::string_view tenant, std::str
   audit::Event ev = impl_->Event(actor, tenant, "subject.close");
   ev.subject = std::string(subject);
   ev.outcome = "ok";
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   return tx->Commit();
 }
 
@@ -487,8 +480,7 @@ Status Vault::EraseSubject(const Actor& actor, std::string_view tenant, std::str
   for (const auto& [category, blob] : sealed) ev.categories.push_back(category);
   ev.outcome = "ok";
   ev.count = static_cast<int64_t>(sealed.size());
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   // Move the erased pages out of the WAL now: secure_delete zeroed them in the
   // database pages, but the WAL still holds the pre-erasure page images until
@@ -533,8 +525,7 @@ Result<EraseBatchResult> Vault::EraseSubjects(const Actor& actor, std::string_vi
   ev.outcome = "ok";
   ev.count = result.erased;
   ev.reason = "batch";
-  ASSIGN_OR_RETURN(int64_t seq, tx->AppendAudit(ev));
-  (void)seq;
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   (void)impl_->store->Checkpoint();  // as EraseSubject: the erased pages leave the WAL
   return result;
