@@ -278,6 +278,9 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
             << (o.address.find(':') != std::string::npos ? "[" + o.address + "]" : o.address) << ":"
             << (*server)->port() << " (data: " << s.data_dir << ")" << std::endl;
   int sig = signals.WaitThenShutdown(**server, std::chrono::milliseconds(s.shutdown_grace_ms));
+  // Answers still waiting for their commit are handed to the stopped server
+  // now, while it exists (after it, they would have nowhere to go).
+  v.store().WaitForCommitCallbacks();
   if (worker) worker->Stop();
   checkpointer.Stop();
   if (sweeps) sweeps->Stop();

@@ -112,6 +112,8 @@ class Api {
   Response ExportDownload(Request& req);
   Response SubjectCreate(Request& req, const Caller& c);
   Response SubjectLookup(Request& req, const Caller& c);
+  // SubjectLookup's answer, once its audit events are durable (any thread).
+  Response LookupAnswer(const Result<std::vector<service::SubjectView>>& views);
   Response SubjectGet(Request& req, const Caller& c);
   Response SubjectUpdate(Request& req, const Caller& c);
   Response SubjectErase(Request& req, const Caller& c);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "http/api.h"
@@ -47,7 +48,13 @@ class AuditApiTest : public ::testing::Test {
       req.headers.emplace_back("Authorization", "Bearer " + key);
       if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
       req.body = std::move(body);
-      return r->handler(req);
+      Response resp = r->handler(req);
+      if (!resp.deferred) return resp;
+      // A lookup answers once its audit events commit: wait for that.
+      std::promise<Response> answer;
+      std::future<Response> later = answer.get_future();
+      resp.deferred->OnReady([&answer](Response a) { answer.set_value(std::move(a)); });
+      return later.get();
     }
     ADD_FAILURE() << "no route " << route;
     return {};

@@ -37,6 +37,32 @@ std::optional<std::string_view> Request::QueryParam(std::string_view name) const
   return Find(query_params, name);
 }
 
+void Deferred::Complete(Response r) {
+  std::function<void(Response)> send;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!send_) {
+      ready_ = std::make_unique<Response>(std::move(r));
+      return;
+    }
+    send = std::move(send_);
+  }
+  send(std::move(r));
+}
+
+void Deferred::OnReady(std::function<void(Response)> send) {
+  std::unique_ptr<Response> ready;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!ready_) {
+      send_ = std::move(send);
+      return;
+    }
+    ready = std::move(ready_);
+  }
+  send(std::move(*ready));
+}
+
 Response Response::Json(int status, std::string body) {
   Response r;
   r.status = status;

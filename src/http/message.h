@@ -8,6 +8,9 @@
 // given to.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +55,24 @@ struct Request {
   std::optional<std::string_view> QueryParam(std::string_view name) const;
 };
 
+struct Response;
+
+// A response that comes later: the handler returned before it was ready
+// (say, while its audit events are being committed) and completes it from
+// another thread. Whichever of Complete() and OnReady() comes second hands
+// the response to the sender, on its own thread. Thread-safe; each is called
+// once.
+class Deferred {
+ public:
+  void Complete(Response r);
+  void OnReady(std::function<void(Response)> send);
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<Response> ready_;
+  std::function<void(Response)> send_;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -62,6 +83,9 @@ struct Response {
   Headers headers;
   // Set by Problem(): the server adds the request id to the problem object.
   bool add_request_id = false;
+  // Set: this response is a placeholder, and the real one comes through it
+  // (the connection waits for it; nothing else of this one is sent).
+  std::shared_ptr<Deferred> deferred;
 
   static Response Json(int status, std::string body);
   static Response Text(int status, std::string body);

@@ -368,6 +368,20 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     std::string_view error;
     Response resp = server_.dispatcher->Handle(req, raw_query_, &error);
     error_ = error;
+    if (resp.deferred) {
+      // The answer comes later, from another thread: this connection stays
+      // busy until it does, then sends it from its own executor.
+      auto deferred = std::move(resp.deferred);
+      auto waiting = std::make_shared<Request>(std::move(req));
+      deferred->OnReady([self = this->shared_from_this(), waiting, version = version_,
+                         keep_alive = request_keep_alive_](Response r) {
+        auto answer = std::make_shared<Response>(std::move(r));
+        net::post(self->stream_.get_executor(), [self, waiting, answer, version, keep_alive] {
+          self->Send(std::move(*waiting), std::move(*answer), version, keep_alive);
+        });
+      });
+      return;
+    }
     Send(std::move(req), std::move(resp), version_, request_keep_alive_);
   }
 

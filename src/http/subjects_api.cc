@@ -132,12 +132,33 @@ Response Api::SubjectLookup(Request& req, const Caller& c) {
     return BadRequest("give exactly one of phone, email, external_id, or category with value", "");
   }
   Audited(req);
-  auto views = vault_.Lookup(c.actor, c.tenant, q, *purpose.value);
-  if (!views.ok()) return Fail(views.status());
-  if (lookups_ != nullptr) lookups_->WithLabels({views->empty() ? "miss" : "hit"}).Inc();
-  ordered_json matches = ordered_json::array();
-  for (const auto& v : *views) matches.push_back(SubjectJson(v));
-  return ShapeJson(200, {{"matches", matches}});
+  // The answer leaves once its audit events are durable; this thread does
+  // not wait for that (under group commit the store's committer completes
+  // it), so it serves other connections meanwhile.
+  auto deferred = std::make_shared<Deferred>();
+  vault_.LookupThen(c.actor, c.tenant, q, *purpose.value,
+                    [this, deferred](Result<std::vector<service::SubjectView>> views) {
+                      deferred->Complete(LookupAnswer(views));
+                    });
+  Response later;
+  later.deferred = std::move(deferred);
+  return later;
+}
+
+Response Api::LookupAnswer(const Result<std::vector<service::SubjectView>>& views) {
+  try {
+    SyncAuditAppends();
+    if (!views.ok()) return Fail(views.status());
+    if (lookups_ != nullptr) lookups_->WithLabels({views->empty() ? "miss" : "hit"}).Inc();
+    ordered_json matches = ordered_json::array();
+    for (const auto& v : *views) matches.push_back(SubjectJson(v));
+    return ShapeJson(200, {{"matches", matches}});
+  } catch (...) {
+    // As the dispatcher answers a handler that throws: the text may quote
+    // personal data, so it goes nowhere.
+    return Problem(500, "internal", "Internal Server Error",
+                   "the server could not complete the request");
+  }
 }
 
 Response Api::SubjectGet(Request& req, const Caller& c) {

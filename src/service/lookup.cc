@@ -7,6 +7,8 @@
 // then checks that what was read still holds and appends the events, and the
 // answer leaves only once they are durable (group commit shares that commit).
 #include <algorithm>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -87,6 +89,32 @@ Result<bool> StillHolds(store::Transaction& tx, std::string_view tenant,
 Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
     const Actor& actor, std::string_view tenant, const std::vector<LookupQuery>& queries,
     std::string_view purpose) {
+  ASSIGN_OR_RETURN(PendingLookup pending, PrepareLookup(actor, tenant, queries, purpose));
+  RETURN_IF_ERROR(pending.tx->Commit());
+  return std::move(pending.views);
+}
+
+void Vault::LookupThen(const Actor& actor, std::string_view tenant, const LookupQuery& query,
+                       std::string_view purpose,
+                       std::function<void(Result<std::vector<SubjectView>>)> done) {
+  auto pending = PrepareLookup(actor, tenant, {query}, purpose);
+  if (!pending.ok()) {
+    done(pending.status());
+    return;
+  }
+  auto views = std::make_shared<std::vector<SubjectView>>(std::move(pending->views.front()));
+  pending->tx->CommitThen([views, done = std::move(done)](Status st) {
+    if (!st.ok()) {
+      done(std::move(st));
+      return;
+    }
+    done(std::move(*views));
+  });
+}
+
+Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::string_view tenant,
+                                                  const std::vector<LookupQuery>& queries,
+                                                  std::string_view purpose) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
   audit::Event ev = impl_->Event(actor, tenant, "lookup");
   ev.purpose = std::string(purpose);
@@ -193,8 +221,7 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
       RETURN_IF_ERROR(tx->AppendAudit(miss).status());
     }
   }
-  RETURN_IF_ERROR(tx->Commit());
-  return all;
+  return PendingLookup{std::move(tx), std::move(all)};
 }
 
 }  // namespace custodian::service

@@ -754,6 +754,14 @@ class Vault {
                                                            std::string_view tenant,
                                                            const std::vector<LookupQuery>& queries,
                                                            std::string_view purpose);
+  // Lookup, with the answer given to `done` instead of returned: once the
+  // audit events are durable, which under group commit is on the store's
+  // committer thread after this returns (the caller does not wait for the
+  // commit); at once on this thread when the lookup fails before it. `done`
+  // must not block.
+  void LookupThen(const Actor& actor, std::string_view tenant, const LookupQuery& query,
+                  std::string_view purpose,
+                  std::function<void(Result<std::vector<SubjectView>>)> done);
   // Marks the subject closed at `at_ms` (default: now): the retention anchor.
   Status CloseSubject(const Actor& actor, std::string_view tenant, std::string_view subject,
                       std::optional<int64_t> at_ms);
@@ -1136,6 +1144,15 @@ class Vault {
   struct PreparedSubject;
   explicit Vault(std::unique_ptr<Impl> impl);
   Result<std::shared_ptr<const TenantContext>> TenantFor(std::string_view tenant);
+  // A lookup up to its commit: the answer, and the write transaction holding
+  // its audit events, which must commit before the answer is given.
+  struct PendingLookup {
+    std::unique_ptr<store::Transaction> tx;
+    std::vector<std::vector<SubjectView>> views;
+  };
+  Result<PendingLookup> PrepareLookup(const Actor& actor, std::string_view tenant,
+                                      const std::vector<LookupQuery>& queries,
+                                      std::string_view purpose);
   friend struct PreparedImportBatch;
   // Carries out a verified request inside `tx` (service/request_fulfill.cc).
   struct RequestWork;

@@ -714,6 +714,13 @@ class Transaction {
   virtual Result<std::vector<SweepRow>> ListSweeps() = 0;
 
   virtual Status Commit() = 0;
+  // Commits, and calls `done` with what Commit() would have returned once
+  // that is known: at once on this thread where a commit is synchronous, or
+  // later from the store's own committer thread when commits are grouped
+  // (SqliteOptions::group_commit), so that the caller need not wait for the
+  // commit. `done` runs exactly once; it must not block or begin a write
+  // transaction.
+  virtual void CommitThen(std::function<void(Status)> done) { done(Commit()); }
 };
 
 class Store {
@@ -734,6 +741,8 @@ class Store {
   // Audit events committed through this Store object since it was opened (for
   // metrics; other processes' appends are not counted).
   virtual int64_t AuditEventsCommitted() const { return 0; }
+  // Returns once every CommitThen callback registered so far has run.
+  virtual void WaitForCommitCallbacks() {}
 };
 
 inline constexpr int kSchemaVersion = 10;

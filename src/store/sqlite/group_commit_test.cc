@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -137,6 +138,67 @@ TEST_F(GroupCommitTest, ConcurrentTransactionsAllLandOnOneWholeChain) {
   EXPECT_TRUE(report->ok) << report->problem;
   EXPECT_EQ(report->events, committed.load());
   EXPECT_TRUE(store_->Checkpoint().ok());
+}
+
+// CommitThen: the callback runs once per transaction, on the committer
+// thread, only when its work is visible to every other connection; many
+// transactions from many threads, none waiting, all land on one chain.
+TEST_F(GroupCommitTest, CommitThenCallsBackOnceEachWhenDurable) {
+  constexpr int kThreads = 4, kEach = 50;
+  std::mutex mu;
+  std::vector<int64_t> seen_at_callback;  // committed rows another connection saw
+  std::atomic<int> ok{0}, calls{0};
+  std::vector<std::thread> threads;
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> on_caller_thread{false};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        auto tx = store_->Begin(true);
+        ASSERT_TRUE(tx.ok());
+        ASSERT_TRUE((*tx)->AppendAudit(Ev("async")).ok());
+        (*tx)->CommitThen([&, mine = std::this_thread::get_id()](Status st) {
+          if (std::this_thread::get_id() == mine || std::this_thread::get_id() == caller) {
+            on_caller_thread = true;
+          }
+          ++calls;
+          if (st.ok()) ++ok;
+          std::lock_guard<std::mutex> g(mu);
+          seen_at_callback.push_back(CommittedAuditRows(path_));
+        });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  store_->WaitForCommitCallbacks();
+  EXPECT_EQ(calls.load(), kThreads * kEach);
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  EXPECT_FALSE(on_caller_thread.load()) << "callbacks run on the committer thread";
+  // Each callback saw at least as many committed events as callbacks before
+  // it ran: nothing was reported before it was durable.
+  std::lock_guard<std::mutex> g(mu);
+  for (std::size_t i = 0; i < seen_at_callback.size(); ++i) {
+    EXPECT_GE(seen_at_callback[i], static_cast<int64_t>(i + 1)) << i;
+  }
+  EXPECT_EQ(CommittedAuditRows(path_), kThreads * kEach);
+  EXPECT_EQ(store_->AuditEventsCommitted(), kThreads * kEach);
+}
+
+// Without group commit CommitThen is Commit, and calls back at once.
+TEST(CommitThenTest, WithoutGroupCommitItCallsBackBeforeReturning) {
+  testing_util::TempDir dir;
+  auto s = OpenSqliteStore((dir.path() / "custodian.db").string());
+  ASSERT_TRUE(s.ok());
+  auto tx = (*s)->Begin(true);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)->AppendAudit(Ev("sync")).ok());
+  bool called = false;
+  (*tx)->CommitThen([&](Status st) {
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    called = true;
+  });
+  EXPECT_TRUE(called);
+  EXPECT_EQ(CommittedAuditRows((dir.path() / "custodian.db").string()), 1);
 }
 
 }  // namespace

@@ -12,7 +12,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <functional>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -576,6 +578,7 @@ class SqliteTransaction final : public Transaction {
   Result<std::optional<audit::Checkpoint>> GetAuditCheckpoint(int64_t seq) override;
   Result<std::optional<audit::Checkpoint>> LastAuditCheckpoint() override;
   Status Commit() override;
+  void CommitThen(std::function<void(Status)> done) override;
 
  private:
   Result<std::optional<SubjectRow>> ReadSubject(Stmt& stmt);
@@ -708,10 +711,7 @@ class SqliteStore final : public Store {
       leader_ = false;
       PublishLocked(closing, st);
     }
-    if (failures_.load(std::memory_order_acquire) == 0) return Status::Ok();
-    std::lock_guard<std::mutex> g(group_mu_);
-    auto it = failed_.find(epoch);
-    return it == failed_.end() ? Status::Ok() : it->second;
+    return EpochStatus(epoch);
   }
 
   // A read transaction ended: its connection goes back to the pool (or is
@@ -789,7 +789,76 @@ class SqliteStore final : public Store {
     return audit_committed_.load(std::memory_order_relaxed);
   }
 
+  ~SqliteStore() override {
+    {
+      std::lock_guard<std::mutex> g(callbacks_mu_);
+      stop_committer_ = true;
+    }
+    callbacks_cv_.notify_all();
+    if (committer_.joinable()) committer_.join();  // after the callbacks left
+  }
+
+  // CommitThen under group commit: `done` runs on the committer thread (one,
+  // started with the first) once `epoch` is committed or has failed.
+  void CallWhenCommitted(int64_t epoch, int64_t appended, std::function<void(Status)> done) {
+    std::lock_guard<std::mutex> g(callbacks_mu_);
+    if (!committer_.joinable()) committer_ = std::thread([this] { RunCommitter(); });
+    callbacks_.push_back({epoch, appended, std::move(done)});
+    ++callbacks_pending_;
+    callbacks_cv_.notify_all();
+  }
+
+  void WaitForCommitCallbacks() override {
+    std::unique_lock<std::mutex> g(callbacks_mu_);
+    callbacks_cv_.wait(g, [&] { return callbacks_pending_ == 0; });
+  }
+
  private:
+  struct CommitCallback {
+    int64_t epoch = 0;
+    int64_t appended = 0;  // audit events, counted once committed
+    std::function<void(Status)> done;
+  };
+
+  // The committer: takes the callbacks registered so far, sees their last
+  // epoch committed (leading that commit if no one else is, as a waiting
+  // Commit() would), then runs them. Callbacks registered meanwhile join the
+  // next round, and usually the next epoch.
+  void RunCommitter() {
+    std::unique_lock<std::mutex> g(callbacks_mu_);
+    while (true) {
+      callbacks_cv_.wait(g, [&] { return stop_committer_ || !callbacks_.empty(); });
+      if (callbacks_.empty()) return;  // stopping, and nothing is left
+      std::vector<CommitCallback> batch;
+      batch.swap(callbacks_);
+      g.unlock();
+      int64_t last = 0;
+      for (const CommitCallback& c : batch) last = std::max(last, c.epoch);
+      (void)WaitCommitted(last);
+      for (CommitCallback& c : batch) {
+        Status st = EpochStatus(c.epoch);
+        if (st.ok()) CountAuditEvents(c.appended);
+        try {
+          c.done(std::move(st));
+        } catch (...) {
+          // A callback that throws loses its own answer, not the committer.
+        }
+      }
+      const std::size_t ran = batch.size();
+      batch.clear();  // what the callbacks held goes before the lock is taken
+      g.lock();
+      callbacks_pending_ -= ran;
+      callbacks_cv_.notify_all();
+    }
+  }
+
+  // How the commit of `epoch` (committed by now) went.
+  Status EpochStatus(int64_t epoch) {
+    if (failures_.load(std::memory_order_acquire) == 0) return Status::Ok();
+    std::lock_guard<std::mutex> g(group_mu_);
+    auto it = failed_.find(epoch);
+    return it == failed_.end() ? Status::Ok() : it->second;
+  }
   static constexpr std::chrono::milliseconds kGather{5};
 
   Result<std::unique_ptr<Transaction>> BeginRead() {
@@ -911,6 +980,13 @@ class SqliteStore final : public Store {
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Conn>> idle_readers_;
   int open_readers_ = 0;
+  // CommitThen's callbacks and the committer thread, guarded by callbacks_mu_.
+  std::mutex callbacks_mu_;
+  std::condition_variable callbacks_cv_;
+  std::vector<CommitCallback> callbacks_;
+  std::size_t callbacks_pending_ = 0;  // registered and not run yet
+  bool stop_committer_ = false;
+  std::thread committer_;  // last: joined by the destructor before the rest goes
 };
 
 SqliteTransaction::~SqliteTransaction() {
@@ -954,6 +1030,21 @@ Status SqliteTransaction::Commit() {
   if (st.ok()) store_.CountAuditEvents(appended_);
   lock_.unlock();  // the connection is free for the next transaction
   return st;
+}
+
+void SqliteTransaction::CommitThen(std::function<void(Status)> done) {
+  if (done_ || reader_ || !store_.group()) {
+    done(Commit());
+    return;
+  }
+  done_ = true;
+  Result<int64_t> epoch = store_.ReleaseLogical();
+  lock_.unlock();
+  if (!epoch.ok()) {
+    done(epoch.status());
+    return;
+  }
+  store_.CallWhenCommitted(*epoch, appended_, std::move(done));
 }
 
 Result<std::optional<TenantRow>> SqliteTransaction::GetTenant(std::string_view tenant) {
