@@ -18,7 +18,7 @@ namespace custodian::cli {
 namespace {
 
 // Handler threads when neither --threads nor the config file says (see Serve).
-constexpr int kDefaultServeThreads = 16;
+constexpr int kDefaultServeThreads = 4;
 
 struct ServeOptions {
   std::string data_dir;
@@ -148,9 +148,10 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
     return Fail(Status::InvalidArgument(
         "--audit-checkpoint-events and --audit-checkpoint-seconds must be 0 (off) or more"));
   }
-  // A handler blocks while its audit event is synced. With group commit the
-  // requests that arrive meanwhile share the next commit, but only if there
-  // are threads to run them: so more handler threads than cores by default.
+  // Lookups and calls do not wait for their audit events' commit (the store's
+  // committer answers them, docs/http.md); other routes' handlers block until
+  // theirs is synced, and requests arriving meanwhile share the next commit if
+  // there are threads to run them: so a few more threads than cores.
   o.threads = s.threads == 0 ? kDefaultServeThreads : s.threads;
   o.max_body_bytes = s.max_body;
   o.max_upload_bytes = s.max_upload;

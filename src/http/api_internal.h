@@ -112,8 +112,12 @@ class Api {
   Response ExportDownload(Request& req);
   Response SubjectCreate(Request& req, const Caller& c);
   Response SubjectLookup(Request& req, const Caller& c);
-  // SubjectLookup's answer, once its audit events are durable (any thread).
+  // The answers of SubjectLookup and CallMatch once their audit events are
+  // durable, shaped on whichever thread that is known (the store's committer
+  // under group commit) by Answer(), which never throws.
   Response LookupAnswer(const Result<std::vector<service::SubjectView>>& views);
+  Response CallAnswer(const Result<service::CallMatch>& m);
+  Response Answer(const std::function<Response()>& shape);
   Response SubjectGet(Request& req, const Caller& c);
   Response SubjectUpdate(Request& req, const Caller& c);
   Response SubjectErase(Request& req, const Caller& c);

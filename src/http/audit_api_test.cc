@@ -174,6 +174,9 @@ TEST_F(AuditApiTest, FailingAuditStorageMakesDataRoutes503AndServesNothing) {
   Response lookup = Call("subject_lookup", agent->key, {{"purpose", "essential.service"}},
                          R"({"external_id":"none"})");
   EXPECT_EQ(lookup.status, 503) << lookup.body;
+  Response call = Call("call_match", agent->key, {{"purpose", "essential.service"}},
+                       R"({"caller":"+919876543210"})");
+  EXPECT_EQ(call.status, 503) << call.body;
   Response add = Call("subject_create", keys_["interjet/admin"], {},
                       R"({"fields":{"user.name":"Ravi"}})");
   EXPECT_EQ(add.status, 503) << add.body;

@@ -138,7 +138,7 @@ Response Api::SubjectLookup(Request& req, const Caller& c) {
   auto deferred = std::make_shared<Deferred>();
   vault_.LookupThen(c.actor, c.tenant, q, *purpose.value,
                     [this, deferred](Result<std::vector<service::SubjectView>> views) {
-                      deferred->Complete(LookupAnswer(views));
+                      deferred->Complete(Answer([&] { return LookupAnswer(views); }));
                     });
   Response later;
   later.deferred = std::move(deferred);
@@ -146,13 +146,17 @@ Response Api::SubjectLookup(Request& req, const Caller& c) {
 }
 
 Response Api::LookupAnswer(const Result<std::vector<service::SubjectView>>& views) {
+  if (!views.ok()) return Fail(views.status());
+  if (lookups_ != nullptr) lookups_->WithLabels({views->empty() ? "miss" : "hit"}).Inc();
+  ordered_json matches = ordered_json::array();
+  for (const auto& v : *views) matches.push_back(SubjectJson(v));
+  return ShapeJson(200, {{"matches", matches}});
+}
+
+Response Api::Answer(const std::function<Response()>& shape) {
+  SyncAuditAppends();
   try {
-    SyncAuditAppends();
-    if (!views.ok()) return Fail(views.status());
-    if (lookups_ != nullptr) lookups_->WithLabels({views->empty() ? "miss" : "hit"}).Inc();
-    ordered_json matches = ordered_json::array();
-    for (const auto& v : *views) matches.push_back(SubjectJson(v));
-    return ShapeJson(200, {{"matches", matches}});
+    return shape();
   } catch (...) {
     // As the dispatcher answers a handler that throws: the text may quote
     // personal data, so it goes nowhere.
@@ -317,7 +321,18 @@ Response Api::CallMatch(Request& req, const Caller& c) {
     call.at_ms = at.value->value_or(0);
   }
   Audited(req);
-  auto m = vault_.MatchCall(c.actor, c.tenant, call, *purpose.value);
+  // As SubjectLookup: answered from the commit's callback.
+  auto deferred = std::make_shared<Deferred>();
+  vault_.MatchCallThen(c.actor, c.tenant, call, *purpose.value,
+                       [this, deferred](Result<service::CallMatch> m) {
+                         deferred->Complete(Answer([&] { return CallAnswer(m); }));
+                       });
+  Response later;
+  later.deferred = std::move(deferred);
+  return later;
+}
+
+Response Api::CallAnswer(const Result<service::CallMatch>& m) {
   if (!m.ok()) return Fail(m.status());
   if (lookups_ != nullptr) lookups_->WithLabels({m->subjects.empty() ? "miss" : "hit"}).Inc();
   ordered_json subjects = ordered_json::array();

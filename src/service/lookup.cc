@@ -37,6 +37,16 @@ struct LookupHit {
 };
 using LookupFound = std::vector<std::vector<LookupHit>>;  // per query, in query order
 
+// A lookup between its read and its write (Vault::PrepareLookup).
+struct LookupState {
+  std::shared_ptr<const TenantContext> t;
+  std::string tenant;
+  Grant grant;
+  audit::Event ev;
+  std::vector<std::vector<std::pair<std::string, std::string>>> probes;  // category, digest
+  LookupFound found;
+};
+
 // The index probes of every query, the subjects they find, and the consent
 // check of each, read in `tx`.
 Result<LookupFound> FindForLookup(
@@ -90,8 +100,10 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
     const Actor& actor, std::string_view tenant, const std::vector<LookupQuery>& queries,
     std::string_view purpose) {
   ASSIGN_OR_RETURN(PendingLookup pending, PrepareLookup(actor, tenant, queries, purpose));
-  RETURN_IF_ERROR(pending.tx->Commit());
-  return std::move(pending.views);
+  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
+  RETURN_IF_ERROR(pending.write(*tx));
+  RETURN_IF_ERROR(tx->Commit());
+  return std::move(*pending.views);
 }
 
 void Vault::LookupThen(const Actor& actor, std::string_view tenant, const LookupQuery& query,
@@ -102,14 +114,15 @@ void Vault::LookupThen(const Actor& actor, std::string_view tenant, const Lookup
     done(pending.status());
     return;
   }
-  auto views = std::make_shared<std::vector<SubjectView>>(std::move(pending->views.front()));
-  pending->tx->CommitThen([views, done = std::move(done)](Status st) {
-    if (!st.ok()) {
-      done(std::move(st));
-      return;
-    }
-    done(std::move(*views));
-  });
+  impl_->store->SubmitWrite(
+      std::move(pending->write),
+      [views = pending->views, done = std::move(done)](Status st) {
+        if (!st.ok()) {
+          done(std::move(st));
+          return;
+        }
+        done(std::move(views->front()));
+      });
 }
 
 Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::string_view tenant,
@@ -164,20 +177,31 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
     ASSIGN_OR_RETURN(auto rtx, impl_->store->Begin(false));
     ASSIGN_OR_RETURN(found, FindForLookup(*rtx, t->id, tenant, use, probes));
   }
-  auto project = [&](const LookupFound& f) -> Result<std::vector<std::vector<SubjectView>>> {
+  // What the write needs of all this, kept for when it runs (on the store's
+  // committer thread, for LookupThen).
+  auto state = std::make_shared<LookupState>();
+  state->t = t;
+  state->tenant = std::string(tenant);
+  state->grant = *std::move(grant);
+  state->ev = std::move(ev);
+  state->probes = std::move(probes);
+  state->found = std::move(found);
+  Impl* impl = impl_.get();
+  auto project = [impl](const LookupState& st) -> Result<std::vector<std::vector<SubjectView>>> {
     std::vector<std::vector<SubjectView>> all;
-    all.reserve(f.size());
-    for (const auto& hits : f) {
+    all.reserve(st.found.size());
+    for (const auto& hits : st.found) {
       auto& views = all.emplace_back();
       for (const LookupHit& hit : hits) {
         if (!hit.consent.ok()) continue;
-        ASSIGN_OR_RETURN(SubjectView view, impl_->Project(*t, hit.row, grant->categories));
+        ASSIGN_OR_RETURN(SubjectView view, impl->Project(*st.t, hit.row, st.grant.categories));
         views.push_back(std::move(view));
       }
     }
     return all;
   };
-  ASSIGN_OR_RETURN(auto all, project(found));
+  auto views = std::make_shared<std::vector<std::vector<SubjectView>>>();
+  ASSIGN_OR_RETURN(*views, project(*state));
   // Write: the audit events, in a write transaction that first checks that
   // every subject read is still as read (row and consent outcome). So the
   // answer is what a lookup inside this transaction would give, and an
@@ -186,42 +210,50 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
   // since the read is not in the answer: it was not there when it was read,
   // and the events say exactly what was returned.) The events are durable
   // before anything is returned, and if they cannot be written nothing is.
-  ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
-  ASSIGN_OR_RETURN(bool holds, StillHolds(*tx, tenant, use, found));
-  if (!holds) {
-    ASSIGN_OR_RETURN(found, FindForLookup(*tx, t->id, tenant, use, probes));
-    ASSIGN_OR_RETURN(all, project(found));
-  }
-  for (std::size_t q = 0; q < found.size(); ++q) {
-    bool refused = false;
-    std::size_t shown = 0;
-    for (const LookupHit& hit : found[q]) {
-      audit::Event e = ev;
-      e.subject = hit.row.id;
-      // A subject who said no to the purpose is not shown to it, and the
-      // caller cannot tell such a subject from no match.
-      if (!hit.consent.ok()) {
-        e.outcome = "refused";
-        e.reason = hit.consent.message();
-        refused = true;
-      } else {
-        const SubjectView& view = all[q][shown++];
-        e.outcome = "hit";
-        for (const auto& f : view.fields) e.categories.push_back(f.category);
-        e.count = static_cast<int64_t>(view.fields.size());
-      }
-      RETURN_IF_ERROR(tx->AppendAudit(e).status());
+  PendingLookup pending;
+  pending.views = views;
+  pending.write = [state, views, project](store::Transaction& tx) -> Status {
+    const policy::Purpose& used = *state->grant.purpose;
+    ASSIGN_OR_RETURN(bool holds, StillHolds(tx, state->tenant, used, state->found));
+    if (!holds) {
+      ASSIGN_OR_RETURN(state->found,
+                       FindForLookup(tx, state->t->id, state->tenant, used, state->probes));
+      ASSIGN_OR_RETURN(*views, project(*state));
     }
-    if (all[q].empty() && !refused) {
-      audit::Event miss = ev;
-      for (const auto& [category, digest] : probes[q]) {
-        if (category != kExternalIdCategory) miss.categories.push_back(category);
+    const LookupFound& hits_now = state->found;
+    const auto& all = *views;
+    for (std::size_t q = 0; q < hits_now.size(); ++q) {
+      bool refused = false;
+      std::size_t shown = 0;
+      for (const LookupHit& hit : hits_now[q]) {
+        audit::Event e = state->ev;
+        e.subject = hit.row.id;
+        // A subject who said no to the purpose is not shown to it, and the
+        // caller cannot tell such a subject from no match.
+        if (!hit.consent.ok()) {
+          e.outcome = "refused";
+          e.reason = hit.consent.message();
+          refused = true;
+        } else {
+          const SubjectView& view = all[q][shown++];
+          e.outcome = "hit";
+          for (const auto& f : view.fields) e.categories.push_back(f.category);
+          e.count = static_cast<int64_t>(view.fields.size());
+        }
+        RETURN_IF_ERROR(tx.AppendAudit(e).status());
       }
-      miss.outcome = "miss";
-      RETURN_IF_ERROR(tx->AppendAudit(miss).status());
+      if (all[q].empty() && !refused) {
+        audit::Event miss = state->ev;
+        for (const auto& [category, digest] : state->probes[q]) {
+          if (category != kExternalIdCategory) miss.categories.push_back(category);
+        }
+        miss.outcome = "miss";
+        RETURN_IF_ERROR(tx.AppendAudit(miss).status());
+      }
     }
-  }
-  return PendingLookup{std::move(tx), std::move(all)};
+    return Status::Ok();
+  };
+  return pending;
 }
 
 }  // namespace custodian::service

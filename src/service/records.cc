@@ -57,26 +57,34 @@ Result<std::string> Vault::AddRecord(const Actor& actor, std::string_view tenant
     return impl_->AuditRefusal(ev, allowed);
   }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
-  ASSIGN_OR_RETURN(store::SubjectRow row, LiveSubject(*tx, tenant, subject));
-  ASSIGN_OR_RETURN(crypto::Aead aead, impl_->SubjectAead(*t, row));
+  ASSIGN_OR_RETURN(std::string id, WriteRecord(*tx, *t, actor, subject, record, *kind));
+  RETURN_IF_ERROR(tx->Commit());
+  return id;
+}
+
+Result<std::string> Vault::WriteRecord(store::Transaction& tx, const TenantContext& t,
+                                       const Actor& actor, std::string_view subject,
+                                       const RecordInput& record,
+                                       const policy::RecordKind& kind) {
+  ASSIGN_OR_RETURN(store::SubjectRow row, LiveSubject(tx, t.id, subject));
+  ASSIGN_OR_RETURN(crypto::Aead aead, impl_->SubjectAead(t, row));
   store::RecordRow rec;
-  rec.tenant = t->id;
+  rec.tenant = t.id;
   rec.id = NewId("rec_");
   rec.subject = row.id;
   rec.kind = record.kind;
   rec.at_ms = record.at_ms;
   rec.created_ms = impl_->Now();
   rec.payload = aead.Seal(record.payload_json,
-                          crypto::FieldAssociatedData(t->id, row.id, RecordField(rec.id)));
-  RETURN_IF_ERROR(tx->InsertRecord(rec));
-  audit::Event ev = impl_->Event(actor, tenant, "record.add");
+                          crypto::FieldAssociatedData(t.id, row.id, RecordField(rec.id)));
+  RETURN_IF_ERROR(tx.InsertRecord(rec));
+  audit::Event ev = impl_->Event(actor, t.id, "record.add");
   ev.subject = row.id;
-  ev.categories = {kind->category};
+  ev.categories = {kind.category};
   ev.reason = "kind " + record.kind + ", record " + rec.id;
   ev.outcome = "ok";
   ev.count = 1;
-  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
-  RETURN_IF_ERROR(tx->Commit());
+  RETURN_IF_ERROR(tx.AppendAudit(ev).status());
   return rec.id;
 }
 

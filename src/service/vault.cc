@@ -32,7 +32,11 @@ int64_t SystemClockMs() {
 }
 
 Vault::Vault(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Vault::~Vault() = default;
+Vault::~Vault() {
+  // Writes submitted to the store's committer (LookupThen, MatchCallThen)
+  // use the vault: they finish while all of it is still here.
+  if (impl_ && impl_->store) impl_->store->WaitForCommitCallbacks();
+}
 store::Store& Vault::store() { return *impl_->store; }
 
 std::string Vault::StorePath(const std::string& data_dir) {

@@ -790,6 +790,11 @@ class Vault {
   // when the policy declares that kind. (service/calls.cc)
   Result<CallMatch> MatchCall(const Actor& actor, std::string_view tenant, const CallInput& call,
                               std::string_view purpose);
+  // MatchCall with the answer given to `done` once the lookup's events and
+  // the call record are durable, in one transaction that the store's
+  // committer runs under group commit (as LookupThen).
+  void MatchCallThen(const Actor& actor, std::string_view tenant, const CallInput& call,
+                     std::string_view purpose, std::function<void(Result<CallMatch>)> done);
 
   // --- Consent ledger (service/consent.cc) ---
   // Any role a purpose of the policy lists may read and record choices (an
@@ -1144,15 +1149,20 @@ class Vault {
   struct PreparedSubject;
   explicit Vault(std::unique_ptr<Impl> impl);
   Result<std::shared_ptr<const TenantContext>> TenantFor(std::string_view tenant);
-  // A lookup up to its commit: the answer, and the write transaction holding
-  // its audit events, which must commit before the answer is given.
+  // A lookup read and projected: the answer, and the write that must commit
+  // (its audit events) before the answer is given, which may update it.
   struct PendingLookup {
-    std::unique_ptr<store::Transaction> tx;
-    std::vector<std::vector<SubjectView>> views;
+    std::function<Status(store::Transaction&)> write;
+    std::shared_ptr<std::vector<std::vector<SubjectView>>> views;
   };
   Result<PendingLookup> PrepareLookup(const Actor& actor, std::string_view tenant,
                                       const std::vector<LookupQuery>& queries,
                                       std::string_view purpose);
+  // AddRecord's write, in `tx`, for a kind the caller may write: the record
+  // sealed under the live subject's key, and its audit event. Its id.
+  Result<std::string> WriteRecord(store::Transaction& tx, const TenantContext& t,
+                                  const Actor& actor, std::string_view subject,
+                                  const RecordInput& record, const policy::RecordKind& kind);
   friend struct PreparedImportBatch;
   // Carries out a verified request inside `tx` (service/request_fulfill.cc).
   struct RequestWork;

@@ -741,8 +741,24 @@ class Store {
   // Audit events committed through this Store object since it was opened (for
   // metrics; other processes' appends are not counted).
   virtual int64_t AuditEventsCommitted() const { return 0; }
-  // Returns once every CommitThen callback registered so far has run.
+  // Returns once every CommitThen and SubmitWrite callback registered so far
+  // has run.
   virtual void WaitForCommitCallbacks() {}
+  // Runs `job` in a write transaction of its own and commits it, then calls
+  // `done` with the outcome (the job's error, or the commit's), as
+  // Begin(true), the job and CommitThen would. Under group commit all of it
+  // happens on the store's committer thread, which runs the jobs submitted
+  // meanwhile into one physical commit: the caller neither takes the writer
+  // nor waits. Otherwise, on this thread before returning. `job` must not
+  // block on other work of this store; `done` as for CommitThen.
+  using WriteJob = std::function<Status(Transaction&)>;
+  virtual void SubmitWrite(WriteJob job, std::function<void(Status)> done) {
+    auto tx = Begin(true);
+    if (!tx.ok()) return done(tx.status());
+    Status st = job(**tx);
+    if (!st.ok()) return done(st);  // the transaction rolls back as it goes
+    (*tx)->CommitThen(std::move(done));
+  }
 };
 
 inline constexpr int kSchemaVersion = 10;

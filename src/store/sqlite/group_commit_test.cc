@@ -184,6 +184,56 @@ TEST_F(GroupCommitTest, CommitThenCallsBackOnceEachWhenDurable) {
   EXPECT_EQ(store_->AuditEventsCommitted(), kThreads * kEach);
 }
 
+// SubmitWrite: jobs run on the committer thread, each in its own logical
+// transaction; a failing job reports its error and leaves nothing, the others
+// commit (together) before their callbacks run.
+TEST_F(GroupCommitTest, SubmitWriteRunsJobsOnTheCommitterAndFailsThemAlone) {
+  std::mutex mu;
+  std::vector<std::pair<int, Status>> results;
+  std::vector<int64_t> committed_at_callback;
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> job_on_caller{false};
+  for (int i = 0; i < 20; ++i) {
+    store_->SubmitWrite(
+        [&, i](Transaction& tx) -> Status {
+          if (std::this_thread::get_id() == caller) job_on_caller = true;
+          RETURN_IF_ERROR(tx.AppendAudit(Ev("job")).status());
+          if (i % 5 == 3) return Status::InvalidArgument("job " + std::to_string(i) + " refused");
+          return Status::Ok();
+        },
+        [&, i](Status st) {
+          std::lock_guard<std::mutex> g(mu);
+          results.emplace_back(i, st);
+          committed_at_callback.push_back(CommittedAuditRows(path_));
+        });
+  }
+  store_->WaitForCommitCallbacks();
+  EXPECT_FALSE(job_on_caller.load());
+  std::lock_guard<std::mutex> g(mu);
+  ASSERT_EQ(results.size(), 20u);
+  int ok = 0;
+  for (const auto& [i, st] : results) {
+    if (i % 5 == 3) {
+      EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << i;
+      EXPECT_EQ(st.message(), "job " + std::to_string(i) + " refused");
+    } else {
+      EXPECT_TRUE(st.ok()) << i << ": " << st.ToString();
+      ++ok;
+    }
+  }
+  EXPECT_EQ(ok, 16);
+  // The refused jobs' events were rolled back; the others are all durable.
+  EXPECT_EQ(CommittedAuditRows(path_), 16);
+  // Each success was reported only once durable: by then, at least as many
+  // events were committed as successes had been reported.
+  int64_t reported = 0;
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    if (!results[k].second.ok()) continue;
+    ++reported;
+    EXPECT_GE(committed_at_callback[k], reported) << k;
+  }
+}
+
 // Without group commit CommitThen is Commit, and calls back at once.
 TEST(CommitThenTest, WithoutGroupCommitItCallsBackBeforeReturning) {
   testing_util::TempDir dir;

@@ -808,6 +808,15 @@ class SqliteStore final : public Store {
     callbacks_cv_.notify_all();
   }
 
+  void SubmitWrite(WriteJob job, std::function<void(Status)> done) override {
+    if (!group_) return Store::SubmitWrite(std::move(job), std::move(done));
+    std::lock_guard<std::mutex> g(callbacks_mu_);
+    if (!committer_.joinable()) committer_ = std::thread([this] { RunCommitter(); });
+    jobs_.push_back({std::move(job), std::move(done)});
+    ++callbacks_pending_;
+    callbacks_cv_.notify_all();
+  }
+
   void WaitForCommitCallbacks() override {
     std::unique_lock<std::mutex> g(callbacks_mu_);
     callbacks_cv_.wait(g, [&] { return callbacks_pending_ == 0; });
@@ -827,8 +836,21 @@ class SqliteStore final : public Store {
   void RunCommitter() {
     std::unique_lock<std::mutex> g(callbacks_mu_);
     while (true) {
-      callbacks_cv_.wait(g, [&] { return stop_committer_ || !callbacks_.empty(); });
-      if (callbacks_.empty()) return;  // stopping, and nothing is left
+      callbacks_cv_.wait(
+          g, [&] { return stop_committer_ || !callbacks_.empty() || !jobs_.empty(); });
+      if (callbacks_.empty() && jobs_.empty()) return;  // stopping, and nothing is left
+      if (!jobs_.empty()) {
+        std::vector<WriteJobEntry> jobs;
+        jobs.swap(jobs_);
+        g.unlock();
+        RunJobs(jobs);  // each commits with CommitThen: its callback joins callbacks_
+        g.lock();
+        callbacks_pending_ -= jobs.size();
+      }
+      if (callbacks_.empty()) {  // every job failed: nothing to commit
+        callbacks_cv_.notify_all();
+        continue;
+      }
       std::vector<CommitCallback> batch;
       batch.swap(callbacks_);
       g.unlock();
@@ -849,6 +871,39 @@ class SqliteStore final : public Store {
       g.lock();
       callbacks_pending_ -= ran;
       callbacks_cv_.notify_all();
+    }
+  }
+
+  struct WriteJobEntry {
+    WriteJob job;
+    std::function<void(Status)> done;
+  };
+
+  // SubmitWrite's jobs, one logical transaction each, released into the open
+  // physical transaction (committed by the callbacks' round that follows).
+  void RunJobs(std::vector<WriteJobEntry>& jobs) {
+    for (WriteJobEntry& j : jobs) {
+      Status st;
+      {
+        auto tx = Begin(true);
+        if (tx.ok()) {
+          try {
+            st = j.job(**tx);
+          } catch (...) {
+            st = Status::Internal("a write job threw");
+          }
+          if (st.ok()) {
+            (*tx)->CommitThen(std::move(j.done));
+            continue;
+          }
+        } else {
+          st = tx.status();
+        }
+      }  // a failed job's transaction rolls back here, before its callback
+      try {
+        j.done(std::move(st));
+      } catch (...) {
+      }
     }
   }
 
@@ -984,6 +1039,7 @@ class SqliteStore final : public Store {
   std::mutex callbacks_mu_;
   std::condition_variable callbacks_cv_;
   std::vector<CommitCallback> callbacks_;
+  std::vector<WriteJobEntry> jobs_;
   std::size_t callbacks_pending_ = 0;  // registered and not run yet
   bool stop_committer_ = false;
   std::thread committer_;  // last: joined by the destructor before the rest goes
