@@ -409,6 +409,17 @@ struct Conn {
   }
 };
 
+// Steps `st` through its rows, calling `fn` at each (it reads the row from
+// `st`); an error of SQLite's ends it.
+template <typename Fn>
+Status ForEachRow(Stmt& st, Fn&& fn) {
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Ok();
+    fn();
+  }
+}
+
 // A write transaction runs on the store's one writer connection and holds
 // `lock` (SqliteStore::mu_); a read transaction owns a reader connection
 // (`reader`, non-null) from the pool until it ends.
@@ -1140,11 +1151,9 @@ Status SqliteTransaction::InsertTenant(const TenantRow& row) {
 Result<std::vector<std::string>> SqliteTransaction::ListTenants() {
   Stmt& st = conn_.Prepare("SELECT id FROM tenants ORDER BY id");
   std::vector<std::string> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back(st.ColumnText(0));
-  }
+  }));
   return out;
 }
 
@@ -1201,11 +1210,9 @@ Result<std::vector<std::string>> SqliteTransaction::FindSubjectsByIndex(
   st.BindText(2, category);
   st.BindBlob(3, digest);
   std::vector<std::string> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back(st.ColumnText(0));
-  }
+  }));
   return out;
 }
 
@@ -1362,12 +1369,10 @@ Result<std::vector<ConsentRow>> SqliteTransaction::ListConsents(std::string_view
   st.BindText(1, tenant);
   st.BindText(2, subject);
   std::vector<ConsentRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back({std::string(tenant), std::string(subject), st.ColumnText(0),
                    static_cast<ConsentState>(st.ColumnInt64(1)), st.ColumnInt64(2)});
-  }
+  }));
   return out;
 }
 
@@ -1402,12 +1407,10 @@ Result<std::vector<ConsentEventRow>> SqliteTransaction::ListConsentEvents(
   st.BindText(1, tenant);
   st.BindText(2, subject);
   std::vector<ConsentEventRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back({std::string(tenant), std::string(subject), st.ColumnInt64(0),
                    st.ColumnInt64(1), st.ColumnBlob(2)});
-  }
+  }));
   return out;
 }
 
@@ -1493,11 +1496,9 @@ void BindMessage(Stmt& st, const MessageRow& r) {
 
 Result<std::vector<MessageRow>> ReadMessages(Stmt& st) {
   std::vector<MessageRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back(ReadMessage(st));
-  }
+  }));
   return out;
 }
 
@@ -1596,9 +1597,7 @@ void BindRequest(Stmt& st, const RequestRow& r) {
 
 Result<std::vector<RequestRow>> ReadRequests(Stmt& st) {
   std::vector<RequestRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     RequestRow r;
     r.tenant = st.ColumnText(0);
     r.id = st.ColumnText(1);
@@ -1617,7 +1616,7 @@ Result<std::vector<RequestRow>> ReadRequests(Stmt& st) {
     r.otp_attempts = st.ColumnInt64(14);
     if (!st.ColumnIsNull(15)) r.extended_ms = st.ColumnInt64(15);
     out.push_back(std::move(r));
-  }
+  }));
   return out;
 }
 
@@ -1764,9 +1763,7 @@ Result<std::vector<ErasureHoldRow>> SqliteTransaction::ListErasureHolds(
   st.BindText(1, tenant);
   st.BindText(2, subject);
   std::vector<ErasureHoldRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     ErasureHoldRow h;
     h.tenant = st.ColumnText(0);
     h.request_id = st.ColumnText(1);
@@ -1777,7 +1774,7 @@ Result<std::vector<ErasureHoldRow>> SqliteTransaction::ListErasureHolds(
     h.reason = st.ColumnText(6);
     if (!st.ColumnIsNull(7)) h.purged_ms = st.ColumnInt64(7);
     out.push_back(std::move(h));
-  }
+  }));
   return out;
 }
 
@@ -1820,9 +1817,7 @@ constexpr char kDisclosureColumns[] =
 
 Result<std::vector<DisclosureRow>> ReadDisclosures(Stmt& st) {
   std::vector<DisclosureRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     DisclosureRow d;
     d.tenant = st.ColumnText(0);
     d.id = st.ColumnText(1);
@@ -1837,7 +1832,7 @@ Result<std::vector<DisclosureRow>> ReadDisclosures(Stmt& st) {
     d.subjects = st.ColumnInt64(10);
     d.exported = st.ColumnInt64(11) != 0;
     out.push_back(std::move(d));
-  }
+  }));
   return out;
 }
 
@@ -1919,22 +1914,18 @@ Result<std::vector<RecordKindCount>> SqliteTransaction::CountRecords(
   counts.BindInt64(1, from_ms.value_or(INT64_MIN));
   counts.BindInt64(2, to_ms.value_or(INT64_MAX));
   counts.BindText(3, tenant);
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, counts.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(counts, [&] {
     out.push_back({counts.ColumnText(0), counts.ColumnInt64(1), {}});
-  }
+  }));
   Stmt& holders = conn_.Prepare(
       "SELECT DISTINCT subject FROM records WHERE tenant = ? AND kind = ? ORDER BY subject");
   for (RecordKindCount& k : out) {
     holders.Reset();
     holders.BindText(1, tenant);
     holders.BindText(2, k.kind);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, holders.Step());
-      if (!row) break;
+    RETURN_IF_ERROR(ForEachRow(holders, [&] {
       k.subjects.push_back(holders.ColumnText(0));
-    }
+    }));
   }
   return out;
 }
@@ -1997,12 +1988,10 @@ Result<std::vector<CookieChoiceRow>> SqliteTransaction::ListCookieChoices(
   st.BindText(1, tenant);
   st.BindText(2, visitor);
   std::vector<CookieChoiceRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back({std::string(tenant), std::string(visitor), st.ColumnInt64(0),
                    st.ColumnText(1), st.ColumnText(2), st.ColumnInt64(3)});
-  }
+  }));
   return out;
 }
 
@@ -2094,11 +2083,9 @@ Result<std::vector<RecordRow>> SqliteTransaction::ListRecords(std::string_view t
   st.BindText(2, subject);
   st.BindText(3, kind);
   std::vector<RecordRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back(ReadRecord(st));
-  }
+  }));
   return out;
 }
 
@@ -2121,11 +2108,9 @@ Result<std::vector<RecordEventRow>> SqliteTransaction::RecordEvents(std::string_
   st.BindText(1, tenant);
   st.BindText(2, record);
   std::vector<RecordEventRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back({st.ColumnText(0), st.ColumnInt64(1)});
-  }
+  }));
   return out;
 }
 
@@ -2192,9 +2177,7 @@ Result<std::vector<AuditRow>> SqliteTransaction::ListAudit(const AuditFilter& f)
   st.BindInt64(10, f.with_prev ? 1 : 0);
   st.BindInt64(11, f.limit);
   std::vector<AuditRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     AuditRow r;
     r.event.seq = st.ColumnInt64(0);
     r.event.canonical = st.ColumnText(1);
@@ -2203,7 +2186,7 @@ Result<std::vector<AuditRow>> SqliteTransaction::ListAudit(const AuditFilter& f)
       r.prev_hash = st.ColumnIsNull(3) ? audit::GenesisHash() : st.ColumnBlob(3);
     }
     out.push_back(std::move(r));
-  }
+  }));
   return out;
 }
 #undef CUSTODIAN_AUDIT_FILTERS
@@ -2296,11 +2279,9 @@ Result<std::vector<audit::Checkpoint>> SqliteTransaction::ListAuditCheckpoints(i
   st.BindInt64(3, to_seq);
   st.BindInt64(4, limit);
   std::vector<audit::Checkpoint> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back(ReadCheckpoint(st));
-  }
+  }));
   return out;
 }
 
@@ -2376,11 +2357,9 @@ Result<std::vector<ApiKeyRow>> SqliteTransaction::ListApiKeys(std::string_view t
   Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   std::vector<ApiKeyRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back(ReadApiKey(st));
-  }
+  }));
   return out;
 }
 
@@ -2573,11 +2552,9 @@ Result<std::vector<int64_t>> SqliteTransaction::DueRecordKeys(std::string_view t
   st.BindInt64(3, before_ms);
   if (anchor == RecordAnchor::kEvent) st.BindText(4, event);
   std::vector<int64_t> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back(st.ColumnInt64(0));
-  }
+  }));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -2616,21 +2593,17 @@ Result<std::vector<std::string>> SqliteTransaction::RetentionSubjects(
       "SELECT id FROM subjects WHERE tenant = ? AND state = 1 AND closed_ms < ?");
   closed.BindText(1, tenant);
   closed.BindInt64(2, closed_before_ms);
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, closed.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(closed, [&] {
     out.push_back(closed.ColumnText(0));
-  }
+  }));
   if (updated_before_ms) {
     Stmt& active = conn_.Prepare(
         "SELECT id FROM subjects WHERE tenant = ? AND state = 0 AND updated_ms < ?");
     active.BindText(1, tenant);
     active.BindInt64(2, *updated_before_ms);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, active.Step());
-      if (!row) break;
+    RETURN_IF_ERROR(ForEachRow(active, [&] {
       out.push_back(active.ColumnText(0));
-    }
+    }));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -2642,11 +2615,9 @@ Result<std::vector<RecordKey>> SqliteTransaction::SubjectRecordKeys(std::string_
   st.BindText(1, tenant);
   st.BindText(2, subject);
   std::vector<RecordKey> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back({st.ColumnInt64(0), st.ColumnText(1)});
-  }
+  }));
   return out;
 }
 
@@ -2656,11 +2627,9 @@ Result<std::vector<int64_t>> SqliteTransaction::ShreddedRecordKeys(std::string_v
       "r.subject = s.subject WHERE s.tenant = ?");
   st.BindText(1, tenant);
   std::vector<int64_t> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back(st.ColumnInt64(0));
-  }
+  }));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -2672,11 +2641,9 @@ Result<std::map<std::string, int64_t>> SqliteTransaction::ShreddedRecordsByKind(
       "r.subject = s.subject WHERE s.tenant = ? GROUP BY r.kind");
   st.BindText(1, tenant);
   std::map<std::string, int64_t> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out[st.ColumnText(0)] = st.ColumnInt64(1);
-  }
+  }));
   return out;
 }
 
@@ -2686,11 +2653,9 @@ Result<Compacted> SqliteTransaction::CompactShredded(std::string_view tenant, in
     Stmt& st = conn_.Prepare("SELECT subject FROM shredded WHERE tenant = ? LIMIT ?");
     st.BindText(1, tenant);
     st.BindInt64(2, limit);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
+    RETURN_IF_ERROR(ForEachRow(st, [&] {
       subjects.push_back(st.ColumnText(0));
-    }
+    }));
   }
   Compacted out;
   Stmt& del = conn_.Prepare("DELETE FROM records WHERE tenant = ? AND subject = ?");
@@ -2782,11 +2747,9 @@ Result<std::vector<DayCount>> SqliteTransaction::RecordAnchorDays(std::string_vi
   st.BindInt64(3, int64_t{offset_minutes} * 60'000);
   if (anchor == RecordAnchor::kEvent) st.BindText(4, event);
   std::vector<DayCount> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back({st.ColumnInt64(0), st.ColumnInt64(1)});
-  }
+  }));
   return out;
 }
 
@@ -2903,12 +2866,10 @@ Result<std::vector<AggregateRow>> SqliteTransaction::ListAggregates(std::string_
       "ORDER BY rule, count DESC, digest");
   st.BindText(1, tenant);
   std::vector<AggregateRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnBlob(2), st.ColumnBlob(3),
                    st.ColumnInt64(4)});
-  }
+  }));
   return out;
 }
 
@@ -2965,12 +2926,10 @@ Result<std::vector<SweepRow>> SqliteTransaction::ListSweeps() {
       "SELECT tenant, started_ms, finished_ms, due, purged, held, overdue FROM retention_sweeps "
       "ORDER BY tenant");
   std::vector<SweepRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(ForEachRow(st, [&] {
     out.push_back({st.ColumnText(0), st.ColumnInt64(1), st.ColumnInt64(2), st.ColumnInt64(3),
                    st.ColumnInt64(4), st.ColumnInt64(5), st.ColumnInt64(6)});
-  }
+  }));
   return out;
 }
 
