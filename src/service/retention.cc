@@ -107,26 +107,8 @@ Result<RetentionPlan> Retention::Plan(const Actor& actor, std::string_view tenan
       if (rules.size() > 1) {
         // Several rules: due when all are (the intersection of their due
         // sets); dates are not broken down by month.
-        std::vector<int64_t> due;
-        for (std::size_t i = 0; i < rules.size(); ++i) {
-          ASSIGN_OR_RETURN(auto keys,
-                           tx->DueRecordKeys(t->id, kind.id, rt::RecordAnchorOf(*rules[i]),
-                                             rules[i]->after, rt::Cutoff(*rules[i], now, offset)));
-          if (i == 0) {
-            due = std::move(keys);
-          } else {
-            std::vector<int64_t> both;
-            std::set_intersection(due.begin(), due.end(), keys.begin(), keys.end(),
-                                  std::back_inserter(both));
-            due = std::move(both);
-          }
-        }
-        if (noise > 0) {
-          std::vector<int64_t> live;
-          std::set_difference(due.begin(), due.end(), shredded_keys.begin(), shredded_keys.end(),
-                              std::back_inserter(live));
-          due = std::move(live);
-        }
+        ASSIGN_OR_RETURN(auto due,
+                         rt::DueKeys(*tx, t->id, kind.id, rules, now, offset, shredded_keys));
         out.records[""] += static_cast<int64_t>(due.size());
         out.records["~"] += total - static_cast<int64_t>(due.size());
         continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 #include "policy/calendar.h"
 
@@ -173,6 +174,35 @@ std::vector<std::string> FieldCategories(std::string_view blob) {
     at += sealed;
   }
   return out;
+}
+
+std::vector<int64_t> Without(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+  if (b.empty()) return a;
+  std::vector<int64_t> out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+Result<std::vector<int64_t>> DueKeys(store::Transaction& tx, std::string_view tenant,
+                                     std::string_view kind,
+                                     const std::vector<const policy::RetentionRule*>& rules,
+                                     int64_t now_ms, int offset_minutes,
+                                     const std::vector<int64_t>& excluded) {
+  std::vector<int64_t> due;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    ASSIGN_OR_RETURN(auto keys,
+                     tx.DueRecordKeys(tenant, kind, RecordAnchorOf(*rules[i]), rules[i]->after,
+                                      Cutoff(*rules[i], now_ms, offset_minutes)));
+    if (i == 0) {
+      due = std::move(keys);
+      continue;
+    }
+    std::vector<int64_t> both;
+    std::set_intersection(due.begin(), due.end(), keys.begin(), keys.end(),
+                          std::back_inserter(both));
+    due = std::move(both);
+  }
+  return Without(due, excluded);
 }
 
 }  // namespace custodian::service::retention

@@ -66,4 +66,16 @@ std::string Generalize(const policy::Category* category, std::string_view key,
 // without copying the sealed values. Empty on a malformed blob.
 std::vector<std::string> FieldCategories(std::string_view blob);
 
+// `a` without the keys in `b`, both ascending.
+std::vector<int64_t> Without(const std::vector<int64_t>& a, const std::vector<int64_t>& b);
+
+// Keys (ascending) of the tenant's records of `kind` due at `now_ms` under
+// all of `rules` (the intersection of each rule's due set), read in `tx`,
+// without the keys in `excluded` (ascending: rows of shredded subjects).
+Result<std::vector<int64_t>> DueKeys(store::Transaction& tx, std::string_view tenant,
+                                     std::string_view kind,
+                                     const std::vector<const policy::RetentionRule*>& rules,
+                                     int64_t now_ms, int offset_minutes,
+                                     const std::vector<int64_t>& excluded);
+
 }  // namespace custodian::service::retention

@@ -190,27 +190,10 @@ class Retention::Sweeper {
       if (rules.empty()) continue;
       DueKind d;
       d.kind = &kind;
-      for (std::size_t i = 0; i < rules.size(); ++i) {
-        d.rule_name += (i == 0 ? "" : "+") + rules[i]->name;
-        ASSIGN_OR_RETURN(auto keys, tx->DueRecordKeys(t.id, kind.id,
-                                                      rt::RecordAnchorOf(*rules[i]),
-                                                      rules[i]->after,
-                                                      rt::Cutoff(*rules[i], now_, offset_)));
-        if (i == 0) {
-          d.keys = std::move(keys);
-          continue;
-        }
-        std::vector<int64_t> both;
-        std::set_intersection(d.keys.begin(), d.keys.end(), keys.begin(), keys.end(),
-                              std::back_inserter(both));
-        d.keys = std::move(both);
+      for (const RetentionRule* r : rules) {
+        d.rule_name += (d.rule_name.empty() ? "" : "+") + r->name;
       }
-      if (!noise.empty()) {
-        std::vector<int64_t> live;
-        std::set_difference(d.keys.begin(), d.keys.end(), noise.begin(), noise.end(),
-                            std::back_inserter(live));
-        d.keys = std::move(live);
-      }
+      ASSIGN_OR_RETURN(d.keys, rt::DueKeys(*tx, t.id, kind.id, rules, now_, offset_, noise));
       out.push_back(std::move(d));
     }
     return out;
@@ -437,12 +420,7 @@ class Retention::Sweeper {
     }
     // The shredded subjects' records are purged: not Records' to delete.
     std::sort(all_shredded.begin(), all_shredded.end());
-    for (DueKind& d : due_records) {
-      std::vector<int64_t> left;
-      std::set_difference(d.keys.begin(), d.keys.end(), all_shredded.begin(),
-                          all_shredded.end(), std::back_inserter(left));
-      d.keys = std::move(left);
-    }
+    for (DueKind& d : due_records) d.keys = rt::Without(d.keys, all_shredded);
     return Status::Ok();
   }
 
