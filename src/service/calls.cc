@@ -14,54 +14,70 @@ namespace custodian::service {
 
 inline constexpr char kCallKind[] = "call";
 
-Result<CallMatch> Vault::MatchCall(const Actor& actor, std::string_view tenant,
-                                   const CallInput& call, std::string_view purpose) {
+namespace {
+
+Status CheckCall(const CallInput& call) {
   if (call.caller.empty()) return Status::InvalidArgument("the caller's number is empty");
   if (call.call_id.size() > 256 || call.callee.size() > 64) {
     return Status::InvalidArgument("the call id (256 bytes) or callee (64 bytes) is too long");
   }
-  ASSIGN_OR_RETURN(auto policy, TenantPolicy(tenant));
-  ASSIGN_OR_RETURN(auto views, Lookup(actor, tenant, {"phone", call.caller}, purpose));
-  CallMatch match;
+  return Status::Ok();
+}
+
+// The flags a support agent needs beside the match: with no match, the
+// policy's defaults for the consent-based purposes; else the first subject's
+// own choices on them, its open requests, and whether its account is closed.
+Status FillCallFlags(store::Store& store, const policy::Policy& policy, std::string_view tenant,
+                     const std::vector<SubjectView>& views, CallMatch& match) {
   if (views.empty()) {
-    for (const policy::Purpose& p : policy->purposes) {
+    for (const policy::Purpose& p : policy.purposes) {
       if (p.basis == policy::LegalBasis::kConsent) {
         match.consents.emplace_back(p.key, p.default_granted);
       }
     }
-    return match;
+    return Status::Ok();
   }
-  match.subjects = std::move(views);
-  const SubjectView& first = match.subjects.front();
+  const SubjectView& first = views.front();
   match.account_closed = first.state == "closed";
-  {
-    // The matched subject's own choices on the consent-based purposes.
-    ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
-    ASSIGN_OR_RETURN(auto statuses, ConsentStatuses(*tx, *policy, tenant, first.id));
-    for (const ConsentStatus& s : statuses) {
-      if (s.basis == "consent") match.consents.emplace_back(s.purpose, s.allowed);
-    }
-    ASSIGN_OR_RETURN(auto open, tx->ListRequests(tenant, /*open_only=*/true, first.id));
-    match.open_requests = static_cast<int64_t>(open.size());
+  ASSIGN_OR_RETURN(auto tx, store.Begin(false));
+  ASSIGN_OR_RETURN(auto statuses, ConsentStatuses(*tx, policy, tenant, first.id));
+  for (const ConsentStatus& s : statuses) {
+    if (s.basis == "consent") match.consents.emplace_back(s.purpose, s.allowed);
   }
-  const policy::RecordKind* kind = policy->FindRecordKind(kCallKind);
-  if (kind == nullptr) return match;
+  ASSIGN_OR_RETURN(auto open, tx->ListRequests(tenant, /*open_only=*/true, first.id));
+  match.open_requests = static_cast<int64_t>(open.size());
+  return Status::Ok();
+}
+
+// The call, as the record of kind `call` kept on the matched subject.
+RecordInput CallRecordInput(const CallInput& call, int64_t now_ms) {
   nlohmann::ordered_json payload = {{"direction", "inbound"}};
   if (!call.call_id.empty()) payload["call_id"] = call.call_id;
   if (!call.callee.empty()) payload["callee"] = call.callee;
-  ASSIGN_OR_RETURN(std::string record,
-                   AddRecord(actor, tenant, first.id,
-                             {kCallKind, call.at_ms ? call.at_ms : impl_->Now(), payload.dump()}));
-  match.call_record = std::move(record);
+  return {kCallKind, call.at_ms ? call.at_ms : now_ms, payload.dump()};
+}
+
+}  // namespace
+
+Result<CallMatch> Vault::MatchCall(const Actor& actor, std::string_view tenant,
+                                   const CallInput& call, std::string_view purpose) {
+  RETURN_IF_ERROR(CheckCall(call));
+  ASSIGN_OR_RETURN(auto policy, TenantPolicy(tenant));
+  ASSIGN_OR_RETURN(auto views, Lookup(actor, tenant, {"phone", call.caller}, purpose));
+  CallMatch match;
+  RETURN_IF_ERROR(FillCallFlags(*impl_->store, *policy, tenant, views, match));
+  match.subjects = std::move(views);
+  if (match.subjects.empty()) return match;
+  if (policy->FindRecordKind(kCallKind) == nullptr) return match;
+  ASSIGN_OR_RETURN(match.call_record, AddRecord(actor, tenant, match.subjects.front().id,
+                                                CallRecordInput(call, impl_->Now())));
   return match;
 }
 
 void Vault::MatchCallThen(const Actor& actor, std::string_view tenant, const CallInput& call,
                           std::string_view purpose,
                           std::function<void(Result<CallMatch>)> done) {
-  if (call.caller.empty() || call.call_id.size() > 256 || call.callee.size() > 64) {
-    return done(MatchCall(actor, tenant, call, purpose));  // its error, at once
-  }
+  if (Status st = CheckCall(call); !st.ok()) return done(st);
   auto t = TenantFor(tenant);
   if (!t.ok()) return done(t.status());
   const policy::Policy& policy = (*t)->policy;
@@ -69,50 +85,26 @@ void Vault::MatchCallThen(const Actor& actor, std::string_view tenant, const Cal
   if (!pending.ok()) return done(pending.status());
   auto match = std::make_shared<CallMatch>();
   const std::vector<SubjectView>& views = pending->views->front();
+  if (Status st = FillCallFlags(*impl_->store, policy, tenant, views, *match); !st.ok()) {
+    return done(st);
+  }
   store::Store::WriteJob write = std::move(pending->write);
-  if (views.empty()) {
-    for (const policy::Purpose& p : policy.purposes) {
-      if (p.basis == policy::LegalBasis::kConsent) {
-        match->consents.emplace_back(p.key, p.default_granted);
-      }
+  const policy::RecordKind* kind = policy.FindRecordKind(kCallKind);
+  if (!views.empty() && kind != nullptr) {
+    if (!AuthorizeWrite(policy, actor.role, {kind->category}).ok()) {
+      return done(MatchCall(actor, tenant, call, purpose));  // audits the refusal
     }
-  } else {
-    const SubjectView& first = views.front();
-    match->account_closed = first.state == "closed";
-    // The matched subject's own choices on the consent-based purposes.
-    auto flags = [&]() -> Status {
-      ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(false));
-      ASSIGN_OR_RETURN(auto statuses, ConsentStatuses(*tx, policy, tenant, first.id));
-      for (const ConsentStatus& s : statuses) {
-        if (s.basis == "consent") match->consents.emplace_back(s.purpose, s.allowed);
-      }
-      ASSIGN_OR_RETURN(auto open, tx->ListRequests(tenant, /*open_only=*/true, first.id));
-      match->open_requests = static_cast<int64_t>(open.size());
+    // One transaction: the lookup's events, then the call record on the
+    // subject the lookup returns once it is checked again there.
+    write = [this, actor, t = *t, kind, record = CallRecordInput(call, impl_->Now()),
+             views = pending->views, match,
+             lookup = std::move(write)](store::Transaction& tx) -> Status {
+      RETURN_IF_ERROR(lookup(tx));
+      if (views->front().empty()) return Status::Ok();  // gone since the read
+      ASSIGN_OR_RETURN(match->call_record,
+                       WriteRecord(tx, *t, actor, views->front().front().id, record, *kind));
       return Status::Ok();
     };
-    if (Status st = flags(); !st.ok()) return done(st);
-    const policy::RecordKind* kind = policy.FindRecordKind(kCallKind);
-    if (kind != nullptr) {
-      if (!AuthorizeWrite(policy, actor.role, {kind->category}).ok()) {
-        return done(MatchCall(actor, tenant, call, purpose));  // audits the refusal
-      }
-      nlohmann::ordered_json payload = {{"direction", "inbound"}};
-      if (!call.call_id.empty()) payload["call_id"] = call.call_id;
-      if (!call.callee.empty()) payload["callee"] = call.callee;
-      RecordInput record{kCallKind, call.at_ms ? call.at_ms : impl_->Now(), payload.dump()};
-      // One transaction: the lookup's events, then the call record on the
-      // subject the lookup returns once it is checked again there.
-      write = [this, actor, t = *t, kind, record = std::move(record), views = pending->views, match,
-               lookup = std::move(write)](store::Transaction& tx) -> Status {
-        RETURN_IF_ERROR(lookup(tx));
-        if (views->front().empty()) return Status::Ok();  // gone since the read
-        ASSIGN_OR_RETURN(std::string id,
-                         WriteRecord(tx, *t, actor, views->front().front().id,
-                                     record, *kind));
-        match->call_record = std::move(id);
-        return Status::Ok();
-      };
-    }
   }
   impl_->store->SubmitWrite(
       std::move(write),
