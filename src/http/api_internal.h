@@ -17,6 +17,7 @@
 #include "http/api.h"
 #include "http/imports_api.h"
 #include "http/json_body.h"
+#include "http/json_text.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "service/vault.h"
@@ -36,7 +37,8 @@ using nlohmann::ordered_json;
 
 // {"category": "value", ...} in body[member] -> FieldInputs.
 Or<std::vector<service::FieldInput>> Fields(const json& body, const std::string& member = "fields");
-ordered_json SubjectJson(const service::SubjectView& v);
+// A subject as the API shows it, written into `j`.
+void SubjectJson(JsonText& j, const service::SubjectView& v);
 ordered_json WriteJson(const service::AddSubjectResult& r);
 // The JSON pointer to the part of the body a service check refused: the
 // member, then its element: by category key in an object of fields (`fields`,

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <random>
 
+#include "http/json_text.h"
 #include "http/problem.h"
 
 namespace custodian::http::internal {
@@ -47,28 +48,6 @@ bool IsReservedHeader(std::string_view name) {
     if (EqualsIgnoreCase(name, r)) return true;
   }
   return false;
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
 }
 
 std::string Rfc3339Now() {

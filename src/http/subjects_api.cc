@@ -9,6 +9,7 @@
 #include "common/time.h"
 #include "http/api_internal.h"
 #include "http/json_body.h"
+#include "http/json_text.h"
 #include "http/problem.h"
 #include "http/url.h"
 #include "service/authorize.h"
@@ -35,17 +36,22 @@ Or<std::vector<service::FieldInput>> Fields(const json& body, const std::string&
   return out;
 }
 
-ordered_json SubjectJson(const service::SubjectView& v) {
-  ordered_json fields = ordered_json::array();
-  for (const auto& f : v.fields) {
-    fields.push_back({{"category", f.category}, {"label", f.label}, {"value", f.value}});
+void SubjectJson(JsonText& j, const service::SubjectView& v) {
+  j.BeginObject().Key("id").String(v.id).Key("state").String(v.state);
+  j.Key("created_at").String(FormatTime(v.created_ms)).Key("closed_at");
+  if (v.closed_ms) {
+    j.String(FormatTime(*v.closed_ms));
+  } else {
+    j.Null();
   }
-  return {{"id", v.id},
-          {"state", v.state},
-          {"created_at", FormatTime(v.created_ms)},
-          {"closed_at", v.closed_ms ? ordered_json(FormatTime(*v.closed_ms)) : ordered_json()},
-          {"fields", fields},
-          {"withheld", v.withheld}};
+  j.Key("fields").BeginArray();
+  for (const auto& f : v.fields) {
+    j.BeginObject().Key("category").String(f.category).Key("label").String(f.label);
+    j.Key("value").String(f.value).EndObject();
+  }
+  j.EndArray().Key("withheld").BeginArray();
+  for (const auto& w : v.withheld) j.String(w);
+  j.EndArray().EndObject();
 }
 
 ordered_json WriteJson(const service::AddSubjectResult& r) {
@@ -148,9 +154,11 @@ Response Api::SubjectLookup(Request& req, const Caller& c) {
 Response Api::LookupAnswer(const Result<std::vector<service::SubjectView>>& views) {
   if (!views.ok()) return Fail(views.status());
   if (lookups_ != nullptr) lookups_->WithLabels({views->empty() ? "miss" : "hit"}).Inc();
-  ordered_json matches = ordered_json::array();
-  for (const auto& v : *views) matches.push_back(SubjectJson(v));
-  return ShapeJson(200, {{"matches", matches}});
+  JsonText j;
+  j.BeginObject().Key("matches").BeginArray();
+  for (const auto& v : *views) SubjectJson(j, v);
+  j.EndArray().EndObject();
+  return Response::Json(200, std::move(j).Take());
 }
 
 Response Api::Answer(const std::function<Response()>& shape) {
@@ -171,7 +179,9 @@ Response Api::SubjectGet(Request& req, const Caller& c) {
   Audited(req);
   auto v = vault_.ShowSubject(c.actor, c.tenant, *req.PathParam("id"), *purpose.value);
   if (!v.ok()) return Fail(v.status());
-  return ShapeJson(200, SubjectJson(*v));
+  JsonText j;
+  SubjectJson(j, *v);
+  return Response::Json(200, std::move(j).Take());
 }
 
 Response Api::SubjectUpdate(Request& req, const Caller& c) {
@@ -335,18 +345,20 @@ Response Api::CallMatch(Request& req, const Caller& c) {
 Response Api::CallAnswer(const Result<service::CallMatch>& m) {
   if (!m.ok()) return Fail(m.status());
   if (lookups_ != nullptr) lookups_->WithLabels({m->subjects.empty() ? "miss" : "hit"}).Inc();
-  ordered_json subjects = ordered_json::array();
-  for (const auto& v : m->subjects) subjects.push_back(SubjectJson(v));
-  ordered_json consents = ordered_json::object();
-  for (const auto& [p, granted] : m->consents) consents[p] = granted;
-  return ShapeJson(
-      200, {{"match", !m->subjects.empty()},
-            {"subjects", subjects},
-            {"flags",
-             {{"account_closed", m->account_closed},
-              {"consents", consents},
-              {"open_requests", m->open_requests}}},
-            {"call_record", m->call_record ? ordered_json(*m->call_record) : ordered_json()}});
+  JsonText j;
+  j.BeginObject().Key("match").Bool(!m->subjects.empty()).Key("subjects").BeginArray();
+  for (const auto& v : m->subjects) SubjectJson(j, v);
+  j.EndArray().Key("flags").BeginObject().Key("account_closed").Bool(m->account_closed);
+  j.Key("consents").BeginObject();
+  for (const auto& [p, granted] : m->consents) j.Key(p).Bool(granted);
+  j.EndObject().Key("open_requests").Int(m->open_requests).EndObject().Key("call_record");
+  if (m->call_record) {
+    j.String(*m->call_record);
+  } else {
+    j.Null();
+  }
+  j.EndObject();
+  return Response::Json(200, std::move(j).Take());
 }
 
 }  // namespace custodian::http
