@@ -8,6 +8,7 @@
 // Thread-safety: every function is thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,16 @@ Result<std::string> NormalizeEmail(std::string_view raw);
 // An extension, if any, is dropped. InvalidArgument if the region is unknown
 // or the number is not a valid number.
 Result<std::string> NormalizePhone(std::string_view raw, std::string_view default_region);
+
+// NormalizePhone's first reading of `raw` (parsed as a number of
+// `default_region` unless it has a country code), in E.164, without checking
+// that it is a valid number; nullopt if it does not parse. NormalizePhone
+// returns exactly this when the reading is valid. For lookups: a reading found
+// in a blind index was valid when it was stored, so only a miss needs
+// NormalizePhone's check (most of its CPU after the parse). Bad input (not
+// UTF-8, too long, an unknown region) fails as in NormalizePhone.
+Result<std::optional<std::string>> ReadPhoneUnchecked(std::string_view raw,
+                                                      std::string_view default_region);
 
 // A calendar date ("YYYY-MM-DD"), trimmed of surrounding white space. Accepts
 // ISO 8601 "YYYY-MM-DD" and "YYYY/MM/DD" with a four-digit year 1000-9999 and

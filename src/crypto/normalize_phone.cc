@@ -4,6 +4,7 @@
 #include <phonenumbers/phonenumberutil.h>
 
 #include <cctype>
+#include <optional>
 #include <string>
 
 #include "crypto/normalize.h"
@@ -63,30 +64,54 @@ std::string Expected(const std::string& region) {
          region;
 }
 
-}  // namespace
-
-Result<std::string> NormalizePhone(std::string_view raw, std::string_view default_region) {
+// What NormalizePhone checks before parsing: UTF-8, the size, and the region
+// (upper-cased into *region, "ZZ" when none; its country code, 0 for none).
+Status CheckPhoneInput(std::string_view raw, std::string_view default_region, std::string* region,
+                       int* country_code) {
   RETURN_IF_ERROR(ValidateUtf8(raw).WithContext("phone number"));
   if (raw.size() > kMaxPhoneInputSize) {
     return Status::InvalidArgument("not a valid phone number: longer than " +
                                    std::to_string(kMaxPhoneInputSize) + " bytes");
   }
-  std::string region = "ZZ";  // libphonenumber's "unknown region"
-  int country_code = 0;
-  if (!default_region.empty()) {
-    region.clear();
-    for (char c : default_region) {
-      region.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-    }
-    bool printable = region.size() <= 3;
-    for (char c : region) printable = printable && std::isalnum(static_cast<unsigned char>(c));
-    country_code = printable ? Util().GetCountryCodeForRegion(region) : 0;
-    if (country_code == 0) {
-      return Status::InvalidArgument(
-          (printable ? "unknown default region '" + region + "'" : "unknown default region") +
-          ": expected an ISO 3166-1 alpha-2 code such as IN, US or ID");
-    }
+  *region = "ZZ";  // libphonenumber's "unknown region"
+  *country_code = 0;
+  if (default_region.empty()) return Status::Ok();
+  region->clear();
+  for (char c : default_region) {
+    region->push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   }
+  bool printable = region->size() <= 3;
+  for (char c : *region) printable = printable && std::isalnum(static_cast<unsigned char>(c));
+  *country_code = printable ? Util().GetCountryCodeForRegion(*region) : 0;
+  if (*country_code == 0) {
+    return Status::InvalidArgument(
+        (printable ? "unknown default region '" + *region + "'" : "unknown default region") +
+        ": expected an ISO 3166-1 alpha-2 code such as IN, US or ID");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> ReadPhoneUnchecked(std::string_view raw,
+                                                      std::string_view default_region) {
+  std::string region;
+  int country_code = 0;
+  RETURN_IF_ERROR(CheckPhoneInput(raw, default_region, &region, &country_code));
+  const PhoneNumberUtil& util = Util();
+  PhoneNumber number;
+  if (util.Parse(std::string(raw), region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    return std::optional<std::string>();
+  }
+  std::string e164;
+  util.Format(number, PhoneNumberUtil::E164, &e164);
+  return std::optional<std::string>(std::move(e164));
+}
+
+Result<std::string> NormalizePhone(std::string_view raw, std::string_view default_region) {
+  std::string region;
+  int country_code = 0;
+  RETURN_IF_ERROR(CheckPhoneInput(raw, default_region, &region, &country_code));
 
   const std::string input(raw);
   std::string e164;

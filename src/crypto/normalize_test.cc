@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace custodian::crypto {
@@ -118,6 +121,65 @@ TEST(NormalizePhoneTest, InvalidNumbers) {
 }
 
 // --- email ------------------------------------------------------------------
+
+// ReadPhoneUnchecked is what a lookup probes before it pays for the validity
+// check, on the promise that a reading found in the index is the answer
+// NormalizePhone would give. That holds if (a) a valid unchecked reading is
+// NormalizePhone's result, and (b) a stored (normalized) value normalizes to
+// itself, so that finding it means the reading is valid. Checked over
+// generated numbers of five regions, half with their country code written
+// without '+', where NormalizePhone's retry gives another reading.
+TEST(NormalizePhoneTest, AValidUncheckedReadingIsWhatNormalizePhoneReturns) {
+  struct Region {
+    const char* code;
+    const char* country_code;
+  } regions[] = {{"IN", "91"}, {"ID", "62"}, {"US", "1"}, {"GB", "44"}, {"DE", "49"}};
+  std::mt19937 rng(11);
+  int valid = 0, retried = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const Region& r = regions[rng() % 5];
+    std::string raw = rng() % 2 ? r.country_code : "";
+    const int len = 6 + static_cast<int>(rng() % 9);
+    for (int k = 0; k < len; ++k) raw += static_cast<char>('0' + rng() % 10);
+    auto n = NormalizePhone(raw, r.code);
+    auto u = ReadPhoneUnchecked(raw, r.code);
+    ASSERT_TRUE(u.ok()) << raw;
+    if (n.ok()) {
+      ++valid;
+      auto again = NormalizePhone(*n, "");
+      ASSERT_TRUE(again.ok()) << *n;
+      EXPECT_EQ(*again, *n) << raw;  // (b)
+      if (!u->has_value() || **u != *n) ++retried;
+    }
+    if (u->has_value()) {
+      auto reading_valid = NormalizePhone(**u, "");
+      if (reading_valid.ok() && *reading_valid == **u) {
+        ASSERT_TRUE(n.ok()) << raw;
+        EXPECT_EQ(*n, **u) << raw;  // (a)
+      }
+    }
+  }
+  // The corpus has both kinds: readings that are the answer, and retries.
+  EXPECT_GT(valid, 1000);
+  EXPECT_GT(retried, 5);
+}
+
+TEST(NormalizePhoneTest, ReadPhoneUncheckedParsesWithoutTheValidityCheck) {
+  EXPECT_EQ(ReadPhoneUnchecked("088701 00100", "IN").value(), "+918870100100");
+  EXPECT_EQ(ReadPhoneUnchecked("1234", "IN").value(), "+911234");  // parses; not valid
+  EXPECT_EQ(ReadPhoneUnchecked("4902776954100", "DE").value(), "+494902776954100");
+  EXPECT_EQ(NormalizePhone("4902776954100", "DE").value(), "+492776954100");  // the retry
+  EXPECT_EQ(ReadPhoneUnchecked("12345", "").value(), std::nullopt);  // no country code
+  EXPECT_EQ(ReadPhoneUnchecked("not a number", "IN").value(), std::nullopt);
+  // Bad input fails as NormalizePhone fails.
+  for (auto [raw, region] : std::vector<std::pair<std::string, std::string>>{
+           {"\xff", "IN"}, {std::string(101, '1'), "IN"}, {"+91 88701 00100", "XX"}}) {
+    auto u = ReadPhoneUnchecked(raw, region);
+    auto n = NormalizePhone(raw, region);
+    ASSERT_FALSE(u.ok()) << raw;
+    EXPECT_EQ(u.status().message(), n.status().message());
+  }
+}
 
 TEST(NormalizeEmailTest, ValidAddresses) {
   const std::vector<std::pair<std::string, std::string>> cases = {

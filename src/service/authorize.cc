@@ -143,8 +143,9 @@ Result<std::vector<NormalizedField>> NormalizeFields(const policy::Policy& polic
   return out;
 }
 
-Result<std::vector<IndexProbe>> IndexProbes(const policy::Policy& policy,
-                                            const LookupQuery& query) {
+Result<std::vector<IndexProbe>> IndexProbes(const policy::Policy& policy, const LookupQuery& query,
+                                            bool* unchecked) {
+  if (unchecked != nullptr) *unchecked = false;
   std::vector<const policy::Category*> targets;
   if (query.kind == "phone" || query.kind == "email" || query.kind == "text") {
     for (const auto& c : policy.categories) {
@@ -172,6 +173,14 @@ Result<std::vector<IndexProbe>> IndexProbes(const policy::Policy& policy,
   if (query.value.empty()) return Status::InvalidArgument("the lookup value is empty");
   std::vector<IndexProbe> out;
   for (const policy::Category* c : targets) {
+    if (unchecked != nullptr && c->normalize == policy::Normalizer::kPhone) {
+      auto reading = crypto::ReadPhoneUnchecked(query.value, PhoneRegion(policy));
+      if (reading.ok() && reading->has_value()) {
+        out.push_back({c->key, std::move(**reading)});
+        *unchecked = true;
+        continue;
+      }
+    }
     auto norm = Normalize(policy, *c, query.value);
     if (!norm.ok()) {
       return Status::InvalidArgument("lookup by " + query.kind + ": " + norm.status().message());

@@ -80,6 +80,13 @@ struct IndexProbe {
 // The (category, normalized value) pairs a lookup must probe: for kind
 // "phone"/"email"/"text", every indexed category with that normalizer; for a
 // category key, that category (which must be indexed).
-Result<std::vector<IndexProbe>> IndexProbes(const policy::Policy& policy, const LookupQuery& query);
+//
+// With `unchecked` given, a phone value is read with crypto::ReadPhoneUnchecked
+// (no validity check) where it parses, and *unchecked says whether any probe
+// was so read: a lookup that finds a subject by such a probe has its answer
+// (the stored value was valid), and one that finds none must call again
+// without `unchecked` for the checked probes, or the error.
+Result<std::vector<IndexProbe>> IndexProbes(const policy::Policy& policy, const LookupQuery& query,
+                                            bool* unchecked = nullptr);
 
 }  // namespace custodian::service

@@ -133,40 +133,56 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
   ev.purpose = std::string(purpose);
   auto grant = Authorize(t->policy, actor.role, purpose);
   if (!grant.ok()) return impl_->AuditRefusal(ev, grant.status());
-  // Normalize and digest every query before the transaction starts.
+  // Normalize and digest every query before the transaction starts. A phone
+  // number is read without its validity check first (IndexProbes'
+  // `unchecked`): found in the index, it was valid when stored; only a miss
+  // pays for the check, after the read.
   std::vector<std::vector<std::pair<std::string, std::string>>> probes;  // category, digest
+  std::vector<ProbeCache::Probes> unchecked(queries.size());  // all digests, while unchecked
   probes.reserve(queries.size());
-  for (const LookupQuery& q : queries) {
+  auto allowed = [&](const ProbeCache::Probes& digests,
+                     std::vector<std::pair<std::string, std::string>>& out) -> Status {
+    out.clear();
+    for (const auto& [category, digest] : digests) {
+      // Searching by a category is using it: the purpose must allow it, or a
+      // lookup would confirm who is a customer to a purpose that may not know.
+      if (grant->categories.count(category)) out.emplace_back(category, digest);
+    }
+    if (!out.empty()) return Status::Ok();
+    return impl_->AuditRefusal(
+        ev, Status::PermissionDenied("purpose " + Quote(purpose) + " may not use category " +
+                                     Quote(digests.front().first) +
+                                     ", so it cannot look subjects up by it"));
+  };
+  auto digest_all = [&](const std::vector<IndexProbe>& ps) {
+    ProbeCache::Probes digests;
+    for (const IndexProbe& p : ps) digests.emplace_back(p.category, t->index.Digest(p.category, p.value));
+    return digests;
+  };
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    const LookupQuery& q = queries[i];
+    auto& out = probes.emplace_back();
     if (q.kind == kExternalIdKind) {
       // The company's own customer number: not personal data of a category,
       // so any purpose the role may use can find a subject by it.
       RETURN_IF_ERROR(ValidateExternalId(q.value));
-      probes.push_back({{kExternalIdCategory, t->index.Digest(kExternalIdCategory, q.value)}});
+      out.emplace_back(kExternalIdCategory, t->index.Digest(kExternalIdCategory, q.value));
       continue;
     }
     // A value seen before skips normalization (phone parsing is most of a
     // lookup's CPU): its digests are remembered by a keyed hash of it.
     std::optional<ProbeCache::Probes> digests = t->probes->Find(q.kind, q.value);
     if (!digests) {
-      ASSIGN_OR_RETURN(std::vector<IndexProbe> ps, IndexProbes(t->policy, q));
-      digests.emplace();
-      for (const IndexProbe& p : ps) {
-        digests->emplace_back(p.category, t->index.Digest(p.category, p.value));
+      bool was_unchecked = false;
+      ASSIGN_OR_RETURN(std::vector<IndexProbe> ps, IndexProbes(t->policy, q, &was_unchecked));
+      digests = digest_all(ps);
+      if (was_unchecked) {
+        unchecked[i] = *digests;
+      } else {
+        t->probes->Put(q.kind, q.value, *digests);
       }
-      t->probes->Put(q.kind, q.value, *digests);
     }
-    auto& out = probes.emplace_back();
-    for (auto& [category, digest] : *digests) {
-      // Searching by a category is using it: the purpose must allow it, or a
-      // lookup would confirm who is a customer to a purpose that may not know.
-      if (grant->categories.count(category)) out.emplace_back(category, std::move(digest));
-    }
-    if (out.empty()) {
-      return impl_->AuditRefusal(
-          ev, Status::PermissionDenied("purpose " + Quote(purpose) + " may not use category " +
-                                       Quote(digests->front().first) +
-                                       ", so it cannot look subjects up by it"));
-    }
+    RETURN_IF_ERROR(allowed(*digests, out));
   }
   const policy::Purpose& use = *grant->purpose;
   // Read, then decrypt and project, outside the write transaction: a read
@@ -174,6 +190,28 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
   // so this work overlaps other requests' commits.
   LookupFound found;
   {
+    ASSIGN_OR_RETURN(auto rtx, impl_->store->Begin(false));
+    ASSIGN_OR_RETURN(found, FindForLookup(*rtx, t->id, tenant, use, probes));
+  }
+  // The unchecked phone readings that found nobody: checked now. The checked
+  // probes are the same unless the number is invalid (the error, as before)
+  // or its valid reading is another one ("918870100100" in IN), read then.
+  bool read_again = false;
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    if (unchecked[i].empty()) continue;
+    if (!found[i].empty()) {
+      t->probes->Put(queries[i].kind, queries[i].value, std::move(unchecked[i]));
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::vector<IndexProbe> ps, IndexProbes(t->policy, queries[i]));
+    ProbeCache::Probes checked = digest_all(ps);
+    if (checked != unchecked[i]) {
+      RETURN_IF_ERROR(allowed(checked, probes[i]));
+      read_again = true;
+    }
+    t->probes->Put(queries[i].kind, queries[i].value, std::move(checked));
+  }
+  if (read_again) {
     ASSIGN_OR_RETURN(auto rtx, impl_->store->Begin(false));
     ASSIGN_OR_RETURN(found, FindForLookup(*rtx, t->id, tenant, use, probes));
   }

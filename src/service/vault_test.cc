@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "crypto/aead.h"
+#include "crypto/normalize.h"
 #include "audit_util.h"
 #include "test_util.h"
 
@@ -97,6 +98,49 @@ TEST_F(VaultTest, LookupFindsEveryPhoneSpelling) {
   auto by_email = vault_->Lookup(kAgent, "interjet", {"email", "ASHA@example.IN"}, "essential.service");
   ASSERT_TRUE(by_email.ok());
   EXPECT_EQ(by_email->size(), 1u);
+}
+
+// A lookup reads a phone number without libphonenumber's validity check
+// first and checks it only when the reading finds nobody (lookup.cc): every
+// answer must be the one the checked number gives.
+TEST_F(VaultTest, APhoneLookupChecksTheNumberOnlyWhenItFindsNobody) {
+  std::string policy = ExamplePolicy("interjet.yaml");
+  const std::string jurisdiction = "  jurisdiction: IN\n";
+  ASSERT_NE(policy.find(jurisdiction), std::string::npos);
+  policy.replace(policy.find(jurisdiction), jurisdiction.size(),
+                 jurisdiction + "  default_region: DE\n");
+  ASSERT_TRUE(vault_->CreateTenant(kAdmin, "jet-de", policy, "jet-de.yaml").ok());
+  const std::vector<FieldInput> fields = {{"user.name", "Asha Rao"},
+                                          {"user.contact.phone_number", "+49 2776 954100"}};
+  auto added = vault_->AddSubject(kAdmin, "jet-de", fields, std::nullopt);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  for (int round = 0; round < 2; ++round) {  // the second from the probe cache
+    SCOPED_TRACE(round);
+    // Read as a German national number first (+494902776954100, nobody), the
+    // check finds it invalid, and the country code without '+' is the number.
+    for (const char* phone : {"4902776954100", "02776 954100", "+49 2776 954100"}) {
+      auto r = vault_->Lookup(kAgent, "jet-de", {"phone", phone}, "essential.service");
+      ASSERT_TRUE(r.ok()) << phone << ": " << r.status().ToString();
+      ASSERT_EQ(r->size(), 1u) << phone;
+      EXPECT_EQ(r->front().id, added->subject_id);
+    }
+    // A valid number of nobody: no match, audited as a miss.
+    int64_t before = AuditCount();
+    auto miss = vault_->Lookup(kAgent, "jet-de", {"phone", "+91 88701 00100"}, "essential.service");
+    ASSERT_TRUE(miss.ok()) << miss.status().ToString();
+    EXPECT_TRUE(miss->empty());
+    EXPECT_EQ(AuditCount(), before + 1);
+    // A number that parses but is not valid: refused as before, nothing written.
+    before = AuditCount();
+    auto bad = vault_->Lookup(kAgent, "jet-de", {"phone", "1234"}, "essential.service");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(bad.status().message(),
+              "lookup by phone: not a valid phone number: " +
+                  crypto::NormalizePhone("1234", "DE").status().message().substr(
+                      std::string("not a valid phone number: ").size()));
+    EXPECT_EQ(AuditCount(), before);
+  }
 }
 
 TEST_F(VaultTest, RefusalsAreAuditedAndSayWhichRule) {
