@@ -53,7 +53,7 @@ class AuditApiTest : public ::testing::Test {
       // A lookup answers once its audit events commit: wait for that.
       std::promise<Response> answer;
       std::future<Response> later = answer.get_future();
-      resp.deferred->OnReady([&answer](Response a) { answer.set_value(std::move(a)); });
+      resp.deferred->OnReady([&answer](Deferred::Make make) { answer.set_value(make()); });
       return later.get();
     }
     ADD_FAILURE() << "no route " << route;

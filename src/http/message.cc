@@ -37,21 +37,26 @@ std::optional<std::string_view> Request::QueryParam(std::string_view name) const
   return Find(query_params, name);
 }
 
-void Deferred::Complete(Response r) {
-  std::function<void(Response)> send;
+void Deferred::Complete(Make make) {
+  std::function<void(Make)> send;
   {
     std::lock_guard<std::mutex> g(mu_);
     if (!send_) {
-      ready_ = std::make_unique<Response>(std::move(r));
+      ready_ = std::move(make);
       return;
     }
     send = std::move(send_);
   }
-  send(std::move(r));
+  send(std::move(make));
 }
 
-void Deferred::OnReady(std::function<void(Response)> send) {
-  std::unique_ptr<Response> ready;
+void Deferred::Complete(Response r) {
+  auto ready = std::make_shared<Response>(std::move(r));
+  Complete([ready] { return std::move(*ready); });
+}
+
+void Deferred::OnReady(std::function<void(Make)> send) {
+  Make ready;
   {
     std::lock_guard<std::mutex> g(mu_);
     if (!ready_) {
@@ -60,7 +65,7 @@ void Deferred::OnReady(std::function<void(Response)> send) {
     }
     ready = std::move(ready_);
   }
-  send(std::move(*ready));
+  send(std::move(ready));
 }
 
 Response Response::Json(int status, std::string body) {

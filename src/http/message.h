@@ -60,17 +60,21 @@ struct Response;
 // A response that comes later: the handler returned before it was ready
 // (say, while its audit events are being committed) and completes it from
 // another thread. Whichever of Complete() and OnReady() comes second hands
-// the response to the sender, on its own thread. Thread-safe; each is called
-// once.
+// the response's maker to the sender, on its own thread; the sender calls it
+// where it sends (the server: on the connection's executor), so building the
+// body does not load the completing thread (the store's committer, which
+// every lookup's commit waits on). Thread-safe; each is called once.
 class Deferred {
  public:
+  using Make = std::function<Response()>;
+  void Complete(Make make);
   void Complete(Response r);
-  void OnReady(std::function<void(Response)> send);
+  void OnReady(std::function<void(Make)> send);
 
  private:
   std::mutex mu_;
-  std::unique_ptr<Response> ready_;
-  std::function<void(Response)> send_;
+  Make ready_;
+  std::function<void(Make)> send_;
 };
 
 struct Response {

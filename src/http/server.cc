@@ -374,11 +374,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       auto deferred = std::move(resp.deferred);
       auto waiting = std::make_shared<Request>(std::move(req));
       deferred->OnReady([self = this->shared_from_this(), waiting, version = version_,
-                         keep_alive = request_keep_alive_](Response r) {
-        auto answer = std::make_shared<Response>(std::move(r));
-        net::post(self->stream_.get_executor(), [self, waiting, answer, version, keep_alive] {
-          self->Send(std::move(*waiting), std::move(*answer), version, keep_alive);
-        });
+                         keep_alive = request_keep_alive_](Deferred::Make make) {
+        net::post(self->stream_.get_executor(),
+                  [self, waiting, make = std::move(make), version, keep_alive] {
+                    self->Send(std::move(*waiting), make(), version, keep_alive);
+                  });
       });
       return;
     }

@@ -144,7 +144,9 @@ Response Api::SubjectLookup(Request& req, const Caller& c) {
   auto deferred = std::make_shared<Deferred>();
   vault_.LookupThen(c.actor, c.tenant, q, *purpose.value,
                     [this, deferred](Result<std::vector<service::SubjectView>> views) {
-                      deferred->Complete(Answer([&] { return LookupAnswer(views); }));
+                      auto found = std::make_shared<decltype(views)>(std::move(views));
+                      deferred->Complete(
+                          [this, found] { return Answer([&] { return LookupAnswer(*found); }); });
                     });
   Response later;
   later.deferred = std::move(deferred);
@@ -335,7 +337,9 @@ Response Api::CallMatch(Request& req, const Caller& c) {
   auto deferred = std::make_shared<Deferred>();
   vault_.MatchCallThen(c.actor, c.tenant, call, *purpose.value,
                        [this, deferred](Result<service::CallMatch> m) {
-                         deferred->Complete(Answer([&] { return CallAnswer(m); }));
+                         auto match = std::make_shared<decltype(m)>(std::move(m));
+                         deferred->Complete(
+                             [this, match] { return Answer([&] { return CallAnswer(*match); }); });
                        });
   Response later;
   later.deferred = std::move(deferred);
