@@ -42,31 +42,23 @@ void JsonText::BeforeValue() {
   }
 }
 
-JsonText& JsonText::BeginObject() {
+JsonText& JsonText::Open(char bracket) {
   BeforeValue();
-  out_ += '{';
+  out_ += bracket;
   has_member_.push_back(false);
   return *this;
 }
 
-JsonText& JsonText::EndObject() {
-  out_ += '}';
+JsonText& JsonText::Close(char bracket) {
+  out_ += bracket;
   has_member_.pop_back();
   return *this;
 }
 
-JsonText& JsonText::BeginArray() {
-  BeforeValue();
-  out_ += '[';
-  has_member_.push_back(false);
-  return *this;
-}
-
-JsonText& JsonText::EndArray() {
-  out_ += ']';
-  has_member_.pop_back();
-  return *this;
-}
+JsonText& JsonText::BeginObject() { return Open('{'); }
+JsonText& JsonText::EndObject() { return Close('}'); }
+JsonText& JsonText::BeginArray() { return Open('['); }
+JsonText& JsonText::EndArray() { return Close(']'); }
 
 JsonText& JsonText::Key(std::string_view key) {
   BeforeValue();

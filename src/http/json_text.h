@@ -40,6 +40,8 @@ class JsonText {
 
  private:
   void BeforeValue();
+  JsonText& Open(char bracket);
+  JsonText& Close(char bracket);
   std::string out_;
   std::vector<bool> has_member_;  // per open container: something written in it
   bool after_key_ = false;
