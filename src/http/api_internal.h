@@ -115,11 +115,27 @@ class Api {
   Response SubjectCreate(Request& req, const Caller& c);
   Response SubjectLookup(Request& req, const Caller& c);
   // The answers of SubjectLookup and CallMatch once their audit events are
-  // durable, shaped on whichever thread that is known (the store's committer
-  // under group commit) by Answer(), which never throws.
+  // durable, shaped through Answer(), which never throws.
   Response LookupAnswer(const Result<std::vector<service::SubjectView>>& views);
   Response CallAnswer(const Result<service::CallMatch>& m);
   Response Answer(const std::function<Response()>& shape);
+  // A deferred response: `start` hands the service the callback it calls
+  // with its result once that is durable (from the store's committer under
+  // group commit); `shape` makes the answer of it, through Answer(), on the
+  // connection's own thread when the server sends it.
+  template <typename T>
+  Response Later(const std::function<void(std::function<void(Result<T>)>)>& start,
+                 Response (Api::*shape)(const Result<T>&)) {
+    auto deferred = std::make_shared<Deferred>();
+    start([this, deferred, shape](Result<T> r) {
+      auto result = std::make_shared<Result<T>>(std::move(r));
+      deferred->Complete(
+          [this, result, shape] { return Answer([&] { return (this->*shape)(*result); }); });
+    });
+    Response later;
+    later.deferred = std::move(deferred);
+    return later;
+  }
   Response SubjectGet(Request& req, const Caller& c);
   Response SubjectUpdate(Request& req, const Caller& c);
   Response SubjectErase(Request& req, const Caller& c);

@@ -50,11 +50,6 @@ void Deferred::Complete(Make make) {
   send(std::move(make));
 }
 
-void Deferred::Complete(Response r) {
-  auto ready = std::make_shared<Response>(std::move(r));
-  Complete([ready] { return std::move(*ready); });
-}
-
 void Deferred::OnReady(std::function<void(Make)> send) {
   Make ready;
   {

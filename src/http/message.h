@@ -68,7 +68,6 @@ class Deferred {
  public:
   using Make = std::function<Response()>;
   void Complete(Make make);
-  void Complete(Response r);
   void OnReady(std::function<void(Make)> send);
 
  private:

@@ -141,16 +141,9 @@ Response Api::SubjectLookup(Request& req, const Caller& c) {
   // The answer leaves once its audit events are durable; this thread does
   // not wait for that (under group commit the store's committer completes
   // it), so it serves other connections meanwhile.
-  auto deferred = std::make_shared<Deferred>();
-  vault_.LookupThen(c.actor, c.tenant, q, *purpose.value,
-                    [this, deferred](Result<std::vector<service::SubjectView>> views) {
-                      auto found = std::make_shared<decltype(views)>(std::move(views));
-                      deferred->Complete(
-                          [this, found] { return Answer([&] { return LookupAnswer(*found); }); });
-                    });
-  Response later;
-  later.deferred = std::move(deferred);
-  return later;
+  return Later<std::vector<service::SubjectView>>(
+      [&](auto done) { vault_.LookupThen(c.actor, c.tenant, q, *purpose.value, std::move(done)); },
+      &Api::LookupAnswer);
 }
 
 Response Api::LookupAnswer(const Result<std::vector<service::SubjectView>>& views) {
@@ -334,16 +327,11 @@ Response Api::CallMatch(Request& req, const Caller& c) {
   }
   Audited(req);
   // As SubjectLookup: answered from the commit's callback.
-  auto deferred = std::make_shared<Deferred>();
-  vault_.MatchCallThen(c.actor, c.tenant, call, *purpose.value,
-                       [this, deferred](Result<service::CallMatch> m) {
-                         auto match = std::make_shared<decltype(m)>(std::move(m));
-                         deferred->Complete(
-                             [this, match] { return Answer([&] { return CallAnswer(*match); }); });
-                       });
-  Response later;
-  later.deferred = std::move(deferred);
-  return later;
+  return Later<service::CallMatch>(
+      [&](auto done) {
+        vault_.MatchCallThen(c.actor, c.tenant, call, *purpose.value, std::move(done));
+      },
+      &Api::CallAnswer);
 }
 
 Response Api::CallAnswer(const Result<service::CallMatch>& m) {

@@ -156,7 +156,9 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
   };
   auto digest_all = [&](const std::vector<IndexProbe>& ps) {
     ProbeCache::Probes digests;
-    for (const IndexProbe& p : ps) digests.emplace_back(p.category, t->index.Digest(p.category, p.value));
+    for (const IndexProbe& p : ps) {
+      digests.emplace_back(p.category, t->index.Digest(p.category, p.value));
+    }
     return digests;
   };
   for (std::size_t i = 0; i < queries.size(); ++i) {
