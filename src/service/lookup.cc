@@ -45,6 +45,7 @@ struct LookupState {
   audit::Event ev;
   std::vector<std::vector<std::pair<std::string, std::string>>> probes;  // category, digest
   LookupFound found;
+  uint64_t read_token = 0;  // Store::SubjectReadToken() before the read
 };
 
 // The index probes of every query, the subjects they find, and the consent
@@ -191,6 +192,7 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
   // transaction does not wait for the writer nor for a commit being synced,
   // so this work overlaps other requests' commits.
   LookupFound found;
+  const uint64_t read_token = impl_->store->SubjectReadToken();
   {
     ASSIGN_OR_RETURN(auto rtx, impl_->store->Begin(false));
     ASSIGN_OR_RETURN(found, FindForLookup(*rtx, t->id, tenant, use, probes));
@@ -226,6 +228,7 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
   state->ev = std::move(ev);
   state->probes = std::move(probes);
   state->found = std::move(found);
+  state->read_token = read_token;
   Impl* impl = impl_.get();
   auto project = [impl](const LookupState& st) -> Result<std::vector<std::vector<SubjectView>>> {
     std::vector<std::vector<SubjectView>> all;
@@ -248,13 +251,19 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
   // erasure, an update or a consent withdrawal committed since the read is
   // never bypassed; if one was, the lookup reads again here. (A subject added
   // since the read is not in the answer: it was not there when it was read,
-  // and the events say exactly what was returned.) The events are durable
-  // before anything is returned, and if they cannot be written nothing is.
+  // and the events say exactly what was returned.) The check is skipped when
+  // the store can tell that nothing subject reads depend on has been written
+  // since the read began (SubjectsUnchangedSince): it is serial work on the
+  // committer, ~7% of a lookup's CPU. The events are durable before anything
+  // is returned, and if they cannot be written nothing is.
   PendingLookup pending;
   pending.views = views;
   pending.write = [state, views, project](store::Transaction& tx) -> Status {
     const policy::Purpose& used = *state->grant.purpose;
-    ASSIGN_OR_RETURN(bool holds, StillHolds(tx, state->tenant, used, state->found));
+    bool holds = tx.SubjectsUnchangedSince(state->read_token);
+    if (!holds) {
+      ASSIGN_OR_RETURN(holds, StillHolds(tx, state->tenant, used, state->found));
+    }
     if (!holds) {
       ASSIGN_OR_RETURN(state->found,
                        FindForLookup(tx, state->t->id, state->tenant, used, state->probes));

@@ -16,6 +16,22 @@
 #include "test_util.h"
 
 namespace custodian::service {
+
+// A lookup's read and its write, apart (Vault::PrepareLookup): the gap in
+// which a racing change lands, opened on purpose.
+struct LookupTestPeer {
+  static Result<Vault::PendingLookup> Read(Vault& v, const Actor& actor, const LookupQuery& q) {
+    return v.PrepareLookup(actor, "interjet", {q}, "essential.service");
+  }
+  // The lookup's write, committed; then what it answers.
+  static Result<std::vector<SubjectView>> Write(Vault& v, const Vault::PendingLookup& p) {
+    ASSIGN_OR_RETURN(auto tx, v.store().Begin(true));
+    RETURN_IF_ERROR(p.write(*tx));
+    RETURN_IF_ERROR(tx->Commit());
+    return p.views->front();
+  }
+};
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -145,6 +161,54 @@ TEST_P(LookupTest, AShowRacingAnErasureNeverReturnsTheSubjectAfterItsErasure) {
   }
   EXPECT_EQ(ok, shown.load());  // one event per answer, as answered
   EXPECT_EQ(not_found, gone.load());
+}
+
+// The write skips its re-read of what the read found only when the store can
+// tell nothing a subject read depends on was written since
+// (Transaction::SubjectsUnchangedSince). Each change here lands between the
+// read and the write, and each must show in the answer and its event.
+TEST_P(LookupTest, AnErasureBetweenALookupsReadAndItsWriteIsNotBypassed) {
+  auto pending = LookupTestPeer::Read(*vault_, kAgent, kAshaPhone);
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  ASSERT_EQ(pending->views->front().size(), 1u);
+  ASSERT_TRUE(vault_->EraseSubject(kAdmin, "interjet", asha_).ok());
+  auto answer = LookupTestPeer::Write(*vault_, *pending);
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  EXPECT_TRUE(answer->empty());
+  EXPECT_EQ(Events().back().value("outcome", ""), "miss");
+}
+
+TEST_P(LookupTest, AnotherProcessesChangeBetweenALookupsReadAndItsWriteIsNotBypassed) {
+  auto pending = LookupTestPeer::Read(*vault_, kAgent, kAshaPhone);
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  ASSERT_EQ(pending->views->front().size(), 1u);
+  // Another process restricts Asha's processing: a contract purpose may no
+  // longer read her.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "custodian.db").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  const std::string sql = "UPDATE subjects SET restricted = 1 WHERE id = '" + asha_ + "'";
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto answer = LookupTestPeer::Write(*vault_, *pending);
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  EXPECT_TRUE(answer->empty());
+  nlohmann::json last = Events().back();
+  EXPECT_EQ(last.value("outcome", ""), "refused");
+  EXPECT_EQ(last.value("subject", ""), asha_);
+}
+
+TEST_P(LookupTest, AnAuditedReadBetweenALookupsReadAndItsWriteChangesNothing) {
+  // Other lookups and shows only append events: the answer stands as read.
+  auto pending = LookupTestPeer::Read(*vault_, kAgent, kAshaPhone);
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  ASSERT_TRUE(vault_->Lookup(kAgent, "interjet", kAshaPhone, "essential.service").ok());
+  ASSERT_TRUE(vault_->ShowSubject(kAgent, "interjet", asha_, "essential.service").ok());
+  auto answer = LookupTestPeer::Write(*vault_, *pending);
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  ASSERT_EQ(answer->size(), 1u);
+  EXPECT_EQ(answer->front().id, asha_);
+  EXPECT_EQ(Events().back().value("outcome", ""), "hit");
 }
 
 TEST_P(LookupTest, ALookupWhoseEventCannotBeWrittenReturnsNothing) {

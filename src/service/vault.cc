@@ -374,7 +374,8 @@ Result<SubjectView> Vault::ShowSubject(const Actor& actor, std::string_view tena
   if (!grant.ok()) return impl_->AuditRefusal(ev, grant.status());
   // What the read finds, and the decryption, happen outside the writer (as
   // for lookups, service/lookup.cc); the write transaction then checks that
-  // the row and the consent outcome still stand before the event is appended,
+  // the row and the consent outcome still stand before the event is appended
+  // (unless the store tells that nothing they depend on was written since),
   // and decides again under its lock if they do not.
   struct Seen {
     std::optional<store::SubjectRow> row;
@@ -391,6 +392,7 @@ Result<SubjectView> Vault::ShowSubject(const Actor& actor, std::string_view tena
   };
   auto live = [](const Seen& s) { return s.row && s.row->state != store::SubjectState::kErased; };
   Seen seen;
+  const uint64_t read_token = impl_->store->SubjectReadToken();
   {
     ASSIGN_OR_RETURN(auto rtx, impl_->store->Begin(false));
     ASSIGN_OR_RETURN(seen, read(*rtx));
@@ -399,15 +401,17 @@ Result<SubjectView> Vault::ShowSubject(const Actor& actor, std::string_view tena
     ASSIGN_OR_RETURN(seen.view, impl_->Project(*t, *seen.row, grant->categories));
   }
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
-  ASSIGN_OR_RETURN(Seen now, read(*tx));
-  const bool same = seen.row.has_value() == now.row.has_value() &&
-                    (!now.row || SameSubjectRow(*seen.row, *now.row)) &&
-                    SameOutcome(seen.consent, now.consent);
-  if (!same) {
-    if (live(now) && now.consent.ok()) {
-      ASSIGN_OR_RETURN(now.view, impl_->Project(*t, *now.row, grant->categories));
+  if (!tx->SubjectsUnchangedSince(read_token)) {
+    ASSIGN_OR_RETURN(Seen now, read(*tx));
+    const bool same = seen.row.has_value() == now.row.has_value() &&
+                      (!now.row || SameSubjectRow(*seen.row, *now.row)) &&
+                      SameOutcome(seen.consent, now.consent);
+    if (!same) {
+      if (live(now) && now.consent.ok()) {
+        ASSIGN_OR_RETURN(now.view, impl_->Project(*t, *now.row, grant->categories));
+      }
+      seen = std::move(now);
     }
-    seen = std::move(now);
   }
   if (!live(seen)) {
     Status nf = seen.row ? Status::NotFound("subject " + Quote(subject) + " has been erased")

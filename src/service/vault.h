@@ -1158,6 +1158,7 @@ class Vault {
   Result<PendingLookup> PrepareLookup(const Actor& actor, std::string_view tenant,
                                       const std::vector<LookupQuery>& queries,
                                       std::string_view purpose);
+  friend struct LookupTestPeer;  // service/lookup_test.cc: changes between read and write
   // AddRecord's write, in `tx`, for a kind the caller may write: the record
   // sealed under the live subject's key, and its audit event. Its id.
   Result<std::string> WriteRecord(store::Transaction& tx, const TenantContext& t,

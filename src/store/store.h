@@ -713,6 +713,15 @@ class Transaction {
   virtual Status PutSweep(const SweepRow& row) = 0;
   virtual Result<std::vector<SweepRow>> ListSweeps() = 0;
 
+  // In a write transaction: true only if nothing that a subject read (the
+  // subject's row, its blind-index entries, its consents, the tenant) depends
+  // on can have been committed since Store::SubjectReadToken() returned
+  // `token`, by this process or another, nor written earlier in this
+  // transaction or in the transactions sharing its commit. Then what a read
+  // transaction begun after that token found still holds here, and need not
+  // be read again. False whenever the backend cannot tell.
+  virtual bool SubjectsUnchangedSince(uint64_t /*token*/) { return false; }
+
   virtual Status Commit() = 0;
   // Commits, and calls `done` with what Commit() would have returned once
   // that is known: at once on this thread where a commit is synchronous, or
@@ -730,6 +739,9 @@ class Store {
   // transactions (`write` false) must not write: the SQLite backend refuses
   // it when it runs them on read connections.
   virtual Result<std::unique_ptr<Transaction>> Begin(bool write) = 0;
+  // A token for Transaction::SubjectsUnchangedSince: take it before the read
+  // transaction whose findings a write transaction will rely on.
+  virtual uint64_t SubjectReadToken() const { return 0; }
   // Streams the whole audit chain through a verifier.
   virtual Result<audit::VerifyReport> VerifyAudit() = 0;
   // Streams the audit events after `after_seq` in seq order to `fn`, in one

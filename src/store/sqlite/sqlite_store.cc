@@ -391,23 +391,82 @@ class SqliteStore;
 struct Conn {
   explicit Conn(Db d) : db(std::move(d)) {}
   Db db;
-  std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts;
+  struct Cached {
+    std::unique_ptr<Stmt> stmt;
+    bool changes_subjects = false;  // see WatchSubjectChanges
+  };
+  std::unordered_map<const char*, Cached> stmts;
+  // The writer's only (WatchSubjectChanges): a statement that may change what
+  // a subject read sees was prepared or taken from the cache since the
+  // physical transaction began (SqliteStore::EndedLocked clears it), and
+  // whether the statement being compiled is one.
+  bool subjects_changed = false;
+  bool compiling_subject_change = false;
 
   // Cached prepared statement for `sql`; reset after each use by the caller.
   Stmt& Prepare(const char* sql) {
     auto it = stmts.find(sql);
-    if (it == stmts.end()) it = stmts.emplace(sql, std::make_unique<Stmt>(db, sql)).first;
-    it->second->Reset();
-    return *it->second;
+    if (it == stmts.end()) {
+      compiling_subject_change = false;
+      auto stmt = std::make_unique<Stmt>(db, sql);
+      it = stmts.emplace(sql, Cached{std::move(stmt), compiling_subject_change}).first;
+    }
+    if (it->second.changes_subjects) subjects_changed = true;
+    it->second.stmt->Reset();
+    return *it->second.stmt;
   }
   // Runs one of the transaction-control statements (BEGIN, COMMIT, SAVEPOINT
   // ...), prepared once per connection: every request runs several.
   Status Control(const char* sql) { return Prepare(sql).Run(); }
   // Finishes every cached statement so COMMIT/ROLLBACK see no open cursor.
   void ResetAll() {
-    for (auto& [sql, stmt] : stmts) stmt->Reset();
+    for (auto& [sql, cached] : stmts) cached.stmt->Reset();
   }
 };
+
+// Tables that no subject read depends on. A subject read (a lookup, a show)
+// reads the subject's row, its blind-index entries, its consents and the
+// tenant; what it returns cannot change by appending audit events, adding
+// records (a call is one) or touching credentials. Any table not named here,
+// a table added later included, counts as one that can.
+bool IndependentOfSubjectReads(std::string_view table) {
+  static constexpr std::string_view kTables[] = {
+      "audit",          "audit_checkpoints", "records",  "record_events",
+      "webhook_events", "api_keys",          "sessions", "sqlite_sequence"};
+  return std::find(std::begin(kTables), std::end(kTables), table) != std::end(kTables);
+}
+
+// The writer's authorizer (sqlite3_set_authorizer): SQLite calls it while it
+// compiles a statement, for every table the statement reads or writes
+// (triggers' and foreign-key actions' included), so which statements can
+// change subject reads is SQLite's parser's answer, not a list kept by hand
+// beside the SQL. A write to a table not independent of subject reads, or any
+// change of the schema, marks the statement; a statement run through Db::Exec
+// marks the connection at once. It authorizes everything.
+int WatchSubjectChanges(void* conn, int action, const char* table, const char*, const char*,
+                        const char*) {
+  auto* c = static_cast<Conn*>(conn);
+  switch (action) {
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE:
+      if (table != nullptr && IndependentOfSubjectReads(table)) return SQLITE_OK;
+      break;
+    case SQLITE_READ:
+    case SQLITE_SELECT:
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+    case SQLITE_PRAGMA:
+    case SQLITE_FUNCTION:
+    case SQLITE_RECURSIVE:
+      return SQLITE_OK;
+    default:  // CREATE, DROP, ALTER, ATTACH, ...
+      break;
+  }
+  c->compiling_subject_change = true;
+  c->subjects_changed = true;
+  return SQLITE_OK;
+}
 
 // Steps `st` through its rows, calling `fn` at each (it reads the row from
 // `st`); an error of SQLite's ends it.
@@ -588,6 +647,7 @@ class SqliteTransaction final : public Transaction {
                                                               int limit) override;
   Result<std::optional<audit::Checkpoint>> GetAuditCheckpoint(int64_t seq) override;
   Result<std::optional<audit::Checkpoint>> LastAuditCheckpoint() override;
+  bool SubjectsUnchangedSince(uint64_t token) override;
   Status Commit() override;
   void CommitThen(std::function<void(Status)> done) override;
 
@@ -627,7 +687,38 @@ class SqliteStore final : public Store {
         path_(path),
         group_(options.group_commit),
         max_readers_(std::max(0, options.read_connections)),
-        reader_cache_kib_(std::max<int64_t>(2048, options.cache_kib / 4)) {}
+        reader_cache_kib_(std::max<int64_t>(2048, options.cache_kib / 4)) {
+    sqlite3_set_authorizer(writer_.db.raw(), WatchSubjectChanges, &writer_);
+    data_version_ = DataVersionLocked();
+  }
+
+  uint64_t SubjectReadToken() const override {
+    return subject_changes_.load(std::memory_order_acquire);
+  }
+  // With mu_ held, in a write transaction: SubjectsUnchangedSince.
+  bool SubjectsUnchangedLocked(uint64_t token) {
+    return !writer_.subjects_changed &&
+           subject_changes_.load(std::memory_order_acquire) == token;
+  }
+  // With mu_ held, right after a physical write transaction began: if another
+  // connection (another process, or another Store on the file) committed
+  // since the last one, subject reads may have changed.
+  void BegunLocked() {
+    const int64_t version = DataVersionLocked();
+    if (version != data_version_ || version < 0) {
+      data_version_ = version;
+      subject_changes_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+  // With mu_ held, right after a physical transaction committed or rolled
+  // back: if it wrote what subject reads depend on, they may have changed.
+  // (After the commit, so that a token taken after the count moved is taken
+  // after the commit too, and a read that follows sees it.)
+  void EndedLocked() {
+    if (!writer_.subjects_changed) return;
+    writer_.subjects_changed = false;
+    subject_changes_.fetch_add(1, std::memory_order_acq_rel);
+  }
 
   Result<std::unique_ptr<Transaction>> Begin(bool write) override {
     if (!write && max_readers_ > 0) return BeginRead();
@@ -635,10 +726,15 @@ class SqliteStore final : public Store {
     std::unique_lock<std::mutex> lock(mu_);
     if (!group_) {
       RETURN_IF_ERROR(writer_.Control(write ? "BEGIN IMMEDIATE" : "BEGIN"));
+      if (write) BegunLocked();
       return std::unique_ptr<Transaction>(
           new SqliteTransaction(*this, writer_, std::move(lock), nullptr));
     }
-    Status st = open_ ? Status::Ok() : writer_.Control("BEGIN IMMEDIATE");
+    Status st = Status::Ok();
+    if (!open_) {
+      st = writer_.Control("BEGIN IMMEDIATE");
+      if (st.ok()) BegunLocked();
+    }
     if (st.ok()) {
       open_ = true;
       st = writer_.Control("SAVEPOINT logical");
@@ -667,6 +763,7 @@ class SqliteStore final : public Store {
       // write lock does not outlive the work (other processes share the file).
       (void)writer_.Control("ROLLBACK");
       open_ = false;
+      EndedLocked();
     }
   }
   // With mu_ held: keeps a logical transaction's work in the physical one.
@@ -982,6 +1079,7 @@ class SqliteStore final : public Store {
     writer_.ResetAll();
     Status st = writer_.Control("COMMIT");
     if (!st.ok()) (void)writer_.Control("ROLLBACK");
+    EndedLocked();
     return st;
   }
   // With group_mu_ held.
@@ -1011,6 +1109,7 @@ class SqliteStore final : public Store {
     if (!open_ || sqlite3_get_autocommit(writer_.db.raw()) == 0) return false;
     open_ = false;
     released_ = 0;
+    EndedLocked();
     int64_t closing = epoch_++;
     std::lock_guard<std::mutex> g(group_mu_);
     PublishLocked(closing,
@@ -1018,8 +1117,22 @@ class SqliteStore final : public Store {
     return true;
   }
 
+  // With mu_ held: the writer's PRAGMA data_version, or -1 if it cannot be read.
+  int64_t DataVersionLocked() {
+    Stmt& st = writer_.Prepare("PRAGMA data_version");
+    auto row = st.Step();
+    const int64_t version = row.ok() && *row ? st.ColumnInt64(0) : -1;
+    st.Reset();
+    return version;
+  }
+
   std::mutex mu_;  // the writer connection: one logical transaction at a time
   Conn writer_;
+  // Subject reads (SubjectReadToken): physical transactions that wrote what
+  // they depend on, plus other connections' commits seen; data_version_ is
+  // the writer's PRAGMA data_version when last looked at, under mu_.
+  std::atomic<uint64_t> subject_changes_{1};
+  int64_t data_version_ = -1;
   const std::string path_;
   std::atomic<int64_t> audit_committed_{0};
   // Group commit. open_ and epoch_ are guarded by mu_; the rest by group_mu_.
@@ -1068,6 +1181,16 @@ SqliteTransaction::~SqliteTransaction() {
   }
   conn_.ResetAll();
   (void)conn_.Control("ROLLBACK");
+  store_.EndedLocked();
+}
+
+bool SqliteTransaction::SubjectsUnchangedSince(uint64_t token) {
+  // Only under the database's write lock: then nobody else can commit
+  // between this answer and this transaction's own reads.
+  if (done_ || reader_ || sqlite3_txn_state(conn_.db.raw(), "main") != SQLITE_TXN_WRITE) {
+    return false;
+  }
+  return store_.SubjectsUnchangedLocked(token);
 }
 
 Status SqliteTransaction::FinishRead(const char* sql) {
@@ -1094,6 +1217,7 @@ Status SqliteTransaction::Commit() {
   conn_.ResetAll();
   Status st = conn_.Control("COMMIT");
   if (!st.ok()) (void)conn_.Control("ROLLBACK");
+  store_.EndedLocked();
   if (st.ok()) store_.CountAuditEvents(appended_);
   lock_.unlock();  // the connection is free for the next transaction
   return st;
