@@ -46,11 +46,15 @@ Result<std::string> NormalizePhone(std::string_view raw, std::string_view defaul
 
 // NormalizePhone's first reading of `raw` (parsed as a number of
 // `default_region` unless it has a country code), in E.164, without checking
-// that it is a valid number; nullopt if it does not parse. NormalizePhone
-// returns exactly this when the reading is valid. For lookups: a reading found
-// in a blind index was valid when it was stored, so only a miss needs
-// NormalizePhone's check (most of its CPU after the parse). Bad input (not
-// UTF-8, too long, an unknown region) fails as in NormalizePhone.
+// that it is a valid number; nullopt if it does not parse. For lookups: if the
+// reading is a normalized number (one NormalizePhone returns as itself, as
+// every value in a blind index is), NormalizePhone(raw) returns exactly it, so
+// a reading found in the index needs no check; only a miss needs
+// NormalizePhone (most of its CPU is after the parse). A number written as
+// "+", digits, spaces and hyphens is read without libphonenumber: "+" and the
+// digits, which keeps that promise (and only that one: "+91 098..." reads as
+// "+91098...", which is no normalized number). Bad input (not UTF-8, too
+// long, an unknown region) fails as in NormalizePhone.
 Result<std::optional<std::string>> ReadPhoneUnchecked(std::string_view raw,
                                                       std::string_view default_region);
 

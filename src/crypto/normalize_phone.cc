@@ -93,11 +93,34 @@ Status CheckPhoneInput(std::string_view raw, std::string_view default_region, st
 
 }  // namespace
 
+// "+" and the digits of `raw` if it is written as an international number of
+// ASCII digits that only spaces and hyphens separate ("+91 98765-43210"), the
+// way call metadata and most CRMs give numbers; nullopt otherwise.
+// libphonenumber drops those separators before it reads anything, and with a
+// '+' the default region plays no part, so it reads `raw` as it reads the
+// result. If the result is stored in a blind index, it is a normalized number,
+// which libphonenumber reads as itself: so its reading of `raw` is the result
+// too, without running it. (Property-tested in normalize_test.cc.)
+std::optional<std::string> PlainInternational(std::string_view raw) {
+  if (raw.size() < 2 || raw[0] != '+') return std::nullopt;
+  std::string out = "+";
+  for (char c : raw.substr(1)) {
+    if (c >= '0' && c <= '9') {
+      out.push_back(c);
+    } else if (c != ' ' && c != '-') {
+      return std::nullopt;
+    }
+  }
+  if (out.size() == 1) return std::nullopt;
+  return out;
+}
+
 Result<std::optional<std::string>> ReadPhoneUnchecked(std::string_view raw,
                                                       std::string_view default_region) {
   std::string region;
   int country_code = 0;
   RETURN_IF_ERROR(CheckPhoneInput(raw, default_region, &region, &country_code));
+  if (auto plain = PlainInternational(raw)) return plain;
   const PhoneNumberUtil& util = Util();
   PhoneNumber number;
   if (util.Parse(std::string(raw), region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {

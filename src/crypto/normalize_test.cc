@@ -1,9 +1,12 @@
 #include "crypto/normalize.h"
 
 #include <gtest/gtest.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
 
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -164,12 +167,104 @@ TEST(NormalizePhoneTest, AValidUncheckedReadingIsWhatNormalizePhoneReturns) {
   EXPECT_GT(retried, 5);
 }
 
+// Numbers written "+", digits, spaces and hyphens are read without
+// libphonenumber (as "+" and the digits). The promise (a) above must hold for
+// them too: whenever that reading is a normalized number, NormalizePhone
+// returns it. Checked over every region's example numbers of every type, in
+// E.164 and in international format, with separators moved about, and over
+// random digit strings (national prefixes after the country code included,
+// which such a reading keeps and libphonenumber drops).
+TEST(NormalizePhoneTest, APlainInternationalReadingKeepsThePromise) {
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  std::set<std::string> regions;
+  util.GetSupportedRegions(&regions);
+  std::vector<std::string> corpus;
+  for (const std::string& region : regions) {
+    for (int type = PhoneNumberUtil::FIXED_LINE; type <= PhoneNumberUtil::VOICEMAIL; ++type) {
+      PhoneNumber n;
+      if (!util.GetExampleNumberForType(region, static_cast<PhoneNumberUtil::PhoneNumberType>(type),
+                                        &n)) {
+        continue;
+      }
+      std::string e164, intl;
+      util.Format(n, PhoneNumberUtil::E164, &e164);
+      util.Format(n, PhoneNumberUtil::INTERNATIONAL, &intl);
+      corpus.push_back(e164);
+      corpus.push_back(intl);
+    }
+  }
+  std::mt19937 rng(23);
+  const std::size_t examples = corpus.size();
+  for (std::size_t i = 0; i < examples; ++i) {  // separators moved about
+    std::string digits;
+    for (char c : corpus[i]) {
+      if (c >= '0' && c <= '9') digits.push_back(c);
+    }
+    std::string raw = "+";
+    for (char c : digits) {
+      const unsigned r = rng() % 8;
+      if (r == 0) raw += ' ';
+      if (r == 1) raw += '-';
+      if (r == 2) raw += " - ";
+      raw += c;
+    }
+    if (rng() % 4 == 0) raw += rng() % 2 ? " " : "-";
+    corpus.push_back(raw);
+    corpus.push_back("+" + digits.substr(0, 3) + " 0" + digits.substr(3));  // a national prefix
+  }
+  for (int i = 0; i < 20000; ++i) {  // random: mostly not numbers
+    std::string raw = "+";
+    const int len = 1 + static_cast<int>(rng() % 17);
+    for (int k = 0; k < len; ++k) {
+      raw += static_cast<char>('0' + rng() % 10);
+      if (rng() % 5 == 0) raw += rng() % 2 ? ' ' : '-';
+    }
+    corpus.push_back(raw);
+  }
+  int plain = 0, promised = 0;
+  for (const std::string& raw : corpus) {
+    SCOPED_TRACE(raw);
+    auto u = ReadPhoneUnchecked(raw, "IN");
+    ASSERT_TRUE(u.ok());
+    bool in_form = true;
+    std::string expected = "+";
+    for (char c : raw.substr(1)) {
+      if (c >= '0' && c <= '9') {
+        expected.push_back(c);
+      } else if (c != ' ' && c != '-') {
+        in_form = false;
+      }
+    }
+    if (!in_form) continue;
+    ++plain;
+    ASSERT_TRUE(u->has_value());
+    EXPECT_EQ(**u, expected);
+    auto reading_valid = NormalizePhone(**u, "");
+    if (!reading_valid.ok() || *reading_valid != **u) continue;  // no stored value is it
+    ++promised;
+    auto n = NormalizePhone(raw, "IN");
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, **u);  // (a)
+  }
+  EXPECT_GT(plain, 20000);
+  EXPECT_GT(promised, 1000);
+}
+
 TEST(NormalizePhoneTest, ReadPhoneUncheckedParsesWithoutTheValidityCheck) {
   EXPECT_EQ(ReadPhoneUnchecked("088701 00100", "IN").value(), "+918870100100");
   EXPECT_EQ(ReadPhoneUnchecked("1234", "IN").value(), "+911234");  // parses; not valid
   EXPECT_EQ(ReadPhoneUnchecked("4902776954100", "DE").value(), "+494902776954100");
   EXPECT_EQ(NormalizePhone("4902776954100", "DE").value(), "+492776954100");  // the retry
   EXPECT_EQ(ReadPhoneUnchecked("12345", "").value(), std::nullopt);  // no country code
+  // "+", digits, spaces and hyphens: "+" and the digits, whatever they are.
+  EXPECT_EQ(ReadPhoneUnchecked("+91 88701-00100", "DE").value(), "+918870100100");
+  EXPECT_EQ(ReadPhoneUnchecked("+91 088701 00100", "IN").value(), "+9108870100100");
+  EXPECT_EQ(NormalizePhone("+91 088701 00100", "IN").value(), "+918870100100");
+  EXPECT_EQ(ReadPhoneUnchecked("+1 2", "").value(), "+12");
+  EXPECT_EQ(ReadPhoneUnchecked("+ -", "").value(), std::nullopt);  // no digit: parsed, fails
+  EXPECT_EQ(ReadPhoneUnchecked("+91 (0) 88701 00100", "IN").value(), "+918870100100");  // parsed
   EXPECT_EQ(ReadPhoneUnchecked("not a number", "IN").value(), std::nullopt);
   // Bad input fails as NormalizePhone fails.
   for (auto [raw, region] : std::vector<std::pair<std::string, std::string>>{
