@@ -10,22 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include "store/sqlite/test_events.h"
 #include "store/store.h"
 #include "test_util.h"
 
 namespace custodian::store {
 namespace {
-
-audit::Event Ev(const std::string& action) {
-  audit::Event e;
-  e.time_ms = 1;
-  e.tenant = "alpha";
-  e.actor = "test";
-  e.role = "admin";
-  e.action = action;
-  e.outcome = "ok";
-  return e;
-}
 
 // Audit rows as another connection sees them: only what is committed.
 int64_t CommittedAuditRows(const std::string& path) {
@@ -59,7 +49,7 @@ class GroupCommitTest : public ::testing::Test {
 TEST_F(GroupCommitTest, ACommitIsDurableWhenItReturns) {
   auto tx = store_->Begin(true);
   ASSERT_TRUE(tx.ok());
-  ASSERT_TRUE((*tx)->AppendAudit(Ev("one")).ok());
+  ASSERT_TRUE((*tx)->AppendAudit(TestEvent("one")).ok());
   EXPECT_EQ(CommittedAuditRows(path_), 0);  // not yet committed
   ASSERT_TRUE((*tx)->Commit().ok());
   tx->reset();
@@ -70,17 +60,17 @@ TEST_F(GroupCommitTest, ACommitIsDurableWhenItReturns) {
 TEST_F(GroupCommitTest, ARolledBackTransactionTakesNothingOfTheOthers) {
   {
     auto a = store_->Begin(true);
-    ASSERT_TRUE((*a)->AppendAudit(Ev("a")).ok());
+    ASSERT_TRUE((*a)->AppendAudit(TestEvent("a")).ok());
     ASSERT_TRUE((*a)->Commit().ok());
   }
   {
     auto b = store_->Begin(true);
-    ASSERT_TRUE((*b)->AppendAudit(Ev("b")).ok());
+    ASSERT_TRUE((*b)->AppendAudit(TestEvent("b")).ok());
     // destroyed without Commit: rolled back
   }
   {
     auto c = store_->Begin(true);
-    ASSERT_TRUE((*c)->AppendAudit(Ev("c")).ok());
+    ASSERT_TRUE((*c)->AppendAudit(TestEvent("c")).ok());
     ASSERT_TRUE((*c)->Commit().ok());
   }
   EXPECT_EQ(CommittedAuditRows(path_), 2);
@@ -118,7 +108,7 @@ TEST_F(GroupCommitTest, ConcurrentTransactionsAllLandOnOneWholeChain) {
           ++failed;
           continue;
         }
-        if (!(*tx)->AppendAudit(Ev("t" + std::to_string(t))).ok()) ++failed;
+        if (!(*tx)->AppendAudit(TestEvent("t" + std::to_string(t))).ok()) ++failed;
         if (i % 10 == 9) continue;  // rolled back
         if ((*tx)->Commit().ok()) {
           ++committed;
@@ -156,7 +146,7 @@ TEST_F(GroupCommitTest, CommitThenCallsBackOnceEachWhenDurable) {
       for (int i = 0; i < kEach; ++i) {
         auto tx = store_->Begin(true);
         ASSERT_TRUE(tx.ok());
-        ASSERT_TRUE((*tx)->AppendAudit(Ev("async")).ok());
+        ASSERT_TRUE((*tx)->AppendAudit(TestEvent("async")).ok());
         (*tx)->CommitThen([&, mine = std::this_thread::get_id()](Status st) {
           if (std::this_thread::get_id() == mine || std::this_thread::get_id() == caller) {
             on_caller_thread = true;
@@ -197,7 +187,7 @@ TEST_F(GroupCommitTest, SubmitWriteRunsJobsOnTheCommitterAndFailsThemAlone) {
     store_->SubmitWrite(
         [&, i](Transaction& tx) -> Status {
           if (std::this_thread::get_id() == caller) job_on_caller = true;
-          RETURN_IF_ERROR(tx.AppendAudit(Ev("job")).status());
+          RETURN_IF_ERROR(tx.AppendAudit(TestEvent("job")).status());
           if (i % 5 == 3) return Status::InvalidArgument("job " + std::to_string(i) + " refused");
           return Status::Ok();
         },
@@ -241,7 +231,7 @@ TEST(CommitThenTest, WithoutGroupCommitItCallsBackBeforeReturning) {
   ASSERT_TRUE(s.ok());
   auto tx = (*s)->Begin(true);
   ASSERT_TRUE(tx.ok());
-  ASSERT_TRUE((*tx)->AppendAudit(Ev("sync")).ok());
+  ASSERT_TRUE((*tx)->AppendAudit(TestEvent("sync")).ok());
   bool called = false;
   (*tx)->CommitThen([&](Status st) {
     EXPECT_TRUE(st.ok()) << st.ToString();

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/sqlite/test_events.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -16,17 +17,6 @@ namespace custodian::store {
 namespace {
 
 using namespace std::chrono_literals;
-
-audit::Event Ev(const std::string& action) {
-  audit::Event e;
-  e.time_ms = 1;
-  e.tenant = "alpha";
-  e.actor = "test";
-  e.role = "admin";
-  e.action = action;
-  e.outcome = "ok";
-  return e;
-}
 
 TenantRow Tenant(const std::string& id) {
   TenantRow t;
@@ -80,7 +70,7 @@ TEST_P(ReadConnectionsTest, AReadTransactionCannotWrite) {
   auto tx = store_->Begin(false);
   ASSERT_TRUE(tx.ok());
   EXPECT_FALSE((*tx)->InsertTenant(Tenant("gamma")).ok());
-  EXPECT_FALSE((*tx)->AppendAudit(Ev("x")).ok());
+  EXPECT_FALSE((*tx)->AppendAudit(TestEvent("x")).ok());
   tx->reset();
   EXPECT_EQ(ReadTenants(), 1);
 }
@@ -117,7 +107,7 @@ TEST_P(ReadConnectionsTest, ReadsRunBesideConcurrentCommitsAndTheChainStaysWhole
     writers.emplace_back([&] {
       for (int i = 0; i < kEach; ++i) {
         auto tx = store_->Begin(true);
-        if (!tx.ok() || !(*tx)->AppendAudit(Ev("w")).ok() || !(*tx)->Commit().ok()) ++bad;
+        if (!tx.ok() || !(*tx)->AppendAudit(TestEvent("w")).ok() || !(*tx)->Commit().ok()) ++bad;
       }
     });
   }

@@ -12,22 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "store/sqlite/test_events.h"
 #include "store/store.h"
 #include "test_util.h"
 
 namespace custodian::store {
 namespace {
-
-audit::Event Ev(const std::string& action) {
-  audit::Event e;
-  e.time_ms = 1;
-  e.tenant = "alpha";
-  e.actor = "test";
-  e.role = "agent";
-  e.action = action;
-  e.outcome = "hit";
-  return e;
-}
 
 SubjectRow Subject(const std::string& id) {
   SubjectRow s;
@@ -94,7 +84,7 @@ class SubjectChangesTest : public ::testing::TestWithParam<bool> {
 TEST_P(SubjectChangesTest, AuditEventsRecordsAndKeyUseDoNotChangeSubjectReads) {
   const uint64_t token = store_->SubjectReadToken();
   ASSERT_TRUE(Write([](Transaction& tx) {
-    RETURN_IF_ERROR(tx.AppendAudit(Ev("lookup")).status());
+    RETURN_IF_ERROR(tx.AppendAudit(TestEvent("lookup")).status());
     RecordRow r;
     r.tenant = "alpha";
     r.id = "rec1";
