@@ -57,24 +57,26 @@ Result<LookupFound> FindForLookup(
   LookupFound found;
   found.reserve(probes.size());
   for (const auto& query_probes : probes) {
-    std::vector<std::string> ids;
+    std::vector<store::SubjectRow> rows;  // each subject once, in the order found
+    auto add = [&rows](store::SubjectRow row) {
+      for (const store::SubjectRow& r : rows) {
+        if (r.id == row.id) return;
+      }
+      rows.push_back(std::move(row));
+    };
     for (const auto& [category, digest] : query_probes) {
       if (category == kExternalIdCategory) {
         ASSIGN_OR_RETURN(auto row, tx.FindSubjectByExternalId(tenant_id, digest));
-        if (row && row->state != store::SubjectState::kErased) ids.push_back(row->id);
+        if (row && row->state != store::SubjectState::kErased) add(std::move(*row));
         continue;
       }
-      ASSIGN_OR_RETURN(auto hits, tx.FindSubjectsByIndex(tenant, category, digest));
-      for (auto& id : hits) {
-        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
-      }
+      ASSIGN_OR_RETURN(auto hits, tx.FindSubjectRowsByIndex(tenant, category, digest));
+      for (auto& row : hits) add(std::move(row));
     }
     auto& out = found.emplace_back();
-    for (const std::string& id : ids) {
-      ASSIGN_OR_RETURN(auto row, tx.GetSubject(tenant, id));
-      if (!row) continue;
-      Status consent = ConsentAllows(tx, tenant, purpose, *row);
-      out.push_back(LookupHit{std::move(*row), std::move(consent)});
+    for (store::SubjectRow& row : rows) {
+      Status consent = ConsentAllows(tx, tenant, purpose, row);
+      out.push_back(LookupHit{std::move(row), std::move(consent)});
     }
   }
   return found;

@@ -430,6 +430,18 @@ class Transaction {
   virtual Result<std::vector<std::string>> FindSubjectsByIndex(std::string_view tenant,
                                                                std::string_view category,
                                                                std::string_view digest) = 0;
+  // The rows of the subjects FindSubjectsByIndex finds, in the same order.
+  virtual Result<std::vector<SubjectRow>> FindSubjectRowsByIndex(std::string_view tenant,
+                                                                 std::string_view category,
+                                                                 std::string_view digest) {
+    ASSIGN_OR_RETURN(auto ids, FindSubjectsByIndex(tenant, category, digest));
+    std::vector<SubjectRow> out;
+    for (const std::string& id : ids) {
+      ASSIGN_OR_RETURN(auto row, GetSubject(tenant, id));
+      if (row) out.push_back(std::move(*row));
+    }
+    return out;
+  }
   // Inserts the subject or replaces the row with the same (tenant, id).
   virtual Status PutSubject(const SubjectRow& row) = 0;
   // Replaces every index entry of the subject with `entries`.
@@ -773,7 +785,7 @@ class Store {
   }
 };
 
-inline constexpr int kSchemaVersion = 10;
+inline constexpr int kSchemaVersion = 11;
 
 struct SqliteOptions {
   bool create_if_missing = true;

@@ -118,6 +118,7 @@ TEST_F(AuditStoreTest, AVersionSixFileMigratesWithItsChain) {
                          "DROP TABLE retention_holds; DROP TABLE retention_aggregates; "
                          "DROP TABLE retention_lease; DROP TABLE retention_sweeps; "
                          "DROP TABLE disclosures; DROP TABLE disclosure_subjects; DROP TABLE shredded; "
+                         "ALTER TABLE subject_index DROP COLUMN subject_rowid; "
                          "DELETE FROM schema_migrations WHERE version >= 7;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)

@@ -187,6 +187,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
     r.wrapped_key = "k";
     r.fields = "f";
     ASSERT_TRUE(tx->PutSubject(r).ok());
+    ASSERT_TRUE(tx->ReplaceIndex("alpha", "sub_1", {{"phone", "digest"}}).ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
   store_.reset();
@@ -206,6 +207,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
                            "DROP TABLE retention_holds; DROP TABLE retention_aggregates; "
                            "DROP TABLE retention_lease; DROP TABLE retention_sweeps; "
                            "DROP TABLE disclosures; DROP TABLE disclosure_subjects; DROP TABLE shredded; "
+                           "ALTER TABLE subject_index DROP COLUMN subject_rowid; "
                            "DELETE FROM schema_migrations WHERE version >= 4;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)
@@ -215,6 +217,11 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
   Open();
   auto tx = Begin();
   EXPECT_TRUE(tx->GetSubject("alpha", "sub_1")->has_value());
+  // Schema 11 gave the old index entry its subject's rowid.
+  auto rows = tx->FindSubjectRowsByIndex("alpha", "phone", "digest");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().id, "sub_1");
   ASSERT_TRUE(tx->InsertApiKey(Key("alpha", "k1", 1)).ok());
   EXPECT_TRUE(tx->FindApiKey("k1")->has_value());
   ASSERT_TRUE(tx->PutConsent({"alpha", "sub_1", "marketing", ConsentState::kGranted, 1}).ok());
@@ -228,7 +235,13 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int64(st, 0), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 10);
+  EXPECT_EQ(kSchemaVersion, 11);
+  sqlite3_finalize(st);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM subject_index WHERE subject_rowid IS NULL",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 0);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }

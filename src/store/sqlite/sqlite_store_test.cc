@@ -161,3 +161,76 @@ TEST_F(SqliteStoreTest, NewerSchemaIsRefusedUntouched) {
 
 }  // namespace
 }  // namespace custodian::store
+
+namespace custodian::store {
+namespace {
+
+// FindSubjectRowsByIndex reads each subject by the rowid its index entry
+// keeps (schema 11); the rowid is only a hint: when it is missing or names
+// another row (VACUUM may renumber rowids), the subject is found by its id.
+TEST_F(SqliteStoreTest, IndexRowsAreTheSubjectsEvenWhenTheRowidHintIsWrong) {
+  {
+    auto tx = Begin();
+    for (const char* id : {"s1", "s2", "s3"}) {
+      ASSERT_TRUE(tx->PutSubject(Subject("alpha", id, "")).ok());
+    }
+    ASSERT_TRUE(tx->PutSubject(Subject("beta", "s1", "")).ok());
+    for (const char* id : {"s1", "s2"}) {
+      ASSERT_TRUE(tx->ReplaceIndex("alpha", id, {{"phone", "shared"}, {"email", id}}).ok());
+    }
+    ASSERT_TRUE(tx->ReplaceIndex("beta", "s1", {{"phone", "shared"}}).ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  auto ids = [&](const char* tenant, const char* category, const char* digest) {
+    auto tx = Begin();
+    auto rows = tx->FindSubjectRowsByIndex(tenant, category, digest);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    std::string out;
+    for (const SubjectRow& r : *rows) {
+      EXPECT_EQ(r.tenant, tenant);
+      EXPECT_EQ(r.fields, "fields-" + r.id);
+      out += r.id + " ";
+    }
+    return out;
+  };
+  EXPECT_EQ(ids("alpha", "phone", "shared"), "s1 s2 ");
+  EXPECT_EQ(ids("alpha", "email", "s2"), "s2 ");
+  EXPECT_EQ(ids("beta", "phone", "shared"), "s1 ");
+  EXPECT_EQ(ids("alpha", "phone", "nobody"), "");
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  // Every entry's hint points at its subject's row after ReplaceIndex.
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT count(*) FROM subject_index i JOIN subjects s "
+                               "ON s.rowid = i.subject_rowid AND s.tenant = i.tenant "
+                               "AND s.id = i.subject",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 5);
+  sqlite3_finalize(st);
+  // Wrong hints: s1's points at s3's row, s2's is gone, beta's s1 points at
+  // alpha's s1.
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE subject_index SET subject_rowid = "
+                         "(SELECT rowid FROM subjects WHERE tenant = 'alpha' AND id = 's3') "
+                         "WHERE tenant = 'alpha' AND subject = 's1'; "
+                         "UPDATE subject_index SET subject_rowid = NULL WHERE subject = 's2'; "
+                         "UPDATE subject_index SET subject_rowid = "
+                         "(SELECT rowid FROM subjects WHERE tenant = 'alpha' AND id = 's1') "
+                         "WHERE tenant = 'beta';",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = OpenSqliteStore(path_.string());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  store_ = std::move(s).value();
+  EXPECT_EQ(ids("alpha", "phone", "shared"), "s1 s2 ");
+  EXPECT_EQ(ids("alpha", "email", "s2"), "s2 ");
+  EXPECT_EQ(ids("beta", "phone", "shared"), "s1 ");
+}
+
+}  // namespace
+}  // namespace custodian::store
