@@ -1361,21 +1361,15 @@ Result<std::vector<std::string>> SqliteTransaction::FindSubjectsByIndex(
 
 Result<std::vector<SubjectRow>> SqliteTransaction::FindSubjectRowsByIndex(
     std::string_view tenant, std::string_view category, std::string_view digest) {
-  // The subject by the entry's rowid hint, if it is still that subject's.
-  static const std::string sql = [] {
-    std::string cols;
-    for (std::string_view rest = kSubjectColumns; !rest.empty();) {
-      const std::size_t comma = rest.find(',');
-      std::string_view col = rest.substr(0, comma);
-      while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
-      cols += (cols.empty() ? "s." : ", s.") + std::string(col);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    }
-    return "SELECT i.subject, " + cols +
-           " FROM subject_index i LEFT JOIN subjects s ON s.rowid = i.subject_rowid "
-           "AND s.tenant = i.tenant AND s.id = i.subject "
-           "WHERE i.tenant = ? AND i.category = ? AND i.digest = ? ORDER BY i.subject";
-  }();
+  // The subject by the entry's rowid hint, if it is still that subject's
+  // (the entries' columns renamed, so that kSubjectColumns name the subject's).
+  static const std::string sql =
+      std::string("SELECT entry_subject, ") + kSubjectColumns +
+      " FROM (SELECT subject AS entry_subject, subject_rowid AS entry_rowid, "
+      "tenant AS entry_tenant FROM subject_index "
+      "WHERE tenant = ? AND category = ? AND digest = ?) "
+      "LEFT JOIN subjects ON subjects.rowid = entry_rowid AND subjects.tenant = entry_tenant "
+      "AND subjects.id = entry_subject ORDER BY entry_subject";
   Stmt& st = conn_.Prepare(sql.c_str());
   st.BindText(1, tenant);
   st.BindText(2, category);
