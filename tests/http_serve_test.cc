@@ -235,7 +235,7 @@ TEST(HttpServeTest, SigtermUnderLoadAnswersWholeAndExitsZero) {
   std::atomic<int> whole{0}, torn{0};
   std::vector<std::thread> clients;
   for (int t = 0; t < 4; ++t) {
-    clients.emplace_back([&] {
+    clients.emplace_back([&, t] {
       while (!stop) {
         TestClient c(std::chrono::seconds(10));
         if (c.Connect(server.port())) {
@@ -243,7 +243,19 @@ TEST(HttpServeTest, SigtermUnderLoadAnswersWholeAndExitsZero) {
           continue;  // refused: the server stopped accepting
         }
         boost::beast::error_code ec;
-        auto r = c.Request("GET", "/readyz", "", {}, &ec);
+        // /readyz runs on the I/O threads, /v1/policy (refused: no key) on
+        // the handler threads.
+        const bool pooled = (t + whole.load()) % 2 == 1;
+        auto r = c.Request("GET", pooled ? "/v1/policy" : "/readyz", "", {}, &ec);
+        if (pooled) {
+          if (!ec && r.status == 401 && r.Header("Content-Type") == "application/problem+json" &&
+              r.body.find(R"("status":401)") != std::string::npos) {
+            ++whole;
+          } else if (!ec) {
+            ++torn;
+          }
+          continue;
+        }
         if (!ec && r.status == 200 && r.body == R"({"status":"ready"})") {
           ++whole;
         } else if (!ec && r.status == 503 && r.Header("Retry-After") == "5" &&
@@ -263,6 +275,33 @@ TEST(HttpServeTest, SigtermUnderLoadAnswersWholeAndExitsZero) {
   EXPECT_GT(before, 0);
   EXPECT_EQ(torn.load(), 0);
   EXPECT_NE(ReadFile(log).find("stopped on signal"), std::string::npos);
+}
+
+// The thread options: from the command line and the config file; a negative
+// count is refused before anything starts.
+TEST(HttpServeTest, ThreadOptionsComeFromTheCommandLineAndTheConfig) {
+  TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  for (const char* opt : {"--threads", "--io-threads"}) {
+    RunResult r = RunCustodian({"serve", "--data-dir", data, opt, "-1"});
+    EXPECT_EQ(r.exit_code, 1) << r.Describe();
+    EXPECT_NE(r.err.find("--threads and --io-threads must be 0 or more"), std::string::npos)
+        << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(data));  // refused before creating anything
+  const std::string config = (dir.path() / "serve.yaml").string();
+  {
+    std::ofstream out(config);
+    out << "threads: 2\nio_threads: 3\n";
+  }
+  const std::string log = (dir.path() / "serve.log").string();
+  ServerProcess server(data, log, {"--config", config, "--no-access-log"});
+  ASSERT_NE(server.port(), 0) << ReadFile(log);
+  TestClient c;
+  ASSERT_FALSE(c.Connect(server.port()));
+  EXPECT_EQ(c.Request("GET", "/healthz").status, 200);
+  EXPECT_EQ(c.Request("GET", "/v1/policy").status, 401);  // a handler thread's answer
+  EXPECT_EQ(server.Terminate(), 0);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ struct ServeOptions {
   std::string tls_key;
   std::string config;
   int threads = 0;
+  int io_threads = 0;
   std::size_t max_body = 1 << 20;
   uint64_t max_upload = uint64_t{1} << 30;
   std::size_t max_connections = 1024;
@@ -94,6 +95,8 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
         if (!given("--tls-key") && v["key"]) s.tls_key = v["key"].as<std::string>();
       } else if (key == "threads") {
         if (!given("--threads")) s.threads = v.as<int>();
+      } else if (key == "io_threads") {
+        if (!given("--io-threads")) s.io_threads = v.as<int>();
       } else if (key == "max_body_bytes") {
         if (!given("--max-body")) s.max_body = v.as<std::size_t>();
       } else if (key == "max_upload_bytes") {
@@ -120,8 +123,8 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
         return Status::InvalidArgument(
             "--config: " + path + ":" + std::to_string(kv.first.Mark().line + 1) +
             ": unknown key '" + key +
-            "'; expected data_dir, listen, tls, threads, max_body_bytes, max_upload_bytes, "
-            "max_connections, "
+            "'; expected data_dir, listen, tls, threads, io_threads, max_body_bytes, "
+            "max_upload_bytes, max_connections, "
             "request_timeout_ms, shutdown_grace_ms, call_purpose, group_commit, access_log, "
             "audit_checkpoint_events, audit_checkpoint_seconds or retention_interval_minutes");
       }
@@ -149,10 +152,15 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
         "--audit-checkpoint-events and --audit-checkpoint-seconds must be 0 (off) or more"));
   }
   // Lookups and calls do not wait for their audit events' commit (the store's
-  // committer answers them, docs/http.md); other routes' handlers block until
+  // committer answers them, docs/http.md): they run on the I/O threads, one
+  // per core unless --io-threads says. Other routes' handlers block until
   // theirs is synced, and requests arriving meanwhile share the next commit if
-  // there are threads to run them: so a few more threads than cores.
-  o.threads = s.threads == 0 ? kDefaultServeThreads : s.threads;
+  // there are threads to run them: so a few more handler threads than cores.
+  if (s.threads < 0 || s.io_threads < 0) {
+    return Fail(Status::InvalidArgument("--threads and --io-threads must be 0 or more"));
+  }
+  o.threads = s.io_threads;
+  o.handler_threads = s.threads == 0 ? kDefaultServeThreads : s.threads;
   o.max_body_bytes = s.max_body;
   o.max_upload_bytes = s.max_upload;
   // CSV uploads to POST /v1/imports stream here, then move next door to
@@ -303,7 +311,11 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--tls-key", s->tls_key, "PEM private key of --tls-cert");
   cmd->add_option("--config", s->config, "YAML file with these settings (docs/http-api.md)");
   cmd->add_option("--threads", s->threads,
-                  "I/O and handler threads (default " + std::to_string(kDefaultServeThreads) + ")");
+                  "Handler threads for the routes that wait for a commit (default " +
+                      std::to_string(kDefaultServeThreads) + ")");
+  cmd->add_option("--io-threads", s->io_threads,
+                  "I/O threads, each serving its own connections, lookups and calls "
+                  "(default: one per core)");
   cmd->add_option("--max-body", s->max_body, "Largest request body in bytes (default 1 MiB)");
   cmd->add_option("--max-upload", s->max_upload,
                   "Largest CSV upload to POST /v1/imports in bytes, streamed to the data "

@@ -299,12 +299,21 @@ Status Api::Register(Router& r) {
     return Authed(
         [this, method](Request& req, const Caller& c) { return (this->*method)(req, c); });
   };
-  RETURN_IF_ERROR(r.Add("GET", "/v1/openapi.yaml", "openapi", [](Request&) {
-    Response resp;
-    resp.content_type = "application/yaml";
-    resp.body = std::string(EmbeddedOpenApi());
-    return resp;
-  }));
+  // Routes whose handlers never wait for a commit (lookups and calls answer
+  // through a Deferred once the store's committer has made their audit
+  // events durable) run on the connection's I/O thread; the rest on the
+  // handler threads (RouteOptions::on_io_thread).
+  RouteOptions on_io_thread;
+  on_io_thread.on_io_thread = true;
+  RETURN_IF_ERROR(r.Add(
+      "GET", "/v1/openapi.yaml", "openapi",
+      [](Request&) {
+        Response resp;
+        resp.content_type = "application/yaml";
+        resp.body = std::string(EmbeddedOpenApi());
+        return resp;
+      },
+      on_io_thread));
   RETURN_IF_ERROR(r.Add("GET", "/privacy/{tenant}", "privacy_notice",
                         [this](Request& req) { return PrivacyNotice(req); }));
   RETURN_IF_ERROR(r.Add("GET", "/v1/exports/{token}", "export_download", [this](Request& req) {
@@ -321,7 +330,8 @@ Status Api::Register(Router& r) {
   RETURN_IF_ERROR(r.Add("GET", "/v1/policy", "policy_get", authed(&Api::PolicyGet)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/subjects", "subject_create", authed(&Api::SubjectCreate)));
   RETURN_IF_ERROR(
-      r.Add("POST", "/v1/subjects/lookup", "subject_lookup", authed(&Api::SubjectLookup)));
+      r.Add("POST", "/v1/subjects/lookup", "subject_lookup", authed(&Api::SubjectLookup),
+            on_io_thread));
   RETURN_IF_ERROR(r.Add("GET", "/v1/subjects/{id}", "subject_get", authed(&Api::SubjectGet)));
   RETURN_IF_ERROR(
       r.Add("PATCH", "/v1/subjects/{id}", "subject_update", authed(&Api::SubjectUpdate)));
@@ -335,7 +345,8 @@ Status Api::Register(Router& r) {
       r.Add("POST", "/v1/subjects/{id}/records", "record_create", authed(&Api::RecordCreate)));
   RETURN_IF_ERROR(
       r.Add("POST", "/v1/records/{id}/events", "record_event", authed(&Api::RecordEvent)));
-  RETURN_IF_ERROR(r.Add("POST", "/v1/calls", "call_match", authed(&Api::CallMatch)));
+  RETURN_IF_ERROR(
+      r.Add("POST", "/v1/calls", "call_match", authed(&Api::CallMatch), on_io_thread));
   ASSIGN_OR_RETURN(channels_,
                    RegisterChannelRoutes(
                        r, vault_, ChannelRoutesOptions{service::SystemClockMs, options_.on_reply}));

@@ -80,8 +80,13 @@ constexpr BuiltinRoute kBuiltinRoutes[] = {kHealthz, kReadyz, kMetrics};
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(const ServerOptions& options,
                                                        Router router, Metrics& metrics) {
-  RETURN_IF_ERROR(router.Add(kHealthz.method, kHealthz.pattern, kHealthz.name,
-                             [](Request&) { return Response::Json(200, R"({"status":"ok"})"); }));
+  // The built-in routes answer at once (readiness is a short read): on the
+  // I/O thread, so that a busy handler pool never makes /healthz late.
+  RouteOptions on_io_thread;
+  on_io_thread.on_io_thread = true;
+  RETURN_IF_ERROR(router.Add(
+      kHealthz.method, kHealthz.pattern, kHealthz.name,
+      [](Request&) { return Response::Json(200, R"({"status":"ok"})"); }, on_io_thread));
   auto readiness = options.readiness;
   auto stopping = std::make_shared<std::atomic<bool>>(false);
   RETURN_IF_ERROR(
@@ -99,13 +104,17 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(const ServerOptions& opti
               kRetryNotReady);
         }
         return Response::Json(200, R"({"status":"ready"})");
-      }));
+      },
+      on_io_thread));
   Metrics* m = &metrics;
-  RETURN_IF_ERROR(router.Add(kMetrics.method, kMetrics.pattern, kMetrics.name, [m](Request&) {
-    Response r = Response::Text(200, m->Render());
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    return r;
-  }));
+  RETURN_IF_ERROR(router.Add(
+      kMetrics.method, kMetrics.pattern, kMetrics.name,
+      [m](Request&) {
+        Response r = Response::Text(200, m->Render());
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        return r;
+      },
+      on_io_thread));
 
   std::unique_ptr<Dispatcher> d(new Dispatcher(options, std::move(router)));
   d->stopping_ = std::move(stopping);
@@ -168,21 +177,31 @@ Dispatcher::Upload Dispatcher::CheckUpload(Request& req, std::string_view raw_qu
 
 Response Dispatcher::Handle(Request& req, std::string_view raw_query,
                             std::string_view* error) const {
+  Resolved r = Resolve(req, raw_query);
+  if (r.answer) return *std::move(r.answer);
+  return Run(*r.route, req, error);
+}
+
+Dispatcher::Resolved Dispatcher::Resolve(Request& req, std::string_view raw_query) const {
+  Resolved out;
   RouteMatch match = router_.Match(req.method, req.path);
   switch (match.kind) {
     case RouteMatch::Kind::kBadPath:
       req.route_name = std::string(kRouteBadRequest);
-      return Problem(400, "bad-path", "Bad Request", match.error.message());
+      out.answer = Problem(400, "bad-path", "Bad Request", match.error.message());
+      return out;
     case RouteMatch::Kind::kNotFound:
       req.route_name = std::string(kRouteUnmatched);
-      return Problem(404, "not-found", "Not Found", "no route serves this path");
+      out.answer = Problem(404, "not-found", "Not Found", "no route serves this path");
+      return out;
     case RouteMatch::Kind::kMethodNotAllowed: {
       req.route_name = std::string(kRouteUnmatched);
       req.route_pattern = match.pattern;
       Response r = Problem(405, "method-not-allowed", "Method Not Allowed",
                            "this path does not accept this method");
       r.headers.emplace_back("Allow", match.allow);
-      return r;
+      out.answer = std::move(r);
+      return out;
     }
     case RouteMatch::Kind::kFound:
       break;
@@ -191,10 +210,18 @@ Response Dispatcher::Handle(Request& req, std::string_view raw_query,
   req.route_pattern = match.route->pattern;
   req.path_params = std::move(match.params);
   auto query = ParseQuery(raw_query);
-  if (!query.ok()) return Problem(400, "bad-query", "Bad Request", query.status().message());
+  if (!query.ok()) {
+    out.answer = Problem(400, "bad-query", "Bad Request", query.status().message());
+    return out;
+  }
   req.query_params = std::move(query).value();
+  out.route = match.route;
+  return out;
+}
+
+Response Dispatcher::Run(const Route& route, Request& req, std::string_view* error) const {
   try {
-    return match.route->handler(req);
+    return route.handler(req);
   } catch (...) {
     // The exception's text may quote personal data: it goes nowhere. The
     // access log line (route, request id) is the trace.

@@ -46,6 +46,13 @@ struct RouteOptions {
   // query set, the body not read yet), so that a caller who may not upload is
   // answered before sending a byte of it. Optional.
   UploadCheck before_upload;
+  // The handler never waits long: no commit it waits for, no long read (a
+  // lookup answered through a Deferred, a static document). It runs on the
+  // connection's I/O thread. Other handlers run on the server's handler
+  // threads when it has them (ServerOptions::handler_threads), so that one
+  // waiting for its commit does not hold up the other connections of its
+  // I/O thread.
+  bool on_io_thread = false;
 };
 
 struct Route {

@@ -16,10 +16,16 @@
 // docs/http.md for its fields); it never holds the query string, the body,
 // or a header's value.
 //
-// Threads: ServerOptions::threads I/O threads run every connection; a
-// connection's work is serialized, and handlers run on the I/O threads (see
-// router.h). Start(), Shutdown() and Wait() may be called from any thread
-// except an I/O thread (a handler must not stop its own server).
+// Threads: one accepting connections; ServerOptions::threads I/O threads,
+// each with its own event loop (an io_context) and the connections the
+// acceptor hands it, in turn; a
+// connection lives on one thread, so its work is serialized without locks.
+// Handlers of routes marked RouteOptions::on_io_thread run there; the others
+// run on ServerOptions::handler_threads handler threads (on the I/O thread
+// when there are none), so that a handler waiting for its commit holds up
+// no other connection. Start(), Shutdown() and Wait() may be called from any
+// thread except an I/O or handler thread (a handler must not stop its own
+// server).
 #pragma once
 
 #include <chrono>
@@ -47,6 +53,9 @@ struct ServerOptions {
   std::string address = "127.0.0.1";  // "0.0.0.0" or "::" to listen on every interface
   uint16_t port = 8080;               // 0: a free port chosen by the kernel; see Server::port()
   int threads = 0;                    // I/O threads; 0: one per core
+  // Threads for handlers not marked RouteOptions::on_io_thread; 0: none, and
+  // every handler runs on its connection's I/O thread.
+  int handler_threads = 0;
   std::optional<TlsFiles> tls;        // set: every connection is TLS 1.2 or 1.3
 
   // Limits. Beyond them a request gets a problem and its connection is closed.
@@ -117,7 +126,8 @@ class Server {
   // Graceful stop: stops accepting (new connections are refused), closes idle
   // keep-alive connections, lets requests in flight finish and answers them
   // with `Connection: close`, waits up to `grace` for every connection to
-  // end, then cancels what is left and joins the I/O threads. A handler that
+  // end, then cancels what is left and joins the I/O and handler threads
+  // (a handler still queued then does not run). A handler that
   // is running is never interrupted: Shutdown returns after it does.
   // Idempotent; later calls return at once.
   void Shutdown(std::chrono::milliseconds grace);

@@ -62,11 +62,14 @@ bool Eventually(const std::function<bool()>& probe) {
 
 nlohmann::json Json(const std::string& s) { return nlohmann::json::parse(s, nullptr, false); }
 
-class ServerTest : public ::testing::Test {
+// Every test runs twice: with every handler on the I/O threads, and with the
+// handlers of routes not marked on_io_thread on two handler threads.
+class ServerTest : public ::testing::TestWithParam<int> {
  protected:
   ServerTest() {
     options_.port = 0;
     options_.threads = 2;
+    options_.handler_threads = GetParam();
     options_.access_log_sink = log_.Sink();
   }
 
@@ -172,7 +175,7 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
 };
 
-TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
+TEST_P(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   StartServer();
   TestClient c;
   ASSERT_FALSE(c.Connect(server_->port()));
@@ -186,7 +189,7 @@ TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   EXPECT_NE(a.Header("X-Request-Id"), b.Header("X-Request-Id"));
 }
 
-TEST_F(ServerTest, StandardHeadersAndHealthz) {
+TEST_P(ServerTest, StandardHeadersAndHealthz) {
   StartServer();
   ClientResponse r = Fetch("GET", "/healthz");
   EXPECT_EQ(r.status, 200);
@@ -200,7 +203,7 @@ TEST_F(ServerTest, StandardHeadersAndHealthz) {
   EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
 }
 
-TEST_F(ServerTest, ReadyzFollowsTheReadinessCallback) {
+TEST_P(ServerTest, ReadyzFollowsTheReadinessCallback) {
   auto ready = std::make_shared<std::atomic<bool>>(false);
   options_.readiness = [ready] {
     return ready->load() ? Status::Ok() : Status::Unavailable("store at /secret/path not open");
@@ -214,7 +217,7 @@ TEST_F(ServerTest, ReadyzFollowsTheReadinessCallback) {
   EXPECT_EQ(Fetch("GET", "/readyz").status, 200);
 }
 
-TEST_F(ServerTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
+TEST_P(ServerTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   StartServer();
   ExpectProblem(Fetch("GET", "/nope"), 404, "not-found");
   ClientResponse r = Fetch("DELETE", "/v1/subjects/x/records");
@@ -223,7 +226,7 @@ TEST_F(ServerTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   EXPECT_EQ(r.Header("Cache-Control"), "no-store");
 }
 
-TEST_F(ServerTest, PathParamsQueryAndHeadersAreDecoded) {
+TEST_P(ServerTest, PathParamsQueryAndHeadersAreDecoded) {
   StartServer();
   ClientResponse r = Fetch("GET",
                            "/v1/subjects/sub%2F1%20%C3%A9/records?q=x+y&name=%C3%A9t%C3%A9&flag",
@@ -238,7 +241,7 @@ TEST_F(ServerTest, PathParamsQueryAndHeadersAreDecoded) {
   EXPECT_EQ(j["x_custom"], "v1");
 }
 
-TEST_F(ServerTest, BadPercentEncodingIs400) {
+TEST_P(ServerTest, BadPercentEncodingIs400) {
   StartServer();
   struct Case {
     const char* target;
@@ -258,7 +261,7 @@ TEST_F(ServerTest, BadPercentEncodingIs400) {
   }
 }
 
-TEST_F(ServerTest, BodyOverTheLimitIs413AndTheServerKeepsServing) {
+TEST_P(ServerTest, BodyOverTheLimitIs413AndTheServerKeepsServing) {
   options_.max_body_bytes = 1024;
   StartServer();
   EXPECT_EQ(Fetch("POST", "/echo", std::string(1024, 'a')).body, std::string(1024, 'a'));
@@ -281,7 +284,7 @@ TEST_F(ServerTest, BodyOverTheLimitIs413AndTheServerKeepsServing) {
   EXPECT_EQ(Fetch("GET", "/hello").status, 200);
 }
 
-TEST_F(ServerTest, HeadersOverTheLimitAre431) {
+TEST_P(ServerTest, HeadersOverTheLimitAre431) {
   options_.max_header_bytes = 2048;
   StartServer();
   EXPECT_EQ(Fetch("GET", "/hello", {}, {{"X-Big", std::string(1500, 'x')}}).status, 200);
@@ -293,7 +296,7 @@ TEST_F(ServerTest, HeadersOverTheLimitAre431) {
   EXPECT_EQ(Fetch("GET", "/hello").status, 200);
 }
 
-TEST_F(ServerTest, GarbageIs400) {
+TEST_P(ServerTest, GarbageIs400) {
   StartServer();
   TestClient c;
   ASSERT_FALSE(c.Connect(server_->port()));
@@ -303,7 +306,7 @@ TEST_F(ServerTest, GarbageIs400) {
   ExpectProblem(r, 400, "bad-request");
 }
 
-TEST_F(ServerTest, HandlerHeadersAreSentButCannotInjectOrBreakFraming) {
+TEST_P(ServerTest, HandlerHeadersAreSentButCannotInjectOrBreakFraming) {
   StartServer();
   ClientResponse r = Fetch("POST", "/echo", "x");
   EXPECT_EQ(r.Header("Set-Cookie"), "s=1; HttpOnly");
@@ -311,7 +314,7 @@ TEST_F(ServerTest, HandlerHeadersAreSentButCannotInjectOrBreakFraming) {
   EXPECT_FALSE(r.HasHeader("Injected"));
 }
 
-TEST_F(ServerTest, ConnectionsOverTheCapGet503) {
+TEST_P(ServerTest, ConnectionsOverTheCapGet503) {
   options_.max_connections = 2;
   StartServer();
   TestClient a, b;
@@ -339,7 +342,7 @@ TEST_F(ServerTest, ConnectionsOverTheCapGet503) {
             std::string::npos);
 }
 
-TEST_F(ServerTest, ARequestNotReceivedInTimeClosesTheConnection) {
+TEST_P(ServerTest, ARequestNotReceivedInTimeClosesTheConnection) {
   options_.request_timeout = 300ms;
   StartServer();
   TestClient c;
@@ -357,7 +360,7 @@ TEST_F(ServerTest, ARequestNotReceivedInTimeClosesTheConnection) {
   EXPECT_TRUE(TestClient::IsClosedByPeer(ec)) << ec.message();
 }
 
-TEST_F(ServerTest, MetricsCountRequestsAndLatencyPerRoute) {
+TEST_P(ServerTest, MetricsCountRequestsAndLatencyPerRoute) {
   StartServer();
   auto* mine = server_->metrics().AddCounter("custodian_lookups_total", "Lookups.",
                                              {"tenant"}).value();
@@ -391,7 +394,7 @@ TEST_F(ServerTest, MetricsCountRequestsAndLatencyPerRoute) {
   EXPECT_EQ(m.find("/nope"), std::string::npos);
 }
 
-TEST_F(ServerTest, AccessLogIsOneJsonLinePerRequestWithoutPersonalData) {
+TEST_P(ServerTest, AccessLogIsOneJsonLinePerRequestWithoutPersonalData) {
   StartServer();
   ASSERT_EQ(Fetch("GET", "/v1/subjects/%2B918870100100/records?phone=%2B918870100100&x=secretq",
                   {}, {{"Authorization", "Bearer tok_secret"}, {"Cookie", "sid=cookie_secret"}})
@@ -437,7 +440,7 @@ TEST_F(ServerTest, AccessLogIsOneJsonLinePerRequestWithoutPersonalData) {
   EXPECT_EQ(missing["status"], 404);
 }
 
-TEST_F(ServerTest, AccessLogCanBeDisabled) {
+TEST_P(ServerTest, AccessLogCanBeDisabled) {
   options_.access_log = false;
   StartServer();
   ASSERT_EQ(Fetch("GET", "/hello").status, 200);
@@ -445,7 +448,7 @@ TEST_F(ServerTest, AccessLogCanBeDisabled) {
   EXPECT_TRUE(log_.WaitFor(0).empty());
 }
 
-TEST_F(ServerTest, AThrowingHandlerGets500WithoutItsMessage) {
+TEST_P(ServerTest, AThrowingHandlerGets500WithoutItsMessage) {
   StartServer();
   ClientResponse r = Fetch("GET", "/boom");
   ExpectProblem(r, 500, "internal");
@@ -461,7 +464,7 @@ TEST_F(ServerTest, AThrowingHandlerGets500WithoutItsMessage) {
   EXPECT_EQ(Fetch("GET", "/hello").status, 200);
 }
 
-TEST_F(ServerTest, ShutdownFinishesInFlightRequestsAndRefusesNewConnections) {
+TEST_P(ServerTest, ShutdownFinishesInFlightRequestsAndRefusesNewConnections) {
   StartServer();
   const uint16_t port = server_->port();
   TestClient idle;
@@ -492,7 +495,7 @@ TEST_F(ServerTest, ShutdownFinishesInFlightRequestsAndRefusesNewConnections) {
 
 // Once shutdown has begun, a request still in flight to /readyz hears that
 // the server is going away, and when to look again.
-TEST_F(ServerTest, ReadyzSaysShuttingDownWithRetryAfter) {
+TEST_P(ServerTest, ReadyzSaysShuttingDownWithRetryAfter) {
   StartServer();
   TestClient idle;
   ASSERT_FALSE(idle.Connect(server_->port()));
@@ -522,7 +525,7 @@ TEST_F(ServerTest, ReadyzSaysShuttingDownWithRetryAfter) {
 }
 
 // Every 503 says when to retry: a handler's own, or the server's default.
-TEST_F(ServerTest, EveryServiceUnavailableHasRetryAfter) {
+TEST_P(ServerTest, EveryServiceUnavailableHasRetryAfter) {
   StartServer();
   ClientResponse r = Fetch("GET", "/busy");
   EXPECT_EQ(r.status, 503);
@@ -538,7 +541,7 @@ TEST_F(ServerTest, EveryServiceUnavailableHasRetryAfter) {
 // An upload route's body of its media type goes to a file of its own (0600),
 // up to max_upload_bytes however large max_body_bytes is; the file is gone
 // once answered unless the handler took it. Other bodies keep the small limit.
-TEST_F(ServerTest, UploadsStreamToAFileUpToTheirOwnLimit) {
+TEST_P(ServerTest, UploadsStreamToAFileUpToTheirOwnLimit) {
   options_.max_body_bytes = 1024;
   options_.upload_dir = (uploads_.path() / "incoming").string();
   options_.max_upload_bytes = 64 << 10;
@@ -607,7 +610,7 @@ TEST_F(ServerTest, UploadsStreamToAFileUpToTheirOwnLimit) {
 }
 
 // An upload may take longer than request_timeout as long as no pause does.
-TEST_F(ServerTest, AnUploadThatKeepsComingIsNotTimedOut) {
+TEST_P(ServerTest, AnUploadThatKeepsComingIsNotTimedOut) {
   options_.request_timeout = 1s;
   options_.upload_dir = (uploads_.path() / "incoming").string();
   StartServer();
@@ -626,7 +629,7 @@ TEST_F(ServerTest, AnUploadThatKeepsComingIsNotTimedOut) {
   EXPECT_EQ(Json(r.body)["bytes"], 10);
 }
 
-TEST_F(ServerTest, ShutdownSignalStopsTheServerOnSigterm) {
+TEST_P(ServerTest, ShutdownSignalStopsTheServerOnSigterm) {
   StartServer();
   const uint16_t port = server_->port();
   ShutdownSignal signal;
@@ -637,7 +640,7 @@ TEST_F(ServerTest, ShutdownSignalStopsTheServerOnSigterm) {
   EXPECT_EQ(late.Connect(port), boost::asio::error::connection_refused);
 }
 
-TEST_F(ServerTest, StartAndCreateReportErrors) {
+TEST_P(ServerTest, StartAndCreateReportErrors) {
   StartServer();
   EXPECT_EQ(server_->Start().code(), StatusCode::kFailedPrecondition);
   ServerOptions taken = options_;
@@ -660,7 +663,23 @@ TEST_F(ServerTest, StartAndCreateReportErrors) {
   EXPECT_EQ(no_tls.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(no_tls.status().message().find("TLS certificate '/nonexistent/cert.pem'"),
             std::string::npos);
+  bad = options_;
+  bad.threads = -1;
+  auto no_threads = Server::Create(bad, Router());
+  EXPECT_EQ(no_threads.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(no_threads.status().message(), "threads must be >= 0");
+  bad = options_;
+  bad.handler_threads = -1;
+  auto no_handlers = Server::Create(bad, Router());
+  EXPECT_EQ(no_handlers.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(no_handlers.status().message(), "handler_threads must be >= 0");
 }
+
+INSTANTIATE_TEST_SUITE_P(HandlerThreads, ServerTest, ::testing::Values(0, 2),
+                         [](const ::testing::TestParamInfo<int>& param) {
+                           return param.param == 0 ? std::string("OnIoThreads")
+                                                  : std::string("OnHandlerThreads");
+                         });
 
 }  // namespace
 }  // namespace custodian::http
