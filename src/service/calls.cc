@@ -83,6 +83,13 @@ void Vault::MatchCallThen(const Actor& actor, std::string_view tenant, const Cal
   const policy::Policy& policy = (*t)->policy;
   auto pending = PrepareLookup(actor, tenant, {{"phone", call.caller}}, purpose);
   if (!pending.ok()) return done(pending.status());
+  if (!pending->refused.ok()) {  // its event written by the committer, then the refusal
+    impl_->store->SubmitWrite(std::move(pending->write),
+                              [refused = pending->refused, done = std::move(done)](Status st) {
+                                done(st.ok() ? refused : st);
+                              });
+    return;
+  }
   auto match = std::make_shared<CallMatch>();
   const std::vector<SubjectView>& views = pending->views->front();
   if (Status st = FillCallFlags(*impl_->store, policy, tenant, views, *match); !st.ok()) {

@@ -106,6 +106,7 @@ Result<std::vector<std::vector<SubjectView>>> Vault::LookupMany(
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   RETURN_IF_ERROR(pending.write(*tx));
   RETURN_IF_ERROR(tx->Commit());
+  if (!pending.refused.ok()) return pending.refused;
   return std::move(*pending.views);
 }
 
@@ -119,9 +120,13 @@ void Vault::LookupThen(const Actor& actor, std::string_view tenant, const Lookup
   }
   impl_->store->SubmitWrite(
       std::move(pending->write),
-      [views = pending->views, done = std::move(done)](Status st) {
+      [views = pending->views, refused = pending->refused, done = std::move(done)](Status st) {
         if (!st.ok()) {
           done(std::move(st));
+          return;
+        }
+        if (!refused.ok()) {
+          done(refused);
           return;
         }
         done(std::move(views->front()));
@@ -134,8 +139,19 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
   audit::Event ev = impl_->Event(actor, tenant, "lookup");
   ev.purpose = std::string(purpose);
+  // A refusal is audited by the lookup's write like any outcome, so that
+  // LookupThen's caller does not wait for a commit of its own.
+  auto refuse = [&](const Status& why) {
+    PendingLookup refused;
+    refused.refused = why;
+    refused.views = std::make_shared<std::vector<std::vector<SubjectView>>>(queries.size());
+    refused.write = [event = Impl::RefusalEvent(ev, why)](store::Transaction& tx) {
+      return tx.AppendAudit(event).status();
+    };
+    return refused;
+  };
   auto grant = Authorize(t->policy, actor.role, purpose);
-  if (!grant.ok()) return impl_->AuditRefusal(ev, grant.status());
+  if (!grant.ok()) return refuse(grant.status());
   // Normalize and digest every query before the transaction starts. A phone
   // number is read without its validity check first (IndexProbes'
   // `unchecked`): found in the index, it was valid when stored; only a miss
@@ -152,10 +168,9 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
       if (grant->categories.count(category)) out.emplace_back(category, digest);
     }
     if (!out.empty()) return Status::Ok();
-    return impl_->AuditRefusal(
-        ev, Status::PermissionDenied("purpose " + Quote(purpose) + " may not use category " +
-                                     Quote(digests.front().first) +
-                                     ", so it cannot look subjects up by it"));
+    return Status::PermissionDenied("purpose " + Quote(purpose) + " may not use category " +
+                                    Quote(digests.front().first) +
+                                    ", so it cannot look subjects up by it");
   };
   auto digest_all = [&](const std::vector<IndexProbe>& ps) {
     ProbeCache::Probes digests;
@@ -187,7 +202,7 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
         t->probes->Put(q.kind, q.value, *digests);
       }
     }
-    RETURN_IF_ERROR(allowed(*digests, out));
+    if (Status st = allowed(*digests, out); !st.ok()) return refuse(st);
   }
   const policy::Purpose& use = *grant->purpose;
   // Read, then decrypt and project, outside the write transaction: a read
@@ -212,7 +227,7 @@ Result<Vault::PendingLookup> Vault::PrepareLookup(const Actor& actor, std::strin
     ASSIGN_OR_RETURN(std::vector<IndexProbe> ps, IndexProbes(t->policy, queries[i]));
     ProbeCache::Probes checked = digest_all(ps);
     if (checked != unchecked[i]) {
-      RETURN_IF_ERROR(allowed(checked, probes[i]));
+      if (Status st = allowed(checked, probes[i]); !st.ok()) return refuse(st);
       read_again = true;
     }
     t->probes->Put(queries[i].kind, queries[i].value, std::move(checked));

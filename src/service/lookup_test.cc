@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -39,6 +40,7 @@ using namespace std::chrono_literals;
 
 const Actor kAdmin{"test", "admin"};
 const Actor kAgent{"test", "agent"};
+const Actor kMarketing{"test", "marketing"};  // may not use essential.service
 const LookupQuery kAshaPhone{"phone", "088701 00100"};
 
 class LookupTest : public ::testing::TestWithParam<bool> {
@@ -239,6 +241,64 @@ TEST_P(LookupTest, ALookupWhoseEventCannotBeWrittenReturnsNothing) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 0);
+}
+
+// A refusal is audited by the lookup's own write, not by a commit of its own
+// before the write: so LookupThen's caller (an HTTP I/O thread) never waits
+// for one, and the refusal is answered only once its event is durable.
+TEST_P(LookupTest, ARefusalIsAuditedByTheLookupsWrite) {
+  const std::size_t before = Events().size();
+  auto pending = LookupTestPeer::Read(*vault_, kMarketing, kAshaPhone);
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  EXPECT_EQ(pending->refused.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Events().size(), before);  // nothing written yet
+  auto answer = LookupTestPeer::Write(*vault_, *pending);
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  EXPECT_TRUE(answer->empty());
+  std::vector<nlohmann::json> events = Events();
+  ASSERT_EQ(events.size(), before + 1);
+  EXPECT_EQ(events.back().value("outcome", ""), "refused");
+  EXPECT_EQ(events.back().value("actor", ""), "test");
+  EXPECT_EQ(events.back().value("reason", ""), pending->refused.message());
+
+  std::promise<Result<std::vector<SubjectView>>> answered;
+  vault_->LookupThen(kMarketing, "interjet", kAshaPhone, "essential.service",
+                     [&](Result<std::vector<SubjectView>> r) { answered.set_value(std::move(r)); });
+  auto then = answered.get_future();
+  ASSERT_EQ(then.wait_for(20s), std::future_status::ready);
+  Result<std::vector<SubjectView>> refused = then.get();
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(),
+            "role 'marketing' may not use purpose 'essential.service' (allowed roles: admin, "
+            "agent)");
+  events = Events();  // durable by the time it was answered
+  ASSERT_EQ(events.size(), before + 2);
+  EXPECT_EQ(events.back().value("outcome", ""), "refused");
+  EXPECT_EQ(events.back().value("reason", ""), refused.status().message());
+}
+
+// A refusal whose event cannot be written answers with the store's error, not
+// the refusal: no answer without its audit event.
+TEST_P(LookupTest, ARefusalWhoseEventCannotBeWrittenIsAnError) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "custodian.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                         "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto r = vault_->Lookup(kMarketing, "interjet", kAshaPhone, "essential.service");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().code(), StatusCode::kPermissionDenied);
+  std::promise<Status> answered;
+  vault_->LookupThen(kMarketing, "interjet", kAshaPhone, "essential.service",
+                     [&](Result<std::vector<SubjectView>> res) { answered.set_value(res.status()); });
+  auto then = answered.get_future();
+  ASSERT_EQ(then.wait_for(20s), std::future_status::ready);
+  Status st = then.get();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.code(), StatusCode::kPermissionDenied);
 }
 
 INSTANTIATE_TEST_SUITE_P(CommitModes, LookupTest, ::testing::Bool(),

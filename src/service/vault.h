@@ -1151,9 +1151,14 @@ class Vault {
   Result<std::shared_ptr<const TenantContext>> TenantFor(std::string_view tenant);
   // A lookup read and projected: the answer, and the write that must commit
   // (its audit events) before the answer is given, which may update it.
+  // A lookup between its read and its write. `write` appends its audit
+  // events; once it is committed the answer is `views`, or, if `refused` is
+  // not OK, that refusal (then `write` appends the refusal event, and the
+  // caller that commits it answers without a commit of its own on its thread).
   struct PendingLookup {
     std::function<Status(store::Transaction&)> write;
     std::shared_ptr<std::vector<std::vector<SubjectView>>> views;
+    Status refused;
   };
   Result<PendingLookup> PrepareLookup(const Actor& actor, std::string_view tenant,
                                       const std::vector<LookupQuery>& queries,

@@ -229,10 +229,15 @@ struct Vault::Impl {
     return it == tenants.end() ? nullptr : it->second;
   }
 
-  // Appends a refusal event in its own transaction and returns `refusal`.
-  Status AuditRefusal(audit::Event event, const Status& refusal) {
+  // `event` as the record of `refusal`.
+  static audit::Event RefusalEvent(audit::Event event, const Status& refusal) {
     event.outcome = "refused";
     event.reason = refusal.message();
+    return event;
+  }
+  // Appends a refusal event in its own transaction and returns `refusal`.
+  Status AuditRefusal(audit::Event event, const Status& refusal) {
+    event = RefusalEvent(std::move(event), refusal);
     auto tx = store->Begin(true);
     if (!tx.ok()) return tx.status();
     auto seq = (*tx)->AppendAudit(event);
