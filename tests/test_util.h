@@ -1,6 +1,8 @@
 // Small helpers shared by tests: a self-deleting temporary directory and file I/O.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,6 +12,22 @@
 #include <string>
 
 namespace custodian::testing_util {
+
+// Makes every later audit append to the store at `db` fail, as a full disk
+// would: a trigger that aborts each insert into the audit table.
+inline void FailAuditAppends(const std::filesystem::path& db) {
+  sqlite3* conn = nullptr;
+  const int opened = sqlite3_open(db.c_str(), &conn);
+  const int made = opened != SQLITE_OK
+                       ? opened
+                       : sqlite3_exec(conn,
+                                      "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                                      "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
+                                      nullptr, nullptr, nullptr);
+  sqlite3_close(conn);
+  ASSERT_EQ(opened, SQLITE_OK) << db;
+  ASSERT_EQ(made, SQLITE_OK) << db;
+}
 
 class TempDir {
  public:

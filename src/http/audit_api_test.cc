@@ -158,14 +158,7 @@ TEST_F(AuditApiTest, FailingAuditStorageMakesDataRoutes503AndServesNothing) {
   std::string asha = AddSubject("interjet", "Asha Rao");
   auto agent = vault_->CreateApiKey({"test", "admin"}, "interjet", "agent", "reader");
   {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((tmp_.path() / "data/custodian.db").c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
-                           "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
+    testing_util::FailAuditAppends(tmp_.path() / "data/custodian.db");
   }
   Response show = Call("subject_get", agent->key, {{"purpose", "essential.service"}}, "",
                        {{"id", asha}});

@@ -350,14 +350,7 @@ TEST_F(ConsentTest, CookieChoiceReadsAreAuditedWithoutTheVisitorAndFailClosed) {
     EXPECT_EQ(e.find(visitor), std::string::npos) << e;
   }
   {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(Db().c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
-                           "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
+    testing_util::FailAuditAppends(Db());
   }
   auto failed = vault_->CookieChoices(kAgent, "interjet", visitor);
   ASSERT_FALSE(failed.ok());

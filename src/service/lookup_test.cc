@@ -214,14 +214,7 @@ TEST_P(LookupTest, AnAuditedReadBetweenALookupsReadAndItsWriteChangesNothing) {
 }
 
 TEST_P(LookupTest, ALookupWhoseEventCannotBeWrittenReturnsNothing) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "custodian.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
-                         "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  testing_util::FailAuditAppends(dir_ / "custodian.db");
   auto r = vault_->Lookup(kAgent, "interjet", kAshaPhone, "essential.service");
   EXPECT_FALSE(r.ok());
   auto many = vault_->LookupMany(kAgent, "interjet", {kAshaPhone, kAshaPhone},
@@ -280,14 +273,7 @@ TEST_P(LookupTest, ARefusalIsAuditedByTheLookupsWrite) {
 // A refusal whose event cannot be written answers with the store's error, not
 // the refusal: no answer without its audit event.
 TEST_P(LookupTest, ARefusalWhoseEventCannotBeWrittenIsAnError) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "custodian.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
-                         "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  testing_util::FailAuditAppends(dir_ / "custodian.db");
   auto r = vault_->Lookup(kMarketing, "interjet", kAshaPhone, "essential.service");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().code(), StatusCode::kPermissionDenied);

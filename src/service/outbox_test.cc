@@ -28,14 +28,7 @@ constexpr char kNotices[] = "essential.service.notifications";
 
 // Makes every later audit append fail, as a full disk would.
 void BreakAudit(const std::string& db_path) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
-                         "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  testing_util::FailAuditAppends(db_path);
 }
 
 class OutboxTest : public ::testing::Test {

@@ -346,14 +346,7 @@ TEST_F(VaultTest, SealedValueMovedToAnotherSubjectFailsIntegrity) {
 TEST_F(VaultTest, FailingAuditFailsTheOperationAndReturnsNothing) {
   std::string id = AddAsha();
   {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(Db().c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
-                           "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
+    testing_util::FailAuditAppends(Db());
   }
   auto show = vault_->ShowSubject(kAgent, "interjet", id, "essential.service");
   ASSERT_FALSE(show.ok());

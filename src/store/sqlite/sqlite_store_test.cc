@@ -125,14 +125,7 @@ TEST_F(SqliteStoreTest, AuditChainsAcrossTransactionsAndVerifies) {
 
 TEST_F(SqliteStoreTest, FailingAuditInsertFailsTheAppend) {
   {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TRIGGER no_audit BEFORE INSERT ON audit "
-                           "BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
+    testing_util::FailAuditAppends(path_);
   }
   auto tx = Begin();
   auto seq = tx->AppendAudit(Ev("x"));
