@@ -106,12 +106,14 @@ class Server::Impl {
   }
   net::io_context& NextLoop() { return *loops[next_loop++ % loops.size()]; }
 
-  // The acceptor has a loop and a thread of its own: accepting never waits
-  // behind a handler that runs on an I/O thread.
-  net::io_context accept_loop{1};
   std::vector<std::unique_ptr<net::io_context>> loops;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   size_t next_loop = 0;  // where the next connection goes; on the acceptor's strand
+  // The acceptor has a loop and a thread of its own: accepting never waits
+  // behind a handler that runs on an I/O thread. After the loops, so it is
+  // destroyed before them: an accept still pending holds a socket of a loop.
+  net::io_context accept_loop{1};
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> accept_keep_running;
   net::strand<net::io_context::executor_type> accept_strand;
   std::optional<tcp::acceptor> acceptor;
   net::steady_timer accept_retry;
@@ -705,7 +707,7 @@ Status Server::Start() {
   }
   s.bound_port = s.acceptor->local_endpoint(ec).port();
   s.DoAccept();
-  s.keep_running.push_back(net::make_work_guard(s.accept_loop));
+  s.accept_keep_running.emplace(net::make_work_guard(s.accept_loop));
   s.threads.emplace_back([&s] { RunIoThread(s.accept_loop); });
   for (auto& loop : s.loops) {
     s.keep_running.push_back(net::make_work_guard(*loop));
@@ -772,6 +774,10 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   if (s.handler_loop) s.handler_loop->stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
+  // The guards go while their loops are alive (and the loops are stopped).
+  s.accept_keep_running.reset();
+  s.keep_running.clear();
+  s.handler_keep_running.reset();
   {
     std::lock_guard lock(s.mu);
     s.state = Impl::State::kStopped;
