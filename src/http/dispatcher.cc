@@ -175,13 +175,6 @@ Dispatcher::Upload Dispatcher::CheckUpload(Request& req, std::string_view raw_qu
   return out;
 }
 
-Response Dispatcher::Handle(Request& req, std::string_view raw_query,
-                            std::string_view* error) const {
-  Resolved r = Resolve(req, raw_query);
-  if (r.answer) return *std::move(r.answer);
-  return Run(*r.route, req, error);
-}
-
 Dispatcher::Resolved Dispatcher::Resolve(Request& req, std::string_view raw_query) const {
   Resolved out;
   RouteMatch match = router_.Match(req.method, req.path);

@@ -57,19 +57,16 @@ class Dispatcher {
   Upload CheckUpload(Request& req, std::string_view raw_query) const;
 
   // Fills the routing fields of `req` (whose method, path, headers, body and
-  // connection fields are set), decodes its query, runs the handler and
-  // returns its response or a problem. Never throws. `*error` is set to a
-  // fixed note when the handler threw. Resolve then Run.
-  Response Handle(Request& req, std::string_view raw_query, std::string_view* error) const;
-  // Handle's first half: fills the routing fields of `req` and decodes its
-  // query. The route to Run, or the problem that answers a request no route
-  // takes (404, 405, a bad path or query).
+  // connection fields are set) and decodes its query. The route to Run, or
+  // the problem that answers a request no route takes (404, 405, a bad path
+  // or query).
   struct Resolved {
     const Route* route = nullptr;
     std::optional<Response> answer;
   };
   Resolved Resolve(Request& req, std::string_view raw_query) const;
-  // Handle's second half: runs `route`'s handler on the resolved `req`.
+  // Runs `route`'s handler on the resolved `req` and returns its response,
+  // or a 500 problem if it threw (then `*error` is set to a fixed note).
   // Never throws. Any thread.
   Response Run(const Route& route, Request& req, std::string_view* error) const;
 

@@ -107,13 +107,11 @@ class Server::Impl {
   net::io_context& NextLoop() { return *loops[next_loop++ % loops.size()]; }
 
   std::vector<std::unique_ptr<net::io_context>> loops;
-  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   size_t next_loop = 0;  // where the next connection goes; on the acceptor's strand
   // The acceptor has a loop and a thread of its own: accepting never waits
   // behind a handler that runs on an I/O thread. After the loops, so it is
   // destroyed before them: an accept still pending holds a socket of a loop.
   net::io_context accept_loop{1};
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> accept_keep_running;
   net::strand<net::io_context::executor_type> accept_strand;
   std::optional<tcp::acceptor> acceptor;
   net::steady_timer accept_retry;
@@ -121,7 +119,9 @@ class Server::Impl {
   // ServerOptions::handler_threads > 0. After the loops: destroyed first, as
   // a handler it still holds owns a session whose socket is on a loop.
   std::optional<net::io_context> handler_loop;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> handler_keep_running;
+  // Keeps every loop above running while it has nothing to do. Declared after
+  // them all: the guards go first.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   std::vector<std::thread> threads;
 };
 
@@ -707,14 +707,14 @@ Status Server::Start() {
   }
   s.bound_port = s.acceptor->local_endpoint(ec).port();
   s.DoAccept();
-  s.accept_keep_running.emplace(net::make_work_guard(s.accept_loop));
+  s.keep_running.push_back(net::make_work_guard(s.accept_loop));
   s.threads.emplace_back([&s] { RunIoThread(s.accept_loop); });
   for (auto& loop : s.loops) {
     s.keep_running.push_back(net::make_work_guard(*loop));
     s.threads.emplace_back([&loop] { RunIoThread(*loop); });
   }
   if (s.handler_loop) {
-    s.handler_keep_running.emplace(net::make_work_guard(*s.handler_loop));
+    s.keep_running.push_back(net::make_work_guard(*s.handler_loop));
     for (int i = 0; i < s.handler_threads_wanted; ++i) {
       s.threads.emplace_back([&s] { RunIoThread(*s.handler_loop); });
     }
@@ -774,10 +774,6 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   if (s.handler_loop) s.handler_loop->stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
-  // The guards go while their loops are alive (and the loops are stopped).
-  s.accept_keep_running.reset();
-  s.keep_running.clear();
-  s.handler_keep_running.reset();
   {
     std::lock_guard lock(s.mu);
     s.state = Impl::State::kStopped;
