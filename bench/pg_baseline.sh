@@ -31,7 +31,8 @@ threads="${PG_THREADS:-8}"
 options="${PG_ENCRYPT_OPTIONS:-}"
 
 source "$root/bench/lib.sh"
-bench_build "$build" custodian-pg-baseline custodian-datagen
+# Nested in http_bench.sh's run, which has built them.
+[ -n "${BENCH_NESTED:-}" ] || bench_build "$build" custodian-pg-baseline custodian-datagen
 work="$root/out/bench/http-data"
 mkdir -p "$work"
 # Nested in http_bench.sh's run: its report already takes this output.
