@@ -232,9 +232,14 @@ Result<ApiKeyIdentity> Vault::AuthenticateApiKey(std::string_view bearer_token) 
       access.keys[id] = *entry;
     }
     if (touch) {
-      // Bookkeeping only: a failure here must not refuse a valid key.
-      auto tx = impl_->store->Begin(true);
-      if (tx.ok() && (*tx)->TouchApiKey(entry->tenant->id, id, now).ok()) (void)(*tx)->Commit();
+      // Bookkeeping only: a failure here must not refuse a valid key, and
+      // the caller (an HTTP I/O thread) does not wait for its commit: under
+      // group commit the store's committer writes it with the next batch.
+      impl_->store->SubmitWrite(
+          [tenant_id = entry->tenant->id, id, now](store::Transaction& tx) {
+            return tx.TouchApiKey(tenant_id, id, now);
+          },
+          [](Status) {});
     }
   }
   std::string digest = CredentialDigest(*entry->tenant, "api_key", id, parts->secret);

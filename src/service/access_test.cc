@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -214,6 +215,48 @@ TEST_F(AccessTest, AnotherProcessRevocationTakesEffectWithinTheCacheTtl) {
   EXPECT_TRUE(vault_->AuthenticateApiKey(k.key).ok());
   now_ms_ += 1;
   ExpectUnauthenticated(vault_->AuthenticateApiKey(k.key).status(), kBadKey);
+}
+
+// A key's last use is recorded at most once a minute, by a write handed to
+// the store (under group commit, its committer: the caller does not wait),
+// and a failure to record it never refuses the key.
+TEST_F(AccessTest, AKeysLastUseIsRecordedAtMostOnceAMinuteWithoutRefusingIt) {
+  VaultOptions o;
+  o.group_commit = true;
+  vault_ = Open(o);
+  CreatedApiKey k = NewKey();
+  auto last_use = [&]() -> std::optional<int64_t> {
+    vault_->store().WaitForCommitCallbacks();
+    auto keys = vault_->ListApiKeys("interjet");
+    EXPECT_TRUE(keys.ok() && keys->size() == 1u);
+    return keys.ok() && !keys->empty() ? keys->front().last_used_ms : std::nullopt;
+  };
+  EXPECT_EQ(last_use(), std::nullopt);
+  const int64_t first = now_ms_;
+  ASSERT_TRUE(vault_->AuthenticateApiKey(k.key).ok());
+  EXPECT_EQ(last_use(), first);
+  now_ms_ += 30 * 1000;  // past the cache's TTL, within the minute: not again
+  ASSERT_TRUE(vault_->AuthenticateApiKey(k.key).ok());
+  EXPECT_EQ(last_use(), first);
+  now_ms_ += 30 * 1000;
+  ASSERT_TRUE(vault_->AuthenticateApiKey(k.key).ok());
+  EXPECT_EQ(last_use(), now_ms_);
+
+  // The record of its use cannot be written: the key still authenticates.
+  const int64_t recorded = now_ms_;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "custodian.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER no_touch BEFORE UPDATE OF last_used_ms ON api_keys "
+                         "BEGIN SELECT RAISE(ABORT, 'touch broken'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  now_ms_ += kMinute;
+  auto who = vault_->AuthenticateApiKey(k.key);
+  ASSERT_TRUE(who.ok()) << who.status().ToString();
+  EXPECT_EQ(who->key_id, k.id);
+  EXPECT_EQ(last_use(), recorded);
 }
 
 TEST_F(AccessTest, AnotherTenantsKeyGivesThatTenantNeverThisOne) {

@@ -97,26 +97,43 @@ void Vault::MatchCallThen(const Actor& actor, std::string_view tenant, const Cal
   }
   store::Store::WriteJob write = std::move(pending->write);
   const policy::RecordKind* kind = policy.FindRecordKind(kCallKind);
+  auto refused = std::make_shared<Status>();  // the call record's refusal, if any
   if (!views.empty() && kind != nullptr) {
-    if (!AuthorizeWrite(policy, actor.role, {kind->category}).ok()) {
-      return done(MatchCall(actor, tenant, call, purpose));  // audits the refusal
+    if (Status may = AuthorizeWrite(policy, actor.role, {kind->category}); !may.ok()) {
+      // The role may look the caller up but not keep the call: as in
+      // MatchCall, the lookup's events, then the call record's refusal
+      // (audited as AddRecord audits it), and the refusal is the answer.
+      audit::Event ev = impl_->Event(actor, tenant, "record.add");
+      ev.categories = {kind->category};
+      write = [ev = Impl::RefusalEvent(std::move(ev), may), may, refused,
+               views = pending->views, lookup = std::move(write)](store::Transaction& tx) mutable
+          -> Status {
+        RETURN_IF_ERROR(lookup(tx));
+        if (views->front().empty()) return Status::Ok();  // gone since the read
+        ev.subject = views->front().front().id;
+        RETURN_IF_ERROR(tx.AppendAudit(ev).status());
+        *refused = may;
+        return Status::Ok();
+      };
+    } else {
+      // One transaction: the lookup's events, then the call record on the
+      // subject the lookup returns once it is checked again there.
+      write = [this, actor, t = *t, kind, record = CallRecordInput(call, impl_->Now()),
+               views = pending->views, match,
+               lookup = std::move(write)](store::Transaction& tx) -> Status {
+        RETURN_IF_ERROR(lookup(tx));
+        if (views->front().empty()) return Status::Ok();  // gone since the read
+        ASSIGN_OR_RETURN(match->call_record,
+                         WriteRecord(tx, *t, actor, views->front().front().id, record, *kind));
+        return Status::Ok();
+      };
     }
-    // One transaction: the lookup's events, then the call record on the
-    // subject the lookup returns once it is checked again there.
-    write = [this, actor, t = *t, kind, record = CallRecordInput(call, impl_->Now()),
-             views = pending->views, match,
-             lookup = std::move(write)](store::Transaction& tx) -> Status {
-      RETURN_IF_ERROR(lookup(tx));
-      if (views->front().empty()) return Status::Ok();  // gone since the read
-      ASSIGN_OR_RETURN(match->call_record,
-                       WriteRecord(tx, *t, actor, views->front().front().id, record, *kind));
-      return Status::Ok();
-    };
   }
   impl_->store->SubmitWrite(
       std::move(write),
-      [views = pending->views, match, done = std::move(done)](Status st) {
+      [views = pending->views, match, refused, done = std::move(done)](Status st) {
         if (!st.ok()) return done(std::move(st));
+        if (!refused->ok()) return done(*refused);
         match->subjects = std::move(views->front());
         done(std::move(*match));
       });

@@ -287,6 +287,80 @@ TEST_P(LookupTest, ARefusalWhoseEventCannotBeWrittenIsAnError) {
   EXPECT_NE(st.code(), StatusCode::kPermissionDenied);
 }
 
+// A call whose role may look the caller up but may not keep the call record
+// (Intnet IQ's `call` kind, with a role only essential.service lists): the
+// lookup's events, the record's refusal, and 403, the same through MatchCall
+// and through MatchCallThen (which, under group commit, answers from the
+// committer: its caller never waits for the commit).
+TEST_P(LookupTest, ACallWhoseRecordTheRoleMayNotKeepIsRefusedAfterItsLookup) {
+  std::string policy = testing_util::ReadFile(fs::path(CUSTODIAN_SOURCE_DIR) /
+                                              "examples/policies/intnet-iq.yaml");
+  const std::string agents = "user.device.cookie_id]\n    roles: [admin, agent]";
+  ASSERT_NE(policy.find(agents), std::string::npos);
+  policy.replace(policy.find(agents), agents.size(),
+                 "user.device.cookie_id]\n    roles: [admin, agent, frontdesk]");
+  ASSERT_TRUE(vault_->CreateTenant(kAdmin, "intnet", policy, "intnet-iq.yaml").ok());
+  auto budi = vault_->AddSubject(kAdmin, "intnet",
+                                 {{"user.name", "Budi"},
+                                  {"user.contact.phone_number", "+62 812-3456-7890"}},
+                                 std::nullopt);
+  ASSERT_TRUE(budi.ok()) << budi.status().ToString();
+  const Actor desk{"desk", "frontdesk"};
+  const CallInput call{"+6281234567890", "+6221555000", "v3:x", 0};
+  const std::string refusal =
+      "role 'frontdesk' may not write category 'system.operations.call_metadata': no purpose "
+      "that uses it lists the role";
+  auto check_events = [&](std::size_t before) {
+    std::vector<nlohmann::json> events = Events();
+    ASSERT_EQ(events.size(), before + 2);
+    const nlohmann::json& lookup = events[before];
+    EXPECT_EQ(lookup.value("action", ""), "lookup");
+    EXPECT_EQ(lookup.value("outcome", ""), "hit");
+    EXPECT_EQ(lookup.value("subject", ""), budi->subject_id);
+    const nlohmann::json& record = events[before + 1];
+    EXPECT_EQ(record.value("action", ""), "record.add");
+    EXPECT_EQ(record.value("outcome", ""), "refused");
+    EXPECT_EQ(record.value("subject", ""), budi->subject_id);
+    EXPECT_EQ(record.value("reason", ""), refusal);
+    EXPECT_EQ(record["categories"], nlohmann::json::array({"system.operations.call_metadata"}));
+  };
+
+  std::size_t before = Events().size();
+  auto sync = vault_->MatchCall(desk, "intnet", call, "essential.service");
+  EXPECT_EQ(sync.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(sync.status().message(), refusal);
+  check_events(before);
+
+  before = Events().size();
+  std::promise<std::pair<Result<CallMatch>, std::thread::id>> answered;
+  vault_->MatchCallThen(desk, "intnet", call, "essential.service", [&](Result<CallMatch> r) {
+    answered.set_value({std::move(r), std::this_thread::get_id()});
+  });
+  auto then = answered.get_future();
+  ASSERT_EQ(then.wait_for(20s), std::future_status::ready);
+  auto [result, thread] = then.get();
+  EXPECT_EQ(result.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(result.status().message(), refusal);
+  EXPECT_EQ(thread != std::this_thread::get_id(), GetParam());
+  check_events(before);
+
+  auto records = vault_->ListRecords(kAdmin, "intnet", budi->subject_id,
+                                     "essential.service.call_matching", "call");
+  ASSERT_TRUE(records.ok()) << records.status().ToString();
+  EXPECT_TRUE(records->records.empty());
+  // The agent, whose purposes use call metadata, keeps the call the same way.
+  std::promise<Result<CallMatch>> kept;
+  vault_->MatchCallThen(kAgent, "intnet", call, "essential.service.call_matching",
+                        [&](Result<CallMatch> r) { kept.set_value(std::move(r)); });
+  auto kept_future = kept.get_future();
+  ASSERT_EQ(kept_future.wait_for(20s), std::future_status::ready);
+  Result<CallMatch> match = kept_future.get();
+  ASSERT_TRUE(match.ok()) << match.status().ToString();
+  ASSERT_TRUE(match->call_record.has_value());
+  ASSERT_EQ(match->subjects.size(), 1u);
+  EXPECT_EQ(match->subjects[0].id, budi->subject_id);
+}
+
 INSTANTIATE_TEST_SUITE_P(CommitModes, LookupTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Group" : "Single"; });
 
