@@ -279,6 +279,60 @@ TEST(HttpServeTest, SigtermUnderLoadAnswersWholeAndExitsZero) {
 
 // The thread options: from the command line and the config file; a negative
 // count is refused before anything starts.
+// --api-key-rate: each key its own bucket; over it, 429 with Retry-After and
+// a problem document, before the service is reached (no audit event); other
+// keys, and the built-in routes, unaffected. Bad values are refused first.
+TEST(HttpServeTest, AnApiKeyOverItsRateIs429WithRetryAfter) {
+  OneTenant v;
+  for (const char* bad : {"-1", "nan"}) {
+    RunResult r = RunCustodian({"serve", "--data-dir", v.data, "--api-key-burst", bad});
+    EXPECT_EQ(r.exit_code, 1) << r.Describe();
+    EXPECT_NE(r.err.find("--api-key-rate and --api-key-burst must be 0 (no limit; as many as "
+                         "the rate) or more"),
+              std::string::npos)
+        << r.err;
+  }
+  // One request every 1000 s (from the config file), two at once: the third
+  // is refused for ~1000 s.
+  const std::string config = (v.dir.path() / "serve.yaml").string();
+  {
+    std::ofstream out(config);
+    out << "api_key_rate: 0.001\napi_key_burst: 5\n";
+  }
+  ServerProcess server(v.data, v.log, {"--config", config, "--api-key-burst", "2"});
+  ASSERT_NE(server.port(), 0) << ReadFile(v.log);
+  TestClient c;
+  ASSERT_FALSE(c.Connect(server.port()));
+  auto lookup = [&](const std::string& key) {
+    return c.Request("POST", "/v1/subjects/lookup?purpose=essential.service",
+                     json{{"phone", "+91 88701 00100"}}.dump(),
+                     {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
+  };
+  const std::string db = (std::filesystem::path(v.data) / "custodian.db").string();
+  EXPECT_EQ(lookup(v.agent).status, 200);
+  EXPECT_EQ(lookup(v.agent).status, 200);
+  const std::size_t lookups = testing_util::AuditEvents(db, "lookup").size();
+  EXPECT_EQ(lookups, 2u);
+  auto limited = lookup(v.agent);
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(limited.Header("Content-Type"), "application/problem+json");
+  json p = json::parse(limited.body);
+  EXPECT_EQ(p["type"], "urn:custodian:problem:too-many-requests");
+  EXPECT_EQ(p["detail"],
+            "this API key may send 0.001 requests a second (at most 2 at once); wait as long as "
+            "Retry-After says");
+  const int wait = std::atoi(limited.Header("Retry-After").c_str());
+  EXPECT_GT(wait, 900);
+  EXPECT_LE(wait, 1000);
+  EXPECT_EQ(testing_util::AuditEvents(db, "lookup").size(), lookups);  // never reached
+  EXPECT_EQ(lookup(v.admin).status, 200);  // another key, its own bucket
+  EXPECT_EQ(c.Request("GET", "/healthz").status, 200);
+  auto metrics = c.Request("GET", "/metrics");
+  EXPECT_NE(metrics.body.find("custodian_refusals_total{reason=\"rate\"} 1"), std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(server.Terminate(), 0);
+}
+
 TEST(HttpServeTest, ThreadOptionsComeFromTheCommandLineAndTheConfig) {
   TempDir dir;
   const std::string data = (dir.path() / "data").string();

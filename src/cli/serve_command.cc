@@ -31,6 +31,8 @@ struct ServeOptions {
   std::size_t max_body = 1 << 20;
   uint64_t max_upload = uint64_t{1} << 30;
   std::size_t max_connections = 1024;
+  double api_key_rate = 0;   // requests a second per API key; 0: no limit
+  double api_key_burst = 0;  // at once after idle; 0: the rate
   int64_t request_timeout_ms = 30'000;
   int64_t shutdown_grace_ms = 10'000;
   std::string call_purpose;
@@ -103,6 +105,10 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
         if (!given("--max-upload")) s.max_upload = v.as<uint64_t>();
       } else if (key == "max_connections") {
         s.max_connections = v.as<std::size_t>();
+      } else if (key == "api_key_rate") {
+        if (!given("--api-key-rate")) s.api_key_rate = v.as<double>();
+      } else if (key == "api_key_burst") {
+        if (!given("--api-key-burst")) s.api_key_burst = v.as<double>();
       } else if (key == "request_timeout_ms") {
         s.request_timeout_ms = v.as<int64_t>();
       } else if (key == "shutdown_grace_ms") {
@@ -124,7 +130,7 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
             "--config: " + path + ":" + std::to_string(kv.first.Mark().line + 1) +
             ": unknown key '" + key +
             "'; expected data_dir, listen, tls, threads, io_threads, max_body_bytes, "
-            "max_upload_bytes, max_connections, "
+            "max_upload_bytes, max_connections, api_key_rate, api_key_burst, "
             "request_timeout_ms, shutdown_grace_ms, call_purpose, group_commit, access_log, "
             "audit_checkpoint_events, audit_checkpoint_seconds or retention_interval_minutes");
       }
@@ -158,6 +164,11 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
   // there are threads to run them: so a few more handler threads than cores.
   if (s.threads < 0 || s.io_threads < 0) {
     return Fail(Status::InvalidArgument("--threads and --io-threads must be 0 or more"));
+  }
+  // Checked before anything starts, like the thread counts (NaN fails too).
+  if (!(s.api_key_rate >= 0) || !(s.api_key_burst >= 0)) {
+    return Fail(Status::InvalidArgument(
+        "--api-key-rate and --api-key-burst must be 0 (no limit; as many as the rate) or more"));
   }
   o.threads = s.io_threads;
   o.handler_threads = s.threads == 0 ? kDefaultServeThreads : s.threads;
@@ -200,6 +211,8 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
   api_options.secure_cookies = o.tls.has_value();
   api_options.import_dir = (std::filesystem::path(s.data_dir) / "uploads").string();
   api_options.metrics = &metrics;
+  api_options.api_key_rate = s.api_key_rate;
+  api_options.api_key_burst = s.api_key_burst;
   // The outbox worker delivers queued messages; replies to inbound keywords
   // (STOP confirmations, HELP) are queued to the sender and delivered at once.
   std::unique_ptr<outbox::Worker> worker;
@@ -320,6 +333,11 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-upload", s->max_upload,
                   "Largest CSV upload to POST /v1/imports in bytes, streamed to the data "
                   "directory (default 1 GiB)");
+  cmd->add_option("--api-key-rate", s->api_key_rate,
+                  "Requests a second each API key may send; over it, 429 with Retry-After "
+                  "(default 0: no limit)");
+  cmd->add_option("--api-key-burst", s->api_key_burst,
+                  "Requests an idle API key may send at once (default: the rate)");
   cmd->add_option("--call-purpose", s->call_purpose,
                   "Purpose POST /v1/calls uses when a request names none");
   cmd->add_flag("--no-access-log", s->no_access_log, "Do not write the JSON access log");

@@ -77,6 +77,14 @@ Or<Caller> Api::Authenticate(Request& req) {
     auto id = vault_.AuthenticateApiKey(v.substr(kBearer.size()));
     if (!id.ok()) return Unauthorized(id.status());
     req.principal = id->actor.id;
+    if (key_limiter_) {
+      auto wait = key_limiter_->Take(id->key_id, std::chrono::steady_clock::now());
+      if (wait.count() > 0) {
+        if (refusals_ != nullptr) refusals_->WithLabels({"rate"}).Inc();
+        return RetryAfter(Problem(429, "too-many-requests", "Too Many Requests", key_limited_),
+                          wait);
+      }
+    }
     return Caller{id->tenant, id->actor};
   }
   if (auto cookie = req.Header("Cookie")) {

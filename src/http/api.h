@@ -37,6 +37,11 @@ struct ApiOptions {
   std::string openapi_yaml;
   // Where imports uploaded over HTTP are kept while they run (0700, files 0600).
   std::string import_dir;
+  // Requests a second each API key may send (0: no limit), and how many at
+  // once after being idle (0: as many as the rate, at least 1). Over it: 429
+  // with Retry-After (http/rate_limit.h).
+  double api_key_rate = 0;
+  double api_key_burst = 0;
   // The API's counters (lookups, refusals, audited calls) are registered here.
   Metrics* metrics = nullptr;
   // The reply an inbound keyword asks for (tenant, channel, sender, text);

@@ -5,11 +5,13 @@
 // Internal to src/http.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "http/json_body.h"
 #include "http/json_text.h"
 #include "http/metrics.h"
+#include "http/rate_limit.h"
 #include "http/router.h"
 #include "service/vault.h"
 
@@ -54,6 +57,15 @@ class Api {
       : vault_(vault),
         options_(std::move(options)),
         imports_(std::make_unique<ImportJobs>(vault, options_.import_dir)) {
+    if (options_.api_key_rate > 0) {
+      const double burst =
+          options_.api_key_burst > 0 ? options_.api_key_burst : options_.api_key_rate;
+      key_limiter_ = std::make_unique<KeyRateLimiter>(options_.api_key_rate, burst);
+      std::ostringstream says;
+      says << "this API key may send " << options_.api_key_rate << " requests a second (at most "
+           << std::max(1.0, burst) << " at once); wait as long as Retry-After says";
+      key_limited_ = says.str();
+    }
     if (options_.metrics != nullptr) {
       auto lookups = options_.metrics->AddCounter(
           "custodian_lookups_total", "Subject lookups over HTTP by outcome", {"outcome"});
@@ -173,6 +185,8 @@ class Api {
   CounterFamily* audited_ = nullptr;
   Counter* audit_appends_ = nullptr;
   std::atomic<int64_t> audit_seen_{0};
+  std::unique_ptr<KeyRateLimiter> key_limiter_;  // with options_.api_key_rate
+  std::string key_limited_;                      // its refusal's detail
   std::unique_ptr<ImportJobs> imports_;  // joined before the vault goes
   std::shared_ptr<void> channels_;  // the channel routes' state (channels_api.h)
 };
