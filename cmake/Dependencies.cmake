@@ -7,6 +7,8 @@ pkg_check_modules(oath REQUIRED IMPORTED_TARGET liboath)
 # The access-request export bundle is a zip (service/exports.cc).
 pkg_check_modules(libzip REQUIRED IMPORTED_TARGET libzip)
 find_package(yaml-cpp REQUIRED)
+# `custodian serve --config *.toml` (src/cli/config_file.cc); a shared library.
+find_package(tomlplusplus 3 REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(fmt REQUIRED)

@@ -8,6 +8,7 @@
 
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/config_file.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "outbox/worker.h"
@@ -67,26 +68,17 @@ Status ParseListen(const std::string& text, http::ServerOptions& o) {
   return Status::Ok();
 }
 
-// Settings from a YAML config file; options given on the command line win.
+// Settings from a YAML or TOML config file (cli/config_file.h); options given
+// on the command line win.
 Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd) {
-  if (path.size() > 5 && path.substr(path.size() - 5) == ".toml") {
-    return Status::InvalidArgument("--config: " + path +
-                                   ": TOML is not read yet; write the same keys as YAML");
-  }
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return Status::NotFound("--config: cannot read " + path);
-  } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument("--config: " + path + ":" + std::to_string(e.mark.line + 1) +
-                                   ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
-  if (!root.IsMap()) return Status::InvalidArgument("--config: " + path + ": expected a map");
+  ASSIGN_OR_RETURN(ConfigFile file, ReadConfigFile(path));
+  const YAML::Node& root = file.root;
+  std::string key;  // the one being read, for errors
+  auto where = [&] { return "--config: " + path + ":" + std::to_string(file.lines[key]) + ": "; };
   auto given = [&](const char* opt) { return cmd.count(opt) > 0; };
   try {
     for (const auto& kv : root) {
-      std::string key = kv.first.as<std::string>();
+      key = kv.first.as<std::string>();
       const YAML::Node& v = kv.second;
       if (key == "data_dir") {
         if (!given("--data-dir")) s.data_dir = v.as<std::string>();
@@ -127,8 +119,7 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
         if (!given("--audit-checkpoint-seconds")) s.checkpoint_seconds = v.as<int64_t>();
       } else {
         return Status::InvalidArgument(
-            "--config: " + path + ":" + std::to_string(kv.first.Mark().line + 1) +
-            ": unknown key '" + key +
+            where() + "unknown key '" + key +
             "'; expected data_dir, listen, tls, threads, io_threads, max_body_bytes, "
             "max_upload_bytes, max_connections, api_key_rate, api_key_burst, "
             "request_timeout_ms, shutdown_grace_ms, call_purpose, group_commit, access_log, "
@@ -136,8 +127,8 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
       }
     }
   } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument("--config: " + path + ":" + std::to_string(e.mark.line + 1) +
-                                   ": " + e.msg);
+    return Status::InvalidArgument(where() + "'" + key + "' has a value of the wrong type (" +
+                                   e.msg + "); docs/cli.md shows each setting");
   }
   return Status::Ok();
 }
@@ -322,7 +313,8 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--listen", s->listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   cmd->add_option("--tls-cert", s->tls_cert, "PEM certificate (chain): serve HTTPS");
   cmd->add_option("--tls-key", s->tls_key, "PEM private key of --tls-cert");
-  cmd->add_option("--config", s->config, "YAML file with these settings (docs/http-api.md)");
+  cmd->add_option("--config", s->config,
+                  "YAML file (or TOML, named *.toml) with these settings (docs/cli.md)");
   cmd->add_option("--threads", s->threads,
                   "Handler threads for the routes that wait for a commit (default " +
                       std::to_string(kDefaultServeThreads) + ")");
