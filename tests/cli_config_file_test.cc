@@ -1,4 +1,5 @@
-// cli/config_file.h: the serve settings file, YAML or TOML, read as one tree.
+// cli/config_file.h: the serve settings file, YAML or TOML, read as one tree
+// (in the system tests: no test binary of its own for the cli layer).
 #include "cli/config_file.h"
 
 #include <gtest/gtest.h>
