@@ -1,5 +1,6 @@
 #include "service/field_codec.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace custodian::service {
@@ -30,9 +31,9 @@ class Reader {
     in_.remove_prefix(2);
     return true;
   }
-  bool Bytes(std::size_t n, std::string& out) {
+  bool Bytes(std::size_t n, std::string_view& out) {
     if (in_.size() < n) return false;
-    out.assign(in_.substr(0, n));
+    out = in_.substr(0, n);
     in_.remove_prefix(n);
     return true;
   }
@@ -56,22 +57,31 @@ std::string EncodeFields(const SealedFields& fields) {
   return out;
 }
 
-Result<SealedFields> DecodeFields(std::string_view blob) {
-  SealedFields out;
+Result<SealedFieldViews> DecodeFieldViews(std::string_view blob) {
+  SealedFieldViews out;
   if (blob.empty()) return out;
   Reader r(blob);
   uint32_t count = 0;
   if (!r.U32(count)) return Status::DataLoss("sealed fields are truncated");
+  out.reserve(std::min<uint32_t>(count, 64));
   for (uint32_t i = 0; i < count; ++i) {
     uint16_t clen = 0;
     uint32_t blen = 0;
-    std::string category, sealed;
+    std::string_view category, sealed;
     if (!r.U16(clen) || !r.Bytes(clen, category) || !r.U32(blen) || !r.Bytes(blen, sealed)) {
       return Status::DataLoss("sealed fields are truncated");
     }
-    out.emplace_back(std::move(category), std::move(sealed));
+    out.emplace_back(category, sealed);
   }
   if (!r.empty()) return Status::DataLoss("sealed fields have trailing bytes");
+  return out;
+}
+
+Result<SealedFields> DecodeFields(std::string_view blob) {
+  ASSIGN_OR_RETURN(SealedFieldViews views, DecodeFieldViews(blob));
+  SealedFields out;
+  out.reserve(views.size());
+  for (const auto& [category, sealed] : views) out.emplace_back(category, sealed);
   return out;
 }
 

@@ -17,5 +17,9 @@ using SealedFields = std::vector<std::pair<std::string, std::string>>;  // categ
 
 std::string EncodeFields(const SealedFields& fields);
 Result<SealedFields> DecodeFields(std::string_view blob);
+// The same, as views into `blob` (which must outlive them): no copies, for
+// reads that open only some fields (a lookup's projection).
+using SealedFieldViews = std::vector<std::pair<std::string_view, std::string_view>>;
+Result<SealedFieldViews> DecodeFieldViews(std::string_view blob);
 
 }  // namespace custodian::service

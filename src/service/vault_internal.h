@@ -171,11 +171,12 @@ struct Vault::Impl {
     view.state = store::SubjectStateName(row.state);
     view.created_ms = row.created_ms;
     view.closed_ms = row.closed_ms;
-    ASSIGN_OR_RETURN(SealedFields sealed, DecodeFields(row.fields));
+    ASSIGN_OR_RETURN(SealedFieldViews sealed, DecodeFieldViews(row.fields));
     std::optional<Aead> aead;
-    for (const auto& [category, blob] : sealed) {
+    for (const auto& [category_view, blob] : sealed) {
+      std::string category(category_view);
       if (!allowed.count(category)) {
-        view.withheld.push_back(category);
+        view.withheld.push_back(std::move(category));
         continue;
       }
       if (!aead) {
@@ -188,7 +189,8 @@ struct Vault::Impl {
                                 " failed its integrity check");
       }
       const policy::Category* c = t.policy.FindCategory(category);
-      view.fields.push_back({category, c ? c->label : category, std::move(plain).value()});
+      std::string label = c ? c->label : category;
+      view.fields.push_back({std::move(category), std::move(label), std::move(plain).value()});
     }
     return view;
   }
