@@ -86,31 +86,33 @@ std::string Event::Canonical() const {
   out.reserve(160 + tenant.size() + actor.size() + role.size() + action.size() + subject.size() +
               purpose.size() + outcome.size() + reason.size() + 40 * categories.size() +
               40 * subjects.size());
+  // `,"key":` then the value, in the canonical order.
+  auto key = [&out](std::string_view name) {
+    out += ",\"";
+    out += name;
+    out += "\":";
+  };
+  auto text = [&](std::string_view name, std::string_view value) {
+    key(name);
+    AppendString(out, value);
+  };
   out += "{\"v\":1,\"time_ms\":";
   out += std::to_string(time_ms);
-  out += ",\"tenant\":";
-  AppendString(out, tenant);
-  out += ",\"actor\":";
-  AppendString(out, actor);
-  out += ",\"role\":";
-  AppendString(out, role);
-  out += ",\"action\":";
-  AppendString(out, action);
-  out += ",\"subject\":";
-  AppendString(out, subject);
+  text("tenant", tenant);
+  text("actor", actor);
+  text("role", role);
+  text("action", action);
+  text("subject", subject);
   if (!subjects.empty()) {
-    out += ",\"subjects\":";
+    key("subjects");
     AppendStrings(out, subjects);
   }
-  out += ",\"purpose\":";
-  AppendString(out, purpose);
-  out += ",\"categories\":";
+  text("purpose", purpose);
+  key("categories");
   AppendStrings(out, categories);
-  out += ",\"outcome\":";
-  AppendString(out, outcome);
-  out += ",\"reason\":";
-  AppendString(out, reason);
-  out += ",\"count\":";
+  text("outcome", outcome);
+  text("reason", reason);
+  key("count");
   out += std::to_string(count);
   out += '}';
   return out;
