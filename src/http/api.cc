@@ -67,6 +67,12 @@ Response Api::Unauthorized(const Status& s) {
   return r;
 }
 
+Response Api::TooManyRequests(std::string_view reason, std::string_view detail,
+                              std::chrono::milliseconds wait) {
+  if (refusals_ != nullptr) refusals_->WithLabels({reason}).Inc();
+  return RetryAfter(Problem(429, "too-many-requests", "Too Many Requests", detail), wait);
+}
+
 Or<Caller> Api::Authenticate(Request& req) {
   if (auto auth = req.Header("Authorization")) {
     std::string_view v = *auth;
@@ -79,11 +85,7 @@ Or<Caller> Api::Authenticate(Request& req) {
     req.principal = id->actor.id;
     if (key_limiter_) {
       auto wait = key_limiter_->Take(id->key_id, std::chrono::steady_clock::now());
-      if (wait.count() > 0) {
-        if (refusals_ != nullptr) refusals_->WithLabels({"rate"}).Inc();
-        return RetryAfter(Problem(429, "too-many-requests", "Too Many Requests", key_limited_),
-                          wait);
-      }
+      if (wait.count() > 0) return TooManyRequests("rate", key_limited_, wait);
     }
     return Caller{id->tenant, id->actor};
   }
@@ -147,10 +149,8 @@ Response Api::SessionCreate(Request& req) {
   auto login = vault_.Login(v[0], v[1], v[2], v[3], req.remote_address, &locked_ms);
   if (!login.ok() && locked_ms > 0) {
     // Locked out (accounts that do not exist lock alike): say when to retry.
-    if (refusals_ != nullptr) refusals_->WithLabels({"credentials"}).Inc();
-    return RetryAfter(
-        Problem(429, "too-many-requests", "Too Many Requests", login.status().message()),
-        std::chrono::milliseconds(locked_ms));
+    return TooManyRequests("credentials", login.status().message(),
+                           std::chrono::milliseconds(locked_ms));
   }
   if (!login.ok()) return Fail(login.status());
   req.principal = login->actor.id;

@@ -5,8 +5,8 @@
 // Internal to src/http.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -58,12 +58,13 @@ class Api {
         options_(std::move(options)),
         imports_(std::make_unique<ImportJobs>(vault, options_.import_dir)) {
     if (options_.api_key_rate > 0) {
-      const double burst =
-          options_.api_key_burst > 0 ? options_.api_key_burst : options_.api_key_rate;
-      key_limiter_ = std::make_unique<KeyRateLimiter>(options_.api_key_rate, burst);
+      key_limiter_ = std::make_unique<KeyRateLimiter>(
+          options_.api_key_rate,
+          options_.api_key_burst > 0 ? options_.api_key_burst : options_.api_key_rate);
       std::ostringstream says;
-      says << "this API key may send " << options_.api_key_rate << " requests a second (at most "
-           << std::max(1.0, burst) << " at once); wait as long as Retry-After says";
+      says << "this API key may send " << key_limiter_->per_second()
+           << " requests a second (at most " << key_limiter_->burst()
+           << " at once); wait as long as Retry-After says";
       key_limited_ = says.str();
     }
     if (options_.metrics != nullptr) {
@@ -96,6 +97,10 @@ class Api {
   Response Fail(const Status& s, std::optional<std::string_view> pointer = std::nullopt);
   // Fail() for a missing or bad bearer credential, with `WWW-Authenticate: Bearer`.
   Response Unauthorized(const Status& s);
+  // 429 problem `too-many-requests` with Retry-After `wait`, counted as a
+  // refusal for `reason` (a sign-in lockout, an API key over its rate).
+  Response TooManyRequests(std::string_view reason, std::string_view detail,
+                           std::chrono::milliseconds wait);
   // Where in the body the subject input the vault refused with `s` is at
   // fault, from the service's own check of it (nullopt: nowhere in particular).
   std::optional<std::string> SubjectPointer(const Caller& c, const service::SubjectInput& in,

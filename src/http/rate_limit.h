@@ -26,6 +26,9 @@ class KeyRateLimiter {
   // may go ahead, else how long until it could (nothing is taken then).
   std::chrono::milliseconds Take(std::string_view key, std::chrono::steady_clock::time_point now);
 
+  double per_second() const { return per_second_; }
+  double burst() const { return burst_; }  // at least 1
+
  private:
   struct Bucket {
     double tokens;
