@@ -277,8 +277,6 @@ TEST(HttpServeTest, SigtermUnderLoadAnswersWholeAndExitsZero) {
   EXPECT_NE(ReadFile(log).find("stopped on signal"), std::string::npos);
 }
 
-// The thread options: from the command line and the config file; a negative
-// count is refused before anything starts.
 // --api-key-rate: each key its own bucket; over it, 429 with Retry-After and
 // a problem document, before the service is reached (no audit event); other
 // keys, and the built-in routes, unaffected. Bad values are refused first.
@@ -333,6 +331,8 @@ TEST(HttpServeTest, AnApiKeyOverItsRateIs429WithRetryAfter) {
   EXPECT_EQ(server.Terminate(), 0);
 }
 
+// The thread options (and the probe cache's size): from the command line and
+// the config file; a negative count is refused before anything starts.
 TEST(HttpServeTest, ThreadOptionsComeFromTheCommandLineAndAYamlOrTomlConfig) {
   TempDir dir;
   const std::string data = (dir.path() / "data").string();
@@ -342,11 +342,17 @@ TEST(HttpServeTest, ThreadOptionsComeFromTheCommandLineAndAYamlOrTomlConfig) {
     EXPECT_NE(r.err.find("--threads and --io-threads must be 0 or more"), std::string::npos)
         << r.err;
   }
+  {
+    RunResult r = RunCustodian({"serve", "--data-dir", data, "--probe-cache", "-1"});
+    EXPECT_EQ(r.exit_code, 1) << r.Describe();
+    EXPECT_NE(r.err.find("--probe-cache must be 0 (remember none) or more"), std::string::npos)
+        << r.err;
+  }
   EXPECT_FALSE(std::filesystem::exists(data));  // refused before creating anything
   const std::string config = (dir.path() / "serve.yaml").string();
   {
     std::ofstream out(config);
-    out << "threads: 2\nio_threads: 3\n";
+    out << "threads: 2\nio_threads: 3\nprobe_cache_entries: 1000\n";
   }
   const std::string log = (dir.path() / "serve.log").string();
   {

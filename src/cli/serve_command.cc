@@ -34,6 +34,7 @@ struct ServeOptions {
   std::size_t max_connections = 1024;
   double api_key_rate = 0;   // requests a second per API key; 0: no limit
   double api_key_burst = 0;  // at once after idle; 0: the rate
+  int64_t probe_cache = int64_t{1} << 18;  // VaultOptions::probe_cache_entries
   int64_t request_timeout_ms = 30'000;
   int64_t shutdown_grace_ms = 10'000;
   std::string call_purpose;
@@ -101,6 +102,8 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
         if (!given("--api-key-rate")) s.api_key_rate = v.as<double>();
       } else if (key == "api_key_burst") {
         if (!given("--api-key-burst")) s.api_key_burst = v.as<double>();
+      } else if (key == "probe_cache_entries") {
+        if (!given("--probe-cache")) s.probe_cache = v.as<int64_t>();
       } else if (key == "request_timeout_ms") {
         s.request_timeout_ms = v.as<int64_t>();
       } else if (key == "shutdown_grace_ms") {
@@ -122,7 +125,7 @@ Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd)
             where() + "unknown key '" + key +
             "'; expected data_dir, listen, tls, threads, io_threads, max_body_bytes, "
             "max_upload_bytes, max_connections, api_key_rate, api_key_burst, "
-            "request_timeout_ms, shutdown_grace_ms, call_purpose, group_commit, access_log, "
+            "probe_cache_entries, request_timeout_ms, shutdown_grace_ms, call_purpose, group_commit, access_log, "
             "audit_checkpoint_events, audit_checkpoint_seconds or retention_interval_minutes");
       }
     }
@@ -161,6 +164,9 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
     return Fail(Status::InvalidArgument(
         "--api-key-rate and --api-key-burst must be 0 (no limit; as many as the rate) or more"));
   }
+  if (s.probe_cache < 0) {
+    return Fail(Status::InvalidArgument("--probe-cache must be 0 (remember none) or more"));
+  }
   o.threads = s.io_threads;
   o.handler_threads = s.threads == 0 ? kDefaultServeThreads : s.threads;
   o.max_body_bytes = s.max_body;
@@ -186,6 +192,7 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
   service::VaultOptions vo;
   vo.data_dir = s.data_dir;
   vo.group_commit = s.group_commit;
+  vo.probe_cache_entries = static_cast<std::size_t>(s.probe_cache);
   auto vault = service::Vault::Open(std::move(vo));
   if (!vault.ok()) return Fail(vault.status());
   service::Vault& v = **vault;
@@ -330,6 +337,9 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
                   "(default 0: no limit)");
   cmd->add_option("--api-key-burst", s->api_key_burst,
                   "Requests an idle API key may send at once (default: the rate)");
+  cmd->add_option("--probe-cache", s->probe_cache,
+                  "Lookup values whose index digests are kept in memory, for all tenants, so a "
+                  "repeat skips normalizing (default 262144, ~220 bytes each; 0: none)");
   cmd->add_option("--call-purpose", s->call_purpose,
                   "Purpose POST /v1/calls uses when a request names none");
   cmd->add_flag("--no-access-log", s->no_access_log, "Do not write the JSON access log");

@@ -4,7 +4,41 @@
 
 namespace custodian::service {
 
-ProbeCache::ProbeCache() { randombytes_buf(key_.data(), key_.size()); }
+ProbeTable::ProbeTable(std::size_t capacity) : per_shard_(capacity / kShards) {}
+
+std::optional<ProbeTable::Probes> ProbeTable::Find(const std::string& key) const {
+  if (per_shard_ == 0) return std::nullopt;
+  Shard& s = shards_[static_cast<unsigned char>(key[0]) % kShards];
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto it = s.entries.find(key);
+  if (it == s.entries.end()) return std::nullopt;
+  return it->second;
+}
+
+void ProbeTable::Put(std::string key, Probes probes) const {
+  if (per_shard_ == 0) return;
+  Shard& s = shards_[static_cast<unsigned char>(key[0]) % kShards];
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.entries.size() >= per_shard_ && s.entries.find(key) == s.entries.end()) {
+    s.entries.clear();
+  }
+  s.entries.insert_or_assign(std::move(key), std::move(probes));
+}
+
+std::size_t ProbeTable::size() const {
+  std::size_t n = 0;
+  for (Shard& s : shards_) {
+    std::lock_guard<std::mutex> lock(s.mu);
+    n += s.entries.size();
+  }
+  return n;
+}
+
+ProbeCache::ProbeCache() : ProbeCache(std::make_shared<const ProbeTable>()) {}
+
+ProbeCache::ProbeCache(std::shared_ptr<const ProbeTable> table) : table_(std::move(table)) {
+  randombytes_buf(key_.data(), key_.size());
+}
 
 ProbeCache::~ProbeCache() { sodium_memzero(key_.data(), key_.size()); }
 
@@ -24,29 +58,11 @@ std::string ProbeCache::Key(std::string_view kind, std::string_view value) const
 
 std::optional<ProbeCache::Probes> ProbeCache::Find(std::string_view kind,
                                                    std::string_view value) const {
-  std::string k = Key(kind, value);
-  Shard& s = shards_[static_cast<unsigned char>(k[0]) % kShards];
-  std::lock_guard<std::mutex> lock(s.mu);
-  auto it = s.entries.find(k);
-  if (it == s.entries.end()) return std::nullopt;
-  return it->second;
+  return table_->Find(Key(kind, value));
 }
 
 void ProbeCache::Put(std::string_view kind, std::string_view value, Probes probes) const {
-  std::string k = Key(kind, value);
-  Shard& s = shards_[static_cast<unsigned char>(k[0]) % kShards];
-  std::lock_guard<std::mutex> lock(s.mu);
-  if (s.entries.size() >= kPerShard) s.entries.clear();
-  s.entries.insert_or_assign(std::move(k), std::move(probes));
-}
-
-std::size_t ProbeCache::size() const {
-  std::size_t n = 0;
-  for (Shard& s : shards_) {
-    std::lock_guard<std::mutex> lock(s.mu);
-    n += s.entries.size();
-  }
-  return n;
+  table_->Put(Key(kind, value), std::move(probes));
 }
 
 }  // namespace custodian::service

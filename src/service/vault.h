@@ -13,6 +13,7 @@
 // Thread-safety: a Vault may be shared between threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,6 +60,10 @@ struct VaultOptions {
   // Concurrent operations share one store commit (store::SqliteOptions::
   // group_commit); each still returns only once its audit event is durable.
   bool group_commit = false;
+  // Lookup values whose blind-index digests are remembered, so that a repeat
+  // skips normalizing (service/probe_cache.h): at most this many, for all
+  // tenants together, ~220 bytes each. 0 remembers none.
+  std::size_t probe_cache_entries = std::size_t{1} << 18;
 };
 
 inline constexpr std::size_t kMaxValueBytes = 64 * 1024;

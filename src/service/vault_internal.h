@@ -76,8 +76,9 @@ struct TenantContext {
   Aead operator_seal;      // seals operators' TOTP secrets and emails
   SecretBytes link_key;    // MACs unsubscribe links
   Aead channel_seal;       // seals channel settings
-  // Lookup values already digested (no value in clear; service/probe_cache.h).
-  std::shared_ptr<const ProbeCache> probes = std::make_shared<const ProbeCache>();
+  // Lookup values already digested (no value in clear; service/probe_cache.h),
+  // kept in the vault's ProbeTable.
+  std::shared_ptr<const ProbeCache> probes;
 };
 
 // The in-memory side of credentials (service/access.cc): the API key cache,
@@ -95,12 +96,15 @@ struct Vault::Impl {
   std::mutex mu;
   std::unordered_map<std::string, std::shared_ptr<const TenantContext>> tenants;
   std::unique_ptr<AccessState, AccessStateDeleter> access;
+  // Every tenant context's probe cache keeps its entries here.
+  std::shared_ptr<const ProbeTable> probe_table;
 
   Impl(VaultOptions o, std::unique_ptr<store::Store> s, Aead m)
       : options(std::move(o)),
         store(std::move(s)),
         master(std::move(m)),
-        access(NewAccessState(options)) {}
+        access(NewAccessState(options)),
+        probe_table(std::make_shared<const ProbeTable>(options.probe_cache_entries)) {}
 
   int64_t Now() const { return options.clock(); }
 
@@ -148,7 +152,7 @@ struct Vault::Impl {
     auto ctx = std::make_shared<const TenantContext>(TenantContext{
         row->id, std::move(*loaded.policy), std::move(tenant_aead), std::move(key_wrap),
         std::move(index), std::move(credentials), std::move(operator_seal), std::move(link_key),
-        std::move(channel_seal)});
+        std::move(channel_seal), std::make_shared<const ProbeCache>(probe_table)});
     std::lock_guard<std::mutex> lock(mu);
     tenants.emplace(row->id, ctx);
     return std::shared_ptr<const TenantContext>(ctx);
