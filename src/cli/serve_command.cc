@@ -193,6 +193,7 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
   vo.data_dir = s.data_dir;
   vo.group_commit = s.group_commit;
   vo.probe_cache_entries = static_cast<std::size_t>(s.probe_cache);
+  vo.checkpoint_pages = service::kServeCheckpointPages;
   auto vault = service::Vault::Open(std::move(vo));
   if (!vault.ok()) return Fail(vault.status());
   service::Vault& v = **vault;

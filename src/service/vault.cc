@@ -101,6 +101,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(VaultOptions options) {
   store::SqliteOptions so;
   so.create_if_missing = false;
   so.group_commit = options.group_commit;
+  if (options.checkpoint_pages > 0) so.checkpoint_pages = options.checkpoint_pages;
   ASSIGN_OR_RETURN(auto st, store::OpenSqliteStore(StorePath(options.data_dir), so));
   RETURN_IF_ERROR(CheckMasterKey(*st, master, options.data_dir));
   if (!options.clock) options.clock = SystemClockMs;

@@ -64,7 +64,16 @@ struct VaultOptions {
   // skips normalizing (service/probe_cache.h): at most this many, for all
   // tenants together, ~220 bytes each. 0 remembers none.
   std::size_t probe_cache_entries = std::size_t{1} << 18;
+  // store::SqliteOptions::checkpoint_pages; 0: the store's default (64 MiB of
+  // WAL). `custodian serve` uses kServeCheckpointPages.
+  int checkpoint_pages = 0;
 };
+
+// The WAL checkpoint interval of `custodian serve`, in pages: SQLite's own
+// default (~4 MiB). A checkpoint holds up every commit while it runs; at 64
+// MiB each one stalled the lookups waiting for their audit events long
+// enough to set the p99 (docs/benchmarks.md).
+inline constexpr int kServeCheckpointPages = 1000;
 
 inline constexpr std::size_t kMaxValueBytes = 64 * 1024;
 

@@ -802,6 +802,14 @@ struct SqliteOptions {
   // then proceed while the writer works or syncs a commit. 0: read
   // transactions share the writer connection and wait for it, as writes do.
   int read_connections = 4;
+  // The writer checkpoints the WAL into the database once it holds this many
+  // pages (4 KiB each). A checkpoint runs inside the commit that crosses the
+  // mark, so every transaction waiting for the writer waits for it: bulk
+  // writers (imports) want few, large ones (a page rewritten by several
+  // commits is copied once); a server answering each request after its
+  // commit wants short ones (docs/http.md). The WAL file is truncated back to
+  // 64 MiB after each.
+  int checkpoint_pages = 16384;
 };
 
 // Opens (and migrates) the SQLite store at `path`. A file from a newer schema

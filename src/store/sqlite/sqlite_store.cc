@@ -3203,6 +3203,10 @@ const char* ConsentStateName(ConsentState s) {
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                const SqliteOptions& options) {
+  if (options.checkpoint_pages < 1) {
+    return Status::InvalidArgument("checkpoint_pages must be 1 or more, not " +
+                                   std::to_string(options.checkpoint_pages));
+  }
   ASSIGN_OR_RETURN(Db db, Db::Open(path, options.create_if_missing));
   RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
   RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete = ON"));
@@ -3213,10 +3217,11 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   // B-trees take random inserts, so a small cache turns every batch into
   // reads of pages just evicted.
   RETURN_IF_ERROR(db.Exec(("PRAGMA cache_size = -" + std::to_string(options.cache_kib)).c_str()));
-  // Checkpoint every 64 MiB of WAL rather than every 4 MiB: a page rewritten by
-  // several commits is copied to the database once, and there are fewer
-  // checkpoint fsyncs. The WAL is truncated back to 64 MiB after each.
-  RETURN_IF_ERROR(db.Exec("PRAGMA wal_autocheckpoint = 16384"));
+  // SqliteOptions::checkpoint_pages: by default every 64 MiB of WAL rather
+  // than SQLite's 4 MiB, so that a page rewritten by several commits is copied
+  // to the database once, with fewer checkpoint fsyncs.
+  RETURN_IF_ERROR(db.Exec(
+      ("PRAGMA wal_autocheckpoint = " + std::to_string(options.checkpoint_pages)).c_str()));
   RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit = 67108864"));
   RETURN_IF_ERROR(Migrate(db).WithContext(path));
   return std::unique_ptr<Store>(new SqliteStore(std::move(db), path, options));

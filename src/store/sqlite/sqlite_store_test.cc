@@ -227,3 +227,58 @@ TEST_F(SqliteStoreTest, IndexRowsAreTheSubjectsEvenWhenTheRowidHintIsWrong) {
 
 }  // namespace
 }  // namespace custodian::store
+
+namespace custodian::store {
+namespace {
+
+// SqliteOptions::checkpoint_pages: the writer copies the WAL into the database
+// file once the WAL holds that many pages, and not before; a count under 1 is
+// refused before any file is made.
+TEST(SqliteCheckpointTest, TheWriterCheckpointsOnceTheWalHoldsThatManyPages) {
+  testing_util::TempDir dir;
+  auto written = [&](int pages) -> std::uintmax_t {
+    const auto path = dir.path() / ("store-" + std::to_string(pages) + ".db");
+    SqliteOptions o;
+    o.checkpoint_pages = pages;
+    auto s = OpenSqliteStore(path.string(), o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (!s.ok()) return 0;
+    {
+      auto tx = (*s)->Begin(true);
+      EXPECT_TRUE((*tx)->InsertTenant({"alpha", "wrapped-a", 1, "yaml", "1", 1}).ok());
+      EXPECT_TRUE((*tx)->Commit().ok());
+    }
+    for (int i = 0; i < 40; ++i) {  // 40 commits of ~8 KiB: ~100 pages of WAL
+      auto tx = (*s)->Begin(true);
+      SubjectRow r;
+      r.tenant = "alpha";
+      r.id = "s" + std::to_string(i);
+      r.external_digest = "ext" + std::to_string(i);
+      r.wrapped_key = "key";
+      r.fields = std::string(8192, static_cast<char>('a' + i % 26));
+      r.created_ms = r.updated_ms = 10;
+      EXPECT_TRUE((*tx)->PutSubject(r).ok());
+      EXPECT_TRUE((*tx)->Commit().ok());
+    }
+    // Measured with the store open: closing it checkpoints whatever is left.
+    return std::filesystem::file_size(path);
+  };
+  const std::uintmax_t often = written(64);
+  const std::uintmax_t rarely = written(16384);
+  EXPECT_GT(often, rarely + 40 * 8192) << often << " vs " << rarely;
+
+  for (int bad : {0, -5}) {
+    const auto path = dir.path() / "never.db";
+    SqliteOptions o;
+    o.checkpoint_pages = bad;
+    auto s = OpenSqliteStore(path.string(), o);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(s.status().message(),
+              "checkpoint_pages must be 1 or more, not " + std::to_string(bad));
+    EXPECT_FALSE(std::filesystem::exists(path));
+  }
+}
+
+}  // namespace
+}  // namespace custodian::store
