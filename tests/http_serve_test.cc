@@ -331,6 +331,70 @@ TEST(HttpServeTest, AnApiKeyOverItsRateIs429WithRetryAfter) {
   EXPECT_EQ(server.Terminate(), 0);
 }
 
+// A key made with its own rate (`apikey create --rate R --burst B`) is held to
+// it instead of the server's --api-key-rate; keys without one keep the
+// server's. The CLI refuses a bad rate and makes no key; `apikey list` shows
+// each key's rate.
+TEST(HttpServeTest, AKeyWithItsOwnRateIsHeldToItInsteadOfTheServers) {
+  OneTenant v;
+  auto create = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"apikey", "create", "interjet", "--role", "agent",
+                                     "--json", "--data-dir", v.data};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunCustodian(args);
+  };
+  for (auto [extra, error] : {
+           std::pair<std::vector<std::string>, std::string>{
+               {"--rate", "0"}, "a key's rate must be a number of requests a second above 0"},
+           {{"--burst", "3"}, "a key's burst needs its rate: give both, or neither"},
+           {{"--rate", "1", "--burst", "0"}, "a key's burst must be a number of requests, 1 or more"},
+       }) {
+    RunResult r = create(extra);
+    EXPECT_EQ(r.exit_code, 1) << r.Describe();
+    EXPECT_NE(r.err.find(error), std::string::npos) << r.err;
+  }
+  RunResult made = create({"--name", "crm", "--rate", "0.001", "--burst", "2"});
+  ASSERT_EQ(made.exit_code, 0) << made.Describe();
+  const std::string crm = json::parse(made.out)["key"];
+  RunResult list = RunCustodian({"apikey", "list", "interjet", "--json", "--data-dir", v.data});
+  ASSERT_EQ(list.exit_code, 0) << list.Describe();
+  json keys = json::parse(list.out)["keys"];
+  ASSERT_EQ(keys.size(), 3u);  // admin, agent, crm: none of the refused ones
+  for (const json& k : keys) {
+    if (k["name"] == "crm") {
+      EXPECT_EQ(k["rate"], (json{{"per_second", 0.001}, {"burst", 2.0}}));
+    } else {
+      EXPECT_TRUE(k["rate"].is_null()) << k.dump();
+    }
+  }
+  RunResult text = RunCustodian({"apikey", "list", "interjet", "--data-dir", v.data});
+  EXPECT_NE(text.out.find("active, its own rate 0.001/s (burst 2)"), std::string::npos)
+      << text.out;
+
+  // The server's own limit is generous: only the crm key's is felt.
+  ServerProcess server(v.data, v.log, {"--api-key-rate", "1000"});
+  ASSERT_NE(server.port(), 0) << ReadFile(v.log);
+  TestClient c;
+  ASSERT_FALSE(c.Connect(server.port()));
+  auto lookup = [&](const std::string& key) {
+    return c.Request("POST", "/v1/subjects/lookup?purpose=essential.service",
+                     json{{"phone", "+91 88701 00100"}}.dump(),
+                     {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
+  };
+  EXPECT_EQ(lookup(crm).status, 200);
+  EXPECT_EQ(lookup(crm).status, 200);
+  auto limited = lookup(crm);
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(json::parse(limited.body)["detail"],
+            "this API key may send 0.001 requests a second (at most 2 at once); wait as long as "
+            "Retry-After says");
+  const int wait = std::atoi(limited.Header("Retry-After").c_str());
+  EXPECT_GT(wait, 900);
+  EXPECT_LE(wait, 1000);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(lookup(v.agent).status, 200) << i;  // the server's rate
+  EXPECT_EQ(server.Terminate(), 0);
+}
+
 // The thread options (and the probe cache's size): from the command line and
 // the config file; a negative count is refused before anything starts.
 TEST(HttpServeTest, ThreadOptionsComeFromTheCommandLineAndAYamlOrTomlConfig) {

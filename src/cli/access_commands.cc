@@ -2,10 +2,12 @@
 // Secrets (an API key, a TOTP enrollment) are printed once, on stdout, and
 // never on stderr; a password is read from stdin or the environment, never
 // from the command line (where ps and shell history would see it).
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/app.h"
 #include "cli/commands.h"
@@ -35,6 +37,22 @@ std::string Pad(const std::string& s, std::size_t width) {
   return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
 }
 
+// ", its own rate 50/s (burst 200)", or "" for a key on the server's rate.
+std::string RateText(const service::ApiKeyLimit& limit) {
+  if (!limit.per_second) return "";
+  std::ostringstream out;
+  out << ", its own rate " << *limit.per_second << "/s (burst "
+      << std::max(1.0, limit.burst.value_or(*limit.per_second)) << ")";
+  return out.str();
+}
+
+// {"per_second": 50, "burst": 200}, or null for a key on the server's rate.
+ordered_json RateJson(const service::ApiKeyLimit& limit) {
+  if (!limit.per_second) return nullptr;
+  return ordered_json{{"per_second", *limit.per_second},
+                      {"burst", std::max(1.0, limit.burst.value_or(*limit.per_second))}};
+}
+
 }  // namespace
 
 void RegisterAccessCommands(CLI::App& app, int& exit_code) {
@@ -45,6 +63,7 @@ void RegisterAccessCommands(CLI::App& app, int& exit_code) {
   {
     struct CreateOpts : CommonOptions {
       std::string tenant, key_role, name;
+      double rate = 0, burst = 0;
     };
     auto o = std::make_shared<CreateOpts>();
     CLI::App* cmd = apikey->add_subcommand("create", "Create an API key (shown once)");
@@ -53,14 +72,23 @@ void RegisterAccessCommands(CLI::App& app, int& exit_code) {
                     "Role the key acts in: one the policy's purposes use, or admin or auditor")
         ->required();
     cmd->add_option("--name", o->name, "What the key is for (letters, digits, '.', '_', '-')");
+    CLI::Option* rate = cmd->add_option(
+        "--rate", o->rate,
+        "Requests a second this key may send over HTTP, instead of the server's "
+        "--api-key-rate (over it: 429 with Retry-After)");
+    CLI::Option* burst = cmd->add_option(
+        "--burst", o->burst, "Requests it may send at once after idle (default: the rate)");
     AddCommonOptions(cmd, *o, true, nullptr);
-    cmd->callback([o, &exit_code] {
+    cmd->callback([o, rate, burst, &exit_code] {
+      service::ApiKeyLimit limit;
+      if (rate->count() > 0) limit.per_second = o->rate;
+      if (burst->count() > 0) limit.burst = o->burst;
       auto vault = OpenVault(o->data_dir);
       if (!vault.ok()) {
         exit_code = Fail(vault.status());
         return;
       }
-      auto k = (*vault)->CreateApiKey({o->actor, "admin"}, o->tenant, o->key_role, o->name);
+      auto k = (*vault)->CreateApiKey({o->actor, "admin"}, o->tenant, o->key_role, o->name, limit);
       if (!k.ok()) {
         exit_code = Fail(k.status());
         return;
@@ -72,7 +100,7 @@ void RegisterAccessCommands(CLI::App& app, int& exit_code) {
       }
       std::cout << k->key << "\n"
                 << "api key " << k->id << " for tenant " << o->tenant << ", role " << k->role
-                << (k->name.empty() ? "" : ", name " + k->name) << "\n"
+                << (k->name.empty() ? "" : ", name " + k->name) << RateText(limit) << "\n"
                 << "This key is shown only now and cannot be recovered: store it securely.\n";
     });
   }
@@ -105,7 +133,8 @@ void RegisterAccessCommands(CLI::App& app, int& exit_code) {
                                      {"role", k.role},
                                      {"created", FormatTime(k.created_ms)},
                                      {"revoked", TimeOrNull(k.revoked_ms)},
-                                     {"last_used", TimeOrNull(k.last_used_ms)}});
+                                     {"last_used", TimeOrNull(k.last_used_ms)},
+                                     {"rate", RateJson(k.limit)}});
         }
         std::cout << ordered_json{{"keys", arr}}.dump(2) << "\n";
         return;
@@ -119,7 +148,8 @@ void RegisterAccessCommands(CLI::App& app, int& exit_code) {
       for (const auto& k : *keys) {
         std::cout << Pad(k.id, 21) << Pad(k.role, 12) << Pad(k.name.empty() ? "-" : k.name, 16)
                   << Pad(FormatTime(k.created_ms), 21)
-                  << (k.revoked_ms ? "revoked " + FormatTime(*k.revoked_ms) : "active") << "\n";
+                  << (k.revoked_ms ? "revoked " + FormatTime(*k.revoked_ms) : "active")
+                  << RateText(k.limit) << "\n";
       }
     });
   }

@@ -5,10 +5,12 @@
 // routes are in subjects_api.cc, the rights routes in rights_api.cc.
 #include "http/api.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 
 #include "common/time.h"
 #include "http/api_internal.h"
@@ -83,9 +85,22 @@ Or<Caller> Api::Authenticate(Request& req) {
     auto id = vault_.AuthenticateApiKey(v.substr(kBearer.size()));
     if (!id.ok()) return Unauthorized(id.status());
     req.principal = id->actor.id;
-    if (key_limiter_) {
-      auto wait = key_limiter_->Take(id->key_id, std::chrono::steady_clock::now());
-      if (wait.count() > 0) return TooManyRequests("rate", key_limited_, wait);
+    // The key's own rate limit if it has one, else the server's (if any).
+    const auto now = std::chrono::steady_clock::now();
+    KeyRate rate{key_limiter_->per_second(), key_limiter_->burst()};
+    std::chrono::milliseconds wait{0};
+    if (id->limit.per_second) {
+      rate = KeyRate{*id->limit.per_second,
+                     std::max(1.0, id->limit.burst.value_or(*id->limit.per_second))};
+      wait = key_limiter_->Take(id->key_id, now, rate);
+    } else {
+      wait = key_limiter_->Take(id->key_id, now);
+    }
+    if (wait.count() > 0) {
+      std::ostringstream says;
+      says << "this API key may send " << rate.per_second << " requests a second (at most "
+           << rate.burst << " at once); wait as long as Retry-After says";
+      return TooManyRequests("rate", says.str(), wait);
     }
     return Caller{id->tenant, id->actor};
   }

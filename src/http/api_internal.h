@@ -57,16 +57,9 @@ class Api {
       : vault_(vault),
         options_(std::move(options)),
         imports_(std::make_unique<ImportJobs>(vault, options_.import_dir)) {
-    if (options_.api_key_rate > 0) {
-      key_limiter_ = std::make_unique<KeyRateLimiter>(
-          options_.api_key_rate,
-          options_.api_key_burst > 0 ? options_.api_key_burst : options_.api_key_rate);
-      std::ostringstream says;
-      says << "this API key may send " << key_limiter_->per_second()
-           << " requests a second (at most " << key_limiter_->burst()
-           << " at once); wait as long as Retry-After says";
-      key_limited_ = says.str();
-    }
+    key_limiter_ = std::make_unique<KeyRateLimiter>(
+        options_.api_key_rate,
+        options_.api_key_burst > 0 ? options_.api_key_burst : options_.api_key_rate);
     if (options_.metrics != nullptr) {
       auto lookups = options_.metrics->AddCounter(
           "custodian_lookups_total", "Subject lookups over HTTP by outcome", {"outcome"});
@@ -190,8 +183,8 @@ class Api {
   CounterFamily* audited_ = nullptr;
   Counter* audit_appends_ = nullptr;
   std::atomic<int64_t> audit_seen_{0};
-  std::unique_ptr<KeyRateLimiter> key_limiter_;  // with options_.api_key_rate
-  std::string key_limited_;                      // its refusal's detail
+  // Keys' own rates, and options_.api_key_rate for the others.
+  std::unique_ptr<KeyRateLimiter> key_limiter_;
   std::unique_ptr<ImportJobs> imports_;  // joined before the vault goes
   std::shared_ptr<void> channels_;  // the channel routes' state (channels_api.h)
 };

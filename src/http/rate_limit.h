@@ -1,5 +1,6 @@
 // A request rate limit per API key: a token bucket for each key that has
-// been used, refilled at `per_second` up to `burst` requests.
+// been used, refilled at `per_second` up to `burst` requests: the key's own
+// rate when it has one (Vault::CreateApiKey's limit), else the server's.
 //
 // The HTTP API applies it once a bearer key has authenticated (http/api.cc),
 // so only real keys get a bucket: the map is bounded by the tenants' keys.
@@ -16,15 +17,24 @@
 
 namespace custodian::http {
 
+struct KeyRate {
+  double per_second = 0;  // > 0
+  double burst = 1;       // the requests a key may send at once after idle; under 1: 1
+};
+
 class KeyRateLimiter {
  public:
-  // `per_second` > 0; `burst` >= 1 (the requests a key may send at once
-  // after being idle).
+  // The server's rate, for keys without their own: `per_second` 0 leaves
+  // them unlimited; `burst` >= 1.
   KeyRateLimiter(double per_second, double burst);
 
-  // Takes one request for `key` at `now` (any monotonic clock): zero if it
-  // may go ahead, else how long until it could (nothing is taken then).
+  // Takes one request for `key` at `now` (any monotonic clock) at the
+  // server's rate: zero if it may go ahead, else how long until it could
+  // (nothing is taken then). Always zero when the server has no rate.
   std::chrono::milliseconds Take(std::string_view key, std::chrono::steady_clock::time_point now);
+  // The same at the key's own `rate`.
+  std::chrono::milliseconds Take(std::string_view key, std::chrono::steady_clock::time_point now,
+                                 const KeyRate& rate);
 
   double per_second() const { return per_second_; }
   double burst() const { return burst_; }  // at least 1

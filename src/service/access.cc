@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "crypto/otp.h"
@@ -48,6 +49,24 @@ Status ValidateKeyName(std::string_view name) {
         "the key name must be at most 64 letters, digits, '.', '_' or '-'");
   }
   return Status::Ok();
+}
+
+Status ValidateKeyLimit(const ApiKeyLimit& limit) {
+  if (limit.per_second && !(std::isfinite(*limit.per_second) && *limit.per_second > 0)) {
+    return Status::InvalidArgument(
+        "a key's rate must be a number of requests a second above 0");
+  }
+  if (limit.burst && !limit.per_second) {
+    return Status::InvalidArgument("a key's burst needs its rate: give both, or neither");
+  }
+  if (limit.burst && !(std::isfinite(*limit.burst) && *limit.burst >= 1)) {
+    return Status::InvalidArgument("a key's burst must be a number of requests, 1 or more");
+  }
+  return Status::Ok();
+}
+
+ApiKeyLimit LimitOf(const store::ApiKeyRow& row) {
+  return ApiKeyLimit{row.rate_per_second, row.rate_burst};
 }
 
 }  // namespace
@@ -133,19 +152,23 @@ void LoginLimiter::PruneLocked(int64_t now) {
 }  // namespace internal
 
 Result<CreatedApiKey> Vault::CreateApiKey(const Actor& actor, std::string_view tenant,
-                                          std::string_view role, std::string_view name) {
+                                          std::string_view role, std::string_view name,
+                                          const ApiKeyLimit& limit) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
   audit::Event ev = impl_->Event(actor, t->id, "apikey.create");
   Status admin = CheckAdmin(actor, "create API keys");
   if (!admin.ok()) return impl_->AuditRefusal(ev, admin);
   RETURN_IF_ERROR(CheckCredentialRole(t->policy, t->id, role));
   RETURN_IF_ERROR(ValidateKeyName(name));
+  RETURN_IF_ERROR(ValidateKeyLimit(limit));
 
   store::ApiKeyRow row;
   row.tenant = t->id;
   row.id = NewId("");
   row.name = std::string(name);
   row.role = std::string(role);
+  row.rate_per_second = limit.per_second;
+  row.rate_burst = limit.burst;
   std::string secret = NewTokenSecret();
   row.digest = CredentialDigest(*t, "api_key", row.id, secret);
   row.created_ms = impl_->Now();
@@ -157,6 +180,7 @@ Result<CreatedApiKey> Vault::CreateApiKey(const Actor& actor, std::string_view t
   RETURN_IF_ERROR(tx->InsertApiKey(row));
   ev.outcome = "ok";
   ev.reason = "key " + row.id + ", role " + row.role;
+  if (limit.per_second) ev.reason += ", own rate limit";
   RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return created;
@@ -169,8 +193,9 @@ Result<std::vector<ApiKeyInfo>> Vault::ListApiKeys(std::string_view tenant) {
   std::vector<ApiKeyInfo> out;
   out.reserve(rows.size());
   for (auto& r : rows) {
+    ApiKeyLimit own = LimitOf(r);
     out.push_back({std::move(r.id), std::move(r.name), std::move(r.role), r.created_ms,
-                   r.revoked_ms, r.last_used_ms});
+                   r.revoked_ms, r.last_used_ms, own});
   }
   return out;
 }
@@ -224,7 +249,8 @@ Result<ApiKeyIdentity> Vault::AuthenticateApiKey(std::string_view bearer_token) 
       ASSIGN_OR_RETURN(auto row, tx->FindApiKey(id));
       if (!row) return BadApiKey();
       ASSIGN_OR_RETURN(auto t, impl_->Tenant(*tx, row->tenant));
-      entry = CachedApiKey{std::move(t), row->digest, row->role, row->revoked_ms.has_value(), now};
+      entry = CachedApiKey{std::move(t), row->digest,   row->role,
+                           row->revoked_ms.has_value(), now, LimitOf(*row)};
       touch = !row->revoked_ms && (!row->last_used_ms || now - *row->last_used_ms >= kTouchEveryMs);
     }
     {
@@ -245,7 +271,7 @@ Result<ApiKeyIdentity> Vault::AuthenticateApiKey(std::string_view bearer_token) 
   std::string digest = CredentialDigest(*entry->tenant, "api_key", id, parts->secret);
   bool match = crypto::ConstantTimeEquals(digest, entry->digest);
   if (!match || entry->revoked) return BadApiKey();
-  return ApiKeyIdentity{entry->tenant->id, Actor{"key:" + id, entry->role}, id};
+  return ApiKeyIdentity{entry->tenant->id, Actor{"key:" + id, entry->role}, id, entry->limit};
 }
 
 }  // namespace custodian::service

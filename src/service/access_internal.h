@@ -56,6 +56,7 @@ struct CachedApiKey {
   std::string role;
   bool revoked = false;
   int64_t loaded_ms = 0;
+  ApiKeyLimit limit;
 };
 
 // Counts failed sign-ins per key (an account or a remote address) in a sliding

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -144,6 +145,52 @@ TEST_F(AccessTest, ApiKeyAuthenticatesAsItsTenantAndRole) {
   // Cached or not, the answer is the same.
   EXPECT_EQ(vault_->AuthenticateApiKey(k.key)->tenant, "interjet");
   EXPECT_NE(NewKey().key, k.key);
+}
+
+// A key's own rate limit: stored with it, listed, and handed to whoever
+// authenticates it; bad limits are refused with what is wrong, and no key is
+// made.
+TEST_F(AccessTest, AKeyMayHaveARateLimitOfItsOwn) {
+  auto own = vault_->CreateApiKey(kAdmin, "interjet", "agent", "crm", ApiKeyLimit{2.5, 10.0});
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  auto rate_only = vault_->CreateApiKey(kAdmin, "interjet", "agent", "ivr", ApiKeyLimit{50, {}});
+  ASSERT_TRUE(rate_only.ok()) << rate_only.status().ToString();
+  CreatedApiKey plain = NewKey();
+  EXPECT_EQ(vault_->AuthenticateApiKey(own->key)->limit, (ApiKeyLimit{2.5, 10.0}));
+  EXPECT_EQ(vault_->AuthenticateApiKey(rate_only->key)->limit, (ApiKeyLimit{50, {}}));
+  EXPECT_EQ(vault_->AuthenticateApiKey(plain.key)->limit, ApiKeyLimit{});
+  auto listed = vault_->ListApiKeys("interjet");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 3u);
+  for (const ApiKeyInfo& k : *listed) {
+    if (k.id == own->id) {
+      EXPECT_EQ(k.limit, (ApiKeyLimit{2.5, 10.0}));
+    } else if (k.id == plain.id) {
+      EXPECT_EQ(k.limit, ApiKeyLimit{});
+    }
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::string bad_rate = "a key's rate must be a number of requests a second above 0";
+  const std::string bad_burst = "a key's burst must be a number of requests, 1 or more";
+  const std::pair<ApiKeyLimit, std::string> kBad[] = {
+      {{0.0, {}}, bad_rate},
+      {{-1.0, {}}, bad_rate},
+      {{nan, {}}, bad_rate},
+      {{inf, {}}, bad_rate},
+      {{5.0, 0.5}, bad_burst},
+      {{5.0, nan}, bad_burst},
+      {{{}, 3.0}, "a key's burst needs its rate: give both, or neither"},
+  };
+  const std::size_t events = AuditEvents().size();
+  for (const auto& [limit, message] : kBad) {
+    auto k = vault_->CreateApiKey(kAdmin, "interjet", "agent", "bad", limit);
+    ASSERT_FALSE(k.ok());
+    EXPECT_EQ(k.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(k.status().message(), message);
+  }
+  EXPECT_EQ(vault_->ListApiKeys("interjet")->size(), 3u);  // nothing made
+  EXPECT_EQ(AuditEvents().size(), events);
 }
 
 TEST_F(AccessTest, TamperedMalformedAndUnknownKeysAreRefusedAlike) {

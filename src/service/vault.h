@@ -656,6 +656,14 @@ inline constexpr int64_t kOutlierMinSubjects = 10;
 
 // A new API key. `key` ("cst_<id>_<secret>") is returned only here, once; the
 // store keeps a keyed digest of the secret.
+// A key's own request rate limit, which the HTTP API applies instead of the
+// server's (`custodian serve --api-key-rate`). Neither set: the server's.
+struct ApiKeyLimit {
+  std::optional<double> per_second;  // > 0
+  std::optional<double> burst;       // >= 1, only with per_second (default: per_second, >= 1)
+  bool operator==(const ApiKeyLimit&) const = default;
+};
+
 struct CreatedApiKey {
   std::string id;
   std::string key;
@@ -671,6 +679,7 @@ struct ApiKeyInfo {
   int64_t created_ms = 0;
   std::optional<int64_t> revoked_ms;
   std::optional<int64_t> last_used_ms;  // updated at most once a minute
+  ApiKeyLimit limit;
 };
 
 // Who a valid API key is: its tenant, and Actor{"key:<id>", role}.
@@ -678,6 +687,7 @@ struct ApiKeyIdentity {
   std::string tenant;
   Actor actor;
   std::string key_id;
+  ApiKeyLimit limit;
 };
 
 // A new operator and the TOTP enrollment, shown once: the 20-byte secret in
@@ -1051,9 +1061,12 @@ class Vault {
   // naming the roles allowed). Nothing secret is audited or logged.
 
   // A new API key for `tenant` acting in `role`; `name` (0-64 of [A-Za-z0-9._-])
-  // says what it is for. The key is in the result only.
+  // says what it is for; `limit` is its own request rate limit, if any
+  // (InvalidArgument for a rate not above 0, a burst under 1, a burst without
+  // a rate, or a value that is not finite). The key is in the result only.
   Result<CreatedApiKey> CreateApiKey(const Actor& actor, std::string_view tenant,
-                                     std::string_view role, std::string_view name);
+                                     std::string_view role, std::string_view name,
+                                     const ApiKeyLimit& limit = {});
   // The tenant's keys, revoked ones included, oldest first. NotFound if no such
   // tenant. The caller authorizes (no actor: listing shows no secret).
   Result<std::vector<ApiKeyInfo>> ListApiKeys(std::string_view tenant);

@@ -288,6 +288,10 @@ struct ApiKeyRow {
   int64_t created_ms = 0;
   std::optional<int64_t> revoked_ms;
   std::optional<int64_t> last_used_ms;
+  // The key's own request rate limit (requests a second, and at once after
+  // idle); none: the server's (`custodian serve --api-key-rate`).
+  std::optional<double> rate_per_second;
+  std::optional<double> rate_burst;
 };
 
 struct OperatorRow {
@@ -785,7 +789,7 @@ class Store {
   }
 };
 
-inline constexpr int kSchemaVersion = 11;
+inline constexpr int kSchemaVersion = 12;
 
 struct SqliteOptions {
   bool create_if_missing = true;

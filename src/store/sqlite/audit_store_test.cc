@@ -119,6 +119,8 @@ TEST_F(AuditStoreTest, AVersionSixFileMigratesWithItsChain) {
                          "DROP TABLE retention_lease; DROP TABLE retention_sweeps; "
                          "DROP TABLE disclosures; DROP TABLE disclosure_subjects; DROP TABLE shredded; "
                          "ALTER TABLE subject_index DROP COLUMN subject_rowid; "
+                         "ALTER TABLE api_keys DROP COLUMN rate_per_second; "
+                         "ALTER TABLE api_keys DROP COLUMN rate_burst; "
                          "DELETE FROM schema_migrations WHERE version >= 7;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)

@@ -224,6 +224,16 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
   EXPECT_EQ(rows->front().id, "sub_1");
   ASSERT_TRUE(tx->InsertApiKey(Key("alpha", "k1", 1)).ok());
   EXPECT_TRUE(tx->FindApiKey("k1")->has_value());
+  // Schema 12: a key's own rate limit, none unless given.
+  EXPECT_FALSE((*tx->FindApiKey("k1"))->rate_per_second.has_value());
+  ApiKeyRow limited = Key("alpha", "k2", 2);
+  limited.rate_per_second = 2.5;
+  limited.rate_burst = 10;
+  ASSERT_TRUE(tx->InsertApiKey(limited).ok());
+  auto k2 = tx->FindApiKey("k2");
+  ASSERT_TRUE(k2.ok() && k2->has_value());
+  EXPECT_EQ((*k2)->rate_per_second, 2.5);
+  EXPECT_EQ((*k2)->rate_burst, 10.0);
   ASSERT_TRUE(tx->PutConsent({"alpha", "sub_1", "marketing", ConsentState::kGranted, 1}).ok());
   EXPECT_TRUE(tx->GetConsent("alpha", "sub_1", "marketing")->has_value());
   ASSERT_TRUE(tx->Commit().ok());
@@ -235,7 +245,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int64(st, 0), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 11);
+  EXPECT_EQ(kSchemaVersion, 12);
   sqlite3_finalize(st);
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM subject_index WHERE subject_rowid IS NULL",
                                -1, &st, nullptr),

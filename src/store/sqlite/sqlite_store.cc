@@ -388,6 +388,11 @@ ALTER TABLE subject_index ADD COLUMN subject_rowid INTEGER;
 UPDATE subject_index SET subject_rowid =
   (SELECT rowid FROM subjects s WHERE s.tenant = subject_index.tenant AND s.id = subject_index.subject);
 )sql",
+    // 12: a request rate limit of the key's own (NULL: the server's).
+    R"sql(
+ALTER TABLE api_keys ADD COLUMN rate_per_second REAL;
+ALTER TABLE api_keys ADD COLUMN rate_burst REAL;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);
@@ -2495,7 +2500,8 @@ Result<std::optional<audit::Checkpoint>> SqliteTransaction::LastAuditCheckpoint(
 // --- credentials ----------------------------------------------------------------
 
 constexpr const char* kApiKeyColumns =
-    "tenant, id, name, role, digest, created_ms, revoked_ms, last_used_ms";
+    "tenant, id, name, role, digest, created_ms, revoked_ms, last_used_ms, rate_per_second, "
+    "rate_burst";
 
 ApiKeyRow ReadApiKey(Stmt& st) {
   ApiKeyRow r;
@@ -2507,13 +2513,15 @@ ApiKeyRow ReadApiKey(Stmt& st) {
   r.created_ms = st.ColumnInt64(5);
   if (!st.ColumnIsNull(6)) r.revoked_ms = st.ColumnInt64(6);
   if (!st.ColumnIsNull(7)) r.last_used_ms = st.ColumnInt64(7);
+  if (!st.ColumnIsNull(8)) r.rate_per_second = st.ColumnDouble(8);
+  if (!st.ColumnIsNull(9)) r.rate_burst = st.ColumnDouble(9);
   return r;
 }
 
 Status SqliteTransaction::InsertApiKey(const ApiKeyRow& row) {
   Stmt& st = conn_.Prepare(
       "INSERT INTO api_keys (tenant, id, name, role, digest, created_ms, revoked_ms, "
-      "last_used_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      "last_used_ms, rate_per_second, rate_burst) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.BindText(1, row.tenant);
   st.BindText(2, row.id);
   st.BindText(3, row.name);
@@ -2522,6 +2530,8 @@ Status SqliteTransaction::InsertApiKey(const ApiKeyRow& row) {
   st.BindInt64(6, row.created_ms);
   st.BindOptionalInt64(7, row.revoked_ms);
   st.BindOptionalInt64(8, row.last_used_ms);
+  st.BindOptionalDouble(9, row.rate_per_second);
+  st.BindOptionalDouble(10, row.rate_burst);
   Status s = st.Run();
   if (s.code() == StatusCode::kAlreadyExists) {
     return Status::AlreadyExists("api key '" + row.id + "' already exists");

@@ -99,6 +99,14 @@ void Stmt::BindBlobOrNull(int i, std::string_view v) {
   }
 }
 void Stmt::BindInt64(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+void Stmt::BindOptionalDouble(int i, const std::optional<double>& v) {
+  if (v) {
+    sqlite3_bind_double(stmt_, i, *v);
+  } else {
+    sqlite3_bind_null(stmt_, i);
+  }
+}
+
 void Stmt::BindOptionalInt64(int i, const std::optional<int64_t>& v) {
   if (v) {
     sqlite3_bind_int64(stmt_, i, *v);
@@ -130,6 +138,7 @@ void Stmt::Reset() {
 }
 
 int64_t Stmt::ColumnInt64(int i) { return sqlite3_column_int64(stmt_, i); }
+double Stmt::ColumnDouble(int i) { return sqlite3_column_double(stmt_, i); }
 bool Stmt::ColumnIsNull(int i) { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
 std::string Stmt::ColumnText(int i) {
   const unsigned char* p = sqlite3_column_text(stmt_, i);

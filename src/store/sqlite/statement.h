@@ -46,6 +46,7 @@ class Stmt {
   void BindBlobOrNull(int i, std::string_view v);  // empty -> NULL
   void BindInt64(int i, int64_t v);
   void BindOptionalInt64(int i, const std::optional<int64_t>& v);
+  void BindOptionalDouble(int i, const std::optional<double>& v);
 
   // true: a row is ready; false: done.
   Result<bool> Step();
@@ -54,6 +55,7 @@ class Stmt {
   void Reset();
 
   int64_t ColumnInt64(int i);
+  double ColumnDouble(int i);
   bool ColumnIsNull(int i);
   std::string ColumnText(int i);
   std::string ColumnBlob(int i);
