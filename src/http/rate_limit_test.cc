@@ -45,5 +45,19 @@ TEST(KeyRateLimiterTest, ARefusedRequestTakesNothingAndTimeNeverRunsBackwards) {
   EXPECT_EQ(slow.Take("k", t0), milliseconds(1000 * 1000));
 }
 
+TEST(KeyRateLimiterTest, WithoutAServerRateOnlyKeysOwnRatesLimit) {
+  KeyRateLimiter limiter(0, 0);  // the server has no rate
+  const Clock::time_point t0{};
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(limiter.Take("plain", t0), milliseconds(0)) << i;
+  const KeyRate own{4, 2};  // a key's own: 2 at once, then one every 250 ms
+  EXPECT_EQ(limiter.Take("crm", t0, own), milliseconds(0));
+  EXPECT_EQ(limiter.Take("crm", t0, own), milliseconds(0));
+  EXPECT_EQ(limiter.Take("crm", t0, own), milliseconds(250));
+  EXPECT_EQ(limiter.Take("crm", t0 + milliseconds(250), own), milliseconds(0));
+  // A burst under 1 is one request.
+  EXPECT_EQ(limiter.Take("ivr", t0, KeyRate{1, 0}), milliseconds(0));
+  EXPECT_EQ(limiter.Take("ivr", t0, KeyRate{1, 0}), milliseconds(1000));
+}
+
 }  // namespace
 }  // namespace custodian::http
