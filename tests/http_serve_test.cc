@@ -44,6 +44,13 @@ struct OneTenant {
   }
 };
 
+// Looks OneTenant's test number up with `key`.
+ClientResponse LookupAsha(TestClient& c, const std::string& key) {
+  return c.Request("POST", "/v1/subjects/lookup?purpose=essential.service",
+                   json{{"phone", "+91 88701 00100"}}.dump(),
+                   {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
+}
+
 // POST /v1/imports takes a CSV larger than the body limit as text/csv,
 // streamed to a file under the data directory, up to its own limit; every
 // other route, and the JSON form, keep the small one. An upload over the
@@ -301,11 +308,7 @@ TEST(HttpServeTest, AnApiKeyOverItsRateIs429WithRetryAfter) {
   ASSERT_NE(server.port(), 0) << ReadFile(v.log);
   TestClient c;
   ASSERT_FALSE(c.Connect(server.port()));
-  auto lookup = [&](const std::string& key) {
-    return c.Request("POST", "/v1/subjects/lookup?purpose=essential.service",
-                     json{{"phone", "+91 88701 00100"}}.dump(),
-                     {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
-  };
+  auto lookup = [&](const std::string& key) { return LookupAsha(c, key); };
   const std::string db = (std::filesystem::path(v.data) / "custodian.db").string();
   EXPECT_EQ(lookup(v.agent).status, 200);
   EXPECT_EQ(lookup(v.agent).status, 200);
@@ -376,11 +379,7 @@ TEST(HttpServeTest, AKeyWithItsOwnRateIsHeldToItInsteadOfTheServers) {
   ASSERT_NE(server.port(), 0) << ReadFile(v.log);
   TestClient c;
   ASSERT_FALSE(c.Connect(server.port()));
-  auto lookup = [&](const std::string& key) {
-    return c.Request("POST", "/v1/subjects/lookup?purpose=essential.service",
-                     json{{"phone", "+91 88701 00100"}}.dump(),
-                     {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
-  };
+  auto lookup = [&](const std::string& key) { return LookupAsha(c, key); };
   EXPECT_EQ(lookup(crm).status, 200);
   EXPECT_EQ(lookup(crm).status, 200);
   auto limited = lookup(crm);
