@@ -2,7 +2,6 @@
 // Secrets (an API key, a TOTP enrollment) are printed once, on stdout, and
 // never on stderr; a password is read from stdin or the environment, never
 // from the command line (where ps and shell history would see it).
-#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
@@ -41,16 +40,14 @@ std::string Pad(const std::string& s, std::size_t width) {
 std::string RateText(const service::ApiKeyLimit& limit) {
   if (!limit.per_second) return "";
   std::ostringstream out;
-  out << ", its own rate " << *limit.per_second << "/s (burst "
-      << std::max(1.0, limit.burst.value_or(*limit.per_second)) << ")";
+  out << ", its own rate " << *limit.per_second << "/s (burst " << limit.BurstInForce() << ")";
   return out.str();
 }
 
 // {"per_second": 50, "burst": 200}, or null for a key on the server's rate.
 ordered_json RateJson(const service::ApiKeyLimit& limit) {
   if (!limit.per_second) return nullptr;
-  return ordered_json{{"per_second", *limit.per_second},
-                      {"burst", std::max(1.0, limit.burst.value_or(*limit.per_second))}};
+  return ordered_json{{"per_second", *limit.per_second}, {"burst", limit.BurstInForce()}};
 }
 
 }  // namespace

@@ -34,7 +34,8 @@ struct ServeOptions {
   std::size_t max_connections = 1024;
   double api_key_rate = 0;   // requests a second per API key; 0: no limit
   double api_key_burst = 0;  // at once after idle; 0: the rate
-  int64_t probe_cache = int64_t{1} << 18;  // VaultOptions::probe_cache_entries
+  int64_t probe_cache =  // VaultOptions::probe_cache_entries
+      static_cast<int64_t>(service::VaultOptions{}.probe_cache_entries);
   int64_t request_timeout_ms = 30'000;
   int64_t shutdown_grace_ms = 10'000;
   std::string call_purpose;

@@ -5,7 +5,6 @@
 // routes are in subjects_api.cc, the rights routes in rights_api.cc.
 #include "http/api.h"
 
-#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -90,8 +89,7 @@ Or<Caller> Api::Authenticate(Request& req) {
     KeyRate rate{key_limiter_->per_second(), key_limiter_->burst()};
     std::chrono::milliseconds wait{0};
     if (id->limit.per_second) {
-      rate = KeyRate{*id->limit.per_second,
-                     std::max(1.0, id->limit.burst.value_or(*id->limit.per_second))};
+      rate = KeyRate{*id->limit.per_second, id->limit.BurstInForce()};
       wait = key_limiter_->Take(id->key_id, now, rate);
     } else {
       wait = key_limiter_->Take(id->key_id, now);

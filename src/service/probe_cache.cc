@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "service/vault.h"
+
 namespace custodian::service {
 
 ProbeTable::ProbeTable(std::size_t capacity) : per_shard_(capacity / kShards) {}
@@ -34,7 +36,8 @@ std::size_t ProbeTable::size() const {
   return n;
 }
 
-ProbeCache::ProbeCache() : ProbeCache(std::make_shared<const ProbeTable>()) {}
+ProbeCache::ProbeCache()
+    : ProbeCache(std::make_shared<const ProbeTable>(VaultOptions{}.probe_cache_entries)) {}
 
 ProbeCache::ProbeCache(std::shared_ptr<const ProbeTable> table) : table_(std::move(table)) {
   randombytes_buf(key_.data(), key_.size());

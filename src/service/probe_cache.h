@@ -36,12 +36,9 @@ class ProbeTable {
  public:
   using Probes = std::vector<std::pair<std::string, std::string>>;  // category, digest
   static constexpr std::size_t kShards = 16;
-  // About 220 bytes an entry with one phone category: ~56 MiB when full.
-  static constexpr std::size_t kDefaultCapacity = std::size_t{1} << 18;
-
   // At most `capacity` entries (rounded down to a multiple of kShards); 0
   // keeps nothing.
-  explicit ProbeTable(std::size_t capacity = kDefaultCapacity);
+  explicit ProbeTable(std::size_t capacity);
   ProbeTable(const ProbeTable&) = delete;
   ProbeTable& operator=(const ProbeTable&) = delete;
 
@@ -63,8 +60,8 @@ class ProbeCache {
  public:
   using Probes = ProbeTable::Probes;
 
-  // A cache of its own (a table of the default capacity), or one whose
-  // entries live in `table`, beside other caches'.
+  // A cache of its own (a table of VaultOptions' default capacity), or one
+  // whose entries live in `table`, beside other caches'.
   ProbeCache();
   explicit ProbeCache(std::shared_ptr<const ProbeTable> table);
   ~ProbeCache();

@@ -13,6 +13,7 @@
 // Thread-safety: a Vault may be shared between threads.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -62,7 +63,8 @@ struct VaultOptions {
   bool group_commit = false;
   // Lookup values whose blind-index digests are remembered, so that a repeat
   // skips normalizing (service/probe_cache.h): at most this many, for all
-  // tenants together, ~220 bytes each. 0 remembers none.
+  // tenants together, ~220 bytes each with one phone category (~56 MiB
+  // full). 0 remembers none.
   std::size_t probe_cache_entries = std::size_t{1} << 18;
   // store::SqliteOptions::checkpoint_pages; 0: the store's default (64 MiB of
   // WAL). `custodian serve` uses kServeCheckpointPages.
@@ -662,6 +664,10 @@ struct ApiKeyLimit {
   std::optional<double> per_second;  // > 0
   std::optional<double> burst;       // >= 1, only with per_second (default: per_second, >= 1)
   bool operator==(const ApiKeyLimit&) const = default;
+  // The burst in force when per_second is set: `burst`, else per_second; at least 1.
+  double BurstInForce() const {
+    return std::max(1.0, burst.value_or(per_second.value_or(1.0)));
+  }
 };
 
 struct CreatedApiKey {
