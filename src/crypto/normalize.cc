@@ -180,6 +180,9 @@ Result<std::string> NormalizeEmail(std::string_view raw) {
     if (!lower.ok()) return lower.status().WithContext(kWhat);
     out += *lower;
   }
+  // Lower-casing can lengthen the domain (U+023A is 2 bytes, its lower case
+  // 3): the limit holds for the canonical form too, which must read as itself.
+  if (out.size() > kMaxEmailSize) return invalid("longer than 254 bytes");
   return out;
 }
 

@@ -330,6 +330,15 @@ TEST(NormalizeEmailTest, InvalidAddresses) {
       {"asha@example.in,b@example.in", "expected no unquoted special character (\"(),:;<>[\\])"},
       {std::string(65, 'a') + "@example.in", "local part longer than 64 bytes"},
       {"a@" + std::string(250, 'b') + ".in", "longer than 254 bytes"},
+      // 254 bytes as written; U+023A (2 bytes) lower-cases to U+2C65 (3
+      // bytes), so the canonical form would be 379 and would not read as
+      // itself (found by fuzz/normalize_fuzz.cc).
+      {"a@x." + [] {
+         std::string d;
+         for (int i = 0; i < 125; ++i) d += "\xC8\xBA";
+         return d;
+       }(),
+       "longer than 254 bytes"},
   };
   for (const auto& [raw, why] : cases) {
     auto email = NormalizeEmail(raw);

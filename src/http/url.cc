@@ -71,6 +71,8 @@ Result<std::string> PercentDecode(std::string_view in, bool plus_as_space) {
       i += 2;
     } else if (c == '+' && plus_as_space) {
       c = ' ';
+    } else if (c == '\0') {
+      return Status::InvalidArgument("a NUL byte at offset " + std::to_string(i));
     }
     out.push_back(c);
   }

@@ -25,7 +25,7 @@ bool IsValidUtf8(std::string_view s);
 
 // Decodes %XX escapes (and '+' as a space when `plus_as_space`, the query
 // string convention). InvalidArgument for a '%' not followed by two hex
-// digits, a decoded NUL byte, or a result that is not valid UTF-8.
+// digits, a NUL byte (raw or decoded), or a result that is not valid UTF-8.
 Result<std::string> PercentDecode(std::string_view in, bool plus_as_space);
 
 // Splits "a=1&b=x%20y&flag" into decoded (name, value) pairs in order;

@@ -44,6 +44,7 @@ TEST(UrlTest, PercentDecodeRefusesBadEscapesAndBadUtf8) {
       {"%1G", "invalid percent-escape at offset 0"},
       {"x%%41", "invalid percent-escape at offset 1"},
       {"%00", "percent-escape of a NUL byte at offset 0"},
+      {std::string("ab\0c", 4), "a NUL byte at offset 2"},  // raw, as url.h promises
       {"%C3%28", "decoded text is not valid UTF-8"},      // bad continuation
       {"%C0%AF", "decoded text is not valid UTF-8"},      // overlong '/'
       {"%ED%A0%80", "decoded text is not valid UTF-8"},   // surrogate
