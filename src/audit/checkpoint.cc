@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "common/base64.h"
+
 namespace custodian::audit {
 namespace {
 
@@ -94,7 +96,8 @@ Result<std::string> Base64Decode(std::string_view text) {
   std::string out(text.size(), '\0');
   size_t len = 0;
   const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+  if (!IsBase64Text(text, Base64Alphabet::kStandard) ||
+      sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
                         text.size(), nullptr, &len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
       end != text.data() + text.size()) {
     return Status::InvalidArgument("not valid base64");

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "common/base64.h"
 #include "crypto/internal.h"
 
 namespace custodian::crypto {
@@ -39,7 +40,9 @@ Result<SecretBytes> ParseMasterKey(const uint8_t* text, size_t size, const std::
   // reported as such rather than as bad base64.
   SecretBytes decoded = internal::SecretBytesAccess::Allocate(size / 4 * 3 + 3);
   size_t decoded_size = 0;
-  if (sodium_base642bin(internal::SecretBytesAccess::MutableData(decoded), decoded.size(),
+  if (!IsBase64Text(std::string_view(reinterpret_cast<const char*>(text), size),
+                    Base64Alphabet::kStandard) ||
+      sodium_base642bin(internal::SecretBytesAccess::MutableData(decoded), decoded.size(),
                         reinterpret_cast<const char*>(text), size, /*ignore=*/nullptr,
                         &decoded_size, /*b64_end=*/nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
     return Status::InvalidArgument(source + ": " + ExpectedKeyFormat() + std::to_string(size) +

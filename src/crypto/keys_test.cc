@@ -230,6 +230,12 @@ TEST_F(EnvKeyTest, RefusesAWrongLength) {
   EXPECT_EQ(key.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(key.status().message(),
             "CUSTODIAN_MASTER_KEY: expected 32 bytes as base64 (44 characters), found 16 bytes");
+  // A byte from 0x80 up, which libsodium 1.0.18 alone would read as '/'.
+  ::setenv(kMasterKeyEnvVar, ("\xDC" + ToBase64(TestKeyBytes()).substr(1)).c_str(), 1);
+  key = MasterKeyFromEnv();
+  EXPECT_EQ(key.status().message(),
+            "CUSTODIAN_MASTER_KEY: expected 32 bytes as base64 (44 characters), found 44 "
+            "characters that are not valid base64");
   ::setenv(kMasterKeyEnvVar, "hunter2-is-not-a-key", 1);
   key = MasterKeyFromEnv();
   EXPECT_EQ(key.status().code(), StatusCode::kInvalidArgument);

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "common/base64.h"
 #include "common/time.h"
 #include "crypto/internal.h"
 
@@ -55,7 +56,8 @@ std::string Base64Url(const void* bytes, size_t size) {
 // Decodes canonical unpadded base64url of at most `max` bytes into `out`
 // (libsodium refuses non-zero trailing bits, so each byte string has one text).
 bool FromBase64Url(std::string_view text, uint8_t* out, size_t max, size_t& size) {
-  return sodium_base642bin(out, max, text.data(), text.size(), /*ignore=*/nullptr, &size,
+  return IsBase64Text(text, Base64Alphabet::kUrlSafe) &&
+         sodium_base642bin(out, max, text.data(), text.size(), /*ignore=*/nullptr, &size,
                            /*b64_end=*/nullptr, kB64) == 0;
 }
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <string>
 
+#include "common/base64.h"
 #include "crypto/internal.h"
 
 namespace custodian::crypto {
@@ -15,7 +16,8 @@ namespace {
 // A longer input overflows `out` and fails in sodium_base642bin.
 bool DecodeExactly(std::string_view b64, uint8_t* out, size_t size) {
   size_t decoded = 0;
-  return sodium_base642bin(out, size, b64.data(), b64.size(), /*ignore=*/nullptr, &decoded,
+  return IsBase64Text(b64, Base64Alphabet::kStandard) &&
+         sodium_base642bin(out, size, b64.data(), b64.size(), /*ignore=*/nullptr, &decoded,
                            /*b64_end=*/nullptr, sodium_base64_VARIANT_ORIGINAL) == 0 &&
          decoded == size;
 }

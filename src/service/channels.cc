@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "crypto/link_token.h"
 #include "crypto/sms_keywords.h"
 #include "service/authorize.h"
@@ -87,7 +88,8 @@ Result<ChannelSettings> ParseSettings(std::string_view text, const policy::Polic
     ASSIGN_OR_RETURN(tx.public_key, String(t, "/telnyx", "public_key", true));
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     size_t pk_len = 0;
-    if (sodium_base642bin(pk, sizeof pk, tx.public_key.data(), tx.public_key.size(), nullptr,
+    if (!IsBase64Text(tx.public_key, Base64Alphabet::kStandard) ||
+        sodium_base642bin(pk, sizeof pk, tx.public_key.data(), tx.public_key.size(), nullptr,
                           &pk_len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0 ||
         pk_len != sizeof pk) {
       return Bad("/telnyx/public_key", "must be a base64 Ed25519 public key (32 bytes)");
