@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <cstdio>
+
 namespace custodian {
 namespace {
 
@@ -19,14 +21,30 @@ int Num(std::string_view s, std::size_t from, std::size_t n) {
   return v;
 }
 
+bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int y, int mo) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return kDays[mo - 1] + (mo == 2 && IsLeapYear(y) ? 1 : 0);
+}
+
+// What ParseTime reads, in unix ms: 0000-01-01T00:00:00Z to the last ms of
+// 9999-12-31, so that FormatTime writes every result back in four digits.
+constexpr int64_t kMinMs = -62167219200000;
+constexpr int64_t kMaxMs = 253402300799999;
+
 }  // namespace
 
 std::string FormatTime(int64_t ms) {
-  time_t secs = static_cast<time_t>(ms / 1000);
+  // Whole seconds, rounded down: -500 ms is 23:59:59 of 1969-12-31.
+  const int64_t floor_s = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
+  const time_t secs = static_cast<time_t>(floor_s);
   struct tm tm {};
   gmtime_r(&secs, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
+                static_cast<long long>(tm.tm_year) + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec);
   return buf;
 }
 
@@ -73,20 +91,21 @@ Result<int64_t> ParseTime(std::string_view s) {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
     return Status::InvalidArgument("the date or time is out of range");
   }
+  // Checked for a leap second too: "2025-02-31T23:59:60Z" is no time.
+  if (d > DaysInMonth(y, mo)) return Status::InvalidArgument("no such day in the calendar");
   struct tm tm {};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
   tm.tm_mday = d;
   tm.tm_hour = h;
   tm.tm_min = mi;
-  tm.tm_sec = sec;
-  time_t t = timegm(&tm);
-  struct tm check {};
-  gmtime_r(&t, &check);
-  if (sec < 60 && (check.tm_mday != d || check.tm_mon != mo - 1)) {
-    return Status::InvalidArgument("no such day in the calendar");
+  tm.tm_sec = sec;  // 60, a leap second, reads as the next minute's first
+  const time_t t = timegm(&tm);
+  const int64_t result = (static_cast<int64_t>(t) - offset_s) * 1000 + ms;
+  if (result < kMinMs || result > kMaxMs) {
+    return Status::InvalidArgument("the date or time is out of range");
   }
-  return (static_cast<int64_t>(t) - offset_s) * 1000 + ms;
+  return result;
 }
 
 }  // namespace custodian
