@@ -370,6 +370,10 @@ const std::vector<Case>& Cases() {
        {{"anchors: [verified]", "anchors: [verified, closed]"}},
        {"t.yaml:37:25: error: anchor 'closed' in record kind 'media' is built in; remove it "
         "from 'anchors' (declare only events of your own, such as 'verified')"}},
+      {"EmptyRetentionRule",  // '- ' alone: yaml-cpp gives it no place, so the list's
+       {{"retention:\n  - name: account", "retention:\n  -\n  - name: account"}},
+       {"t.yaml:39:3: error: retention rule 'retention[1]' must be a mapping (categories, "
+        "records, while or after, for, action...), found nothing"}},
       {"UnparseableDuration",
        {{"for: 90 days", "for: 12 monthz"}},
        {"t.yaml:45:10: error: retention rule 'media': invalid duration '12 monthz': unknown unit "

@@ -39,7 +39,7 @@ class PolicyParser {
   void ParseRecordKinds(const MapEntry& e);
   // parser_sections.cc
   void ParseRetention(const MapEntry& e);
-  void ParseRetentionRule(const YAML::Node& node, std::size_t index);
+  void ParseRetentionRule(const YAML::Node& node, std::size_t index, SourcePos list_pos);
   void ParseRights(const MapEntry& e);
   void ParseRight(const MapEntry& e);
   void ParseCookies(const MapEntry& e);

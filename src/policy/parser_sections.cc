@@ -53,12 +53,15 @@ void PolicyParser::ParseRetention(const MapEntry& e) {
     return;
   }
   std::size_t index = 0;
-  for (const YAML::Node& node : e.value) ParseRetentionRule(node, index++);
+  // An empty item ('- ' alone) has no place of its own in yaml-cpp: the
+  // list's is given instead, and the message names the item's number.
+  for (const YAML::Node& node : e.value) ParseRetentionRule(node, index++, r_.ValuePos(e));
 }
 
-void PolicyParser::ParseRetentionRule(const YAML::Node& node, std::size_t index) {
+void PolicyParser::ParseRetentionRule(const YAML::Node& node, std::size_t index,
+                                      SourcePos list_pos) {
   RetentionRule rule;
-  rule.pos = r_.Pos(node, {});
+  rule.pos = r_.Pos(node, list_pos);
   rule.name = fmt::format("retention[{}]", index + 1);
   // The name first, so that every message about the rule can use it. (Not
   // node["name"]: on a mapping without the key, yaml-cpp then throws.)
