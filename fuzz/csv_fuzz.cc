@@ -27,16 +27,14 @@
 #include <vector>
 
 #include "import/csv_reader.h"
+#include "fuzz_util.h"
 
 namespace custodian::import {
 namespace {
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "csv_fuzz: invariant broken: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::Check;
+using fuzz::Masked;
+using fuzz::ReferenceUtf8;
 
 uint64_t Hash(std::string_view s) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a
@@ -73,50 +71,6 @@ class ChoppySource final : public ByteSource {
   bool choppy_;
 };
 
-// Strict UTF-8 check, written independently of the reader's (utf8proc).
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len;
-    uint32_t cp, min;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
-
-// Replaces each run of digits with '#'.
-std::string Skeleton(std::string_view message) {
-  std::string out;
-  for (char c : message) {
-    if (c >= '0' && c <= '9') {
-      if (out.empty() || out.back() != '#') out += '#';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 // Every message the reader may produce, numbers aside.
 bool KnownMessage(const std::string& message) {
   static const auto* kTemplates = [] {
@@ -138,11 +92,11 @@ bool KnownMessage(const std::string& message) {
              "line 1, field 1: not valid UTF-8 (byte 1 of the field); save the file as UTF-8",
              "line 1: expected 1 fields (as in the header), found 1",
          }) {
-      set->insert(Skeleton(t));
+      set->insert(Masked(t));
     }
     return set;
   }();
-  return kTemplates->count(Skeleton(message)) == 1;
+  return kTemplates->count(Masked(message)) == 1;
 }
 
 struct Event {
@@ -188,7 +142,7 @@ void ReadEvents(CsvReader& reader, const CsvOptions& options, size_t columns,
       size_t total = 0;
       for (auto f : row.fields) {
         Check(f.size() <= options.max_field_bytes, "field limit");
-        Check(ValidUtf8(f), "fields are valid UTF-8");
+        Check(ReferenceUtf8(f), "fields are valid UTF-8");
         total += f.size();
         e.fields.emplace_back(f);
       }

@@ -31,51 +31,13 @@
 
 #include "http/json_text.h"
 #include "http/url.h"
+#include "fuzz_util.h"
 
 namespace custodian::http {
 namespace {
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "http_text_fuzz: invariant broken: %s\n", what);
-    std::abort();
-  }
-}
-
-// Well-formed UTF-8 (RFC 3629), decoded the long way.
-bool ReferenceUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    size_t len = 0;
-    uint32_t cp = 0;
-    if (b < 0x80) {
-      len = 1;
-      cp = b;
-    } else if ((b >> 5) == 0x6) {
-      len = 2;
-      cp = b & 0x1F;
-    } else if ((b >> 4) == 0xE) {
-      len = 3;
-      cp = b & 0x0F;
-    } else if ((b >> 3) == 0x1E) {
-      len = 4;
-      cp = b & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c >> 6) != 0x2) return false;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
+using fuzz::Check;
+using fuzz::ReferenceUtf8;
 
 std::string EscapeAll(std::string_view s) {
   static const char kHex[] = "0123456789ABCDEF";

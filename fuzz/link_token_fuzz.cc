@@ -31,16 +31,12 @@
 #include "crypto/link_token.h"
 #include "crypto/secret.h"
 #include "crypto/sms_keywords.h"
+#include "fuzz_util.h"
 
 namespace custodian::crypto {
 namespace {
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "link_token_fuzz: invariant broken: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::Check;
 
 const SecretBytes& Key(int which) {
   static const SecretBytes a = SecretBytes::Copy(std::string(kLinkKeySize, 'a')).value();

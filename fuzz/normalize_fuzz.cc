@@ -27,68 +27,16 @@
 #include <vector>
 
 #include "crypto/normalize.h"
+#include "fuzz_util.h"
 
 namespace custodian::crypto {
 namespace {
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "normalize_fuzz: invariant broken: %s\n", what);
-    std::abort();
-  }
-}
-
-// Well-formed UTF-8 (RFC 3629), decoded the long way: a lead byte gives the
-// length, continuation bytes carry 6 bits each, and the code point must need
-// that length, lie outside the surrogates and not pass U+10FFFF.
-bool ReferenceUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    size_t len = 0;
-    uint32_t cp = 0;
-    if (b < 0x80) {
-      len = 1;
-      cp = b;
-    } else if ((b >> 5) == 0x6) {
-      len = 2;
-      cp = b & 0x1F;
-    } else if ((b >> 4) == 0xE) {
-      len = 3;
-      cp = b & 0x0F;
-    } else if ((b >> 3) == 0x1E) {
-      len = 4;
-      cp = b & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c >> 6) != 0x2) return false;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
+using fuzz::Check;
+using fuzz::Masked;
+using fuzz::ReferenceUtf8;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// `s` with every run of digits as '#'.
-std::string Masked(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (!IsDigit(s[i])) {
-      out += s[i];
-    } else if (i == 0 || !IsDigit(s[i - 1])) {
-      out += '#';
-    }
-  }
-  return out;
-}
 
 // An error message is one of the known templates with only numbers (an
 // offset, a size) and the caller's region filled in, so no byte of a value
@@ -178,51 +126,54 @@ void FuzzPhone(std::string_view raw, std::string_view region) {
   }
 }
 
+// The canonical form of an input, or nullptr once the refusal's message has
+// been checked.
+const std::string* Taken(const Result<std::string>& r, std::string_view what) {
+  if (r.ok()) return &*r;
+  CheckMessage(r.status(), what, "");
+  return nullptr;
+}
+
+// Normalizing a canonical form again gives it back.
+void CheckFixedPoint(Result<std::string> (*normalize)(std::string_view), const std::string& form,
+                     const char* what) {
+  auto again = normalize(form);
+  Check(again.ok() && *again == form, what);
+}
+
 void FuzzEmail(std::string_view raw) {
   auto email = NormalizeEmail(raw);
-  if (!email.ok()) {
-    CheckMessage(email.status(), "email", "");
-    return;
-  }
-  const std::string& e = *email;
-  Check(e.size() <= 254, "an email longer than 254 bytes");
-  const size_t at = e.find('@');
-  Check(at != std::string::npos && at > 0 && e.find('@', at + 1) == std::string::npos,
+  const std::string* e = Taken(email, "email");
+  if (e == nullptr) return;
+  Check(e->size() <= 254, "an email longer than 254 bytes");
+  const size_t at = e->find('@');
+  Check(at != std::string::npos && at > 0 && e->find('@', at + 1) == std::string::npos,
         "an email without exactly one '@' after a local part");
-  Check(ReferenceUtf8(e), "an email that is not UTF-8");
-  auto again = NormalizeEmail(e);
-  Check(again.ok() && *again == e, "a canonical email does not read as itself");
+  Check(ReferenceUtf8(*e), "an email that is not UTF-8");
+  CheckFixedPoint(NormalizeEmail, *e, "a canonical email does not read as itself");
 }
 
 void FuzzText(std::string_view raw) {
   auto text = NormalizeText(raw);
-  if (!text.ok()) {
-    CheckMessage(text.status(), "text", "");
-    return;
-  }
-  const std::string& t = *text;
-  Check(!t.empty(), "empty canonical text");
-  Check(ReferenceUtf8(t), "canonical text that is not UTF-8");
-  Check(t.find('\0') == std::string::npos, "canonical text with a NUL");
-  const char* ascii_space = " \t\n\v\f\r";
-  Check(std::string_view(ascii_space).find(t.front()) == std::string_view::npos &&
-            std::string_view(ascii_space).find(t.back()) == std::string_view::npos,
+  const std::string* t = Taken(text, "text");
+  if (t == nullptr) return;
+  Check(!t->empty(), "empty canonical text");
+  Check(ReferenceUtf8(*t), "canonical text that is not UTF-8");
+  Check(t->find('\0') == std::string::npos, "canonical text with a NUL");
+  const std::string_view ascii_space = " \t\n\v\f\r";
+  Check(ascii_space.find(t->front()) == std::string_view::npos &&
+            ascii_space.find(t->back()) == std::string_view::npos,
         "canonical text not trimmed");
-  auto again = NormalizeText(t);
-  Check(again.ok() && *again == t, "canonical text does not read as itself");
+  CheckFixedPoint(NormalizeText, *t, "canonical text does not read as itself");
 }
 
 void FuzzDate(std::string_view raw) {
   auto date = NormalizeDate(raw);
-  if (!date.ok()) {
-    CheckMessage(date.status(), "date", "");
-    return;
-  }
-  const std::string& d = *date;
-  Check(d.size() == 10 && d[4] == '-' && d[7] == '-', "a date not in YYYY-MM-DD");
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) Check(IsDigit(d[i]), "a date with a non-digit");
-  auto again = NormalizeDate(d);
-  Check(again.ok() && *again == d, "a canonical date does not read as itself");
+  const std::string* d = Taken(date, "date");
+  if (d == nullptr) return;
+  Check(d->size() == 10 && (*d)[4] == '-' && (*d)[7] == '-', "a date not in YYYY-MM-DD");
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) Check(IsDigit((*d)[i]), "a date with a non-digit");
+  CheckFixedPoint(NormalizeDate, *d, "a canonical date does not read as itself");
 }
 
 }  // namespace

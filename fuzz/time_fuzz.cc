@@ -23,16 +23,12 @@
 #include <string_view>
 
 #include "common/time.h"
+#include "fuzz_util.h"
 
 namespace custodian {
 namespace {
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "time_fuzz: invariant broken: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::Check;
 
 void CheckMessage(const Status& st) {
   const std::string& m = st.message();
