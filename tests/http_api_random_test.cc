@@ -365,5 +365,46 @@ TEST_F(HttpApiTest, ConcurrentRandomRequestsGetNoServerError) {
   EXPECT_EQ(Call("GET", "/healthz", "").status, 200);
 }
 
+// Telnyx webhooks signed with the tenant's channel key, so that the random
+// bodies (the event shape mutated: members replaced, dropped, added; texts
+// that are keywords or not) get past the signature into the event's reading.
+TEST_F(HttpApiTest, SignedRandomTelnyxEventsGetNoServerError) {
+  AddAsha("CUST-RANDOM-SMS");
+  FakeTelnyx telnyx;
+  outbox::testing::HttpSink telnyx_api({{200, R"({"data":{"id":"tlx-reply"}})"}});
+  const std::string settings = (dir_->path() / "random-channels.json").string();
+  testing_util::WriteFile(settings, nlohmann::json{{"public_url", "https://privacy.interjet.example"},
+                                                   {"telnyx",
+                                                    {{"public_key", telnyx.PublicKey()},
+                                                     {"api_key", "KEY-test"},
+                                                     {"base_url", telnyx_api.url()},
+                                                     {"from", "+918040001000"}}}}
+                                        .dump());
+  Must({"channels", "set", "interjet", settings, "--data-dir", data_});
+  RandomRequests random({"x"}, Seed());
+  const std::vector<std::string> texts = {"STOP", " stop! ", "Start", "HELP", "info.", "hello",
+                                          "stop it", "", "\xEF\xBC\xB3TOP"};
+  std::map<int, int> statuses;
+  const int rounds = Rounds(200);
+  for (int round = 0; round < rounds; ++round) {
+    nlohmann::json event = nlohmann::json::parse(FakeTelnyx::Event(
+        "evt-random-" + std::to_string(round), random.Pick(2) ? "+91 88701 00100" : "+15550100",
+        random.Pick(4) ? "+918040001000" : "+10000000000", texts[random.Below(texts.size())],
+        random.Pick(4) ? "message.received" : "message.sent"));
+    for (int n = static_cast<int>(random.Below(3)); n > 0; --n) random.Mutate(event, 0);
+    const std::string body = random.Pick(20) ? "{\"data\":" : event.dump();
+    RandomRequest req{"POST", "/v1/webhooks/telnyx", "", body, telnyx.Sign(body)};
+    auto r = Call(req.method, req.target, "", req.body, req.headers);
+    ++statuses[r.status];
+    CheckAnswer(req, r);
+    ASSERT_FALSE(HasFatalFailure());
+  }
+  std::string seen;
+  for (const auto& [status, n] : statuses) seen += " " + std::to_string(status) + ":" + std::to_string(n);
+  std::printf("answered%s\n", seen.c_str());
+  EXPECT_GT(statuses[200], 0) << seen;  // some events were read, and applied or ignored
+  EXPECT_EQ(Call("GET", "/healthz", "").status, 200);
+}
+
 }  // namespace
 }  // namespace custodian
