@@ -104,15 +104,7 @@ TEST_F(HttpApiTest, TelnyxStopAndEmailUnsubscribeWithdrawConsent) {
   auto state = [&] { return Body(Call("GET", consent, "interjet/agent"))["state"]; };
   FakeTelnyx telnyx;
   outbox::testing::HttpSink telnyx_api({{200, R"({"data":{"id":"tlx-reply"}})"}});
-  const std::string settings = (dir_->path() / "channels.json").string();
-  testing_util::WriteFile(settings, json{{"public_url", "https://privacy.interjet.example"},
-                                         {"telnyx",
-                                          {{"public_key", telnyx.PublicKey()},
-                                           {"api_key", "KEY-test"},
-                                           {"base_url", telnyx_api.url()},
-                                           {"from", "+918040001000"}}}}
-                                        .dump());
-  Must({"channels", "set", "interjet", settings, "--data-dir", data_});
+  SetTelnyx("interjet", telnyx, telnyx_api.url(), "https://privacy.interjet.example");
   ASSERT_EQ(Call("PUT", consent, "interjet/agent", json{{"state", "granted"}}.dump()).status, 200);
 
   const std::string stop =

@@ -372,15 +372,7 @@ TEST_F(HttpApiTest, SignedRandomTelnyxEventsGetNoServerError) {
   AddAsha("CUST-RANDOM-SMS");
   FakeTelnyx telnyx;
   outbox::testing::HttpSink telnyx_api({{200, R"({"data":{"id":"tlx-reply"}})"}});
-  const std::string settings = (dir_->path() / "random-channels.json").string();
-  testing_util::WriteFile(settings, nlohmann::json{{"public_url", "https://privacy.interjet.example"},
-                                                   {"telnyx",
-                                                    {{"public_key", telnyx.PublicKey()},
-                                                     {"api_key", "KEY-test"},
-                                                     {"base_url", telnyx_api.url()},
-                                                     {"from", "+918040001000"}}}}
-                                        .dump());
-  Must({"channels", "set", "interjet", settings, "--data-dir", data_});
+  SetTelnyx("interjet", telnyx, telnyx_api.url(), "https://privacy.interjet.example");
   RandomRequests random({"x"}, Seed());
   const std::vector<std::string> texts = {"STOP", " stop! ", "Start", "HELP", "info.", "hello",
                                           "stop it", "", "\xEF\xBC\xB3TOP"};

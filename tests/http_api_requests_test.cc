@@ -192,14 +192,7 @@ TEST_F(HttpApiTest, AVerificationCodeGoesToTheNumberOnFile) {
   ASSERT_FALSE(id.empty()) << added.body;
   FakeTelnyx telnyx;
   outbox::testing::HttpSink telnyx_api({{200, R"({"data":{"id":"tlx-otp"}})"}});
-  const std::string settings = (dir_->path() / "channels-otp.json").string();
-  testing_util::WriteFile(settings, json{{"telnyx",
-                                          {{"public_key", telnyx.PublicKey()},
-                                           {"api_key", "KEY-test"},
-                                           {"base_url", telnyx_api.url()},
-                                           {"from", "+918040001000"}}}}
-                                        .dump());
-  Must({"channels", "set", "interjet", settings, "--data-dir", data_});
+  SetTelnyx("interjet", telnyx, telnyx_api.url());
   auto request = Body(Call("POST", "/v1/requests", "interjet/agent",
                            json{{"type", "erasure"}, {"subject", id}}.dump()));
   const std::string path = "/v1/requests/" + request["id"].get<std::string>();

@@ -111,6 +111,43 @@ inline std::string Policy(const std::string& name) {
   return std::string(CUSTODIAN_SOURCE_DIR) + "/examples/policies/" + name;
 }
 
+struct FakeTelnyx {
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  unsigned char sk[crypto_sign_SECRETKEYBYTES];
+  FakeTelnyx() { crypto_sign_keypair(pk, sk); }
+  static std::string B64(const unsigned char* p, std::size_t n) {
+    std::string out(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(), out.size(), p, n, sodium_base64_VARIANT_ORIGINAL);
+    out.pop_back();  // the terminating NUL
+    return out;
+  }
+  std::string PublicKey() const { return B64(pk, sizeof pk); }
+  http::Headers Sign(const std::string& body, int64_t at_s = time(nullptr)) const {
+    std::string message = std::to_string(at_s) + "|" + body;
+    unsigned char sig[crypto_sign_BYTES];
+    crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                         message.size(), sk);
+    return {{"telnyx-signature-ed25519", B64(sig, sizeof sig)},
+            {"telnyx-timestamp", std::to_string(at_s)}};
+  }
+  static std::string Event(const std::string& id, const std::string& from, const std::string& to,
+                           const std::string& text, const std::string& type = "message.received") {
+    return json{{"data",
+                 {{"event_type", type},
+                  {"id", id},
+                  {"record_type", "event"},
+                  {"payload",
+                   {{"id", "msg-" + id},
+                    {"type", "SMS"},
+                    {"direction", "inbound"},
+                    {"from", {{"phone_number", from}, {"carrier", "Airtel"}}},
+                    {"to", {{{"phone_number", to}, {"status", "webhook_delivered"}}}},
+                    {"text", text}}}}},
+                {"meta", {{"attempt", 1}}}}
+        .dump();
+  }
+};
+
 class HttpApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -195,6 +232,20 @@ class HttpApiTest : public ::testing::Test {
     json j = json::parse(r.body, nullptr, false);
     return j.is_discarded() ? json() : j;
   }
+  // Sets `tenant`'s Telnyx channel: `telnyx`'s key, the API at `api_url`,
+  // sending from +918040001000; and the public URL of links, when given.
+  void SetTelnyx(const std::string& tenant, const FakeTelnyx& telnyx, const std::string& api_url,
+                 const std::string& public_url = "") {
+    json settings{{"telnyx",
+                   {{"public_key", telnyx.PublicKey()},
+                    {"api_key", "KEY-test"},
+                    {"base_url", api_url},
+                    {"from", "+918040001000"}}}};
+    if (!public_url.empty()) settings["public_url"] = public_url;
+    const std::string file = (dir_->path() / ("channels-" + tenant + ".json")).string();
+    testing_util::WriteFile(file, settings.dump());
+    Must({"channels", "set", tenant, file, "--data-dir", data_});
+  }
   std::string AddAsha(const std::string& ext = "CUST-17") {
     auto r = Call("POST", "/v1/subjects", "interjet/admin",
                   json{{"fields",
@@ -215,41 +266,5 @@ class HttpApiTest : public ::testing::Test {
 };
 
 // Telnyx signs `timestamp|body` with Ed25519; the test plays Telnyx.
-struct FakeTelnyx {
-  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-  unsigned char sk[crypto_sign_SECRETKEYBYTES];
-  FakeTelnyx() { crypto_sign_keypair(pk, sk); }
-  static std::string B64(const unsigned char* p, std::size_t n) {
-    std::string out(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
-    sodium_bin2base64(out.data(), out.size(), p, n, sodium_base64_VARIANT_ORIGINAL);
-    out.pop_back();  // the terminating NUL
-    return out;
-  }
-  std::string PublicKey() const { return B64(pk, sizeof pk); }
-  http::Headers Sign(const std::string& body, int64_t at_s = time(nullptr)) const {
-    std::string message = std::to_string(at_s) + "|" + body;
-    unsigned char sig[crypto_sign_BYTES];
-    crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()),
-                         message.size(), sk);
-    return {{"telnyx-signature-ed25519", B64(sig, sizeof sig)},
-            {"telnyx-timestamp", std::to_string(at_s)}};
-  }
-  static std::string Event(const std::string& id, const std::string& from, const std::string& to,
-                           const std::string& text, const std::string& type = "message.received") {
-    return json{{"data",
-                 {{"event_type", type},
-                  {"id", id},
-                  {"record_type", "event"},
-                  {"payload",
-                   {{"id", "msg-" + id},
-                    {"type", "SMS"},
-                    {"direction", "inbound"},
-                    {"from", {{"phone_number", from}, {"carrier", "Airtel"}}},
-                    {"to", {{{"phone_number", to}, {"status", "webhook_delivered"}}}},
-                    {"text", text}}}}},
-                {"meta", {{"attempt", 1}}}}
-        .dump();
-  }
-};
 
 }  // namespace custodian
