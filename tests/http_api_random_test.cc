@@ -252,9 +252,22 @@ RandomRequest Draw(const Operation& op, RandomRequests& random,
   r.body = std::move(body);
   if (!type.empty()) r.headers.emplace_back("Content-Type", type);
   r.key = keys[random.Below(keys.size())];
-  if (random.Pick(12)) {
-    r.headers.emplace_back("Authorization", "Bearer cst_bogus_" + std::string(40, 'q'));
+  if (random.Pick(8)) {
+    // Credentials as nobody issued them: the parsing of the header itself.
+    static const std::vector<std::string> kAuthorizations = {
+        "Bearer cst_bogus_" + std::string(40, 'q'), "Bearer", "Bearer ", "bearer cst_a_b",
+        "Basic YWxhZGRpbjpvcGVuc2VzYW1l", "Bearer cst_", "Bearer cst__", "Bearer cst_x_",
+        "Bearer " + std::string(5000, 'c'), "Bearer cst_\xC3\xA9_x", ""};
+    r.headers.emplace_back("Authorization", kAuthorizations[random.Below(kAuthorizations.size())]);
     r.key.clear();
+  }
+  if (random.Pick(6)) {
+    static const std::vector<std::string> kCookies = {
+        "custodian_session=", "custodian_session=x", "custodian_session=x; custodian_session=y",
+        ";;;", "=", "custodian_session", "a=b; custodian_session=" + std::string(600, 's'),
+        "custodian_session=\"quoted\"", "custodian_session=\xFF\xFE", " custodian_session = x "};
+    r.headers.emplace_back("Cookie", kCookies[random.Below(kCookies.size())]);
+    if (random.Pick(2)) r.headers.emplace_back("X-CSRF-Token", random.Value());
   }
   return r;
 }
