@@ -21,19 +21,19 @@ int Num(std::string_view s, std::size_t from, std::size_t n) {
   return v;
 }
 
-bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int DaysInMonth(int y, int mo) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return kDays[mo - 1] + (mo == 2 && IsLeapYear(y) ? 1 : 0);
-}
-
 // What ParseTime reads, in unix ms: 0000-01-01T00:00:00Z to the last ms of
 // 9999-12-31, so that FormatTime writes every result back in four digits.
 constexpr int64_t kMinMs = -62167219200000;
 constexpr int64_t kMaxMs = 253402300799999;
 
 }  // namespace
+
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12) return 0;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
 
 std::string FormatTime(int64_t ms) {
   // Whole seconds, rounded down: -500 ms is 23:59:59 of 1969-12-31.

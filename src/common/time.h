@@ -9,6 +9,10 @@
 
 namespace custodian {
 
+// Days in `month` (1..12) of `year` in the proleptic Gregorian calendar; 0 for
+// a month out of range.
+int DaysInMonth(int year, int month);
+
 // "2026-01-31T10:20:30Z" from unix milliseconds (whole seconds, UTC).
 std::string FormatTime(int64_t ms);
 

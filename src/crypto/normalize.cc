@@ -9,6 +9,8 @@
 #include <iterator>
 #include <memory>
 
+#include "common/time.h"
+
 namespace custodian::crypto {
 namespace {
 
@@ -209,10 +211,7 @@ Result<std::string> NormalizeDate(std::string_view raw) {
   }
   if (year < 1000) return invalid("the year must be 1000 to 9999");
   if (month < 1 || month > 12) return invalid("the month must be 01 to 12");
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  int max_day = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
-  if (day < 1 || day > max_day) return invalid("that month has no such day");
+  if (day < 1 || day > DaysInMonth(year, month)) return invalid("that month has no such day");
   std::string out(d);
   out[4] = out[7] = '-';
   return out;

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <string>
 
+#include "common/time.h"
 #include "policy/suggest.h"
 
 namespace custodian::policy {
@@ -95,13 +96,6 @@ Result<Duration> ParseDuration(std::string_view raw) {
                     raw, unit_text, count, *guess, kDurationForm));
   }
   return BadDuration(raw, fmt::format("unknown unit '{}'", unit_text));
-}
-
-int DaysInMonth(int year, int month) {
-  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12) return 0;
-  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : kDays[month - 1];
 }
 
 // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).

@@ -23,9 +23,6 @@ Result<Duration> ParseDuration(std::string_view text);
 // Exactly YYYY-MM-DD, and a day that exists in the proleptic Gregorian calendar.
 Result<Date> ParseDate(std::string_view text);
 
-// Days in `month` (1..12) of `year`; 0 for a month out of range.
-int DaysInMonth(int year, int month);
-
 // `date` plus `duration` in the calendar: days and weeks are exact; months and
 // years keep the day of the month, or take the month's last day when it has
 // no such day (31 January + 1 month = 28 February; 29 February 2024 + 1 year

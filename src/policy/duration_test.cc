@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/time.h"
+
 namespace custodian::policy {
 namespace {
 
