@@ -14,13 +14,13 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <map>
 #include <memory>
 #include <random>
 #include <sstream>
 #include <thread>
 
+#include "http/openapi_testing.h"
 #include "http_api_util.h"
 
 namespace custodian {
@@ -59,20 +59,7 @@ nlohmann::json ToJson(const YAML::Node& node) {
   return text;
 }
 
-YAML::Node Deref(const YAML::Node& doc, const YAML::Node& node) {
-  if (!node.IsMap() || !node["$ref"]) return node;
-  YAML::Node at = YAML::Clone(doc);
-  const std::string ref = node["$ref"].as<std::string>();  // "#/components/..."
-  std::stringstream parts(ref.substr(2));
-  std::string part;
-  std::vector<std::string> path;
-  while (std::getline(parts, part, '/')) path.push_back(part);
-  std::function<YAML::Node(const YAML::Node&, std::size_t)> walk = [&](const YAML::Node& n,
-                                                                        std::size_t i) {
-    return i == path.size() ? n : walk(n[path[i]], i + 1);
-  };
-  return walk(doc, 0);
-}
+using http::testing::Deref;
 
 std::vector<Operation> Operations() {
   const YAML::Node doc = YAML::Load(std::string(http::EmbeddedOpenApi()));
