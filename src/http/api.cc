@@ -85,15 +85,10 @@ Or<Caller> Api::Authenticate(Request& req) {
     if (!id.ok()) return Unauthorized(id.status());
     req.principal = id->actor.id;
     // The key's own rate limit if it has one, else the server's (if any).
-    const auto now = std::chrono::steady_clock::now();
-    KeyRate rate{key_limiter_->per_second(), key_limiter_->burst()};
-    std::chrono::milliseconds wait{0};
-    if (id->limit.per_second) {
-      rate = KeyRate{*id->limit.per_second, id->limit.BurstInForce()};
-      wait = key_limiter_->Take(id->key_id, now, rate);
-    } else {
-      wait = key_limiter_->Take(id->key_id, now);
-    }
+    const KeyRate rate = id->limit.per_second
+                             ? KeyRate{*id->limit.per_second, id->limit.BurstInForce()}
+                             : key_limiter_->server_rate();
+    const auto wait = key_limiter_->Take(id->key_id, std::chrono::steady_clock::now(), rate);
     if (wait.count() > 0) {
       std::ostringstream says;
       says << "this API key may send " << rate.per_second << " requests a second (at most "

@@ -9,14 +9,9 @@ KeyRateLimiter::KeyRateLimiter(double per_second, double burst)
     : per_second_(per_second), burst_(std::max(1.0, burst)) {}
 
 std::chrono::milliseconds KeyRateLimiter::Take(std::string_view key,
-                                               std::chrono::steady_clock::time_point now) {
-  if (!(per_second_ > 0)) return std::chrono::milliseconds(0);
-  return Take(key, now, KeyRate{per_second_, burst_});
-}
-
-std::chrono::milliseconds KeyRateLimiter::Take(std::string_view key,
                                                std::chrono::steady_clock::time_point now,
                                                const KeyRate& rate) {
+  if (!(rate.per_second > 0)) return std::chrono::milliseconds(0);
   const double burst = std::max(1.0, rate.burst);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = buckets_.find(std::string(key));

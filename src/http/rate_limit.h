@@ -28,16 +28,17 @@ class KeyRateLimiter {
   // them unlimited; `burst` >= 1.
   KeyRateLimiter(double per_second, double burst);
 
-  // Takes one request for `key` at `now` (any monotonic clock) at the
-  // server's rate: zero if it may go ahead, else how long until it could
-  // (nothing is taken then). Always zero when the server has no rate.
-  std::chrono::milliseconds Take(std::string_view key, std::chrono::steady_clock::time_point now);
-  // The same at the key's own `rate`.
+  // Takes one request for `key` at `now` (any monotonic clock) at `rate`:
+  // zero if it may go ahead, else how long until it could (nothing is taken
+  // then). Always zero for a rate of 0 requests a second (no limit).
   std::chrono::milliseconds Take(std::string_view key, std::chrono::steady_clock::time_point now,
                                  const KeyRate& rate);
+  // The same at the server's rate.
+  std::chrono::milliseconds Take(std::string_view key, std::chrono::steady_clock::time_point now) {
+    return Take(key, now, server_rate());
+  }
 
-  double per_second() const { return per_second_; }
-  double burst() const { return burst_; }  // at least 1
+  KeyRate server_rate() const { return KeyRate{per_second_, burst_}; }  // burst at least 1
 
  private:
   struct Bucket {
