@@ -341,14 +341,9 @@ TEST_F(HttpApiTest, ConcurrentRandomRequestsGetNoServerError) {
       if (client->Connect(server_->port())) return;
       for (int round = 0; round < rounds; ++round) {
         for (const Operation& op : ops) {
-          RandomRequest req = Draw(op, random, kKeys);
-          if (!req.key.empty()) req.headers.emplace_back("Authorization", "Bearer " + (*keys_)[req.key]);
-          if (!req.body.empty() &&
-              std::none_of(req.headers.begin(), req.headers.end(),
-                           [](const auto& h) { return http::EqualsIgnoreCase(h.first, "Content-Type"); })) {
-            req.headers.emplace_back("Content-Type", "application/json");
-          }
-          auto r = client->Request(req.method, req.target, req.body, req.headers);
+          const RandomRequest req = Draw(op, random, kKeys);
+          auto r = client->Request(req.method, req.target, req.body,
+                                   RequestHeaders(req.key, req.body, req.headers));
           if (r.status == 0 || !r.keep_alive) {  // the server closed it (413, a refusal): again
             client = std::make_unique<TestClient>();
             if (client->Connect(server_->port())) return;

@@ -199,13 +199,19 @@ class HttpApiTest : public ::testing::Test {
                       const std::string& body = "", http::Headers headers = {}) {
     TestClient c;
     EXPECT_FALSE(c.Connect(server_->port()));
+    return c.Request(method, target, body, RequestHeaders(key, body, std::move(headers)));
+  }
+  // `headers` plus the key's Authorization (`key` "" adds none) and, for a
+  // body without a Content-Type, application/json.
+  static http::Headers RequestHeaders(const std::string& key, const std::string& body,
+                                      http::Headers headers) {
     if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + (*keys_)[key]);
     if (!body.empty() && std::none_of(headers.begin(), headers.end(), [](const auto& h) {
           return http::EqualsIgnoreCase(h.first, "Content-Type");
         })) {
       headers.emplace_back("Content-Type", "application/json");
     }
-    return c.Request(method, target, body, headers);
+    return headers;
   }
   // The audit actor of an API key: "key:" and the key's id (cst_<id>_<secret>).
   static std::string ActorOf(const std::string& key) {
