@@ -1,10 +1,12 @@
-// cli/config_file.h: the serve settings file, YAML or TOML, read as one tree
-// (in the system tests: no test binary of its own for the cli layer).
+// cli/config_file.h: the serve settings file, YAML or TOML, read as one list
+// of entries (in the system tests: no test binary of its own for the cli layer).
 #include "cli/config_file.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <tuple>
+#include <vector>
 
 #include "test_util.h"
 
@@ -37,36 +39,47 @@ TEST(ConfigFileTest, TomlAndYamlGiveTheSameSettings) {
                            "[tls]\n"
                            "cert = \"/etc/c.pem\"\n"
                            "key = \"/etc/k.pem\"\n");
-  for (const std::string& path : {yaml, toml}) {
-    SCOPED_TRACE(path);
+  // Each key with its value and line; a table's keys as "table.key".
+  auto read = [](const std::string& path) {
     auto file = ReadConfigFile(path);
-    ASSERT_TRUE(file.ok()) << file.status().ToString();
-    const YAML::Node& root = file->root;
-    ASSERT_TRUE(root.IsMap());
-    EXPECT_EQ(root.size(), 5u);
-    EXPECT_EQ(root["threads"].as<int>(), 2);
-    EXPECT_EQ(root["listen"].as<std::string>(), "0.0.0.0:8443");
-    EXPECT_EQ(root["tls"]["cert"].as<std::string>(), "/etc/c.pem");
-    EXPECT_EQ(root["tls"]["key"].as<std::string>(), "/etc/k.pem");
-    EXPECT_EQ(root["api_key_rate"].as<double>(), 0.5);
-    EXPECT_FALSE(root["access_log"].as<bool>());
-  }
-  EXPECT_EQ(ReadConfigFile(yaml)->lines,
-            (std::map<std::string, int>{
-                {"threads", 1}, {"listen", 2}, {"tls", 3}, {"api_key_rate", 4}, {"access_log", 5}}));
-  EXPECT_EQ(ReadConfigFile(toml)->lines,
-            (std::map<std::string, int>{
-                {"threads", 2}, {"listen", 3}, {"api_key_rate", 4}, {"access_log", 5}, {"tls", 7}}));
+    EXPECT_TRUE(file.ok()) << file.status().ToString();
+    std::vector<std::tuple<std::string, std::string, int>> out;
+    for (const ConfigEntry& e : file->entries) out.emplace_back(e.key, e.value.Scalar(), e.line);
+    return out;
+  };
+  using Entries = std::vector<std::tuple<std::string, std::string, int>>;
+  EXPECT_EQ(read(yaml), (Entries{{"threads", "2", 1},
+                                 {"listen", "0.0.0.0:8443", 2},
+                                 {"tls.cert", "/etc/c.pem", 3},
+                                 {"tls.key", "/etc/k.pem", 3},
+                                 {"api_key_rate", "0.5", 4},
+                                 {"access_log", "false", 5}}));
+  EXPECT_EQ(read(toml), (Entries{{"threads", "2", 2},
+                                 {"listen", "0.0.0.0:8443", 3},
+                                 {"api_key_rate", "0.5", 4},
+                                 {"access_log", "false", 5},
+                                 {"tls.cert", "/etc/c.pem", 8},
+                                 {"tls.key", "/etc/k.pem", 9}}));
+  // Spelled as a dotted TOML key, or a YAML block map, the same entries.
+  EXPECT_EQ(read(Write(dir, "dotted.toml", "tls.cert = \"/c\"\ntls.key = \"/k\"\n")),
+            (Entries{{"tls.cert", "/c", 1}, {"tls.key", "/k", 2}}));
+  EXPECT_EQ(read(Write(dir, "block.yaml", "tls:\n  cert: /c\n  key: /k\n")),
+            (Entries{{"tls.cert", "/c", 2}, {"tls.key", "/k", 3}}));
+  // An empty file, or one of comments only, sets nothing.
+  EXPECT_EQ(read(Write(dir, "empty.yaml", "")), Entries{});
+  EXPECT_EQ(read(Write(dir, "comments.yaml", "# nothing yet\n")), Entries{});
+  EXPECT_EQ(read(Write(dir, "empty.toml", "")), Entries{});
 }
 
 TEST(ConfigFileTest, TomlArraysAndDatesBecomeSequencesAndText) {
   testing_util::TempDir dir;
   auto file = ReadConfigFile(Write(dir, "x.toml", "a = [1, 2]\nwhen = 2026-12-01\nbig = 3000000000\n"));
   ASSERT_TRUE(file.ok()) << file.status().ToString();
-  ASSERT_TRUE(file->root["a"].IsSequence());
-  EXPECT_EQ(file->root["a"][1].as<int>(), 2);
-  EXPECT_EQ(file->root["when"].as<std::string>(), "2026-12-01");
-  EXPECT_EQ(file->root["big"].as<int64_t>(), 3000000000);
+  ASSERT_EQ(file->entries.size(), 3u);
+  ASSERT_TRUE(file->entries[0].value.IsSequence());
+  EXPECT_EQ(file->entries[0].value[1].as<int>(), 2);
+  EXPECT_EQ(file->entries[1].value.as<std::string>(), "2026-12-01");
+  EXPECT_EQ(file->entries[2].value.as<int64_t>(), 3000000000);
 }
 
 TEST(ConfigFileTest, ErrorsSayWhere) {
@@ -90,8 +103,25 @@ TEST(ConfigFileTest, ErrorsSayWhere) {
   EXPECT_EQ(bad_yaml.status().message().rfind("--config: " + yaml + ":3:", 0), 0u)
       << bad_yaml.status().message();
 
+  // yaml-cpp keeps both of a key set twice, and takes a list or a map as a
+  // key: each is refused with its place, as toml++ refuses the first.
+  std::string twice_yaml = Write(dir, "dup.yaml", "threads: 2\ntls: {cert: a}\nthreads: 3\n");
+  EXPECT_EQ(ReadConfigFile(twice_yaml).status().message(),
+            "--config: " + twice_yaml + ":3:1: 'threads' is set twice (first on line 1)");
+  std::string nested_twice = Write(dir, "dup2.yaml", "tls:\n  cert: a\n  cert: b\n");
+  EXPECT_EQ(ReadConfigFile(nested_twice).status().message(),
+            "--config: " + nested_twice + ":3:3: 'tls.cert' is set twice (first on line 2)");
+  for (auto [text, at] : {std::pair<const char*, const char*>{"[a]: 1\n", ":1:1"},
+                          {"{a: 1}: 2\n", ":1:1"},
+                          {"? [x]\n: 1\n", ":1:3"}}) {
+    std::string key = Write(dir, "key.yaml", text);
+    EXPECT_EQ(ReadConfigFile(key).status().message(),
+              "--config: " + key + at + ": a setting's name must be text")
+        << text;
+  }
   std::string list = Write(dir, "list.yaml", "- threads\n");
-  EXPECT_EQ(ReadConfigFile(list).status().message(), "--config: " + list + ": expected a map");
+  EXPECT_EQ(ReadConfigFile(list).status().message(),
+            "--config: " + list + ":1:1: expected a map of settings, like `threads: 4`");
 
   for (const char* name : {"missing.yaml", "missing.toml"}) {
     std::string path = (dir.path() / name).string();

@@ -292,8 +292,7 @@ TEST(HttpServeTest, AnApiKeyOverItsRateIs429WithRetryAfter) {
   for (const char* bad : {"-1", "nan"}) {
     RunResult r = RunCustodian({"serve", "--data-dir", v.data, "--api-key-burst", bad});
     EXPECT_EQ(r.exit_code, 1) << r.Describe();
-    EXPECT_NE(r.err.find("--api-key-rate and --api-key-burst must be 0 (no limit; as many as "
-                         "the rate) or more"),
+    EXPECT_NE(r.err.find("--api-key-burst must be a number, 0 or more (0: as many as the rate)"),
               std::string::npos)
         << r.err;
   }
@@ -402,14 +401,22 @@ TEST(HttpServeTest, ThreadOptionsComeFromTheCommandLineAndAYamlOrTomlConfig) {
   for (const char* opt : {"--threads", "--io-threads"}) {
     RunResult r = RunCustodian({"serve", "--data-dir", data, opt, "-1"});
     EXPECT_EQ(r.exit_code, 1) << r.Describe();
-    EXPECT_NE(r.err.find("--threads and --io-threads must be 0 or more"), std::string::npos)
+    EXPECT_NE(r.err.find(std::string(opt) + " must be 0 or more (0: "), std::string::npos)
         << r.err;
   }
   {
     RunResult r = RunCustodian({"serve", "--data-dir", data, "--probe-cache", "-1"});
     EXPECT_EQ(r.exit_code, 1) << r.Describe();
-    EXPECT_NE(r.err.find("--probe-cache must be 0 (remember none) or more"), std::string::npos)
+    EXPECT_NE(r.err.find("--probe-cache must be 0 or more (0: remember none)"), std::string::npos)
         << r.err;
+  }
+  {  // from the config file: its line, and nothing created either
+    const std::string bad = (dir.path() / "bad.yaml").string();
+    std::ofstream(bad) << "threads: 2\nrequest_timeout_ms: 0\n";
+    RunResult r = RunCustodian({"serve", "--data-dir", data, "--config", bad});
+    EXPECT_EQ(r.exit_code, 1) << r.Describe();
+    EXPECT_EQ(r.err, "custodian: --config: " + bad +
+                         ":2: 'request_timeout_ms' must be 1 or more (milliseconds)\n");
   }
   EXPECT_FALSE(std::filesystem::exists(data));  // refused before creating anything
   const std::string config = (dir.path() / "serve.yaml").string();
@@ -446,7 +453,7 @@ TEST(HttpServeTest, ThreadOptionsComeFromTheCommandLineAndAYamlOrTomlConfig) {
   for (auto [text, error] : {
            std::pair<std::string, std::string>{
                "threads = 2\nthreds = 3\n",
-               ":2: unknown key 'threds'; expected data_dir, listen, tls, threads, io_threads"},
+               ":2: unknown key 'threds'; expected data_dir, listen, tls.cert, tls.key, threads"},
            {"threads = \"many\"\n",
             ":1: 'threads' has a value of the wrong type (bad conversion); docs/cli.md shows each "
             "setting"},

@@ -1,6 +1,5 @@
 // custodian serve: the HTTP API (src/http) over one data directory.
 #include <sys/stat.h>
-#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <iostream>
@@ -8,7 +7,7 @@
 
 #include "cli/app.h"
 #include "cli/commands.h"
-#include "cli/config_file.h"
+#include "cli/serve_settings.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "outbox/worker.h"
@@ -18,164 +17,31 @@
 namespace custodian::cli {
 namespace {
 
-// Handler threads when neither --threads nor the config file says (see Serve).
-constexpr int kDefaultServeThreads = 4;
-
-struct ServeOptions {
-  std::string data_dir;
-  std::string listen = "127.0.0.1:8080";
-  std::string tls_cert;
-  std::string tls_key;
-  std::string config;
-  int threads = 0;
-  int io_threads = 0;
-  std::size_t max_body = 1 << 20;
-  uint64_t max_upload = uint64_t{1} << 30;
-  std::size_t max_connections = 1024;
-  double api_key_rate = 0;   // requests a second per API key; 0: no limit
-  double api_key_burst = 0;  // at once after idle; 0: the rate
-  int64_t probe_cache =  // VaultOptions::probe_cache_entries
-      static_cast<int64_t>(service::VaultOptions{}.probe_cache_entries);
-  int64_t request_timeout_ms = 30'000;
-  int64_t shutdown_grace_ms = 10'000;
-  std::string call_purpose;
-  bool no_access_log = false;
-  bool group_commit = true;
-  bool no_outbox = false;
-  int64_t checkpoint_events = 10000;  // sign the audit head every N events...
-  int64_t checkpoint_seconds = 60;    // ...or every T seconds when it moved
-  bool no_retention = false;
-  int64_t retention_minutes = 60;
-};
-
-// "host:port", "[v6]:port" or ":port".
-Status ParseListen(const std::string& text, http::ServerOptions& o) {
-  std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos) {
-    return Status::InvalidArgument("--listen: expected HOST:PORT, like 127.0.0.1:8080");
-  }
-  std::string host = text.substr(0, colon);
-  std::string port = text.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host.empty()) host = "127.0.0.1";
-  char* end = nullptr;
-  long p = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || p < 0 || p > 65535) {
-    return Status::InvalidArgument("--listen: the port must be a number from 0 to 65535");
-  }
-  o.address = host;
-  o.port = static_cast<uint16_t>(p);
-  return Status::Ok();
-}
-
-// Settings from a YAML or TOML config file (cli/config_file.h); options given
-// on the command line win.
-Status LoadConfig(const std::string& path, ServeOptions& s, const CLI::App& cmd) {
-  ASSIGN_OR_RETURN(ConfigFile file, ReadConfigFile(path));
-  const YAML::Node& root = file.root;
-  std::string key;  // the one being read, for errors
-  auto where = [&] { return "--config: " + path + ":" + std::to_string(file.lines[key]) + ": "; };
-  auto given = [&](const char* opt) { return cmd.count(opt) > 0; };
-  try {
-    for (const auto& kv : root) {
-      key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
-      if (key == "data_dir") {
-        if (!given("--data-dir")) s.data_dir = v.as<std::string>();
-      } else if (key == "listen") {
-        if (!given("--listen")) s.listen = v.as<std::string>();
-      } else if (key == "tls") {
-        if (!given("--tls-cert") && v["cert"]) s.tls_cert = v["cert"].as<std::string>();
-        if (!given("--tls-key") && v["key"]) s.tls_key = v["key"].as<std::string>();
-      } else if (key == "threads") {
-        if (!given("--threads")) s.threads = v.as<int>();
-      } else if (key == "io_threads") {
-        if (!given("--io-threads")) s.io_threads = v.as<int>();
-      } else if (key == "max_body_bytes") {
-        if (!given("--max-body")) s.max_body = v.as<std::size_t>();
-      } else if (key == "max_upload_bytes") {
-        if (!given("--max-upload")) s.max_upload = v.as<uint64_t>();
-      } else if (key == "max_connections") {
-        s.max_connections = v.as<std::size_t>();
-      } else if (key == "api_key_rate") {
-        if (!given("--api-key-rate")) s.api_key_rate = v.as<double>();
-      } else if (key == "api_key_burst") {
-        if (!given("--api-key-burst")) s.api_key_burst = v.as<double>();
-      } else if (key == "probe_cache_entries") {
-        if (!given("--probe-cache")) s.probe_cache = v.as<int64_t>();
-      } else if (key == "request_timeout_ms") {
-        s.request_timeout_ms = v.as<int64_t>();
-      } else if (key == "shutdown_grace_ms") {
-        s.shutdown_grace_ms = v.as<int64_t>();
-      } else if (key == "call_purpose") {
-        if (!given("--call-purpose")) s.call_purpose = v.as<std::string>();
-      } else if (key == "group_commit") {
-        if (!given("--group-commit")) s.group_commit = v.as<bool>();
-      } else if (key == "retention_interval_minutes") {
-        if (!given("--retention-every")) s.retention_minutes = v.as<int64_t>();
-      } else if (key == "access_log") {
-        if (!given("--no-access-log")) s.no_access_log = !v.as<bool>();
-      } else if (key == "audit_checkpoint_events") {
-        if (!given("--audit-checkpoint-events")) s.checkpoint_events = v.as<int64_t>();
-      } else if (key == "audit_checkpoint_seconds") {
-        if (!given("--audit-checkpoint-seconds")) s.checkpoint_seconds = v.as<int64_t>();
-      } else {
-        return Status::InvalidArgument(
-            where() + "unknown key '" + key +
-            "'; expected data_dir, listen, tls, threads, io_threads, max_body_bytes, "
-            "max_upload_bytes, max_connections, api_key_rate, api_key_burst, "
-            "probe_cache_entries, request_timeout_ms, shutdown_grace_ms, call_purpose, group_commit, access_log, "
-            "audit_checkpoint_events, audit_checkpoint_seconds or retention_interval_minutes");
-      }
-    }
-  } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(where() + "'" + key + "' has a value of the wrong type (" +
-                                   e.msg + "); docs/cli.md shows each setting");
-  }
-  return Status::Ok();
-}
-
-int Serve(ServeOptions& s, const CLI::App& cmd) {
+int Serve(ServeSettings& s, const CLI::App& cmd) {
+  // Every setting is read and checked before anything is created or opened.
   if (!s.config.empty()) {
-    Status st = LoadConfig(s.config, s, cmd);
+    Status st = ApplyConfigFile(s, [&cmd](std::string_view flag) {
+      return cmd.count(std::string(flag)) > 0;
+    });
     if (!st.ok()) return Fail(st);
   }
+  if (Status st = CheckServeSettings(s); !st.ok()) return Fail(st);
   http::ServerOptions o;
-  if (Status st = ParseListen(s.listen, o); !st.ok()) return Fail(st);
-  if (s.tls_cert.empty() != s.tls_key.empty()) {
-    return Fail(Status::InvalidArgument("give both --tls-cert and --tls-key, or neither"));
-  }
+  if (Status st = ParseListen(s.listen, o.address, o.port); !st.ok()) return Fail(st);
   if (!s.tls_cert.empty()) o.tls = http::TlsFiles{s.tls_cert, s.tls_key};
-  if (s.checkpoint_events < 0 || s.checkpoint_seconds < 0) {
-    return Fail(Status::InvalidArgument(
-        "--audit-checkpoint-events and --audit-checkpoint-seconds must be 0 (off) or more"));
-  }
   // Lookups and calls do not wait for their audit events' commit (the store's
   // committer answers them, docs/http.md): they run on the I/O threads, one
   // per core unless --io-threads says. Other routes' handlers block until
   // theirs is synced, and requests arriving meanwhile share the next commit if
   // there are threads to run them: so a few more handler threads than cores.
-  if (s.threads < 0 || s.io_threads < 0) {
-    return Fail(Status::InvalidArgument("--threads and --io-threads must be 0 or more"));
-  }
-  // Checked before anything starts, like the thread counts (NaN fails too).
-  if (!(s.api_key_rate >= 0) || !(s.api_key_burst >= 0)) {
-    return Fail(Status::InvalidArgument(
-        "--api-key-rate and --api-key-burst must be 0 (no limit; as many as the rate) or more"));
-  }
-  if (s.probe_cache < 0) {
-    return Fail(Status::InvalidArgument("--probe-cache must be 0 (remember none) or more"));
-  }
   o.threads = s.io_threads;
   o.handler_threads = s.threads == 0 ? kDefaultServeThreads : s.threads;
-  o.max_body_bytes = s.max_body;
-  o.max_upload_bytes = s.max_upload;
+  o.max_body_bytes = static_cast<std::size_t>(s.max_body);
+  o.max_upload_bytes = static_cast<uint64_t>(s.max_upload);
   // CSV uploads to POST /v1/imports stream here, then move next door to
   // uploads/<tenant>/ while they are imported (tenant ids hold no '_').
   o.upload_dir = (std::filesystem::path(s.data_dir) / "uploads" / "_incoming").string();
-  o.max_connections = s.max_connections;
+  o.max_connections = static_cast<std::size_t>(s.max_connections);
   o.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
   o.access_log = !s.no_access_log;
 
@@ -249,10 +115,6 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
   // sweep of each tenant found, from the store (whichever server ran it).
   std::unique_ptr<service::RetentionSchedule> sweeps;
   if (!s.no_retention) {
-    if (s.retention_minutes <= 0) {
-      return Fail(Status::InvalidArgument(
-          "--retention-every: give a number of minutes above 0, or --no-retention"));
-    }
     service::ScheduleOptions so;
     so.interval = std::chrono::minutes(s.retention_minutes);
     sweeps = std::make_unique<service::RetentionSchedule>(v, so);
@@ -313,7 +175,7 @@ int Serve(ServeOptions& s, const CLI::App& cmd) {
 }  // namespace
 
 void RegisterServeCommand(CLI::App& app, int& exit_code) {
-  auto s = std::make_shared<ServeOptions>();
+  auto s = std::make_shared<ServeSettings>();
   s->data_dir = CommonOptions::DefaultDataDir();
   CLI::App* cmd = app.add_subcommand("serve", "Run the HTTP API (docs/http-api.md)");
   cmd->add_option("--data-dir", s->data_dir,
@@ -334,6 +196,13 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-upload", s->max_upload,
                   "Largest CSV upload to POST /v1/imports in bytes, streamed to the data "
                   "directory (default 1 GiB)");
+  cmd->add_option("--max-connections", s->max_connections,
+                  "Connections open at once; beyond, a new one is answered 503 (default 1024)");
+  cmd->add_option("--request-timeout-ms", s->request_timeout_ms,
+                  "How long receiving one request, or sending one response, may take (default 30000)");
+  cmd->add_option("--shutdown-grace-ms", s->shutdown_grace_ms,
+                  "On SIGTERM/SIGINT, how long in-flight requests may take to finish "
+                  "(default 10000)");
   cmd->add_option("--api-key-rate", s->api_key_rate,
                   "Requests a second each API key may send; over it, 429 with Retry-After "
                   "(default 0: no limit)");
