@@ -12,7 +12,21 @@ constexpr char kExpected[] =
     "expected a category key declared in the policy, external_id or ignore";
 constexpr char kExpectedRecords[] = "expected at, data.NAME, data.NAME:string, external_id or ignore";
 
-std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+// A name or value from the mapping file, quoted; a control character (a
+// block scalar's line break) is written \xNN so that each error stays one line.
+std::string Quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += {'\\', 'x', kHex[byte >> 4], kHex[byte & 15]};
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
 
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
@@ -39,12 +53,12 @@ class Checker {
     mapped_.resize(header.size(), false);
   }
 
+  // A node without a place (an empty document) is placed at its start.
   void Error(const YAML::Mark& mark, const std::string& message) {
-    std::string where = source_;
-    if (!mark.is_null()) {
-      where += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
-    }
-    errors_.push_back(where + ": " + message);
+    const int line = mark.is_null() ? 1 : mark.line + 1;
+    const int column = mark.is_null() ? 1 : mark.column + 1;
+    errors_.push_back(source_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
+                      message);
   }
 
   void Root(const YAML::Node& root) {
@@ -69,8 +83,9 @@ class Checker {
       Error(root.Mark(), "no `columns:` map; it names what each CSV column holds");
       return;
     }
-    if (!columns.IsMap()) {
-      Error(columns.Mark(), "`columns` must be a map of CSV column name to what it holds");
+    if (!columns.IsMap()) {  // an empty value has no place of its own: its key's
+      Error(columns.IsNull() ? columns_mark_ : columns.Mark(),
+            "`columns` must be a map of CSV column name to what it holds");
       return;
     }
     std::set<std::string> seen;

@@ -41,6 +41,15 @@ TEST(MappingTest, BadMappingsAreFatalWithPositions) {
       {"no columns", ImportKind::kSubjects, "colums:\n  id: external_id\n",
        "m.yaml:1:1: unknown key 'colums'; expected `columns`\n"
        "m.yaml:1:1: no `columns:` map; it names what each CSV column holds"},
+      {"empty file", ImportKind::kSubjects, "",
+       "m.yaml:1:1: expected a mapping with a `columns:` map, e.g. `columns: {customer_id: "
+       "external_id}`"},
+      {"columns empty", ImportKind::kSubjects, "# map\ncolumns:\n",
+       "m.yaml:2:1: `columns` must be a map of CSV column name to what it holds"},
+      {"a line break in a value", ImportKind::kSubjects,
+       "columns:\n  id: external_id\n  name: |\n    user.name\n    x\n",
+       "m.yaml:3:9: column 'name': category 'user.name\\x0ax\\x0a' is not declared in the policy; "
+       "expected a category key declared in the policy, external_id or ignore"},
       {"columns a list", ImportKind::kSubjects, "columns:\n  - id\n",
        "m.yaml:2:3: `columns` must be a map of CSV column name to what it holds"},
       {"column not in file", ImportKind::kSubjects,
