@@ -84,6 +84,16 @@ static Status CheckMasterKey(store::Store& st, const Aead& master, const std::st
   return Status::Ok();
 }
 
+Result<Aead> OpenMasterKey(const std::string& key_file) {
+  auto key = crypto::MasterKeyFromEnv();
+  if (!key.ok()) {
+    if (key.status().code() != StatusCode::kNotFound) return key.status();
+    key = crypto::LoadMasterKeyFile(key_file);
+    if (!key.ok()) return key.status();
+  }
+  return Aead::Create(std::move(key).value(), 1);
+}
+
 Result<std::unique_ptr<Vault>> Vault::Open(VaultOptions options) {
   std::error_code ec;
   if (!fs::exists(StorePath(options.data_dir), ec)) {
@@ -91,13 +101,9 @@ Result<std::unique_ptr<Vault>> Vault::Open(VaultOptions options) {
                             "; create one with `custodian init --data-dir " + options.data_dir +
                             "`");
   }
-  auto key = crypto::MasterKeyFromEnv();
-  if (!key.ok()) {
-    if (key.status().code() != StatusCode::kNotFound) return key.status();
-    key = crypto::LoadMasterKeyFile(MasterKeyPath(options.data_dir));
-    if (!key.ok()) return key.status();
-  }
-  ASSIGN_OR_RETURN(Aead master, Aead::Create(std::move(key).value(), 1));
+  ASSIGN_OR_RETURN(Aead master, OpenMasterKey(options.master_key_file.empty()
+                                                    ? MasterKeyPath(options.data_dir)
+                                                    : options.master_key_file));
   store::SqliteOptions so;
   so.create_if_missing = false;
   so.group_commit = options.group_commit;
@@ -501,7 +507,8 @@ Status Vault::EraseSubject(const Actor& actor, std::string_view tenant, std::str
 
 
 Result<EraseBatchResult> Vault::EraseSubjects(const Actor& actor, std::string_view tenant,
-                                              const std::vector<std::string>& subjects) {
+                                              const std::vector<std::string>& subjects,
+                                              std::string_view reason) {
   audit::Event ev = impl_->Event(actor, tenant, "erase");
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
   (void)t;
@@ -533,7 +540,7 @@ Result<EraseBatchResult> Vault::EraseSubjects(const Actor& actor, std::string_vi
   ev.categories.assign(categories.begin(), categories.end());
   ev.outcome = "ok";
   ev.count = result.erased;
-  ev.reason = "batch";
+  ev.reason = std::string(reason);
   RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   (void)impl_->store->Checkpoint();  // as EraseSubject: the erased pages leave the WAL

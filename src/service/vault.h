@@ -69,6 +69,10 @@ struct VaultOptions {
   // store::SqliteOptions::checkpoint_pages; 0: the store's default (64 MiB of
   // WAL). `custodian serve` uses kServeCheckpointPages.
   int checkpoint_pages = 0;
+  // The master key file when CUSTODIAN_MASTER_KEY is not set; "" is
+  // DATA_DIR/master.key. (A restore opens its staging copy with the data
+  // directory's key.)
+  std::string master_key_file;
 };
 
 // The WAL checkpoint interval of `custodian serve`, in pages: SQLite's own
@@ -800,9 +804,10 @@ class Vault {
   // Crypto-shreds up to kMaxEraseBatch subjects in one transaction with one
   // audit event naming them all (admin only). All or nothing: an unknown id
   // is NotFound and erases nobody; subjects already erased are counted, not
-  // refused, so a batch can be re-run.
+  // refused, so a batch can be re-run. `reason` goes into the audit event.
   Result<EraseBatchResult> EraseSubjects(const Actor& actor, std::string_view tenant,
-                                         const std::vector<std::string>& subjects);
+                                         const std::vector<std::string>& subjects,
+                                         std::string_view reason = "batch");
 
   // Records: sealed under the subject's key, read only for a purpose that may
   // use the kind's category, audited like fields.

@@ -33,6 +33,14 @@ using crypto::SecretBytes;
 
 inline constexpr char kExternalIdCategory[] = "custodian.external_id";
 
+}  // namespace internal
+
+// The master key: CUSTODIAN_MASTER_KEY when set, else the key file at
+// `key_file`, as the Aead that wraps tenant keys (vault.cc).
+Result<crypto::Aead> OpenMasterKey(const std::string& key_file);
+
+namespace internal {
+
 inline std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 inline Status TenantNotFound(std::string_view tenant) {

@@ -766,6 +766,15 @@ class Store {
                            const std::function<bool(const audit::StoredEvent&)>& fn) = 0;
   // Moves the WAL into the main file and truncates it.
   virtual Status Checkpoint() = 0;
+  // Writes a consistent copy of the whole store to the new file `path`
+  // (mode 0600) while others keep reading and writing (service/backup.h).
+  // AlreadyExists if `path` exists.
+  virtual Status CopyTo(const std::string& /*path*/) {
+    return Status::FailedPrecondition("this store cannot copy itself");
+  }
+  // The backend's own check of its files (SQLite's integrity_check):
+  // DataLoss naming the first problems found.
+  virtual Status CheckIntegrity() { return Status::Ok(); }
   // Audit events committed through this Store object since it was opened (for
   // metrics; other processes' appends are not counted).
   virtual int64_t AuditEventsCommitted() const { return 0; }

@@ -5,7 +5,12 @@
 // for its whole life (SQLite serializes writers anyway), and a pool of
 // read-only connections for read transactions. Write transactions use BEGIN
 // IMMEDIATE so two processes sharing the file cannot interleave audit appends.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <atomic>
@@ -908,6 +913,49 @@ class SqliteStore final : public Store {
     std::unique_lock<std::mutex> lock(mu_);
     RETURN_IF_ERROR(FlushLocked());
     return writer_.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  // SQLite's online backup, from a connection of its own: one read
+  // transaction over the whole copy, so the copy is one snapshot, and
+  // writers carry on meanwhile (WAL).
+  Status CopyTo(const std::string& path) override {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      const int err = errno;
+      if (err == EEXIST) return Status::AlreadyExists(path + " already exists");
+      return Status::FailedPrecondition("cannot create " + path + ": " + std::strerror(err));
+    }
+    ::close(fd);
+    ASSIGN_OR_RETURN(Db source, Db::Open(path_, /*create=*/false));
+    ASSIGN_OR_RETURN(Db copy, Db::Open(path, /*create=*/true));
+    RETURN_IF_ERROR(source.Exec("PRAGMA busy_timeout = 5000"));
+    sqlite3_backup* backup = sqlite3_backup_init(copy.raw(), "main", source.raw(), "main");
+    if (backup == nullptr) {
+      return Status::Internal(std::string("cannot start the copy: ") + sqlite3_errmsg(copy.raw()));
+    }
+    int rc = sqlite3_backup_step(backup, -1);
+    const int finished = sqlite3_backup_finish(backup);
+    if (rc == SQLITE_DONE) rc = finished;
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+      return Status::Internal(std::string("copying the store failed: ") + sqlite3_errstr(rc));
+    }
+    // The copy is a plain file that nothing else opens: no WAL of its own.
+    return copy.Exec("PRAGMA journal_mode = DELETE");
+  }
+
+  Status CheckIntegrity() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(FlushLocked());
+    Stmt st(writer_.db, "PRAGMA integrity_check(8)");
+    std::string problems;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      const std::string line = st.ColumnText(0);
+      if (line != "ok") problems += (problems.empty() ? "" : "; ") + line;
+    }
+    if (problems.empty()) return Status::Ok();
+    return Status::DataLoss("the database is damaged: " + problems);
   }
 
   void CountAuditEvents(int64_t n) { audit_committed_.fetch_add(n, std::memory_order_relaxed); }
