@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "http_api_util.h"
 #include "run_util.h"
 #include "test_util.h"
 
@@ -331,6 +332,37 @@ TEST_F(BackupTest, DamagedBackupsWrongKeysAndStoresInUseAreRefusedAndChangeNothi
   for (const auto& e : fs::directory_iterator(data_)) left.push_back(e.path().filename().string());
   std::sort(left.begin(), left.end());
   EXPECT_EQ(left, (std::vector<std::string>{"custodian.db", "master.key"}));
+}
+
+// The server keeps the store open and writing: a backup is taken anyway (a
+// snapshot of one moment, verified), while a restore over the live store is
+// refused until the server stops; then it goes through.
+TEST_F(BackupTest, ABackupIsTakenWhileTheServerRunsAndARestoreWaitsForItToStop) {
+  const std::string log = (tmp_.path() / "serve.log").string();
+  ServerProcess server(data_, log, {"--no-access-log"});
+  ASSERT_NE(server.port(), 0) << ReadFile(log);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {  // another process writing all along
+    for (int i = 0; !stop && i < 200; ++i) Add("user" + std::to_string(i), "u" + std::to_string(i) + "@example.in");
+  });
+  const std::string file = (tmp_.path() / "live.bak").string();
+  RunResult made = Cli({"backup", "create", file, "--data-dir", data_, "--json"});
+  stop = true;
+  writer.join();
+  ASSERT_EQ(made.exit_code, 0) << made.Describe();
+  RunResult verified = Cli({"backup", "verify", file, "--data-dir", data_, "--json"});
+  ASSERT_EQ(verified.exit_code, 0) << verified.Describe();
+  EXPECT_EQ(json::parse(verified.out)["subjects"], json::parse(made.out)["subjects"]);
+  const std::string live = (fs::path(data_) / "custodian.db").string();
+  RunResult r = Cli({"restore", file, "--data-dir", data_, "--replace"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "custodian: the store in " + data_ + " is in use (" + live +
+                       "-wal exists): stop `custodian serve` and every other custodian command "
+                       "using it first\n");
+  EXPECT_EQ(server.Terminate(), 0);
+  r = Cli({"restore", file, "--data-dir", data_, "--replace"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(Lookup(data_, "asha@example.in"), "subject " + asha_ + " (active)");
 }
 
 }  // namespace
