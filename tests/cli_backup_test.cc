@@ -334,6 +334,43 @@ TEST_F(BackupTest, DamagedBackupsWrongKeysAndStoresInUseAreRefusedAndChangeNothi
   EXPECT_EQ(left, (std::vector<std::string>{"custodian.db", "master.key"}));
 }
 
+// A record purged on time by the retention sweep after a backup comes back
+// with the backup, and is purged again before the restored store is used:
+// here a billing record of a subject whose account closed in 2024 (Interjet
+// keeps billing 12 months after closure).
+TEST_F(BackupTest, WhatRetentionHadPurgedIsPurgedAgainOnRestore) {
+  const std::string policy = std::string(CUSTODIAN_SOURCE_DIR) + "/examples/policies/interjet.yaml";
+  ASSERT_EQ(Cli({"tenant", "create", "interjet", "--policy", policy, "--data-dir", data_}).exit_code, 0);
+  RunResult add = Cli({"subject", "add", "interjet", "--field", "user.name=Asha Rao", "--role",
+                       "admin", "--data-dir", data_});
+  ASSERT_EQ(add.exit_code, 0) << add.Describe();
+  const std::string asha = add.out.substr(0, add.out.find('\n'));
+  ASSERT_EQ(Cli({"record", "add", "interjet", asha, "--kind", "billing", "--data",
+                 R"({"invoice":"INV-1"})", "--at", "2024-01-15", "--data-dir", data_})
+                .exit_code,
+            0);
+  ASSERT_EQ(Cli({"subject", "close", "interjet", asha, "--at", "2024-02-01", "--role", "admin",
+                 "--data-dir", data_})
+                .exit_code,
+            0);
+  const std::string file = Backup("due.bak");  // the record is due, not yet purged
+  const std::string fresh = NewDir("fresh");
+  RunResult r = Cli({"restore", file, "--data-dir", fresh, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_GE(json::parse(r.out)["retention_purged"].get<int>(), 1);
+  RunResult events = Cli({"audit", "export", "--data-dir", fresh});
+  EXPECT_THAT(events.out, HasSubstr("\"action\":\"retention.purge\""));
+  // Nothing of the account is kept any longer: the subject is shredded, as
+  // the sweep on the original store would have left it.
+  EXPECT_EQ(RowState(fs::path(fresh) / "custodian.db", asha), "erased, shredded");
+  RunResult records = Cli({"record", "list", "interjet", asha, "--purpose",
+                           "essential.legal_obligation", "--role", "admin", "--data-dir", fresh});
+  EXPECT_EQ(records.err, "custodian: subject '" + asha + "' has been erased\n");
+  // In the backup itself it was still there (with Contetra's two).
+  RunResult verified = Cli({"backup", "verify", file, "--data-dir", data_, "--json"});
+  EXPECT_EQ(json::parse(verified.out)["subjects"], 3) << verified.Describe();
+}
+
 // The server keeps the store open and writing: a backup is taken anyway (a
 // snapshot of one moment, verified), while a restore over the live store is
 // refused until the server stops; then it goes through.

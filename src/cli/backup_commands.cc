@@ -124,6 +124,7 @@ void RegisterBackupCommands(CLI::App& app, int& exit_code) {
         out["data_dir"] = o->common.data_dir;
         out["erasures_from"] = r->sources;
         out["erasures_reapplied"] = r->erasures_reapplied;
+        out["retention_purged"] = r->retention_purged;
         out["replaced"] = r->replaced.empty() ? ordered_json() : ordered_json(r->replaced);
         std::cout << out.dump() << "\n";
         return;
@@ -141,7 +142,8 @@ void RegisterBackupCommands(CLI::App& app, int& exit_code) {
         }
         std::cout << ")";
       }
-      std::cout << "\n";
+      std::cout << "\n  retention sweep: " << r->retention_purged << " item"
+                << (r->retention_purged == 1 ? "" : "s") << " due purged\n";
       if (!r->replaced.empty()) {
         std::cout << "  the store it replaced is kept as " << r->replaced
                   << " (delete it once you are sure)\n";

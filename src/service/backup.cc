@@ -13,6 +13,7 @@
 #include <set>
 
 #include "common/time.h"
+#include "service/retention.h"
 #include "service/vault_internal.h"
 
 namespace custodian::service {
@@ -378,13 +379,22 @@ bool IsBackupFile(const std::string& path) {
   return head.ok() && *head == kMagic;
 }
 
-// Tenant -> subjects erased in `source`, which must continue the audit chain
-// of the restored snapshot (`summary`), so that it is a later copy of it.
-// `chain` gets the source's audit head: its last event and that event's hash.
-Result<std::map<std::string, std::set<std::string>>> ErasedIn(store::Store& source,
-                                                              const BackupSummary& summary,
-                                                              const std::string& name,
-                                                              std::string& chain) {
+// What a newer copy of the store says was taken away, per tenant: subjects
+// erased, and subjects an erasure request restricted to what a legal
+// obligation keeps (their newer row, record kinds and erasure holds).
+struct Removed {
+  std::set<std::string> erased;
+  std::map<std::string, store::SubjectRow> restricted;
+  std::map<std::string, std::set<std::string>> kinds;
+  std::map<std::string, std::vector<store::ErasureHoldRow>> holds;
+};
+
+// What `source` removed. It must continue the audit chain of the restored
+// snapshot (`summary`), so that it is a later copy of it; `chain` gets its
+// audit head.
+Result<std::map<std::string, Removed>> RemovedIn(store::Store& source,
+                                                 const BackupSummary& summary,
+                                                 const std::string& name, std::string& chain) {
   ASSIGN_OR_RETURN(auto tx, source.Begin(false));
   ASSIGN_OR_RETURN(auto head, tx->AuditHead());
   const int64_t last = head ? head->first : 0;
@@ -404,15 +414,74 @@ Result<std::map<std::string, std::set<std::string>>> ErasedIn(store::Store& sour
           " differs): it is not a later copy of the store the backup was made from");
     }
   }
-  std::map<std::string, std::set<std::string>> erased;
+  std::map<std::string, Removed> removed;
   ASSIGN_OR_RETURN(std::vector<std::string> tenants, tx->ListTenants());
   for (const std::string& t : tenants) {
+    Removed& r = removed[t];
     RETURN_IF_ERROR(tx->ScanSubjects(t, [&](const store::SubjectRow& row) {
-      if (row.state == store::SubjectState::kErased) erased[t].insert(row.id);
+      if (row.state == store::SubjectState::kErased) {
+        r.erased.insert(row.id);
+      } else if (row.restricted) {
+        r.restricted.emplace(row.id, row);
+      }
       return true;
     }));
+    for (const auto& [id, row] : r.restricted) {
+      ASSIGN_OR_RETURN(auto records, tx->ListRecords(t, id, ""));
+      for (const store::RecordRow& rec : records) r.kinds[id].insert(rec.kind);
+      ASSIGN_OR_RETURN(r.holds[id], tx->ListErasureHolds(t, id));
+    }
   }
-  return erased;
+  return removed;
+}
+
+// Restricts the restored subject `id` as the newer copy did after an erasure
+// request: the fields, record kinds and holds the law keeps, nothing else,
+// out of every index; audited as an erase. False if there was nothing to do.
+Result<bool> Restrict(Vault& vault, const Actor& actor, const std::string& tenant,
+                      const std::string& id, const Removed& newer) {
+  ASSIGN_OR_RETURN(auto tx, vault.store().Begin(true));
+  ASSIGN_OR_RETURN(auto restored, tx->GetSubject(tenant, id));
+  if (!restored || restored->restricted || restored->state == store::SubjectState::kErased) {
+    return false;
+  }
+  const store::SubjectRow& row = newer.restricted.at(id);
+  ASSIGN_OR_RETURN(SealedFields had, DecodeFields(restored->fields));
+  ASSIGN_OR_RETURN(SealedFields kept, DecodeFields(row.fields));
+  std::set<std::string> keep;
+  for (const auto& [category, blob] : kept) keep.insert(category);
+  audit::Event ev;
+  ev.time_ms = SystemClockMs();
+  ev.tenant = tenant;
+  ev.actor = actor.id;
+  ev.role = actor.role;
+  ev.action = "erase";
+  ev.subject = id;
+  for (const auto& [category, blob] : had) {
+    if (!keep.count(category)) ev.categories.push_back(category);
+  }
+  RETURN_IF_ERROR(tx->PutSubject(row));
+  RETURN_IF_ERROR(tx->ReplaceIndex(tenant, id, {}));
+  ASSIGN_OR_RETURN(auto records, tx->ListRecords(tenant, id, ""));
+  std::set<std::string> gone;
+  const auto kinds = newer.kinds.find(id);
+  for (const store::RecordRow& rec : records) {
+    if (kinds == newer.kinds.end() || !kinds->second.count(rec.kind)) gone.insert(rec.kind);
+  }
+  ASSIGN_OR_RETURN(int64_t deleted,
+                   tx->DeleteSubjectRecords(tenant, id, {gone.begin(), gone.end()}));
+  RETURN_IF_ERROR(tx->DeletePersonalExtras(tenant, id));
+  const auto holds = newer.holds.find(id);
+  if (holds != newer.holds.end()) {
+    for (const store::ErasureHoldRow& h : holds->second) RETURN_IF_ERROR(tx->InsertErasureHold(h));
+  }
+  ev.outcome = "ok";
+  ev.count = static_cast<int64_t>(ev.categories.size()) + deleted;
+  ev.reason = "re-applied after restore; kept under a legal obligation: " +
+              std::to_string(kept.size()) + " field(s)";
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
+  RETURN_IF_ERROR(tx->Commit());
+  return true;
 }
 
 std::string UtcStamp(int64_t ms) {
@@ -503,14 +572,20 @@ Result<RestoreReport> RestoreBackup(const std::string& data_dir, const std::stri
   }
 
   // Erasures made after the backup, from every newer copy given.
-  std::map<std::string, std::set<std::string>> erased;
+  std::map<std::string, Removed> removed;
   std::string replaced_chain;  // how far the replaced store's audit chain went
   auto read_erasures = [&](const fs::path& db, const std::string& name) -> Status {
     ASSIGN_OR_RETURN(auto source, OpenCopy(db));
     std::string chain;
-    ASSIGN_OR_RETURN(auto found, ErasedIn(*source, report.summary, name, chain));
+    ASSIGN_OR_RETURN(auto found, RemovedIn(*source, report.summary, name, chain));
     if (db == live) replaced_chain = chain;
-    for (auto& [tenant, ids] : found) erased[tenant].insert(ids.begin(), ids.end());
+    for (auto& [tenant, r] : found) {
+      Removed& all = removed[tenant];
+      all.erased.insert(r.erased.begin(), r.erased.end());
+      all.restricted.insert(r.restricted.begin(), r.restricted.end());
+      all.kinds.insert(r.kinds.begin(), r.kinds.end());
+      all.holds.insert(r.holds.begin(), r.holds.end());
+    }
     report.sources.push_back(name);
     return Status::Ok();
   };
@@ -554,11 +629,11 @@ Result<RestoreReport> RestoreBackup(const std::string& data_dir, const std::stri
       RETURN_IF_ERROR(tx->AppendAudit(ev).status());
       RETURN_IF_ERROR(tx->Commit());
     }
-    for (const auto& [tenant, ids] : erased) {
+    for (const auto& [tenant, r] : removed) {
       std::vector<std::string> again;
       {
         ASSIGN_OR_RETURN(auto tx, vault->store().Begin(false));
-        for (const std::string& id : ids) {
+        for (const std::string& id : r.erased) {
           ASSIGN_OR_RETURN(auto row, tx->GetSubject(tenant, id));
           if (row && row->state != store::SubjectState::kErased) again.push_back(id);
         }
@@ -567,11 +642,22 @@ Result<RestoreReport> RestoreBackup(const std::string& data_dir, const std::stri
         const std::vector<std::string> batch(
             again.begin() + static_cast<std::ptrdiff_t>(at),
             again.begin() + static_cast<std::ptrdiff_t>(std::min(again.size(), at + kMaxEraseBatch)));
-        ASSIGN_OR_RETURN(EraseBatchResult r,
+        ASSIGN_OR_RETURN(EraseBatchResult done,
                          vault->EraseSubjects(options.actor, tenant, batch,
                                               "re-applied after restore"));
-        report.erasures_reapplied += r.erased;
+        report.erasures_reapplied += done.erased;
       }
+      for (const auto& [id, row] : r.restricted) {
+        if (r.erased.count(id)) continue;  // a copy newer still erased it
+        ASSIGN_OR_RETURN(bool done, Restrict(*vault, options.actor, tenant, id, r));
+        report.erasures_reapplied += done ? 1 : 0;
+      }
+    }
+    // What fell due meanwhile (and what the replaced store had purged on
+    // time) is purged now, before the store is used again.
+    ASSIGN_OR_RETURN(SweepReport sweep, Retention(*vault).Sweep(options.actor, SweepOptions{}));
+    for (const TenantSweep& t : sweep.tenants) {
+      report.retention_purged += t.records_deleted + t.fields_deleted + t.subjects_erased;
     }
     RETURN_IF_ERROR(vault->store().Checkpoint());
   }  // closed: nothing of the restored store is left in a WAL

@@ -16,8 +16,12 @@
 // any newer backup or store given. A newer copy must continue the backup's
 // audit chain, so an older or foreign one cannot pass for later. Every
 // subject erased there is erased again (crypto-shredded, audited as
-// `erase` with reason "re-applied after restore"); only then does the
-// restored store take the place of the old one, which is kept beside it.
+// `erase` with reason "re-applied after restore"), and every subject an
+// erasure request restricted there to what a legal obligation keeps is
+// restricted again to the same fields, record kinds and holds. Then the
+// retention sweep purges what is due (what the newer copy had already
+// purged on time is due again). Only then does the restored store take the
+// place of the old one, which is kept beside it.
 //
 // Thread-safety: each call is independent; CreateBackup runs beside other
 // users of the vault.
@@ -76,7 +80,8 @@ struct RestoreOptions {
 struct RestoreReport {
   BackupSummary summary;
   std::vector<std::string> sources;  // where erasures were read from
-  int64_t erasures_reapplied = 0;    // subjects erased again
+  int64_t erasures_reapplied = 0;    // subjects erased (or restricted) again
+  int64_t retention_purged = 0;      // items the retention sweep purged after it
   std::string replaced;              // where the replaced store went ("" if none)
 };
 

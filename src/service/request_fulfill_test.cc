@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit_util.h"
+#include "service/backup.h"
 #include "service/retention.h"
 #include "service/vault.h"
 #include "test_util.h"
@@ -239,6 +240,62 @@ TEST_F(RequestFulfillTest, TheAccessBundleHoldsEverythingOfTheSubjectAndNothingE
   auto flat = Unzip(vault_->DownloadExport(fresh.download_token)->zip);
   EXPECT_NE(flat["portable.csv"].find("user.name,Name,Asha Rao"), std::string::npos)
       << flat["portable.csv"];
+}
+
+// An erasure request that keeps what the law requires, made after a backup:
+// restoring the backup over the store restricts the subject again to the
+// same kept items (fields, record kinds, holds) instead of bringing the
+// erased ones back (docs/backup.md).
+TEST_F(RequestFulfillTest, AnErasureThatKeptItemsSurvivesARestoreOfAnEarlierBackup) {
+  const std::string asha = AddSubject({{"user.name", "Asha Rao"},
+                                       {"user.contact.phone_number", "+91 88701 00100"}});
+  AddRecord(asha, "billing", R"({"invoice":"INV-1001"})");
+  AddRecord(asha, "media", R"({"file":"router.jpg"})");
+  const std::string ravi = AddSubject({{"user.name", "Ravi Kumar"}});
+  const std::string backup = (tmp_.path() / "before.bak").string();
+  ASSERT_TRUE(CreateBackup(*vault_, dir_.string(), backup).ok());
+  RequestView done = Complete(SubmitVerified({"erasure", asha, "delete everything"}).id);
+  ASSERT_EQ(done.state, "completed");
+  vault_.reset();  // the store must not be in use
+
+  auto restored = RestoreBackup(dir_.string(), backup, RestoreOptions{.replace = true});
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(restored->erasures_reapplied, 1);
+  VaultOptions o;
+  o.data_dir = dir_.string();
+  o.clock = [this] { return now_; };
+  auto reopened = Vault::Open(std::move(o));
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  vault_ = std::move(reopened).value();
+  // As after the request: restricted, out of the index, only billing kept.
+  auto show = vault_->ShowSubject(kAgent, "interjet", asha, "essential.service");
+  EXPECT_EQ(show.status().code(), StatusCode::kPermissionDenied);
+  auto legal = vault_->ListRecords(kAdmin, "interjet", asha, "essential.legal_obligation", "");
+  ASSERT_TRUE(legal.ok()) << legal.status().ToString();
+  ASSERT_EQ(legal->records.size(), 1u);
+  EXPECT_EQ(legal->records[0].kind, "billing");
+  auto fields = vault_->ShowSubject(kAdmin, "interjet", asha, "essential.legal_obligation");
+  ASSERT_TRUE(fields.ok()) << fields.status().ToString();
+  EXPECT_TRUE(fields->fields.empty());
+  auto found = vault_->Lookup(kAgent, "interjet", {"phone", "+91 88701 00100"},
+                              "essential.service.operations.support");
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found->empty());
+  // The other subject is as it was, and the chain says what happened.
+  auto other = vault_->ShowSubject(kAdmin, "interjet", ravi, "essential.service");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto erases = AuditEvents(Db(), "erase");
+  ASSERT_EQ(erases.size(), 1u);  // the request's own went with the replaced store
+  EXPECT_NE(erases[0].find("re-applied after restore; kept under a legal obligation: 0 field(s)"),
+            std::string::npos)
+      << erases[0];
+  EXPECT_NE(erases[0].find("\"categories\":[\"user.name\",\"user.contact.phone_number\"],"
+                           "\"outcome\":\"ok\",\"reason\":\"re-applied after restore; kept under a "
+                           "legal obligation: 0 field(s)\",\"count\":3}"),
+            std::string::npos)
+      << erases[0];
+  EXPECT_EQ(AuditEvents(Db(), "restore").size(), 1u);
+  EXPECT_TRUE(vault_->store().VerifyAudit()->ok);
 }
 
 TEST_F(RequestFulfillTest, ErasureKeepsWhatTheLawRequiresAndSaysUntilWhen) {
