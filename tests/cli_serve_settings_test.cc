@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 
+#include "mutation_util.h"
 #include "run_util.h"
 #include "test_util.h"
 
@@ -220,13 +221,7 @@ TEST(ServeSettingsTest, TheDocumentedExamplesAndFlagsAreTheSettings) {
   }
 }
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::stringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
+using testing_util::Lines;
 
 // The documented examples, changed at random with a fixed seed (lines
 // dropped, doubled, swapped, re-indented; values replaced by oddities; the
@@ -234,9 +229,8 @@ std::vector<std::string> Lines(const std::string& text) {
 // refusal names the file and a line of it, or a flag.
 // CUSTODIAN_MUTATION_ROUNDS runs more on demand.
 TEST(ServeSettingsTest, BrokenConfigFilesAreRefusedWithAPlaceOrTaken) {
-  const char* rounds_env = std::getenv("CUSTODIAN_MUTATION_ROUNDS");
-  const int rounds = rounds_env ? std::atoi(rounds_env) : 150;
-  static const char* const kValues[] = {
+  const int rounds = testing_util::MutationRounds(150);
+  const std::vector<std::string> values = {
       "",     "[",     "{",      "-1",   "0",        "1e999", "\"x\"", "'", "~",    "true",
       "nan",  ".nan",  "=",      "[[a]]", "{a: b}",  "a = 1", "\xff",  "#", "\t", "2026-02-30",
       "99999999999999999999", ":0", "[1, [2]]", "\"\\u0000\""};
@@ -247,30 +241,8 @@ TEST(ServeSettingsTest, BrokenConfigFilesAreRefusedWithAPlaceOrTaken) {
     const std::string original = DocBlock(fence, fence == "yaml" ? "data_dir:" : "data_dir");
     ASSERT_FALSE(original.empty());
     for (int round = 0; round < rounds; ++round) {
-      std::vector<std::string> lines = Lines(original);
-      std::string text;
-      for (int n = 1 + static_cast<int>(rng() % 3); n > 0 && !lines.empty(); --n) {
-        const std::size_t at = rng() % lines.size();
-        const char* value = kValues[rng() % std::size(kValues)];
-        switch (rng() % 6) {
-          case 0: lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(at)); break;
-          case 1: lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), lines[at]); break;
-          case 2: std::swap(lines[at], lines[rng() % lines.size()]); break;
-          case 3:
-            lines[at] = (rng() % 2 ? "  " : "") + lines[at].substr(lines[at].empty() ? 0 : rng() % 2);
-            break;
-          case 4: {
-            const std::size_t sep = lines[at].find(fence == "yaml" ? ": " : " = ");
-            lines[at] = sep == std::string::npos ? lines[at] + value
-                                                 : lines[at].substr(0, sep + (fence == "yaml" ? 2 : 3)) + value;
-            break;
-          }
-          default:
-            lines[at].insert(rng() % (lines[at].size() + 1), 1, static_cast<char>(rng() % 256));
-        }
-      }
-      for (const std::string& l : lines) text += l + "\n";
-      if (rng() % 8 == 0) text.resize(rng() % (text.size() + 1));
+      const std::string text =
+          testing_util::Mutate(original, rng, values, fence == "yaml" ? ": " : " = ");
       ServeSettings s;
       std::string error;
       ASSERT_NO_THROW(error = Apply(dir, "m." + fence, text, s)) << text;

@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/unique_fd.h"
+
 extern char** environ;
 
 namespace custodian::testing_util {
@@ -56,23 +58,7 @@ struct RunOptions {
 
 namespace run_internal {
 
-// Closes a file descriptor on scope exit, unless released.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Close(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 inline std::vector<std::string> ChildEnvironment(const RunOptions& options) {
   std::vector<std::string> env;

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "common/time.h"
+#include "common/unique_fd.h"
 #include "crypto/normalize.h"
 #include "import/csv_reader.h"
 #include "service/authorize.h"
@@ -31,20 +32,7 @@ constexpr std::size_t kIdentityPrefixBytes = 64 * 1024;
 constexpr std::size_t kMaxVerbatimBytes = 1024 * 1024;
 constexpr std::size_t kMaxMappingBytes = 1024 * 1024;
 
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 Status Errno(const std::string& what) {
   return Status::Unavailable(what + ": " + std::strerror(errno));

@@ -14,19 +14,14 @@
 #include <vector>
 
 #include "import/mapping.h"
+#include "mutation_util.h"
 #include "policy/loader.h"
 #include "test_util.h"
 
 namespace custodian::import {
 namespace {
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::stringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
+using testing_util::Lines;
 
 // The fenced YAML block of docs/import.md that follows `marker`.
 std::string DocExample(const std::string& marker) {
@@ -38,50 +33,13 @@ std::string DocExample(const std::string& marker) {
   return doc.substr(begin, doc.find("```", begin) - begin);
 }
 
-std::string Mutate(const std::string& text, std::mt19937_64& rng) {
-  static const char* const kValues[] = {
-      "",      "[",      "{",       "~",         "null",     "- x",        "&a",      "*a",
-      "!!binary x", "'",  "\"",     "{a: b}",    "[1, [2]]", "external_id", "ignore",  "at",
-      "data.",  "data.x:string", "data.x", "user.name", "x: y: z", "\xff\xfe", "|",  ">"};
-  std::vector<std::string> lines = Lines(text);
-  if (lines.empty()) return text;
-  const std::size_t at = rng() % lines.size();
-  switch (rng() % 7) {
-    case 0:
-      lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(at));
-      break;
-    case 1:
-      lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), lines[at]);
-      break;
-    case 2:
-      std::swap(lines[at], lines[rng() % lines.size()]);
-      break;
-    case 3:
-      return text.substr(0, rng() % text.size());
-    case 4: {
-      const std::size_t colon = lines[at].find(": ");
-      const char* value = kValues[rng() % std::size(kValues)];
-      lines[at] = colon == std::string::npos ? lines[at] + " " + value
-                                             : lines[at].substr(0, colon + 2) + value;
-      break;
-    }
-    case 5:
-      lines[at] = rng() % 2 ? "  " + lines[at] : lines[at].substr(std::min<std::size_t>(2, lines[at].size()));
-      break;
-    default: {
-      std::string t = text;
-      t.insert(t.begin() + static_cast<std::ptrdiff_t>(rng() % t.size()), static_cast<char>(rng() % 256));
-      return t;
-    }
-  }
-  std::string out;
-  for (const std::string& l : lines) out += l + "\n";
-  return out;
-}
+const std::vector<std::string> kValues = {
+    "",      "[",      "{",       "~",         "null",     "- x",        "&a",      "*a",
+    "!!binary x", "'",  "\"",     "{a: b}",    "[1, [2]]", "external_id", "ignore",  "at",
+    "data.",  "data.x:string", "data.x", "user.name", "x: y: z", "\xff\xfe", "|",  ">"};
 
 TEST(MappingMutationTest, BrokenMappingsAreRefusedWithPlacesOrTaken) {
-  const char* rounds_env = std::getenv("CUSTODIAN_MUTATION_ROUNDS");
-  const int rounds = rounds_env ? std::atoi(rounds_env) : 300;
+  const int rounds = testing_util::MutationRounds(300);
   const std::string policy_text = testing_util::ReadFile(std::string(CUSTODIAN_SOURCE_DIR) +
                                                          "/examples/policies/interjet.yaml");
   auto loaded = policy::LoadPolicyString(policy_text, "interjet.yaml");
@@ -108,8 +66,7 @@ TEST(MappingMutationTest, BrokenMappingsAreRefusedWithPlacesOrTaken) {
     o.csv_name = "c.csv";
     ASSERT_TRUE(LoadMapping(e.text, "m.yaml", e.header, *loaded.policy, o).ok()) << e.text;
     for (int round = 0; round < rounds; ++round) {
-      std::string text = e.text;
-      for (int n = 1 + static_cast<int>(rng() % 3); n > 0; --n) text = Mutate(text, rng);
+      const std::string text = testing_util::Mutate(e.text, rng, kValues, ": ");
       o.ignore_unmapped = rng() % 2 == 0;
       Result<Mapping> m = Status::Ok();
       ASSERT_NO_THROW(m = LoadMapping(text, "m.yaml", e.header, *loaded.policy, o)) << text;

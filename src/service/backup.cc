@@ -13,6 +13,7 @@
 #include <set>
 
 #include "common/time.h"
+#include "common/unique_fd.h"
 #include "service/retention.h"
 #include "service/vault_internal.h"
 
@@ -66,21 +67,7 @@ nlohmann::ordered_json HeaderJson(const BackupSummary& s) {
           {"tenants", s.tenants}, {"subjects", s.subjects}};
 }
 
-// A file descriptor closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 Status WriteAll(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
