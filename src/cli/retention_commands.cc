@@ -265,7 +265,7 @@ void RegisterRetentionCommands(CLI::App& app, int& exit_code) {
         return;
       }
       ordered_json arr = ordered_json::array();
-      for (const auto& row : *rows) {
+      for (const auto& row : rows->groups) {
         ordered_json values = ordered_json::object();
         std::string text;
         for (const auto& [k, v] : row.values) {
@@ -279,8 +279,23 @@ void RegisterRetentionCommands(CLI::App& app, int& exit_code) {
                     << "\n";
         }
       }
-      if (agg->json) std::cout << ordered_json{{"aggregates", arr}}.dump(2) << "\n";
-      if (!agg->json && rows->empty()) std::cout << "no anonymized aggregates yet\n";
+      ordered_json withheld = ordered_json::array();
+      for (const auto& w : rows->withheld) {
+        if (agg->json) {
+          withheld.push_back(
+              {{"rule", w.rule}, {"min_group", w.min_group}, {"groups", w.groups}});
+        } else {
+          std::cout << w.rule << "  withheld: " << w.groups << " group"
+                    << (w.groups == 1 ? "" : "s") << " of fewer than " << w.min_group
+                    << " accounts\n";
+        }
+      }
+      if (agg->json) {
+        std::cout << ordered_json{{"aggregates", arr}, {"withheld", withheld}}.dump(2) << "\n";
+      }
+      if (!agg->json && rows->groups.empty() && rows->withheld.empty()) {
+        std::cout << "no anonymized aggregates yet\n";
+      }
     });
   });
 

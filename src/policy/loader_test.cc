@@ -429,6 +429,21 @@ const std::vector<Case>& Cases() {
         "'anonymize'; 'keep' lists the categories that 'action: anonymize' keeps in generalized "
         "form"}},
 
+      {"MinGroupWithoutAnonymize",
+       {{"    while: active\n", "    while: active\n    min_group: 5\n"}},
+       {"t.yaml:42:5: error: retention rule 'account' has 'min_group' but nothing to report: "
+        "'min_group' applies to what 'action: anonymize' keeps ('keep')"}},
+      {"MinGroupZero",
+       {{"    while: active\n",
+         "    while: active\n    action: anonymize\n    keep: [user.name]\n    min_group: 0\n"}},
+       {"t.yaml:44:16: error: retention rule 'account': 'min_group' must be a whole number from 1 "
+        "to 1000000 (the fewest accounts a reported group of kept values may hold), found 0"}},
+      {"MinGroupNotANumber",
+       {{"    while: active\n",
+         "    while: active\n    action: anonymize\n    keep: [user.name]\n    min_group: many\n"}},
+       {"t.yaml:44:16: error: 'min_group' in retention rule 'account' must be a whole number, "
+        "found text 'many'"}},
+
       {"KeepsACategoryTheRuleDoesNotCover",
        {{"    while: active\n  - name: media\n    records: [media]\n    after: verified\n",
          "    while: active\n  - name: media\n    records: [media]\n    after: verified\n"

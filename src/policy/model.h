@@ -150,6 +150,9 @@ struct RetentionRule {
   std::optional<Duration> duration;       // for: 12 months  (none with while: active = at closure)
   RetentionAction action = RetentionAction::kDelete;
   std::vector<std::string> keep;          // anonymize: fields kept, generalized
+  // anonymize: the fewest accounts a combination of kept values must hold to
+  // be shown among the aggregates; smaller groups are withheld (1: all shown).
+  int64_t min_group = 1;
   std::string reason;                     // legal reason for keeping
   SourcePos pos;
 };

@@ -11,8 +11,10 @@
 namespace custodian::policy::internal {
 namespace {
 
-constexpr std::array<std::string_view, 9> kRuleKeys = {
-    "name", "categories", "records", "while", "after", "for", "action", "keep", "reason"};
+constexpr std::array<std::string_view, 10> kRuleKeys = {
+    "name", "categories", "records", "while", "after", "for", "action", "keep", "min_group",
+    "reason"};
+constexpr int64_t kMaxMinGroup = 1'000'000;
 constexpr std::array<std::string_view, 1> kWhile = {"active"};
 constexpr std::array<std::string_view, 2> kActions = {"delete", "anonymize"};
 constexpr std::array<std::string_view, 9> kRightsKeys = {
@@ -93,6 +95,18 @@ void PolicyParser::ParseRetentionRule(const YAML::Node& node, std::size_t index,
       (k == "categories" ? rule.categories : k == "records" ? rule.records : rule.keep) = list;
     } else if (k == "while") {
       if (r_.OneOf(f, ctx, kWhile)) rule.anchor = AnchorKind::kWhileActive;
+    } else if (k == "min_group") {
+      if (auto v = r_.Integer(f, ctx)) {
+        if (*v < 1 || *v > kMaxMinGroup) {
+          r_.sink().Error(r_.ValuePos(f),
+                          fmt::format("{}: 'min_group' must be a whole number from 1 to {} (the "
+                                      "fewest accounts a reported group of kept values may "
+                                      "hold), found {}",
+                                      ctx, kMaxMinGroup, *v));
+        } else {
+          rule.min_group = *v;
+        }
+      }
     } else if (k == "action") {
       if (auto v = r_.OneOf(f, ctx, kActions)) {
         rule.action = *v == "anonymize" ? RetentionAction::kAnonymize : RetentionAction::kDelete;
@@ -159,6 +173,13 @@ void PolicyParser::ParseRetentionRule(const YAML::Node& node, std::size_t index,
                                                "'keep' lists the categories that "
                                                "'action: anonymize' keeps in generalized form",
                                                ctx));
+  }
+  const MapEntry* min_group_key = Find(entries, "min_group");
+  if (min_group_key && (rule.action != RetentionAction::kAnonymize || !keep_key)) {
+    r_.sink().Error(min_group_key->pos,
+                    fmt::format("{} has 'min_group' but nothing to report: 'min_group' applies "
+                                "to what 'action: anonymize' keeps ('keep')",
+                                ctx));
   }
   policy_.retention.push_back(std::move(rule));
 }

@@ -66,7 +66,12 @@ std::string KeptInWords(const Policy& policy, const RetentionRule& rule) {
     std::replace(label.begin(), label.end(), '_', ' ');
     kept.push_back(LowerFirst(label));
   }
-  return " (we keep only a general form of " + JoinLabels(kept) + ")";
+  std::string groups;
+  if (rule.min_group > 1) {
+    groups = std::string(", and count ") + (kept.size() > 1 ? "them" : "it") +
+             " only in groups of at least " + std::to_string(rule.min_group) + " people";
+  }
+  return " (we keep only a general form of " + JoinLabels(kept) + groups + ")";
 }
 
 }  // namespace

@@ -147,6 +147,7 @@ json RetentionJson(const Policy& policy) {
         {"records", r.records},
         {"action", RetentionActionName(r.action)},
         {"keep", r.keep},
+        {"min_group", r.min_group},
         {"reason", r.reason},
         {"description", DescribeRetentionRule(policy, r)},
     };

@@ -177,6 +177,12 @@ TEST(RenderRetentionTest, Anonymize) {
             "Purchase history is kept for 30 days after your account is closed, to understand how "
             "our services are used, then anonymized so it can no longer identify you (we keep "
             "only a general form of purchase history).");
+  r.min_group = 5;
+  EXPECT_EQ(DescribeRetentionRule(p, r),
+            "Purchase history is kept for 30 days after your account is closed, to understand how "
+            "our services are used, then anonymized so it can no longer identify you (we keep "
+            "only a general form of purchase history, and count it only in groups of at least 5 "
+            "people).");
 
   RetentionRule active = Rule({"user.name", "user.contact.email"});
   active.action = RetentionAction::kAnonymize;

@@ -316,8 +316,7 @@ Result<std::vector<HoldView>> Retention::ListHolds(const Actor& actor, std::stri
   return out;
 }
 
-Result<std::vector<AggregateView>> Retention::Aggregates(const Actor& actor,
-                                                         std::string_view tenant) {
+Result<AggregateReport> Retention::Aggregates(const Actor& actor, std::string_view tenant) {
   Vault::Impl& v = *vault_.impl_;
   ASSIGN_OR_RETURN(auto t, vault_.TenantFor(tenant));
   audit::Event ev = v.Event(actor, t->id, "retention.aggregates");
@@ -327,8 +326,19 @@ Result<std::vector<AggregateView>> Retention::Aggregates(const Actor& actor,
   }
   ASSIGN_OR_RETURN(auto tx, v.store->Begin(true));
   ASSIGN_OR_RETURN(auto rows, tx->ListAggregates(t->id));
-  std::vector<AggregateView> out;
+  AggregateReport out;
+  std::map<std::string, int64_t> withheld;  // rule -> groups under its min_group
   for (const store::AggregateRow& row : rows) {
+    // A rule no longer in the policy keeps the strictest reading: shown only
+    // if the policy's rule allows it; an unknown rule's groups are shown.
+    const policy::RetentionRule* rule = nullptr;
+    for (const policy::RetentionRule& r : t->policy.retention) {
+      if (r.name == row.rule) rule = &r;
+    }
+    if (rule != nullptr && row.count < rule->min_group) {
+      ++withheld[row.rule];
+      continue;  // not even opened
+    }
     auto plain = t->tenant_aead.Open(row.sealed, AggregateAd(t->id, row.rule));
     if (!plain.ok()) {
       return Status::DataLoss("an aggregate of rule '" + row.rule +
@@ -343,10 +353,14 @@ Result<std::vector<AggregateView>> Retention::Aggregates(const Actor& actor,
         a.values.emplace_back(k, val.is_string() ? val.get<std::string>() : val.dump());
       }
     }
-    out.push_back(std::move(a));
+    out.groups.push_back(std::move(a));
+  }
+  for (const policy::RetentionRule& r : t->policy.retention) {
+    auto w = withheld.find(r.name);
+    if (w != withheld.end()) out.withheld.push_back({r.name, r.min_group, w->second});
   }
   ev.outcome = "ok";
-  ev.count = static_cast<int64_t>(out.size());
+  ev.count = static_cast<int64_t>(out.groups.size());
   RETURN_IF_ERROR(tx->AppendAudit(ev).status());
   RETURN_IF_ERROR(tx->Commit());
   return out;

@@ -121,6 +121,19 @@ struct AggregateView {
   int64_t count = 0;
 };
 
+// What anonymize rules kept, as Retention::Aggregates shows it: the groups of
+// kept values shared by at least their rule's `min_group` accounts; of the
+// smaller ones only how many there are, per rule (no value, no count).
+struct AggregateReport {
+  std::vector<AggregateView> groups;
+  struct Withheld {
+    std::string rule;
+    int64_t min_group = 0;
+    int64_t groups = 0;  // combinations with fewer accounts than min_group
+  };
+  std::vector<Withheld> withheld;  // rules with any, in policy order
+};
+
 // Called inside a sweep batch's transaction after the sweep purged items of
 // `subject` (erased: the subject was crypto-shredded): marks what erasure
 // requests kept under a legal obligation purged once its end has come (or
@@ -156,8 +169,10 @@ class Retention {
   Result<std::vector<HoldView>> ListHolds(const Actor& actor, std::string_view tenant,
                                           std::string_view subject, bool standing_only);
 
-  // The anonymized aggregates (decrypted). Any operator role; audited.
-  Result<std::vector<AggregateView>> Aggregates(const Actor& actor, std::string_view tenant);
+  // The anonymized aggregates (decrypted), each group under its rule's
+  // `min_group` withheld. Any operator role; audited (the count of groups
+  // shown).
+  Result<AggregateReport> Aggregates(const Actor& actor, std::string_view tenant);
 
   // Each tenant's last sweep (for metrics; counts only).
   Result<std::vector<store::SweepRow>> LastSweeps();

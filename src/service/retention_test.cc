@@ -271,25 +271,63 @@ TEST_F(RetentionTest, AnonymizedAggregatesStayUseful) {
   EXPECT_EQ(Subject(ids[0], "inetbills").state, store::SubjectState::kClosed);
   auto none = retention_->Aggregates(kAdmin, "inetbills");
   ASSERT_TRUE(none.ok());
-  EXPECT_TRUE(none->empty());
+  EXPECT_TRUE(none->groups.empty());
+  EXPECT_TRUE(none->withheld.empty());
 
   now_ = Ist(2026, 2, 9, 1);  // 10 January + 30 days
   TenantSweep swept = Sweep("inetbills").tenants.at(0);
   EXPECT_EQ(swept.subjects_anonymized, 3);
   EXPECT_EQ(swept.subjects_erased, 3);
-  auto agg = retention_->Aggregates(kAdmin, "inetbills");
-  ASSERT_TRUE(agg.ok()) << agg.status().ToString();
-  ASSERT_EQ(agg->size(), 2u);
-  EXPECT_EQ((*agg)[0].rule, "usage-insights");
-  EXPECT_EQ((*agg)[0].count, 2);
-  EXPECT_EQ((*agg)[0].values,
+  auto report = retention_->Aggregates(kAdmin, "inetbills");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const std::vector<AggregateView>& agg = report->groups;
+  ASSERT_EQ(agg.size(), 2u);
+  EXPECT_EQ(agg[0].rule, "usage-insights");
+  EXPECT_EQ(agg[0].count, 2);
+  EXPECT_EQ(agg[0].values,
             (std::vector<std::pair<std::string, std::string>>{
                 {"user.behavior.purchase_history", "broadband"}}));
-  EXPECT_EQ((*agg)[1].count, 1);
+  EXPECT_EQ(agg[1].count, 1);
+  EXPECT_TRUE(report->withheld.empty());  // Inetbills sets no min_group
   auto events = AuditOf("retention.anonymize");
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].count, 6);  // 3 subjects x (purchase history + telemetry)
   for (const auto& id : ids) EXPECT_EQ(Subject(id, "inetbills").state, store::SubjectState::kErased);
+}
+
+// Contetra (P32): "aggregated statistical and demographic insights", only
+// from anonymized data and only for groups of at least `min_group: 5`
+// accounts. Five closed accounts share one age range and gender; a sixth is
+// alone in its group: it is withheld, neither its values nor its count shown.
+TEST_F(RetentionTest, AggregatesUnderTheMinimumGroupSizeAreWithheld) {
+  ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "contetra", "contetra").ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    const bool alone = i == 5;
+    ids.push_back(AddSubject({{"user.account.username", "user" + std::to_string(i)},
+                              {"user.demographic.age_range", alone ? "60-69" : "30-39"},
+                              {"user.demographic.gender", alone ? "male" : "female"}},
+                             "contetra"));
+    ASSERT_TRUE(vault_->CloseSubject(kAdmin, "contetra", ids.back(), Ist(2026, 1, 10)).ok());
+  }
+  now_ = Ist(2026, 2, 9, 1);  // closed + 30 days
+  TenantSweep swept = Sweep("contetra").tenants.at(0);
+  EXPECT_EQ(swept.subjects_anonymized, 6);
+  auto report = retention_->Aggregates(kAdmin, "contetra");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->groups.size(), 1u);
+  EXPECT_EQ(report->groups[0].rule, "demographics-for-statistics");
+  EXPECT_EQ(report->groups[0].count, 5);
+  EXPECT_EQ(report->groups[0].values,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"user.demographic.age_range", "30-39"}, {"user.demographic.gender", "female"}}));
+  ASSERT_EQ(report->withheld.size(), 1u);
+  EXPECT_EQ(report->withheld[0].rule, "demographics-for-statistics");
+  EXPECT_EQ(report->withheld[0].min_group, 5);
+  EXPECT_EQ(report->withheld[0].groups, 1);
+  auto events = AuditOf("retention.aggregates");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].count, 1);  // the groups shown
 }
 
 TEST(GeneralizeTest, KeepsOnlyAGeneralForm) {
