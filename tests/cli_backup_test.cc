@@ -295,6 +295,22 @@ TEST_F(BackupTest, DamagedBackupsWrongKeysAndStoresInUseAreRefusedAndChangeNothi
     EXPECT_THAT(r.err, StartsWith("custodian: " + error)) << r.err;
   }
 
+  // Into a directory that does not exist yet (the key in the environment):
+  // a damaged backup leaves no directory behind; a good one makes it.
+  std::string key = ReadFile(fs::path(data_) / "master.key");
+  while (!key.empty() && key.back() == '\n') key.pop_back();
+  RunOptions with_key;
+  with_key.env.emplace_back("CUSTODIAN_MASTER_KEY", key);
+  const std::string nowhere = (tmp_.path() / "nowhere").string();
+  RunResult damaged = testing_util::RunCustodian(
+      {"restore", (tmp_.path() / "flipped.bak").string(), "--data-dir", nowhere}, with_key);
+  EXPECT_EQ(damaged.exit_code, 1) << damaged.Describe();
+  EXPECT_FALSE(fs::exists(nowhere));
+  RunResult made = testing_util::RunCustodian({"restore", good, "--data-dir", nowhere}, with_key);
+  EXPECT_EQ(made.exit_code, 0) << made.Describe();
+  EXPECT_TRUE(fs::exists(fs::path(nowhere) / "custodian.db"));
+  EXPECT_EQ(fs::status(nowhere).permissions() & fs::perms::all, fs::perms::owner_all);
+
   // Another data directory's key does not open it.
   const fs::path stranger = tmp_.path() / "stranger";
   ASSERT_EQ(Cli({"init", "--data-dir", stranger.string()}).exit_code, 0);

@@ -520,34 +520,18 @@ Result<BackupCheck> VerifyBackup(const std::string& data_dir, const std::string&
   return check;
 }
 
-Result<RestoreReport> RestoreBackup(const std::string& data_dir, const std::string& path,
+namespace {
+
+// RestoreBackup once `data_dir` exists and the key, place and in-use checks
+// have passed: everything from decrypting to moving the store into place.
+Result<RestoreReport> RestoreStaged(const std::string& data_dir, const Aead& master_key,
+                                    bool has_store, const std::string& path,
                                     const RestoreOptions& options) {
   const fs::path dir(data_dir);
   const fs::path live = Vault::StorePath(data_dir);
   const std::string key_file = Vault::MasterKeyPath(data_dir);
-  auto master = OpenMasterKey(key_file);
-  if (!master.ok()) {
-    if (master.status().code() != StatusCode::kNotFound) return master.status();
-    return Status::FailedPrecondition(
-        "no master key to open the backup with: copy the master key it was made with to " +
-        key_file + " (mode 0600), or set CUSTODIAN_MASTER_KEY");
-  }
+  const Aead* master = &master_key;
   std::error_code ec;
-  const bool has_store = fs::exists(live, ec);
-  if (has_store && !options.replace) {
-    return Status::AlreadyExists(data_dir + " already holds a store; --replace restores over it "
-                                            "(it is kept beside, and its erasures re-applied)");
-  }
-  if (fs::exists(live.string() + "-wal", ec)) {
-    return Status::FailedPrecondition(
-        "the store in " + data_dir + " is in use (" + live.string() +
-        "-wal exists): stop `custodian serve` and every other custodian command using it first");
-  }
-  if (!fs::exists(dir, ec)) {
-    fs::create_directories(dir, ec);
-    if (ec) return Status::FailedPrecondition("cannot create " + data_dir + ": " + ec.message());
-    ::chmod(dir.c_str(), 0700);
-  }
   ASSIGN_OR_RETURN(fs::path staging, MakePrivateDir(dir, ".restore-"));
   TempDirGuard guard(staging);
   RestoreReport report;
@@ -664,6 +648,46 @@ Result<RestoreReport> RestoreBackup(const std::string& data_dir, const std::stri
   }
   ::chmod(live.c_str(), 0600);
   SyncDir(dir);
+  return report;
+}
+
+
+}  // namespace
+
+Result<RestoreReport> RestoreBackup(const std::string& data_dir, const std::string& path,
+                                    const RestoreOptions& options) {
+  const fs::path dir(data_dir);
+  const fs::path live = Vault::StorePath(data_dir);
+  const std::string key_file = Vault::MasterKeyPath(data_dir);
+  auto master = OpenMasterKey(key_file);
+  if (!master.ok()) {
+    if (master.status().code() != StatusCode::kNotFound) return master.status();
+    return Status::FailedPrecondition(
+        "no master key to open the backup with: copy the master key it was made with to " +
+        key_file + " (mode 0600), or set CUSTODIAN_MASTER_KEY");
+  }
+  std::error_code ec;
+  const bool has_store = fs::exists(live, ec);
+  if (has_store && !options.replace) {
+    return Status::AlreadyExists(data_dir + " already holds a store; --replace restores over it "
+                                            "(it is kept beside, and its erasures re-applied)");
+  }
+  if (fs::exists(live.string() + "-wal", ec)) {
+    return Status::FailedPrecondition(
+        "the store in " + data_dir + " is in use (" + live.string() +
+        "-wal exists): stop `custodian serve` and every other custodian command using it first");
+  }
+  bool created = false;
+  if (!fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec) return Status::FailedPrecondition("cannot create " + data_dir + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+    created = true;
+  }
+  auto report = RestoreStaged(data_dir, *master, has_store, path, options);
+  // A directory made for a restore that failed is empty again (the staging
+  // went with the failure): it goes too, so that nothing changed.
+  if (!report.ok() && created) fs::remove(dir, ec);
   return report;
 }
 
