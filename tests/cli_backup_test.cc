@@ -120,7 +120,7 @@ TEST_F(BackupTest, ABackupIsVerifiedAndRestoresOnAnotherMachineWithTheKey) {
   const json m = json::parse(made.out);
   EXPECT_EQ(m["tenants"], 1);
   EXPECT_EQ(m["subjects"], 2);
-  EXPECT_EQ(m["audit_events"], 3);  // tenant.create and two subject.add
+  EXPECT_EQ(m["audit_events"], 4);  // tenant.create, two subject.add, and the backup itself
   EXPECT_EQ(m["id"].get<std::string>().size(), 32u);
   EXPECT_EQ(fs::status(file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
   // Nothing of the snapshot is left in the data directory, nor a partial file.
@@ -137,8 +137,8 @@ TEST_F(BackupTest, ABackupIsVerifiedAndRestoresOnAnotherMachineWithTheKey) {
   RunResult verified = Cli({"backup", "verify", file, "--data-dir", data_});
   ASSERT_EQ(verified.exit_code, 0) << verified.Describe();
   EXPECT_THAT(verified.out, StartsWith("backup " + file + " ok: 1 tenant, 2 subjects, audit chain "
-                                       "through event 3, made "));
-  EXPECT_THAT(verified.out, HasSubstr("the audit chain verified (3 events, head " +
+                                       "through event 4, made "));
+  EXPECT_THAT(verified.out, HasSubstr("the audit chain verified (4 events, head " +
                                       m["audit_head"].get<std::string>() + ")"));
 
   const std::string other = NewDir("other");
@@ -153,6 +153,10 @@ TEST_F(BackupTest, ABackupIsVerifiedAndRestoresOnAnotherMachineWithTheKey) {
   RunResult audit = Cli({"audit", "verify", "--data-dir", other});
   EXPECT_EQ(audit.exit_code, 0) << audit.Describe();
   RunResult events = Cli({"audit", "export", "--data-dir", other});
+  // The backup carries the record of its own making, then the restore's.
+  EXPECT_THAT(events.out, HasSubstr("\"actor\":\"cli\",\"role\":\"admin\",\"action\":\"backup\""));
+  EXPECT_THAT(events.out, HasSubstr("\"reason\":\"backup " + m["id"].get<std::string>() + " to " +
+                                    file + "\""));
   EXPECT_THAT(events.out, HasSubstr("\"action\":\"restore\""));
   EXPECT_THAT(events.out, HasSubstr("\"reason\":\"backup " + m["id"].get<std::string>() + " made "));
   // The restored directory works on: a new subject, and a new backup.
@@ -209,8 +213,8 @@ TEST_F(BackupTest, OlderOrForeignCopiesCannotPassForNewer) {
   RunResult r = Cli({"restore", newer, "--data-dir", target, "--erasures-from", older});
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_EQ(r.err, "custodian: " + older +
-                       " is older than the backup (its audit chain ends at event 3, the backup's "
-                       "at 4); give only newer copies of this store\n");
+                       " is older than the backup (its audit chain ends at event 4, the backup's "
+                       "at 6); give only newer copies of this store\n");
   // Another store with the same key and as many events: not this store's chain.
   const fs::path foreign = tmp_.path() / "foreign";
   ASSERT_EQ(Cli({"init", "--data-dir", foreign.string()}).exit_code, 0);
@@ -220,12 +224,12 @@ TEST_F(BackupTest, OlderOrForeignCopiesCannotPassForNewer) {
   ASSERT_EQ(Cli({"tenant", "create", "contetra", "--policy", policy, "--data-dir", foreign.string()})
                 .exit_code,
             0);
-  for (int i = 0; i < 4; ++i) Add("someone" + std::to_string(i), "someone" + std::to_string(i) + "@example.in", foreign.string());
+  for (int i = 0; i < 5; ++i) Add("someone" + std::to_string(i), "someone" + std::to_string(i) + "@example.in", foreign.string());
   r = Cli({"restore", newer, "--data-dir", target, "--erasures-from",
            (foreign / "custodian.db").string()});
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_EQ(r.err, "custodian: " + (foreign / "custodian.db").string() +
-                       " does not continue the backup's audit chain (event 4 differs): it is not "
+                       " does not continue the backup's audit chain (event 6 differs): it is not "
                        "a later copy of the store the backup was made from\n");
   // Nothing was restored: the target holds only its key.
   std::vector<std::string> left;

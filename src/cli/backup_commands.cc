@@ -52,7 +52,8 @@ void RegisterBackupCommands(CLI::App& app, int& exit_code) {
     AddCommonOptions(cmd, o->common, /*json=*/true, nullptr);
     cmd->callback([o, &exit_code] {
       WithVault(o->common.data_dir, exit_code, [&](service::Vault& v) {
-        auto made = service::CreateBackup(v, o->common.data_dir, o->file);
+        auto made =
+            service::CreateBackup(v, o->common.data_dir, o->file, {o->common.actor, "admin"});
         if (!made.ok()) {
           exit_code = Fail(made.status());
           return;

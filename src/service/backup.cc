@@ -483,16 +483,28 @@ std::string UtcStamp(int64_t ms) {
 }  // namespace
 
 Result<BackupSummary> CreateBackup(Vault& vault, const std::string& data_dir,
-                                   const std::string& path) {
+                                   const std::string& path, const Actor& actor) {
   std::error_code ec;
   if (fs::exists(path, ec)) return Status::AlreadyExists(path + " already exists");
   ASSIGN_OR_RETURN(Aead master, OpenMasterKey(Vault::MasterKeyPath(data_dir)));
   ASSIGN_OR_RETURN(fs::path staging, MakePrivateDir(data_dir, ".backup-"));
   TempDirGuard guard(staging);
   const fs::path plain = staging / "custodian.db";
-  RETURN_IF_ERROR(vault.store().CopyTo(plain.string()));
   BackupSummary summary;
   summary.id = RandomHex(16);
+  {  // A copy of every personal value is an operation on all of them: audited.
+    audit::Event ev;
+    ev.time_ms = SystemClockMs();
+    ev.actor = actor.id;
+    ev.role = actor.role;
+    ev.action = "backup";
+    ev.outcome = "ok";
+    ev.reason = "backup " + summary.id + " to " + path;
+    ASSIGN_OR_RETURN(auto tx, vault.store().Begin(true));
+    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
+    RETURN_IF_ERROR(tx->Commit());
+  }
+  RETURN_IF_ERROR(vault.store().CopyTo(plain.string()));
   summary.created_ms = SystemClockMs();
   summary.schema = store::kSchemaVersion;
   {

@@ -52,9 +52,11 @@ struct BackupSummary {
 // Writes the vault's store to `path`, a new file (mode 0600; AlreadyExists
 // if it exists), via `path`.partial renamed into place once complete and
 // synced. The plaintext snapshot lives only in the data directory while it
-// is encrypted, and is removed.
+// is encrypted, and is removed. A store-wide `backup` audit event (the
+// backup's id and file, by `actor`) is appended first, so the backup holds
+// the record of its own making.
 Result<BackupSummary> CreateBackup(Vault& vault, const std::string& data_dir,
-                                   const std::string& path);
+                                   const std::string& path, const Actor& actor = {"cli", "admin"});
 
 struct BackupCheck {
   BackupSummary summary;
