@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/unique_fd.h"
+#include "common/fd.h"
 
 extern char** environ;
 

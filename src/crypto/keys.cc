@@ -12,6 +12,7 @@
 #include <initializer_list>
 
 #include "common/base64.h"
+#include "common/fd.h"
 #include "crypto/internal.h"
 
 namespace custodian::crypto {
@@ -57,38 +58,11 @@ Result<SecretBytes> ParseMasterKey(const uint8_t* text, size_t size, const std::
 }
 
 // Closes a file descriptor on scope exit.
-class FileCloser {
- public:
-  explicit FileCloser(int fd) : fd_(fd) {}
-  ~FileCloser() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileCloser(const FileCloser&) = delete;
-  FileCloser& operator=(const FileCloser&) = delete;
-
- private:
-  int fd_;
-};
-
 std::string DirectoryOf(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
-}
-
-// 0 or the errno of the failed write.
-int WriteAll(int fd, const uint8_t* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return 0;
 }
 
 // The context strings below and the associated data all start with a distinct
@@ -115,7 +89,7 @@ Result<SecretBytes> LoadMasterKeyFile(const std::string& path) {
     if (err == ENOENT) return Status::NotFound(source + " does not exist");
     return Status::FailedPrecondition("cannot open " + source + ": " + ErrnoText(err));
   }
-  FileCloser closer(fd);
+  UniqueFd closer(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     return Status::FailedPrecondition("cannot stat " + source + ": " + ErrnoText(errno));
@@ -179,14 +153,14 @@ Status CreateMasterKeyFile(const std::string& path) {
   int fd = ::mkostemp(temp.data(), O_CLOEXEC);
   if (fd < 0) return failed("create a temporary file", errno);
   Status written = [&]() -> Status {
-    FileCloser closer(fd);
+    UniqueFd closer(fd);
     if (::fchmod(fd, 0600) != 0) return failed("chmod 600", errno);
     SecretBytes key = SecretBytes::Random(kMasterKeySize);
     SecretBytes text = internal::SecretBytesAccess::Allocate(kMasterKeyBase64Size + 1);
     char* b64 = reinterpret_cast<char*>(internal::SecretBytesAccess::MutableData(text));
     sodium_bin2base64(b64, text.size(), key.data(), key.size(), sodium_base64_VARIANT_ORIGINAL);
     b64[kMasterKeyBase64Size] = '\n';  // replaces the terminating NUL
-    if (int err = WriteAll(fd, text.data(), text.size()); err != 0) return failed("write", err);
+    if (int err = WriteAll(fd, text.view()); err != 0) return failed("write", err);
     if (::fsync(fd) != 0) return failed("fsync", errno);
     return Status::Ok();
   }();
@@ -206,7 +180,7 @@ Status CreateMasterKeyFile(const std::string& path) {
   ::unlink(temp.c_str());
   int dir = ::open(DirectoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return failed("open its directory", errno);
-  FileCloser dir_closer(dir);
+  UniqueFd dir_closer(dir);
   if (::fsync(dir) != 0) return failed("fsync its directory", errno);
   return Status::Ok();
 }

@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "common/time.h"
-#include "common/unique_fd.h"
+#include "common/fd.h"
 #include "crypto/normalize.h"
 #include "import/csv_reader.h"
 #include "service/authorize.h"
@@ -39,13 +39,8 @@ Status Errno(const std::string& what) {
 }
 
 Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Errno("cannot write " + path);
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
+  if (const int err = custodian::WriteAll(fd, data); err != 0) {
+    return Status::Unavailable("cannot write " + path + ": " + std::strerror(err));
   }
   return Status::Ok();
 }

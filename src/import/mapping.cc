@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "audit/event.h"
+
 namespace custodian::import {
 namespace {
 
@@ -19,8 +21,7 @@ std::string Quote(std::string_view s) {
   for (char c : s) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += {'\\', 'x', kHex[byte >> 4], kHex[byte & 15]};
+      out += "\\x" + audit::HexEncode(std::string_view(&c, 1));
     } else {
       out += c;
     }

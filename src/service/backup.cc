@@ -13,7 +13,7 @@
 #include <set>
 
 #include "common/time.h"
-#include "common/unique_fd.h"
+#include "common/fd.h"
 #include "service/retention.h"
 #include "service/vault_internal.h"
 
@@ -70,13 +70,8 @@ nlohmann::ordered_json HeaderJson(const BackupSummary& s) {
 using Fd = UniqueFd;
 
 Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FailedPrecondition("cannot write " + path + ": " + Errno(errno));
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
+  if (const int err = custodian::WriteAll(fd, data); err != 0) {
+    return Status::FailedPrecondition("cannot write " + path + ": " + Errno(err));
   }
   return Status::Ok();
 }
@@ -122,7 +117,6 @@ class TempDirGuard {
   }
   TempDirGuard(const TempDirGuard&) = delete;
   TempDirGuard& operator=(const TempDirGuard&) = delete;
-  const fs::path& path() const { return dir_; }
 
  private:
   fs::path dir_;
@@ -142,6 +136,25 @@ Result<std::unique_ptr<store::Store>> OpenCopy(const fs::path& db) {
   o.create_if_missing = false;
   o.cache_kib = 8 * 1024;
   return store::OpenSqliteStore(db.string(), o);
+}
+
+// An audit event by `actor`, now; `tenant` "" for a store-wide one.
+audit::Event EventBy(const Actor& actor, std::string tenant, std::string action) {
+  audit::Event ev;
+  ev.time_ms = SystemClockMs();
+  ev.tenant = std::move(tenant);
+  ev.actor = actor.id;
+  ev.role = actor.role;
+  ev.action = std::move(action);
+  ev.outcome = "ok";
+  return ev;
+}
+
+// Appends `ev` in a write transaction of its own.
+Status AppendAlone(store::Store& st, const audit::Event& ev) {
+  ASSIGN_OR_RETURN(auto tx, st.Begin(true));
+  RETURN_IF_ERROR(tx->AppendAudit(ev).status());
+  return tx->Commit();
 }
 
 // The counts and audit head of a store, for a backup's header.
@@ -437,12 +450,7 @@ Result<bool> Restrict(Vault& vault, const Actor& actor, const std::string& tenan
   ASSIGN_OR_RETURN(SealedFields kept, DecodeFields(row.fields));
   std::set<std::string> keep;
   for (const auto& [category, blob] : kept) keep.insert(category);
-  audit::Event ev;
-  ev.time_ms = SystemClockMs();
-  ev.tenant = tenant;
-  ev.actor = actor.id;
-  ev.role = actor.role;
-  ev.action = "erase";
+  audit::Event ev = EventBy(actor, tenant, "erase");
   ev.subject = id;
   for (const auto& [category, blob] : had) {
     if (!keep.count(category)) ev.categories.push_back(category);
@@ -462,7 +470,6 @@ Result<bool> Restrict(Vault& vault, const Actor& actor, const std::string& tenan
   if (holds != newer.holds.end()) {
     for (const store::ErasureHoldRow& h : holds->second) RETURN_IF_ERROR(tx->InsertErasureHold(h));
   }
-  ev.outcome = "ok";
   ev.count = static_cast<int64_t>(ev.categories.size()) + deleted;
   ev.reason = "re-applied after restore; kept under a legal obligation: " +
               std::to_string(kept.size()) + " field(s)";
@@ -493,16 +500,9 @@ Result<BackupSummary> CreateBackup(Vault& vault, const std::string& data_dir,
   BackupSummary summary;
   summary.id = RandomHex(16);
   {  // A copy of every personal value is an operation on all of them: audited.
-    audit::Event ev;
-    ev.time_ms = SystemClockMs();
-    ev.actor = actor.id;
-    ev.role = actor.role;
-    ev.action = "backup";
-    ev.outcome = "ok";
+    audit::Event ev = EventBy(actor, "", "backup");
     ev.reason = "backup " + summary.id + " to " + path;
-    ASSIGN_OR_RETURN(auto tx, vault.store().Begin(true));
-    RETURN_IF_ERROR(tx->AppendAudit(ev).status());
-    RETURN_IF_ERROR(tx->Commit());
+    RETURN_IF_ERROR(AppendAlone(vault.store(), ev));
   }
   RETURN_IF_ERROR(vault.store().CopyTo(plain.string()));
   summary.created_ms = SystemClockMs();
@@ -536,22 +536,21 @@ namespace {
 
 // RestoreBackup once `data_dir` exists and the key, place and in-use checks
 // have passed: everything from decrypting to moving the store into place.
-Result<RestoreReport> RestoreStaged(const std::string& data_dir, const Aead& master_key,
+Result<RestoreReport> RestoreStaged(const std::string& data_dir, const Aead& master,
                                     bool has_store, const std::string& path,
                                     const RestoreOptions& options) {
   const fs::path dir(data_dir);
   const fs::path live = Vault::StorePath(data_dir);
   const std::string key_file = Vault::MasterKeyPath(data_dir);
-  const Aead* master = &master_key;
   std::error_code ec;
   ASSIGN_OR_RETURN(fs::path staging, MakePrivateDir(dir, ".restore-"));
   TempDirGuard guard(staging);
   RestoreReport report;
   const fs::path plain = staging / "custodian.db";
-  RETURN_IF_ERROR(Decrypt(*master, path, plain, report.summary));
+  RETURN_IF_ERROR(Decrypt(master, path, plain, report.summary));
   {
     ASSIGN_OR_RETURN(auto st, OpenCopy(plain));
-    RETURN_IF_ERROR(CheckSnapshot(*master, *st, report.summary, "backup " + path).status());
+    RETURN_IF_ERROR(CheckSnapshot(master, *st, report.summary, "backup " + path).status());
   }
 
   // Erasures made after the backup, from every newer copy given.
@@ -578,7 +577,7 @@ Result<RestoreReport> RestoreStaged(const std::string& data_dir, const Aead& mas
     if (IsBackupFile(from)) {
       const fs::path copy = staging / ("erasures-" + std::to_string(n++) + ".db");
       BackupSummary other;
-      RETURN_IF_ERROR(Decrypt(*master, from, copy, other));
+      RETURN_IF_ERROR(Decrypt(master, from, copy, other));
       RETURN_IF_ERROR(read_erasures(copy, from));
       RemoveDb(copy);
     } else if (fs::is_regular_file(from, ec)) {
@@ -597,20 +596,13 @@ Result<RestoreReport> RestoreStaged(const std::string& data_dir, const Aead& mas
       report.replaced = live.string() + ".replaced-" + UtcStamp(SystemClockMs());
     }
     {  // The restore itself, first in the restored chain's new events.
-      audit::Event ev;
-      ev.time_ms = SystemClockMs();
-      ev.actor = options.actor.id;
-      ev.role = options.actor.role;
-      ev.action = "restore";
-      ev.outcome = "ok";
+      audit::Event ev = EventBy(options.actor, "", "restore");
       ev.reason = "backup " + report.summary.id + " made " +
                   FormatTime(report.summary.created_ms) +
                   (has_store ? "; the store it replaced had its audit chain through " +
                                    replaced_chain + ", kept in " + report.replaced
                              : "");
-      ASSIGN_OR_RETURN(auto tx, vault->store().Begin(true));
-      RETURN_IF_ERROR(tx->AppendAudit(ev).status());
-      RETURN_IF_ERROR(tx->Commit());
+      RETURN_IF_ERROR(AppendAlone(vault->store(), ev));
     }
     for (const auto& [tenant, r] : removed) {
       std::vector<std::string> again;
@@ -662,7 +654,6 @@ Result<RestoreReport> RestoreStaged(const std::string& data_dir, const Aead& mas
   SyncDir(dir);
   return report;
 }
-
 
 }  // namespace
 

@@ -1,9 +1,13 @@
-// A file descriptor closed on scope exit (or by Close), unless released.
+// File descriptors: UniqueFd, one owner that closes it on scope exit (or by
+// Close) unless released; WriteAll, a whole buffer written despite short
+// writes and signals. Each caller words its own error from the errno.
 // Thread-safety: none; one owner.
 #pragma once
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <string_view>
 #include <utility>
 
 namespace custodian {
@@ -34,5 +38,18 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// Writes all of `data` to `fd`: 0, or the errno of the write that failed.
+inline int WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
 
 }  // namespace custodian
