@@ -50,6 +50,13 @@ const std::map<std::string, std::string> kPublicRoutes = {
     {"unsubscribe", "the link's signed token"},
     {"cookie_banner", "the public cookie banner script"},
     {"cookie_choice", "a visitor's own choice, from any site (CORS)"},
+    {"portal_page", "the privacy portal's page: the organization's name only"},
+    {"portal_js", "the privacy portal's script"},
+    {"portal_codes", "asks for a code; the same answer whoever is on file (http_portal_test.cc)"},
+    {"portal_session_create", "signs a person in: the code sent to a contact on file"},
+    {"portal_session_delete", "the person's portal session cookie + CSRF (http_portal_test.cc)"},
+    {"portal_me", "the person's portal session cookie: only their own (http_portal_test.cc)"},
+    {"portal_request_create", "the person's portal session cookie + CSRF: only about themselves"},
     {"cookie_choice_preflight", "CORS preflight"},
 };
 

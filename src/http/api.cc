@@ -36,9 +36,12 @@ using nlohmann::ordered_json;
 
 constexpr char kSessionCookie[] = "custodian_session";
 
+}  // namespace
+
+namespace api_internal {
+
 bool UnsafeMethod(std::string_view m) { return m != "GET" && m != "HEAD" && m != "OPTIONS"; }
 
-// The value of cookie `name` in a Cookie header.
 std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name) {
   while (!header.empty()) {
     std::size_t semi = header.find(';');
@@ -52,7 +55,10 @@ std::optional<std::string_view> CookieValue(std::string_view header, std::string
   return std::nullopt;
 }
 
-}  // namespace
+}  // namespace api_internal
+
+using api_internal::CookieValue;
+using api_internal::UnsafeMethod;
 
 Response Api::Fail(const Status& s, std::optional<std::string_view> pointer) {
   if (refusals_ != nullptr) {
@@ -332,6 +338,7 @@ Status Api::Register(Router& r) {
       on_io_thread));
   RETURN_IF_ERROR(r.Add("GET", "/privacy/{tenant}", "privacy_notice",
                         [this](Request& req) { return PrivacyNotice(req); }));
+  RETURN_IF_ERROR(RegisterPortal(r));
   RETURN_IF_ERROR(r.Add("GET", "/v1/exports/{token}", "export_download", [this](Request& req) {
     Response resp = ExportDownload(req);
     SyncAuditAppends();

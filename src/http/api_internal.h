@@ -32,6 +32,11 @@ struct Caller {
   service::Actor actor;
 };
 
+// The privacy portal's sign-in routes take 20 requests a minute from one
+// address, 20 at once (portal_api.cc).
+inline constexpr double kPortalAddressRate = 20.0 / 60.0;
+inline constexpr double kPortalAddressBurst = 20;
+
 namespace api_internal {
 
 using nlohmann::json;
@@ -47,6 +52,15 @@ ordered_json WriteJson(const service::AddSubjectResult& r);
 // `corrections`: give them), else by position in an array.
 std::optional<std::string> FaultPointer(const service::InputFault& fault,
                                         const std::vector<service::FieldInput>* fields = nullptr);
+
+// Whether a method changes state (needs the CSRF token with a cookie).
+bool UnsafeMethod(std::string_view method);
+// The value of cookie `name` in a Cookie header.
+std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name);
+
+// A data-subject request's body: {"type", "details", "purpose",
+// "corrections": {category: value}} and, when `subject_allowed`, "subject".
+Or<service::RequestInput> RequestBody(const Request& req, bool subject_allowed);
 
 }  // namespace api_internal
 
@@ -98,8 +112,8 @@ class Api {
   std::optional<std::string> SubjectPointer(const Caller& c, const service::SubjectInput& in,
                                             const Status& s);
   // The same for a data-subject request's input and a consent change.
-  std::optional<std::string> RequestPointer(const Caller& c, const service::RequestInput& in,
-                                            const Status& s);
+  std::optional<std::string> RequestPointer(std::string_view tenant,
+                                            const service::RequestInput& in, const Status& s);
   std::optional<std::string> ConsentPointer(const Caller& c, const service::ConsentChange& change,
                                             const Status& s);
   void Audited(const Request& req) {
@@ -170,6 +184,20 @@ class Api {
   Response ImportGet(Request& req, const Caller& c);
   Response ImportRejects(Request& req, const Caller& c);
   Response AuditList(Request& req, const Caller& c);
+  // The privacy portal (portal_api.cc, docs/portal.md): public routes, the
+  // person's session cookie instead of a key.
+  Status RegisterPortal(Router& r);
+  // The signed-in person of a portal request (the CSRF token checked on
+  // unsafe methods), or the problem to answer.
+  Or<service::PortalSession> PortalCaller(Request& req);
+  // Requests a second from one address to the portal's sign-in routes.
+  std::optional<Response> PortalThrottled(const Request& req);
+  Response PortalPage(Request& req);
+  Response PortalCodes(Request& req);
+  Response PortalSessionCreate(Request& req);
+  Response PortalSessionDelete(Request& req);
+  Response PortalMe(Request& req);
+  Response PortalRequestCreate(Request& req);
   Response DisclosureCreate(Request& req, const Caller& c);
   Response DisclosureList(Request& req, const Caller& c);
   // Whether `c` may import here: a refusal (audited), else nullopt.
@@ -184,6 +212,8 @@ class Api {
   std::atomic<int64_t> audit_seen_{0};
   // Keys' own rates, and options_.api_key_rate for the others.
   std::unique_ptr<KeyRateLimiter> key_limiter_;
+  // Sign-in attempts to the privacy portal per remote address.
+  KeyRateLimiter portal_limiter_{kPortalAddressRate, kPortalAddressBurst};
   std::unique_ptr<ImportJobs> imports_;  // joined before the vault goes
   std::shared_ptr<void> channels_;  // the channel routes' state (channels_api.h)
 };

@@ -18,6 +18,7 @@ namespace custodian::http {
 
 using api_internal::FaultPointer;
 using api_internal::Fields;
+using api_internal::RequestBody;
 using api_internal::json;
 using api_internal::ordered_json;
 
@@ -42,10 +43,10 @@ ordered_json MessageJson(const service::MessageStatus& m) {
 
 }  // namespace
 
-std::optional<std::string> Api::RequestPointer(const Caller& c, const service::RequestInput& in,
-                                               const Status& s) {
+std::optional<std::string> Api::RequestPointer(std::string_view tenant,
+                                               const service::RequestInput& in, const Status& s) {
   if (s.code() != StatusCode::kInvalidArgument) return std::nullopt;
-  auto policy = vault_.TenantPolicy(c.tenant);
+  auto policy = vault_.TenantPolicy(tenant);
   if (!policy.ok()) return std::nullopt;
   service::InputFault fault;
   if (service::CheckRequestInput(**policy, in, &fault).ok()) return std::nullopt;
@@ -165,30 +166,41 @@ Response Api::CookieChoicesGet(Request& req, const Caller& c) {
   return ShapeJson(200, {{"visitor", std::string(*req.PathParam("visitor"))}, {"choices", items}});
 }
 
-Response Api::RequestCreate(Request& req, const Caller& c) {
+namespace api_internal {
+
+Or<service::RequestInput> RequestBody(const Request& req, bool subject_allowed) {
   auto body = JsonBody(req);
   if (!body.ok()) return *body.error;
   const json& b = *body.value;
-  if (auto bad = CheckKeys(b, "", {"type", "subject", "details", "purpose", "corrections"},
-                          {"type"})) {
-    return *bad;
-  }
+  auto bad = subject_allowed
+                 ? CheckKeys(b, "", {"type", "subject", "details", "purpose", "corrections"},
+                             {"type"})
+                 : CheckKeys(b, "", {"type", "details", "purpose", "corrections"}, {"type"});
+  if (bad) return *bad;
   service::RequestInput in;
-  if (auto bad = ReadStrings(b, {{"type", &in.type},
-                                 {"subject", &in.subject},
-                                 {"details", &in.details},
-                                 {"purpose", &in.purpose}})) {
-    return *bad;
+  if (auto wrong = ReadStrings(b, {{"type", &in.type},
+                                   {"subject", &in.subject},
+                                   {"details", &in.details},
+                                   {"purpose", &in.purpose}})) {
+    return *wrong;
   }
   if (b.contains("corrections")) {
     auto corrections = Fields(b, "corrections");
     if (!corrections.ok()) return *corrections.error;
     in.corrections = std::move(*corrections.value);
   }
+  return in;
+}
+
+}  // namespace api_internal
+
+Response Api::RequestCreate(Request& req, const Caller& c) {
+  auto in = RequestBody(req, /*subject_allowed=*/true);
+  if (!in.ok()) return *in.error;
   // The vault checks the role (a refusal is audited) before the input.
   Audited(req);
-  auto r = vault_.SubmitRequest(c.actor, c.tenant, in);
-  if (!r.ok()) return Fail(r.status(), RequestPointer(c, in, r.status()));
+  auto r = vault_.SubmitRequest(c.actor, c.tenant, *in.value);
+  if (!r.ok()) return Fail(r.status(), RequestPointer(c.tenant, *in.value, r.status()));
   return ShapeJson(201, service::RequestJson(*r));
 }
 

@@ -146,4 +146,9 @@ std::string RenderNotice(const Policy& policy, NoticeFormat format) {
   }
   return "";
 }
+std::string RightTitle(const std::string& right) { return render_internal::RightTitle(right); }
+std::string RightMeaning(const std::string& right) {
+  return render_internal::RightMeaning(right);
+}
+
 }  // namespace custodian::policy

@@ -23,5 +23,9 @@ nlohmann::json PolicyToJson(const Policy& policy);
 std::string DescribeRetentionRule(const Policy& policy, const RetentionRule& rule);
 // Text made safe for HTML element content and attribute values (& < > " ').
 std::string EscapeHtml(std::string_view text);
+// A right in the notice's words: "erasure" -> "Delete your data", and what it
+// lets the person do ("" for a right there are no words for).
+std::string RightTitle(const std::string& right);
+std::string RightMeaning(const std::string& right);
 
 }  // namespace custodian::policy

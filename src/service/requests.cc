@@ -253,11 +253,23 @@ Result<RequestView> Vault::SubmitRequest(const Actor& actor, std::string_view te
       !allowed.ok()) {
     return impl_->AuditRefusal(ev, allowed);
   }
+  return RecordRequest(*t, actor, std::move(ev), in, "");
+}
+
+Result<RequestView> Vault::RecordRequest(const TenantContext& tc, const Actor& actor,
+                                         audit::Event ev, const RequestInput& in,
+                                         std::string_view verified_by_code) {
+  const TenantContext* t = &tc;
+  std::string_view tenant = tc.id;
   RETURN_IF_ERROR(CheckRequestInput(t->policy, in));
   const policy::Right* right = t->policy.FindRight(in.type);
   std::string verification =
       right && !right->verification.empty() ? right->verification : t->policy.rights_verification;
   if (verification.empty()) verification = "otp";
+  // A code the person already proved (the privacy portal's sign-in) is the
+  // verification `otp` asks for; `operator` still needs an operator.
+  const bool verified =
+      verification == "none" || (verification == "otp" && !verified_by_code.empty());
 
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   if (!in.subject.empty()) {
@@ -286,9 +298,12 @@ Result<RequestView> Vault::SubmitRequest(const Actor& actor, std::string_view te
   row.id = NewId("req_");
   row.subject = in.subject;
   row.type = in.type;
-  row.state = verification == "none" ? RequestState::kVerified : RequestState::kVerifying;
+  row.state = verified ? RequestState::kVerified : RequestState::kVerifying;
   row.verification = verification;
-  work.doc = {{"details", in.details}, {"resolution", ""}, {"purpose", in.purpose}};
+  work.doc = {{"details", in.details},
+              {"resolution", verified && verification == "otp" ? std::string(verified_by_code)
+                                                               : std::string()},
+              {"purpose", in.purpose}};
   if (!in.corrections.empty()) {
     ASSIGN_OR_RETURN(auto normalized, NormalizeFields(t->policy, in.corrections));
     json corrections = json::array();
@@ -514,6 +529,9 @@ Result<int64_t> Vault::ExpireRequests() {
   }
   ASSIGN_OR_RETURN(int64_t dropped, tx->DropExpiredExports(now));
   (void)dropped;
+  // Privacy-portal sign-ins live at most 40 minutes; kept an hour for the
+  // per-contact limit, then deleted.
+  RETURN_IF_ERROR(tx->PurgePortalSessions(now - 60 * 60 * 1000));
   RETURN_IF_ERROR(tx->Commit());
   return expired;
 }

@@ -496,6 +496,40 @@ struct RequestView {
   std::string download_token;
 };
 
+// --- The privacy portal (service/portal.cc, docs/portal.md) ---------------
+
+inline constexpr int64_t kPortalCodeMs = 10 * 60 * 1000;     // a code is valid 10 minutes
+inline constexpr int64_t kPortalSessionMs = 30 * 60 * 1000;  // a session lasts 30 minutes
+inline constexpr int64_t kPortalCodesPerHour = 5;            // per contact
+
+struct PortalChallenge {
+  std::string id;        // send it back with the code
+  std::string channel;   // sms | email: where the code went, if the contact is on file
+  int64_t expires_ms = 0;
+};
+
+struct PortalSignIn {
+  std::string token;       // "cps_<id>_<secret>": the session cookie's value
+  std::string csrf_token;  // for X-CSRF-Token on unsafe methods
+  int64_t expires_ms = 0;
+};
+
+struct PortalSession {
+  std::string tenant;
+  std::string subject;
+  std::string session_id;
+  int64_t expires_ms = 0;
+  std::string csrf_digest;  // for CheckPortalCsrf
+};
+
+struct PortalOverview {
+  std::string subject;
+  std::string organization;              // the policy's organization name
+  std::vector<std::string> rights;       // request types the person may make here
+  std::vector<ConsentStatus> consents;   // every consent and legitimate-interest purpose
+  std::vector<RequestView> requests;     // theirs, soonest due first
+};
+
 inline constexpr std::size_t kMaxEraseBatch = 100000;
 
 struct EraseBatchResult {
@@ -1013,6 +1047,44 @@ class Vault {
   Result<RequestView> CheckVerificationCode(const Actor& caller, std::string_view tenant,
                                             std::string_view id, std::string_view code);
 
+  // --- The privacy portal (service/portal.cc, docs/portal.md) ---
+  // A person signs in with a code sent to a contact the company has on file,
+  // then sees their requests and consents and makes requests of their own.
+  // Asks for a code: `contact` is {"phone"|"email", value}. When it matches
+  // exactly one live subject of the tenant (through the blind index), a
+  // 6-digit code valid 10 minutes goes to that contact through the outbox;
+  // otherwise nothing is sent. The answer is the same either way, so the
+  // portal never tells who is a customer. InvalidArgument for a value that
+  // is not a phone number / email; FailedPrecondition when the policy indexes
+  // no category of that kind, and when the contact has asked for
+  // kPortalCodesPerHour codes in the last hour (`*retry_after_ms` then says
+  // how long to wait). Audited: portal.code (ok with the subject, or refused
+  // "no single subject on file").
+  Result<PortalChallenge> StartPortalSignIn(std::string_view tenant, const LookupQuery& contact,
+                                            int64_t* retry_after_ms = nullptr);
+  // Checks the code of a challenge (constant time). Right and in time: the
+  // person's session (kPortalSessionMs). Wrong, expired, unknown or for no
+  // one: Unauthenticated "wrong or expired code (N attempts left)"; the 5th
+  // wrong code ends the challenge. Audited (portal.sign_in).
+  Result<PortalSignIn> OpenPortalSession(std::string_view tenant, std::string_view challenge,
+                                         std::string_view code);
+  // The live portal session of a token for `tenant`. Unauthenticated
+  // ("invalid or expired session") for a malformed, unknown, tampered,
+  // expired, signed-out or other tenant's token, or a subject since erased.
+  Result<PortalSession> AuthenticatePortal(std::string_view tenant, std::string_view token);
+  // OK iff `csrf` is the session's CSRF token (constant time).
+  Status CheckPortalCsrf(const PortalSession& session, std::string_view csrf);
+  // Signs the session out server-side (portal.sign_out).
+  Status ClosePortalSession(const PortalSession& session);
+  // What the person sees: their consents and their requests. Audited (portal.read).
+  Result<PortalOverview> ReadPortal(const PortalSession& session);
+  // A request of the signed-in person about themselves, as SubmitRequest; the
+  // sign-in's code is the verification `otp` asks for (a policy that says
+  // `operator` still needs an operator), so access, portability, objection,
+  // restriction, consent withdrawal and self-service corrections are carried
+  // out at once. `in.subject` must be empty (it is the session's).
+  Result<RequestView> SubmitPortalRequest(const PortalSession& session, RequestInput in);
+
   // --- Bulk import (service/import_batch.cc) ---
   // Whether `actor` may import into `tenant`, or see an import's progress and
   // rejected rows (which hold personal data): role admin only. A refusal is
@@ -1208,6 +1280,11 @@ class Vault {
                                   const Actor& actor, std::string_view subject,
                                   const RecordInput& record, const policy::RecordKind& kind);
   friend struct PreparedImportBatch;
+  // SubmitRequest once the actor may: checks `in`, records it, carries it out
+  // when verified and its type needs no operator. `verified_by_code`, when
+  // not empty, is how the person already proved a code (the resolution).
+  Result<RequestView> RecordRequest(const TenantContext& t, const Actor& actor, audit::Event ev,
+                                    const RequestInput& in, std::string_view verified_by_code);
   // Carries out a verified request inside `tx` (service/request_fulfill.cc).
   struct RequestWork;
   Status Fulfill(store::Transaction& tx, const TenantContext& t, const Actor& actor,

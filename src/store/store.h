@@ -317,6 +317,24 @@ struct SessionRow {
   std::optional<int64_t> revoked_ms;
 };
 
+// A privacy-portal sign-in (service/portal.cc, docs/portal.md): first a
+// challenge (a code sent to a contact on file), then, once the code was
+// right, the person's session. Secrets are keyed digests, as for sessions.
+struct PortalSessionRow {
+  std::string tenant;
+  std::string id;                  // public: it is in the challenge and the token
+  std::string subject;             // "" when the contact matched no one subject (no code sent)
+  std::string channel;             // sms | email: where the code went
+  std::string contact_digest;      // keyed digest of the normalized contact (rate limit)
+  std::string code_digest;         // keyed digest of the code; "" once used or dead
+  int64_t attempts = 0;            // wrong codes so far
+  std::string token_digest;        // "" until signed in
+  std::string csrf_digest;         // "" until signed in
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;          // the code's, then the session's
+  std::optional<int64_t> revoked_ms;  // signed out
+};
+
 // The audit trail's signing key (docs/audit.md): an Ed25519 key whose 32-byte
 // seed is wrapped by the master key; the public key is kept in clear.
 struct AuditKeyRow {
@@ -553,7 +571,8 @@ class Transaction {
   virtual Result<int64_t> MarkErasureHoldsPurged(std::string_view tenant, std::string_view subject,
                                                  bool all, int64_t now_ms) = 0;
   // Deletes what an erasure removes besides fields, index and records: the
-  // consent ledger (standing choices and history) and export bundles.
+  // consent ledger (standing choices and history), export bundles and
+  // privacy-portal sign-ins.
   virtual Status DeletePersonalExtras(std::string_view tenant, std::string_view subject) = 0;
   // Deletes the subject's records of the given kinds; returns how many.
   virtual Result<int64_t> DeleteSubjectRecords(std::string_view tenant, std::string_view subject,
@@ -622,6 +641,19 @@ class Transaction {
                                int64_t revoked_ms) = 0;
   // Deletes the tenant's sessions that expired or were revoked before `before_ms`.
   virtual Status PurgeSessions(std::string_view tenant, int64_t before_ms) = 0;
+
+  // Privacy-portal sign-ins (PortalSessionRow). FindPortalSession is not
+  // scoped by tenant (the id is random); the caller checks the tenant.
+  virtual Status InsertPortalSession(const PortalSessionRow& row) = 0;
+  virtual Result<std::optional<PortalSessionRow>> FindPortalSession(std::string_view id) = 0;
+  // Replaces the mutable columns (code, attempts, token, CSRF, expiry, revocation).
+  virtual Status UpdatePortalSession(const PortalSessionRow& row) = 0;
+  // How many sign-ins the tenant started for the contact after `after_ms`.
+  virtual Result<int64_t> CountPortalStarts(std::string_view tenant,
+                                            std::string_view contact_digest,
+                                            int64_t after_ms) = 0;
+  // Deletes every tenant's portal rows created before `before_ms`.
+  virtual Status PurgePortalSessions(int64_t before_ms) = 0;
 
   // Chains the event onto the audit log. Returns its sequence number.
   virtual Result<int64_t> AppendAudit(const audit::Event& event) = 0;
@@ -798,7 +830,7 @@ class Store {
   }
 };
 
-inline constexpr int kSchemaVersion = 12;
+inline constexpr int kSchemaVersion = 13;
 
 struct SqliteOptions {
   bool create_if_missing = true;

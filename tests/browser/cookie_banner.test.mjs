@@ -13,89 +13,24 @@
 // No step sleeps: every wait is playwright's auto-waiting or an explicit
 // wait for a condition, so a slow (e.g. ASan) custodian only makes it slower.
 
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const BINARY = process.env.CUSTODIAN_BINARY;
-const SOURCE_DIR = process.env.CUSTODIAN_SOURCE_DIR;
-const BROWSER = process.env.CHROMIUM || '/usr/bin/chromium';
+import { BROWSER, Custodian, WAIT_MS, eventually, policyFile, steps } from './harness.mjs';
+
 const TENANT = 'interjet';
 const ANALYTICS_LABEL = 'Browsing experience and analytics';  // examples/policies/interjet.yaml
-const WAIT_MS = 30_000;  // the longest any single wait may take (generous for ASan builds)
 
-if (!BINARY || !SOURCE_DIR) {
-  throw new Error('set CUSTODIAN_BINARY (the custodian executable) and CUSTODIAN_SOURCE_DIR ' +
-                  '(the repository root); CTest does (browser.CookieBanner)');
-}
-
-// The children must not pick up a developer's vault.
-const childEnv = { ...process.env };
-delete childEnv.CUSTODIAN_MASTER_KEY;
-delete childEnv.CUSTODIAN_DATA_DIR;
-
-let dir;            // temporary: the data directory
-let server;         // the `custodian serve` child process
-let serverExit;     // resolves when it has exited
+let custodian;      // the data directory and the `custodian serve` child process
 let site;           // the node:http server of the website (another origin)
 let browser;
 let api;            // http://127.0.0.1:PORT of custodian
 let siteUrl;        // http://127.0.0.1:PORT/ of the website
 let agentKey;       // an agent API key of the tenant, for the evidence
-let failed = false;
-
-function custodian(...args) {
-  return execFileSync(BINARY, [...args, '--data-dir', join(dir, 'data')],
-                      { env: childEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-// Starts `custodian serve` on an ephemeral port and resolves with its URL once
-// it says "custodian: serving http://127.0.0.1:PORT ...".
-function startServer() {
-  return new Promise((resolve, reject) => {
-    server = spawn(BINARY, ['serve', '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0'],
-                   { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-    serverExit = new Promise((done) => server.once('exit', (code, signal) => done({ code, signal })));
-    let log = '';
-    const chunks = [];
-    server.stderr.on('data', (chunk) => {
-      chunks.push(chunk);
-      log += chunk.toString('utf8');
-      const m = /custodian: serving (http:\/\/127\.0\.0\.1:\d+) /.exec(log);
-      if (m) resolve(m[1]);
-    });
-    server.once('error', reject);
-    server.once('exit', (code, signal) =>
-      reject(new Error(`custodian serve exited (${code ?? signal}) before serving:\n${log}`)));
-    serverLog.read = () => Buffer.concat(chunks).toString('utf8');
-  });
-}
-const serverLog = { read: () => '' };
-
-// The server's access log: one JSON object a line on stderr.
-function accessLog() {
-  return serverLog.read().split('\n').flatMap((line) => {
-    if (!line.startsWith('{')) return [];
-    try { return [JSON.parse(line)]; } catch { return []; }
-  });
-}
-
-// Waits (without a fixed sleep budget per step) for a condition on the
-// server's side, e.g. an access-log line, which is written after the response.
-async function eventually(what, check) {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const state = steps();
+const { step } = state;
 
 // The website: one page that includes the banner from custodian's origin and
 // records every `custodian-cookies` event the banner dispatches.
@@ -162,24 +97,6 @@ const stored = (page) =>
   page.evaluate((key) => JSON.parse(window.localStorage.getItem(key) || 'null'),
                 `custodian-cookies:${TENANT}`);
 
-// Wraps `it`: the steps build on each other, so after a failure the rest are
-// skipped (the first failure is the one to read), and `after` prints the
-// server's log.
-function step(name, fn) {
-  it(name, async (t) => {
-    if (failed) {
-      t.skip('an earlier step failed');
-      return;
-    }
-    try {
-      await fn(t);
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-  });
-}
-
 describe('cookie banner in headless Chromium', () => {
   let context;   // the first visitor's browser profile (kept across steps)
   let page;
@@ -188,14 +105,13 @@ describe('cookie banner in headless Chromium', () => {
   let policyVersion;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'custodian-browser-'));
-    custodian('init');
-    custodian('tenant', 'create', TENANT, '--policy',
-              join(SOURCE_DIR, 'examples', 'policies', `${TENANT}.yaml`));
-    agentKey = JSON.parse(custodian('apikey', 'create', TENANT, '--role', 'agent',
-                                    '--name', 'browser-test', '--json')).key;
+    custodian = new Custodian();
+    custodian.run('init');
+    custodian.run('tenant', 'create', TENANT, '--policy', policyFile(TENANT));
+    agentKey = JSON.parse(custodian.run('apikey', 'create', TENANT, '--role', 'agent',
+                                        '--name', 'browser-test', '--json')).key;
     assert.ok(agentKey, 'apikey create printed no key');
-    api = await startServer();
+    api = await custodian.serve();
     siteUrl = await startSite(`${api}/v1/cookies/banner.js?tenant=${TENANT}`);
     assert.notEqual(new URL(siteUrl).origin, new URL(api).origin);
     browser = await chromium.launch({ executablePath: BROWSER, headless: true,
@@ -212,15 +128,7 @@ describe('cookie banner in headless Chromium', () => {
       site.closeAllConnections();
       await closed;
     }
-    if (server && server.exitCode === null && server.signalCode === null) {
-      server.kill('SIGTERM');
-      const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
-      const { code, signal } = await serverExit;
-      clearTimeout(timer);
-      if (code !== 0) console.error(`custodian serve exited with ${code ?? signal} on SIGTERM`);
-    }
-    if (failed) console.error(`--- custodian serve's stderr ---\n${serverLog.read()}`);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await custodian?.stop(state.failed);
   });
 
   step('(a) the first visit shows the banner with the policy\'s categories', async () => {
@@ -271,7 +179,7 @@ describe('cookie banner in headless Chromium', () => {
     assert.deepEqual(recorded[0].choices, { strictly_necessary: true, analytics: true });
     // The JSON POST needed a CORS preflight, and custodian answered it.
     await eventually('the preflight in the access log', () =>
-      accessLog().some((l) => l.method === 'OPTIONS' && l.route === '/v1/cookies/consents'));
+      custodian.accessLog().some((l) => l.method === 'OPTIONS' && l.route === '/v1/cookies/consents'));
   });
 
   step('(c) a reload honours the stored choice: no banner, no new record', async () => {

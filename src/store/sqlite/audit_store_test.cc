@@ -121,6 +121,7 @@ TEST_F(AuditStoreTest, AVersionSixFileMigratesWithItsChain) {
                          "ALTER TABLE subject_index DROP COLUMN subject_rowid; "
                          "ALTER TABLE api_keys DROP COLUMN rate_per_second; "
                          "ALTER TABLE api_keys DROP COLUMN rate_burst; "
+                         "DROP TABLE portal_sessions; "
                          "DELETE FROM schema_migrations WHERE version >= 7;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)

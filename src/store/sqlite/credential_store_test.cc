@@ -176,6 +176,63 @@ TEST_F(CredentialStoreTest, SessionsRevokeAndPurge) {
   EXPECT_TRUE(tx->FindSession("s3")->has_value());   // live
 }
 
+TEST_F(CredentialStoreTest, PortalSignInsRoundTripCountByContactAndPurge) {
+  auto tx = Begin();
+  PortalSessionRow a{"alpha", "p1", "sub_1", "sms", "C1", "code", 0, "", "", 100, 700, {}};
+  PortalSessionRow decoy{"alpha", "p2", "", "email", "C2", "", 0, "", "", 200, 800, {}};
+  PortalSessionRow other{"beta", "p3", "sub_9", "sms", "C1", "code", 0, "", "", 300, 900, {}};
+  for (const auto& row : {a, decoy, other}) ASSERT_TRUE(tx->InsertPortalSession(row).ok());
+  EXPECT_FALSE(tx->InsertPortalSession(a).ok());  // the id is taken
+  ASSERT_TRUE(tx->Commit().ok());
+
+  tx = Begin();
+  auto found = tx->FindPortalSession("p1");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->tenant, "alpha");
+  EXPECT_EQ((*found)->subject, "sub_1");
+  EXPECT_EQ((*found)->channel, "sms");
+  EXPECT_EQ((*found)->contact_digest, "C1");
+  EXPECT_EQ((*found)->code_digest, "code");
+  EXPECT_TRUE((*found)->token_digest.empty());
+  EXPECT_EQ((*found)->expires_ms, 700);
+  EXPECT_FALSE((*found)->revoked_ms.has_value());
+  EXPECT_EQ((*tx->FindPortalSession("p2"))->subject, "");
+  EXPECT_FALSE(tx->FindPortalSession("p4")->has_value());
+
+  PortalSessionRow signed_in = **found;
+  signed_in.code_digest.clear();
+  signed_in.attempts = 2;
+  signed_in.token_digest = "tok";
+  signed_in.csrf_digest = "csrf";
+  signed_in.expires_ms = 5000;
+  signed_in.revoked_ms = 4000;
+  ASSERT_TRUE(tx->UpdatePortalSession(signed_in).ok());
+  auto updated = *tx->FindPortalSession("p1");
+  EXPECT_TRUE(updated->code_digest.empty());
+  EXPECT_EQ(updated->attempts, 2);
+  EXPECT_EQ(updated->token_digest, "tok");
+  EXPECT_EQ(updated->csrf_digest, "csrf");
+  EXPECT_EQ(updated->expires_ms, 5000);
+  EXPECT_EQ(updated->revoked_ms, 4000);
+  PortalSessionRow wrong_tenant = signed_in;
+  wrong_tenant.tenant = "beta";
+  EXPECT_EQ(tx->UpdatePortalSession(wrong_tenant).code(), StatusCode::kNotFound);
+
+  // Counted per tenant and contact, from a time on.
+  EXPECT_EQ(*tx->CountPortalStarts("alpha", "C1", 0), 1);
+  EXPECT_EQ(*tx->CountPortalStarts("alpha", "C1", 99), 1);
+  EXPECT_EQ(*tx->CountPortalStarts("alpha", "C1", 100), 0);
+  EXPECT_EQ(*tx->CountPortalStarts("beta", "C1", 0), 1);
+  EXPECT_EQ(*tx->CountPortalStarts("alpha", "C3", 0), 0);
+
+  // An erasure deletes the subject's sign-ins; the purge, every tenant's old ones.
+  ASSERT_TRUE(tx->DeletePersonalExtras("alpha", "sub_1").ok());
+  EXPECT_FALSE(tx->FindPortalSession("p1")->has_value());
+  ASSERT_TRUE(tx->PurgePortalSessions(250).ok());
+  EXPECT_FALSE(tx->FindPortalSession("p2")->has_value());
+  EXPECT_TRUE(tx->FindPortalSession("p3")->has_value());
+}
+
 // Migrations 4 to the latest on a version-3 file: add the credential, consent,
 // outbox, request and export tables and keep everything that was there.
 TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
@@ -208,6 +265,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
                            "DROP TABLE retention_lease; DROP TABLE retention_sweeps; "
                            "DROP TABLE disclosures; DROP TABLE disclosure_subjects; DROP TABLE shredded; "
                            "ALTER TABLE subject_index DROP COLUMN subject_rowid; "
+                           "DROP TABLE portal_sessions; "
                            "DELETE FROM schema_migrations WHERE version >= 4;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)
@@ -236,6 +294,10 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
   EXPECT_EQ((*k2)->rate_burst, 10.0);
   ASSERT_TRUE(tx->PutConsent({"alpha", "sub_1", "marketing", ConsentState::kGranted, 1}).ok());
   EXPECT_TRUE(tx->GetConsent("alpha", "sub_1", "marketing")->has_value());
+  // Schema 13: privacy-portal sign-ins.
+  PortalSessionRow portal{"alpha", "p1", "sub_1", "sms", "contact", "code", 0, "", "", 5, 10, {}};
+  ASSERT_TRUE(tx->InsertPortalSession(portal).ok());
+  EXPECT_TRUE(tx->FindPortalSession("p1")->has_value());
   ASSERT_TRUE(tx->Commit().ok());
   store_.reset();
   sqlite3* db = nullptr;
@@ -245,7 +307,7 @@ TEST_F(CredentialStoreTest, MigratesAVersionThreeFile) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int64(st, 0), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 12);
+  EXPECT_EQ(kSchemaVersion, 13);
   sqlite3_finalize(st);
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM subject_index WHERE subject_rowid IS NULL",
                                -1, &st, nullptr),

@@ -398,6 +398,27 @@ UPDATE subject_index SET subject_rowid =
 ALTER TABLE api_keys ADD COLUMN rate_per_second REAL;
 ALTER TABLE api_keys ADD COLUMN rate_burst REAL;
 )sql",
+    // 13: privacy-portal sign-ins: a code sent to a contact on file, then the
+    // person's session (docs/portal.md). Digests only; no contact in clear.
+    R"sql(
+CREATE TABLE portal_sessions (
+  id             TEXT PRIMARY KEY,
+  tenant         TEXT NOT NULL,
+  subject        TEXT NOT NULL,
+  channel        TEXT NOT NULL,
+  contact_digest BLOB NOT NULL,
+  code_digest    BLOB,
+  attempts       INTEGER NOT NULL,
+  token_digest   BLOB,
+  csrf_digest    BLOB,
+  created_ms     INTEGER NOT NULL,
+  expires_ms     INTEGER NOT NULL,
+  revoked_ms     INTEGER
+);
+CREATE INDEX portal_sessions_by_contact ON portal_sessions(tenant, contact_digest, created_ms);
+CREATE INDEX portal_sessions_by_subject ON portal_sessions(tenant, subject);
+CREATE INDEX portal_sessions_by_time ON portal_sessions(created_ms);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);
@@ -617,6 +638,12 @@ class SqliteTransaction final : public Transaction {
   Status RevokeSession(std::string_view tenant, std::string_view session_id,
                        int64_t revoked_ms) override;
   Status PurgeSessions(std::string_view tenant, int64_t before_ms) override;
+  Status InsertPortalSession(const PortalSessionRow& row) override;
+  Result<std::optional<PortalSessionRow>> FindPortalSession(std::string_view id) override;
+  Status UpdatePortalSession(const PortalSessionRow& row) override;
+  Result<int64_t> CountPortalStarts(std::string_view tenant, std::string_view contact_digest,
+                                    int64_t since_ms) override;
+  Status PurgePortalSessions(int64_t before_ms) override;
   Result<std::vector<int64_t>> DueRecordKeys(std::string_view tenant, std::string_view kind,
                                              RecordAnchor anchor, std::string_view event,
                                              int64_t before_ms) override;
@@ -2174,7 +2201,8 @@ Result<std::vector<RecordKindCount>> SqliteTransaction::CountRecords(
 Status SqliteTransaction::DeletePersonalExtras(std::string_view tenant, std::string_view subject) {
   for (const char* sql : {"DELETE FROM consents WHERE tenant = ? AND subject = ?",
                           "DELETE FROM consent_events WHERE tenant = ? AND subject = ?",
-                          "UPDATE exports SET sealed = NULL WHERE tenant = ? AND subject = ?"}) {
+                          "UPDATE exports SET sealed = NULL WHERE tenant = ? AND subject = ?",
+                          "DELETE FROM portal_sessions WHERE tenant = ? AND subject = ?"}) {
     Stmt& del = conn_.Prepare(sql);
     del.BindText(1, tenant);
     del.BindText(2, subject);
@@ -2762,6 +2790,91 @@ Status SqliteTransaction::PurgeSessions(std::string_view tenant, int64_t before_
       "DELETE FROM sessions WHERE tenant = ?1 AND (expires_ms < ?2 OR revoked_ms < ?2)");
   st.BindText(1, tenant);
   st.BindInt64(2, before_ms);
+  return st.Run();
+}
+
+Status SqliteTransaction::InsertPortalSession(const PortalSessionRow& row) {
+  Stmt& st = conn_.Prepare(
+      "INSERT INTO portal_sessions (id, tenant, subject, channel, contact_digest, code_digest, "
+      "attempts, token_digest, csrf_digest, created_ms, expires_ms, revoked_ms) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  st.BindText(1, row.id);
+  st.BindText(2, row.tenant);
+  st.BindText(3, row.subject);
+  st.BindText(4, row.channel);
+  st.BindBlob(5, row.contact_digest);
+  st.BindBlobOrNull(6, row.code_digest);
+  st.BindInt64(7, row.attempts);
+  st.BindBlobOrNull(8, row.token_digest);
+  st.BindBlobOrNull(9, row.csrf_digest);
+  st.BindInt64(10, row.created_ms);
+  st.BindInt64(11, row.expires_ms);
+  st.BindOptionalInt64(12, row.revoked_ms);
+  return st.Run();
+}
+
+Result<std::optional<PortalSessionRow>> SqliteTransaction::FindPortalSession(
+    std::string_view id) {
+  Stmt& st = conn_.Prepare(
+      "SELECT tenant, id, subject, channel, contact_digest, code_digest, attempts, "
+      "token_digest, csrf_digest, created_ms, expires_ms, revoked_ms FROM portal_sessions "
+      "WHERE id = ?");
+  st.BindText(1, id);
+  ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return std::optional<PortalSessionRow>();
+  PortalSessionRow r;
+  r.tenant = st.ColumnText(0);
+  r.id = st.ColumnText(1);
+  r.subject = st.ColumnText(2);
+  r.channel = st.ColumnText(3);
+  r.contact_digest = st.ColumnBlob(4);
+  r.code_digest = st.ColumnBlob(5);
+  r.attempts = st.ColumnInt64(6);
+  r.token_digest = st.ColumnBlob(7);
+  r.csrf_digest = st.ColumnBlob(8);
+  r.created_ms = st.ColumnInt64(9);
+  r.expires_ms = st.ColumnInt64(10);
+  if (!st.ColumnIsNull(11)) r.revoked_ms = st.ColumnInt64(11);
+  return std::optional<PortalSessionRow>(std::move(r));
+}
+
+Status SqliteTransaction::UpdatePortalSession(const PortalSessionRow& row) {
+  Stmt& st = conn_.Prepare(
+      "UPDATE portal_sessions SET code_digest = ?, attempts = ?, token_digest = ?, "
+      "csrf_digest = ?, expires_ms = ?, revoked_ms = ? WHERE tenant = ? AND id = ?");
+  st.BindBlobOrNull(1, row.code_digest);
+  st.BindInt64(2, row.attempts);
+  st.BindBlobOrNull(3, row.token_digest);
+  st.BindBlobOrNull(4, row.csrf_digest);
+  st.BindInt64(5, row.expires_ms);
+  st.BindOptionalInt64(6, row.revoked_ms);
+  st.BindText(7, row.tenant);
+  st.BindText(8, row.id);
+  RETURN_IF_ERROR(st.Run());
+  if (sqlite3_changes(conn_.db.raw()) == 0) {
+    return Status::NotFound("portal sign-in '" + row.id + "' does not exist in tenant '" +
+                            row.tenant + "'");
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> SqliteTransaction::CountPortalStarts(std::string_view tenant,
+                                                     std::string_view contact_digest,
+                                                     int64_t since_ms) {
+  Stmt& st = conn_.Prepare(
+      "SELECT count(*) FROM portal_sessions WHERE tenant = ? AND contact_digest = ? AND "
+      "created_ms > ?");
+  st.BindText(1, tenant);
+  st.BindBlob(2, contact_digest);
+  st.BindInt64(3, since_ms);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  (void)row;
+  return st.ColumnInt64(0);
+}
+
+Status SqliteTransaction::PurgePortalSessions(int64_t before_ms) {
+  Stmt& st = conn_.Prepare("DELETE FROM portal_sessions WHERE created_ms < ?");
+  st.BindInt64(1, before_ms);
   return st.Run();
 }
 
