@@ -324,6 +324,18 @@ TEST_F(PortalTest, RequestsMadeThereAreVerifiedByTheSignIn) {
   EXPECT_EQ(access->resolution,
             "verified by a code sent to a contact on file (privacy portal sign-in)");
   EXPECT_FALSE(access->download_token.empty());
+  // A withdrawal through the portal (the policy's `opt_out: portal`) is in the
+  // ledger at once, recorded as made there.
+  auto withdrawal =
+      vault_->SubmitPortalRequest(session, {"consent_withdrawal", "", "", "marketing.communications"});
+  ASSERT_TRUE(withdrawal.ok()) << withdrawal.status().ToString();
+  EXPECT_EQ(withdrawal->state, "completed");
+  auto ledger = vault_->GetConsents(kAdmin, "interjet", subject_);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  ASSERT_FALSE(ledger->history.empty());
+  EXPECT_EQ(ledger->history.back().purpose, "marketing.communications");
+  EXPECT_EQ(ledger->history.back().state, "withdrawn");
+  EXPECT_EQ(ledger->history.back().source, "portal");
   // Erasure waits for an operator, already verified.
   auto erasure = vault_->SubmitPortalRequest(session, {"erasure", "", "Close and delete"});
   ASSERT_TRUE(erasure.ok()) << erasure.status().ToString();
@@ -345,12 +357,12 @@ TEST_F(PortalTest, RequestsMadeThereAreVerifiedByTheSignIn) {
   now_ += kMinute;
   auto later = vault_->ReadPortal(session);
   ASSERT_TRUE(later.ok()) << later.status().ToString();
-  ASSERT_EQ(later->requests.size(), 2u);
-  EXPECT_EQ(AuditEvents(Db(), "request.submit").size(), 2u);
+  ASSERT_EQ(later->requests.size(), 3u);
+  EXPECT_EQ(AuditEvents(Db(), "request.submit").size(), 3u);
   auto reads = AuditEvents(Db(), "portal.read");
   ASSERT_EQ(reads.size(), 2u);
   EXPECT_NE(reads[1].find("\"actor\":\"subject\""), std::string::npos) << reads[1];
-  EXPECT_NE(reads[1].find("\"count\":2"), std::string::npos) << reads[1];
+  EXPECT_NE(reads[1].find("\"count\":3"), std::string::npos) << reads[1];
 }
 
 }  // namespace
