@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -21,6 +24,13 @@ namespace custodian::service {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr const char* kStagingPrefixes[] = {".backup-", ".verify-", ".restore-"};
+constexpr char kStagingLock[] = ".lock";
+// A staging directory without its lock file is being made, or was left by a
+// crash in the instant between mkdir and the lock (or by a version before the
+// lock): stale once it is this old.
+constexpr auto kUnlockedStagingAge = std::chrono::minutes(10);
 using crypto::Aead;
 using crypto::SecretBytes;
 
@@ -107,29 +117,40 @@ void RemoveDb(const fs::path& db) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(db.string() + suffix, ec);
 }
 
-// Removes a directory on scope exit unless kept.
-class TempDirGuard {
+// A private working directory (0700) named PREFIX-RANDOM, holding a
+// plaintext copy of the store while a backup, verification or restore runs.
+// It holds an exclusive flock on its `.lock` file for as long as it lives, so
+// that RemoveStaleStaging can tell one a crash left behind from one in use;
+// it is removed with everything in it when it goes.
+class StagingDir {
  public:
-  explicit TempDirGuard(fs::path dir) : dir_(std::move(dir)) {}
-  ~TempDirGuard() {
+  static Result<StagingDir> Make(const fs::path& parent, std::string_view prefix) {
+    fs::path dir = parent / (std::string(prefix) + RandomHex(8));
+    if (::mkdir(dir.c_str(), 0700) != 0) {
+      return Status::FailedPrecondition("cannot create " + dir.string() + ": " + Errno(errno));
+    }
+    StagingDir staging(dir);
+    const fs::path lock = dir / kStagingLock;
+    staging.lock_ = UniqueFd(::open(lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (staging.lock_.get() < 0 || ::flock(staging.lock_.get(), LOCK_EX | LOCK_NB) != 0) {
+      return Status::FailedPrecondition("cannot lock " + lock.string() + ": " + Errno(errno));
+    }
+    return staging;
+  }
+  StagingDir(StagingDir&& other) noexcept
+      : dir_(std::exchange(other.dir_, fs::path())), lock_(std::move(other.lock_)) {}
+  StagingDir& operator=(StagingDir&&) = delete;
+  ~StagingDir() {
     std::error_code ec;
     if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
-  TempDirGuard(const TempDirGuard&) = delete;
-  TempDirGuard& operator=(const TempDirGuard&) = delete;
+  const fs::path& path() const { return dir_; }
 
  private:
+  explicit StagingDir(fs::path dir) : dir_(std::move(dir)) {}
   fs::path dir_;
+  UniqueFd lock_;  // closed after the directory is gone
 };
-
-// A new directory (0700) named PREFIX-RANDOM inside `parent`.
-Result<fs::path> MakePrivateDir(const fs::path& parent, std::string_view prefix) {
-  fs::path dir = parent / (std::string(prefix) + RandomHex(8));
-  if (::mkdir(dir.c_str(), 0700) != 0) {
-    return Status::FailedPrecondition("cannot create " + dir.string() + ": " + Errno(errno));
-  }
-  return dir;
-}
 
 Result<std::unique_ptr<store::Store>> OpenCopy(const fs::path& db) {
   store::SqliteOptions o;
@@ -494,8 +515,8 @@ Result<BackupSummary> CreateBackup(Vault& vault, const std::string& data_dir,
   std::error_code ec;
   if (fs::exists(path, ec)) return Status::AlreadyExists(path + " already exists");
   ASSIGN_OR_RETURN(Aead master, OpenMasterKey(Vault::MasterKeyPath(data_dir)));
-  ASSIGN_OR_RETURN(fs::path staging, MakePrivateDir(data_dir, ".backup-"));
-  TempDirGuard guard(staging);
+  ASSIGN_OR_RETURN(StagingDir guard, StagingDir::Make(data_dir, kStagingPrefixes[0]));
+  const fs::path& staging = guard.path();
   const fs::path plain = staging / "custodian.db";
   BackupSummary summary;
   summary.id = RandomHex(16);
@@ -522,8 +543,8 @@ Result<BackupCheck> VerifyBackup(const std::string& data_dir, const std::string&
   std::error_code ec;
   const fs::path parent = fs::is_directory(data_dir, ec) ? fs::path(data_dir)
                                                          : fs::temp_directory_path();
-  ASSIGN_OR_RETURN(fs::path staging, MakePrivateDir(parent, ".verify-"));
-  TempDirGuard guard(staging);
+  ASSIGN_OR_RETURN(StagingDir guard, StagingDir::Make(parent, kStagingPrefixes[1]));
+  const fs::path& staging = guard.path();
   BackupCheck check;
   const fs::path plain = staging / "custodian.db";
   RETURN_IF_ERROR(Decrypt(master, path, plain, check.summary));
@@ -543,8 +564,8 @@ Result<RestoreReport> RestoreStaged(const std::string& data_dir, const Aead& mas
   const fs::path live = Vault::StorePath(data_dir);
   const std::string key_file = Vault::MasterKeyPath(data_dir);
   std::error_code ec;
-  ASSIGN_OR_RETURN(fs::path staging, MakePrivateDir(dir, ".restore-"));
-  TempDirGuard guard(staging);
+  ASSIGN_OR_RETURN(StagingDir guard, StagingDir::Make(dir, kStagingPrefixes[2]));
+  const fs::path& staging = guard.path();
   RestoreReport report;
   const fs::path plain = staging / "custodian.db";
   RETURN_IF_ERROR(Decrypt(master, path, plain, report.summary));
@@ -692,6 +713,31 @@ Result<RestoreReport> RestoreBackup(const std::string& data_dir, const std::stri
   // went with the failure): it goes too, so that nothing changed.
   if (!report.ok() && created) fs::remove(dir, ec);
   return report;
+}
+
+Result<std::vector<std::string>> RemoveStaleStaging(const std::string& data_dir) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  fs::directory_iterator it(data_dir, ec);
+  if (ec) return removed;  // nothing to sweep in a directory that cannot be read
+  for (const fs::directory_entry& entry : it) {
+    const std::string name = entry.path().filename().string();
+    const bool staging = std::any_of(std::begin(kStagingPrefixes), std::end(kStagingPrefixes),
+                                     [&](const char* p) { return name.rfind(p, 0) == 0; });
+    if (!staging || !entry.is_directory(ec) || entry.is_symlink(ec)) continue;
+    const fs::path lock = entry.path() / kStagingLock;
+    UniqueFd fd(::open(lock.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (fd.get() >= 0) {
+      if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // in use
+    } else {
+      const auto written = fs::last_write_time(entry.path(), ec);
+      if (ec || fs::file_time_type::clock::now() - written < kUnlockedStagingAge) continue;
+    }
+    fs::remove_all(entry.path(), ec);
+    if (!ec) removed.push_back(name);
+  }
+  std::sort(removed.begin(), removed.end());
+  return removed;
 }
 
 }  // namespace custodian::service

@@ -94,4 +94,12 @@ struct RestoreReport {
 Result<RestoreReport> RestoreBackup(const std::string& data_dir, const std::string& path,
                                     const RestoreOptions& options);
 
+// Removes what a crash in the middle of a backup, a verification or a restore
+// left in `data_dir`: its staging directories (`.backup-*`, `.verify-*`,
+// `.restore-*`, holding a plaintext copy of the store) whose lock no live
+// process holds, and those without a lock file older than 10 minutes. A
+// staging directory in use is left alone. Vault::Open calls it, so that a copy
+// left by a crash cannot outlive a later erasure. The names removed, sorted.
+Result<std::vector<std::string>> RemoveStaleStaging(const std::string& data_dir);
+
 }  // namespace custodian::service

@@ -18,6 +18,7 @@
 #include "crypto/secret.h"
 #include "policy/loader.h"
 #include "service/authorize.h"
+#include "service/backup.h"
 #include "service/field_codec.h"
 #include "service/vault_internal.h"
 
@@ -110,6 +111,9 @@ Result<std::unique_ptr<Vault>> Vault::Open(VaultOptions options) {
   if (options.checkpoint_pages > 0) so.checkpoint_pages = options.checkpoint_pages;
   ASSIGN_OR_RETURN(auto st, store::OpenSqliteStore(StorePath(options.data_dir), so));
   RETURN_IF_ERROR(CheckMasterKey(*st, master, options.data_dir));
+  // A plaintext copy a crashed backup or restore left must not outlive the
+  // erasures made from now on (invariant 4).
+  (void)RemoveStaleStaging(options.data_dir);
   if (!options.clock) options.clock = SystemClockMs;
   return std::unique_ptr<Vault>(
       new Vault(std::make_unique<Impl>(std::move(options), std::move(st), std::move(master))));
