@@ -85,6 +85,15 @@ TEST(ServeSettingsTest, EveryValueOutOfRangeIsRefusedNamingWhereItWasSet) {
       {"retention_interval_minutes", "0", "--retention-every",
        " must be 1 or more (minutes; or --no-retention)",
        [](ServeSettings& s) { s.retention_minutes = 0; }},
+      {"backup", "{interval_minutes: 0}", "--backup-every", " must be 1 or more (minutes)",
+       [](ServeSettings& s) { s.backup_minutes = 0; }},
+      {"backup", "{keep: -3}", "--backup-keep", " must be 1 or more (backups)",
+       [](ServeSettings& s) { s.backup_keep = -3; }},
+      {"backup", "{dir: /dev/null}", "--backup-dir", ": /dev/null is not a directory",
+       [](ServeSettings& s) { s.backup_dir = "/dev/null"; }},
+      {"backup", "{dir: /no-such-dir-here/backups}", "--backup-dir",
+       ": /no-such-dir-here/backups cannot be made: /no-such-dir-here is not a directory",
+       [](ServeSettings& s) { s.backup_dir = "/no-such-dir-here/backups"; }},
       {"tls", "{cert: /c.pem}", "--tls-cert",
        " is given without a key (--tls-key, or tls.key in --config): give both, or neither",
        [](ServeSettings& s) { s.tls_cert = "/c.pem"; }},
@@ -98,9 +107,13 @@ TEST(ServeSettingsTest, EveryValueOutOfRangeIsRefusedNamingWhereItWasSet) {
     SCOPED_TRACE(std::string(c.key) + ": " + c.value);
     ServeSettings from_file;
     from_file.data_dir = "d";
-    const std::string key = std::string(c.key) == "tls"
-                                ? (std::string(c.flag) == "--tls-cert" ? "tls.cert" : "tls.key")
-                                : c.key;
+    const std::string flag = c.flag;
+    const std::string key =
+        std::string(c.key) == "tls"      ? (flag == "--tls-cert" ? "tls.cert" : "tls.key")
+        : std::string(c.key) == "backup" ? (flag == "--backup-every" ? "backup.interval_minutes"
+                                            : flag == "--backup-keep" ? "backup.keep"
+                                                                      : "backup.dir")
+                                         : c.key;
     const std::string error =
         Apply(dir, "s.yaml", std::string(c.key) + ": " + c.value + "\n", from_file);
     EXPECT_EQ(error, "--config: " + from_file.config + ":1: '" + key + "'" + c.says);

@@ -3,6 +3,7 @@
 // with Retry-After), TLS with HSTS, and SIGTERM under load answering every
 // request whole and exiting 0. The fixture: http_api_util.h.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "http_api_util.h"
 
@@ -149,6 +150,35 @@ TEST(HttpServeTest, LargeCsvUploadsStreamToTheImportRoute) {
 
 // Sign-in lockouts are 429 with Retry-After (the lock's remaining time), for
 // accounts that exist and accounts that do not alike.
+// --backup-dir: the server makes the directory (0700) and reports its
+// backups in /metrics (none yet: the first comes 60 s after the start,
+// BackupScheduleTest covers the rounds); a directory it cannot make is
+// refused before anything starts.
+TEST(HttpServeTest, ScheduledBackupsNeedADirectoryTheServerCanMake) {
+  OneTenant v;
+  const std::string backups = (v.dir.path() / "backups").string();
+  ServerProcess server(v.data, v.log, {"--backup-dir", backups, "--backup-every", "60"});
+  ASSERT_NE(server.port(), 0) << ReadFile(v.log);
+  struct stat st{};
+  ASSERT_EQ(::stat(backups.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  TestClient c;
+  ASSERT_FALSE(c.Connect(server.port()));
+  auto metrics = c.Request("GET", "/metrics", "", {});
+  EXPECT_NE(metrics.body.find("# TYPE custodian_backup_last_ok gauge"), std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(server.Terminate(), 0);
+
+  RunResult refused = RunCustodian({"serve", "--data-dir", v.data, "--listen", "127.0.0.1:0",
+                                    "--backup-dir", "/no-such-dir-here/backups"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.Describe();
+  EXPECT_NE(refused.err.find("--backup-dir: /no-such-dir-here/backups cannot be made: "
+                             "/no-such-dir-here is not a directory"),
+            std::string::npos)
+      << refused.err;
+}
+
 TEST(HttpServeTest, LockedOutSignInIs429WithRetryAfter) {
   OneTenant v;
   RunOptions o;

@@ -1,6 +1,8 @@
 // custodian serve: the HTTP API (src/http) over one data directory.
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -12,6 +14,7 @@
 #include "http/server.h"
 #include "outbox/worker.h"
 #include "service/audit_checkpointer.h"
+#include "service/backup_schedule.h"
 #include "service/retention_schedule.h"
 
 namespace custodian::cli {
@@ -141,6 +144,40 @@ int Serve(ServeSettings& s, const CLI::App& cmd) {
       }
     });
   }
+  // Regular encrypted backups (docs/backup.md), when a directory is given.
+  std::unique_ptr<service::BackupSchedule> backups;
+  if (!s.backup_dir.empty()) {
+    if (::mkdir(s.backup_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Fail(Status::FailedPrecondition("--backup-dir: cannot create " + s.backup_dir + ": " +
+                                             std::strerror(errno)));
+    }
+    service::BackupScheduleOptions bo;
+    bo.data_dir = s.data_dir;
+    bo.dir = s.backup_dir;
+    bo.interval = std::chrono::minutes(s.backup_minutes);
+    bo.keep = static_cast<int>(std::min<int64_t>(s.backup_keep, 1'000'000));
+    bo.on_error = [](const Status& st) {
+      std::cerr << "custodian: scheduled backup failed (retried): " << st.message() << "\n";
+    };
+    backups = std::make_unique<service::BackupSchedule>(v, bo);
+    auto when = metrics.AddGauge("custodian_backup_last_success_timestamp_seconds",
+                                 "When this server's last scheduled backup was written", {});
+    auto size = metrics.AddGauge("custodian_backup_last_bytes",
+                                 "The size of this server's last scheduled backup file", {});
+    auto ok = metrics.AddGauge("custodian_backup_last_ok",
+                               "1 if this server's last scheduled backup succeeded, 0 if it failed",
+                               {});
+    if (when.ok() && size.ok() && ok.ok()) {
+      metrics.AddCollector([b = backups.get(), when = *when, size = *size, ok = *ok] {
+        auto round = b->last();
+        if (!round) return;
+        ok->WithLabels({}).Set(round->status.ok() ? 1 : 0);
+        if (!round->status.ok()) return;
+        when->WithLabels({}).Set(round->finished_ms / 1000);
+        size->WithLabels({}).Set(round->file_bytes);
+      });
+    }
+  }
   auto api = http::RegisterApi(router, v, api_options);
   if (!api.ok()) return Fail(api.status());
   auto server = http::Server::Create(o, std::move(router));
@@ -158,6 +195,7 @@ int Serve(ServeSettings& s, const CLI::App& cmd) {
   service::AuditCheckpointer checkpointer(v, co);
   if (s.checkpoint_events > 0 || s.checkpoint_seconds > 0) checkpointer.Start();
   if (sweeps) sweeps->Start();
+  if (backups) backups->Start();
   std::cerr << "custodian: serving " << (o.tls ? "https" : "http") << "://"
             << (o.address.find(':') != std::string::npos ? "[" + o.address + "]" : o.address) << ":"
             << (*server)->port() << " (data: " << s.data_dir << ")" << std::endl;
@@ -168,6 +206,7 @@ int Serve(ServeSettings& s, const CLI::App& cmd) {
   if (worker) worker->Stop();
   checkpointer.Stop();
   if (sweeps) sweeps->Stop();
+  if (backups) backups->Stop();
   std::cerr << "custodian: stopped on signal " << sig << "\n";
   return kExitOk;
 }
@@ -223,6 +262,13 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--group-commit,!--no-group-commit", s->group_commit,
                 "Concurrent requests share one store commit (each still answered only once "
                 "its audit event is durable); the default, --no-group-commit: one each");
+  cmd->add_option("--backup-dir", s->backup_dir,
+                  "Write an encrypted backup into this directory on a schedule (docs/backup.md)");
+  cmd->add_option("--backup-every", s->backup_minutes,
+                  "Minutes between scheduled backups (default 1440; counted from the newest "
+                  "backup in --backup-dir)");
+  cmd->add_option("--backup-keep", s->backup_keep,
+                  "Scheduled backups kept; older ones are deleted (default 7)");
   cmd->add_option("--audit-checkpoint-events", s->checkpoint_events,
                   "Sign the audit chain head every N events (default 10000; 0: off)");
   cmd->add_option("--audit-checkpoint-seconds", s->checkpoint_seconds,

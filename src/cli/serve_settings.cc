@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "cli/config_file.h"
@@ -47,6 +48,10 @@ constexpr Setting kSettings[] = {
     {"retention", "--no-retention", [](const YAML::Node& v, ServeSettings& s) { s.no_retention = !v.as<bool>(); }},
     {"retention_interval_minutes", "--retention-every",
      [](const YAML::Node& v, ServeSettings& s) { s.retention_minutes = v.as<int64_t>(); }},
+    {"backup.dir", "--backup-dir", [](const YAML::Node& v, ServeSettings& s) { s.backup_dir = v.as<std::string>(); }},
+    {"backup.interval_minutes", "--backup-every",
+     [](const YAML::Node& v, ServeSettings& s) { s.backup_minutes = v.as<int64_t>(); }},
+    {"backup.keep", "--backup-keep", [](const YAML::Node& v, ServeSettings& s) { s.backup_keep = v.as<int64_t>(); }},
     {"audit_checkpoint_events", "--audit-checkpoint-events",
      [](const YAML::Node& v, ServeSettings& s) { s.checkpoint_events = v.as<int64_t>(); }},
     {"audit_checkpoint_seconds", "--audit-checkpoint-seconds",
@@ -191,6 +196,21 @@ Status CheckServeSettings(const ServeSettings& s) {
   if (!s.no_retention) {
     AtLeast<int64_t>(s, "--retention-every", s.retention_minutes, 1,
                      " (minutes; or --no-retention)", problems);
+  }
+  AtLeast<int64_t>(s, "--backup-every", s.backup_minutes, 1, " (minutes)", problems);
+  AtLeast<int64_t>(s, "--backup-keep", s.backup_keep, 1, " (backups)", problems);
+  if (!s.backup_dir.empty()) {
+    // The server makes the directory (0700) if its parent exists.
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path dir(s.backup_dir);
+    const fs::path parent = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
+    if (fs::exists(dir, ec) ? !fs::is_directory(dir, ec) : !fs::is_directory(parent, ec)) {
+      problems.push_back(Who(s, "--backup-dir") + ": " + s.backup_dir +
+                         (fs::exists(dir, ec) ? " is not a directory"
+                                              : " cannot be made: " + parent.string() +
+                                                    " is not a directory"));
+    }
   }
   if (problems.empty()) return Status::Ok();
   std::string message;

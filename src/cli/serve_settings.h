@@ -50,6 +50,9 @@ struct ServeSettings {
   int64_t checkpoint_seconds = 60;    // ...or every T seconds when it moved
   bool no_retention = false;
   int64_t retention_minutes = 60;
+  std::string backup_dir;            // "": no scheduled backups
+  int64_t backup_minutes = 24 * 60;  // a backup every N minutes...
+  int64_t backup_keep = 7;           // ...keeping the newest N
 
   // Flag -> where the config file set it ("--config: PATH:LINE: 'key'"),
   // filled by ApplyConfigFile; a flag not here came from the command line or
