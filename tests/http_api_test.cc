@@ -57,6 +57,7 @@ const std::map<std::string, std::string> kPublicRoutes = {
     {"portal_session_delete", "the person's portal session cookie + CSRF (http_portal_test.cc)"},
     {"portal_me", "the person's portal session cookie: only their own (http_portal_test.cc)"},
     {"portal_request_create", "the person's portal session cookie + CSRF: only about themselves"},
+    {"portal_consent_put", "the person's portal session cookie + CSRF: only their own choices"},
     {"cookie_choice_preflight", "CORS preflight"},
 };
 

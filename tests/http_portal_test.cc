@@ -194,6 +194,25 @@ TEST_F(HttpApiTest, ThePrivacyPortalSignsAPersonInByCodeAndTakesTheirRequests) {
   ASSERT_EQ(listed["requests"].size(), 1u);
   EXPECT_FALSE(listed["requests"][0].contains("download_url"));
 
+  // Choices: given and withdrawn in the ledger as made in the portal.
+  const std::string marketing = std::string(kPortal) + "/consents/marketing.communications";
+  auto consent_no_csrf =
+      Call("PUT", marketing, "", json{{"state", "granted"}}.dump(), {{"Cookie", cookie}});
+  EXPECT_EQ(consent_no_csrf.status, 403);
+  auto granted = Call("PUT", marketing, "", json{{"state", "granted"}}.dump(), session);
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  EXPECT_EQ(Body(granted)["state"], "granted");
+  EXPECT_EQ(Body(granted)["label"], "Special offers via WhatsApp, SMS or email") << granted.body;
+  auto bad_state = Call("PUT", marketing, "", json{{"state", "maybe"}}.dump(), session);
+  EXPECT_EQ(bad_state.status, 400);
+  EXPECT_EQ(Body(bad_state)["pointer"], "/state");
+  auto interest = Call("PUT", std::string(kPortal) + "/consents/functional.service.improve", "",
+                       json{{"state", "withdrawn"}}.dump(), session);
+  EXPECT_EQ(interest.status, 409) << interest.body;
+  auto ledger = Body(Call("GET", "/v1/subjects/" + id + "/consents/marketing.communications",
+                          "interjet/agent"));
+  EXPECT_EQ(ledger["state"], "granted") << ledger.dump();
+
   // Signed out: the cookie no longer works.
   EXPECT_EQ(Call("DELETE", std::string(kPortal) + "/session", "", "", {{"Cookie", cookie}}).status,
             403);

@@ -91,6 +91,15 @@
       var row = document.createElement('tr');
       cell(row, c.label);
       cell(row, c.state.replace('_', ' ') + (c['default'] ? ' (default)' : ''));
+      var action = cell(row, '');
+      if (c.basis === 'consent') {
+        var button = document.createElement('button');
+        button.type = 'button';
+        var give = c.state !== 'granted';
+        text(button, give ? 'Give consent' : 'Withdraw consent');
+        button.addEventListener('click', function () { choose(c.purpose, give ? 'granted' : 'withdrawn'); });
+        action.appendChild(button);
+      }
       row.setAttribute('data-purpose', c.purpose);
       consents.appendChild(row);
       if (c.basis === 'consent' && c.state === 'granted') option(purpose, c.purpose, c.label);
@@ -100,6 +109,23 @@
     category.textContent = '';
     me.categories.forEach(function (c) { option(category, c.key, c.label); });
     describe();
+  }
+
+  // Records a choice in the consent ledger, then shows the new standing.
+  function choose(purpose, state) {
+    var result = $('consent-result');
+    result.className = '';
+    text(result, '');
+    call('PUT', '/consents/' + encodeURIComponent(purpose), {state: state}).then(function (r) {
+      if (r.status !== 200) {
+        result.className = 'error';
+        text(result, problem(r));
+        return;
+      }
+      result.className = 'ok';
+      text(result, r.body.label + ': ' + (state === 'granted' ? 'consent given.' : 'consent withdrawn.'));
+      load();
+    });
   }
 
   function describe() {

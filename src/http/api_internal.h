@@ -198,6 +198,7 @@ class Api {
   Response PortalSessionDelete(Request& req);
   Response PortalMe(Request& req);
   Response PortalRequestCreate(Request& req);
+  Response PortalConsentPut(Request& req);
   Response DisclosureCreate(Request& req, const Caller& c);
   Response DisclosureList(Request& req, const Caller& c);
   // Whether `c` may import here: a refusal (audited), else nullopt.

@@ -8,6 +8,7 @@
 //   DELETE /v1/portal/{tenant}/session      sign out
 //   GET    /v1/portal/{tenant}/me           the person's consents and requests
 //   POST   /v1/portal/{tenant}/requests     a request about themselves
+//   PUT    /v1/portal/{tenant}/consents/{purpose}   give or withdraw consent
 //
 // The session is a cookie scoped to the tenant's portal path (HttpOnly,
 // SameSite=Strict, Secure under TLS); unsafe methods also need the CSRF token
@@ -244,6 +245,32 @@ Response Api::PortalRequestCreate(Request& req) {
   return resp;
 }
 
+Response Api::PortalConsentPut(Request& req) {
+  auto session = PortalCaller(req);
+  if (!session.ok()) return *session.error;
+  auto body = JsonBody(req);
+  if (!body.ok()) return *body.error;
+  if (auto bad = CheckKeys(*body.value, "", {"state"}, {"state"})) return *bad;
+  std::string state;
+  if (auto bad = ReadStrings(*body.value, {{"state", &state}})) return *bad;
+  const std::string purpose(*req.PathParam("purpose"));
+  auto status = vault_.SetPortalConsent(*session.value, purpose, state);
+  SyncAuditAppends();
+  if (!status.ok()) {
+    // The purpose is in the path; only the state is the body's.
+    const bool state_at_fault = status.status().code() == StatusCode::kInvalidArgument &&
+                                status.status().message().rfind("the state", 0) == 0;
+    return Fail(status.status(),
+                state_at_fault ? std::optional<std::string_view>("/state") : std::nullopt);
+  }
+  ordered_json j = service::ConsentStatusJson(*status);
+  if (auto policy = vault_.TenantPolicy(session.value->tenant); policy.ok()) {
+    const policy::Purpose* p = (*policy)->FindPurpose(purpose);
+    j["label"] = p != nullptr && !p->label.empty() ? p->label : purpose;
+  }
+  return ShapeJson(200, j);
+}
+
 Status Api::RegisterPortal(Router& r) {
   RETURN_IF_ERROR(r.Add("GET", "/portal/{tenant}", "portal_page",
                         [this](Request& req) { return PortalPage(req); }));
@@ -264,6 +291,8 @@ Status Api::RegisterPortal(Router& r) {
                         [this](Request& req) { return PortalMe(req); }));
   RETURN_IF_ERROR(r.Add("POST", "/v1/portal/{tenant}/requests", "portal_request_create",
                         [this](Request& req) { return PortalRequestCreate(req); }));
+  RETURN_IF_ERROR(r.Add("PUT", "/v1/portal/{tenant}/consents/{purpose}", "portal_consent_put",
+                        [this](Request& req) { return PortalConsentPut(req); }));
   return Status::Ok();
 }
 

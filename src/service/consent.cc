@@ -298,6 +298,15 @@ Result<std::vector<ConsentStatus>> Vault::SetConsents(const Actor& actor, std::s
       !allowed.ok()) {
     return impl_->AuditRefusal(base, allowed);
   }
+  return RecordConsents(*t, std::move(base), subject, changes);
+}
+
+Result<std::vector<ConsentStatus>> Vault::RecordConsents(const TenantContext& tc,
+                                                         audit::Event base,
+                                                         std::string_view subject,
+                                                         const std::vector<ConsentChange>& changes) {
+  const TenantContext* t = &tc;
+  std::string_view tenant = tc.id;
   std::vector<std::pair<const policy::Purpose*, ConsentState>> checked;
   for (std::size_t i = 0; i < changes.size(); ++i) {
     auto c = CheckAll(t->policy, changes[i]);

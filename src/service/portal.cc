@@ -265,6 +265,35 @@ Result<PortalOverview> Vault::ReadPortal(const PortalSession& session) {
   return out;
 }
 
+Result<ConsentStatus> Vault::SetPortalConsent(const PortalSession& session,
+                                              std::string_view purpose, std::string_view state) {
+  ASSIGN_OR_RETURN(auto t, TenantFor(session.tenant));
+  const policy::Purpose* p = t->policy.FindPurpose(std::string(purpose));
+  if (p == nullptr) {
+    return Status::InvalidArgument("purpose " + Quote(purpose) + " is not declared in the policy");
+  }
+  if (p->basis != policy::LegalBasis::kConsent) {
+    return Status::FailedPrecondition(
+        "purpose " + Quote(purpose) + " does not rest on consent" +
+        (p->basis == policy::LegalBasis::kLegitimateInterest
+             ? std::string("; to stop it, make an objection request")
+             : std::string("; there is no choice to make")));
+  }
+  if (state != "granted" && state != "withdrawn") {
+    return Status::InvalidArgument("the state of a consent is granted or withdrawn, not " +
+                                   Quote(state));
+  }
+  ConsentChange change;
+  change.purpose = std::string(purpose);
+  change.state = std::string(state);
+  change.source = "portal";
+  change.request_id = "portal session " + session.session_id;
+  audit::Event base = impl_->Event(Person(), t->id, "consent.record");
+  base.subject = session.subject;
+  ASSIGN_OR_RETURN(auto recorded, RecordConsents(*t, std::move(base), session.subject, {change}));
+  return recorded.front();
+}
+
 Result<RequestView> Vault::SubmitPortalRequest(const PortalSession& session, RequestInput in) {
   ASSIGN_OR_RETURN(auto t, TenantFor(session.tenant));
   if (!in.subject.empty()) {

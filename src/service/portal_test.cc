@@ -365,5 +365,43 @@ TEST_F(PortalTest, RequestsMadeThereAreVerifiedByTheSignIn) {
   EXPECT_NE(reads[1].find("\"count\":3"), std::string::npos) << reads[1];
 }
 
+TEST_F(PortalTest, ThePersonGivesAndWithdrawsConsentThere) {
+  PortalSession session = SignIn();
+  auto given = vault_->SetPortalConsent(session, "marketing.communications", "granted");
+  ASSERT_TRUE(given.ok()) << given.status().ToString();
+  EXPECT_EQ(given->state, "granted");
+  EXPECT_TRUE(given->allowed);
+  now_ += kMinute;
+  auto withdrawn = vault_->SetPortalConsent(session, "marketing.communications", "withdrawn");
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.status().ToString();
+  EXPECT_FALSE(withdrawn->allowed);
+  auto ledger = vault_->GetConsents(kAdmin, "interjet", subject_);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  ASSERT_EQ(ledger->history.size(), 2u);
+  for (const ConsentEvent& e : ledger->history) {
+    EXPECT_EQ(e.source, "portal");
+    EXPECT_EQ(e.actor, "subject");
+    EXPECT_EQ(e.request_id, "portal session " + session.session_id);
+  }
+  // Refusals, each recording nothing.
+  auto interest = vault_->SetPortalConsent(session, "functional.service.improve", "withdrawn");
+  EXPECT_EQ(interest.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(interest.status().message(),
+            "purpose 'functional.service.improve' does not rest on consent; to stop it, make an "
+            "objection request");
+  auto contract = vault_->SetPortalConsent(session, "essential.service", "withdrawn");
+  EXPECT_EQ(contract.status().message(),
+            "purpose 'essential.service' does not rest on consent; there is no choice to make");
+  auto unknown = vault_->SetPortalConsent(session, "marketing.sale", "granted");
+  EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(unknown.status().message(), "purpose 'marketing.sale' is not declared in the policy");
+  auto state = vault_->SetPortalConsent(session, "marketing.communications", "objected");
+  EXPECT_EQ(state.status().message(),
+            "the state of a consent is granted or withdrawn, not 'objected'");
+  EXPECT_EQ(vault_->GetConsents(kAdmin, "interjet", subject_)->history.size(), 2u);
+  EXPECT_EQ(AuditEvents(Db(), "consent.granted").size(), 1u);
+  EXPECT_EQ(AuditEvents(Db(), "consent.withdrawn").size(), 1u);
+}
+
 }  // namespace
 }  // namespace custodian::service

@@ -1084,6 +1084,13 @@ class Vault {
   // restriction, consent withdrawal and self-service corrections are carried
   // out at once. `in.subject` must be empty (it is the session's).
   Result<RequestView> SubmitPortalRequest(const PortalSession& session, RequestInput in);
+  // The signed-in person gives (`granted`) or withdraws consent for a
+  // consent-based purpose, recorded in the ledger with source `portal`
+  // (audited as SetConsents). FailedPrecondition for a purpose that does not
+  // rest on consent (an objection is a request); InvalidArgument for an
+  // undeclared purpose or another state.
+  Result<ConsentStatus> SetPortalConsent(const PortalSession& session, std::string_view purpose,
+                                         std::string_view state);
 
   // --- Bulk import (service/import_batch.cc) ---
   // Whether `actor` may import into `tenant`, or see an import's progress and
@@ -1280,6 +1287,11 @@ class Vault {
                                   const Actor& actor, std::string_view subject,
                                   const RecordInput& record, const policy::RecordKind& kind);
   friend struct PreparedImportBatch;
+  // SetConsents once the actor may: checks every change, then records them in
+  // one transaction, each audited from `base`.
+  Result<std::vector<ConsentStatus>> RecordConsents(const TenantContext& t, audit::Event base,
+                                                    std::string_view subject,
+                                                    const std::vector<ConsentChange>& changes);
   // SubmitRequest once the actor may: checks `in`, records it, carries it out
   // when verified and its type needs no operator. `verified_by_code`, when
   // not empty, is how the person already proved a code (the resolution).

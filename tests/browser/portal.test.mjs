@@ -4,7 +4,8 @@
 // (a node:http server standing in for api.telnyx.com), a wrong code is
 // refused on the page, the right one signs in, an access request is carried
 // out at once and its export downloads once, a consent withdrawal is
-// recorded, and signing out ends the session.
+// recorded, a consent is given and withdrawn with a click, and signing out
+// ends the session.
 //
 // CTest runs this as browser.Portal (CMakeLists.txt); see harness.mjs for the
 // environment. No step sleeps: every wait is playwright's auto-waiting or an
@@ -151,6 +152,8 @@ describe('privacy portal in headless Chromium', () => {
     await page.locator('#purpose-field').waitFor({ state: 'visible' });
     await page.locator('#request-form button').click();
     await page.locator('#request-result', { hasText: 'completed' }).waitFor();
+    // The list is drawn again after the answer: wait for the second row.
+    await page.locator('#requests tbody tr').nth(1).waitFor();
     assert.equal(await page.locator('#requests tbody tr').count(), 2);
     const r = await fetch(`${api}/v1/requests?open=false`,
                           { headers: { Authorization: `Bearer ${adminKey}` } });
@@ -159,7 +162,23 @@ describe('privacy portal in headless Chromium', () => {
                      [['access', 'completed'], ['consent_withdrawal', 'completed']]);
   });
 
-  step('(f) signing out ends the session', async () => {
+  step('(f) a consent is given and withdrawn with one click each', async () => {
+    const row = page.locator('#consents tbody tr[data-purpose="marketing.communications"]');
+    await row.locator('button', { hasText: 'Give consent' }).click();
+    await page.locator('#consent-result', { hasText: 'consent given' }).waitFor();
+    await row.locator('button', { hasText: 'Withdraw consent' }).waitFor();
+    assert.match(await row.innerText(), /granted/);
+    await row.locator('button', { hasText: 'Withdraw consent' }).click();
+    await page.locator('#consent-result', { hasText: 'consent withdrawn' }).waitFor();
+    await row.locator('button', { hasText: 'Give consent' }).waitFor();
+    const r = await fetch(`${api}/v1/subjects/${subject}/consents`,
+                          { headers: { Authorization: `Bearer ${adminKey}` } });
+    const history = (await r.json()).history.filter((e) => e.purpose === 'marketing.communications');
+    assert.deepEqual(history.map((e) => [e.state, e.source]).slice(-2),
+                     [['granted', 'portal'], ['withdrawn', 'portal']]);
+  });
+
+  step('(g) signing out ends the session', async () => {
     await page.locator('#sign-out').click();
     await page.locator('#start-error', { hasText: 'You are signed out.' }).waitFor();
     assert.equal(await page.locator('#home').isVisible(), false);
