@@ -199,17 +199,7 @@ TEST_F(HttpApiTest, AVerificationCodeGoesToTheNumberOnFile) {
   auto sent = Call("POST", path + "/code", "interjet/agent", json{{"channel", "sms"}}.dump());
   ASSERT_EQ(sent.status, 202) << sent.body;
   EXPECT_EQ(sent.body.find("code is"), std::string::npos);
-  std::string code;
-  for (int i = 0; i < 500 && code.empty(); ++i) {
-    for (const auto& r : telnyx_api.requests()) {
-      json b = json::parse(r.body);
-      std::string text = b["text"];
-      if (b["to"] == "+919845055502" && text.find("code is ") != std::string::npos) {
-        code = text.substr(text.find("code is ") + 8, 6);
-      }
-    }
-    if (code.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  const std::string code = WaitForCode(telnyx_api, "+919845055502");
   ASSERT_EQ(code.size(), 6u);
   auto wrong = Call("POST", path + "/verification", "interjet/agent",
                     json{{"code", code == "000000" ? "111111" : "000000"}}.dump());
@@ -257,21 +247,7 @@ TEST_F(HttpApiTest, EveryRequestTypeEndToEndWithRealCodes) {
   Must({"channels", "set", "interjet", settings, "--data-dir", data_});
   std::size_t codes_seen = 0;
   // The next code the sink received for the number on file.
-  auto next_code = [&]() {
-    for (int i = 0; i < 500; ++i) {
-      std::vector<std::string> codes;
-      for (const auto& r : telnyx_api.requests()) {
-        json b = json::parse(r.body);
-        std::string text = b["text"];
-        if (b["to"] == "+919845055509" && text.find("code is ") != std::string::npos) {
-          codes.push_back(text.substr(text.find("code is ") + 8, 6));
-        }
-      }
-      if (codes.size() > codes_seen) return codes[codes_seen++];
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return std::string();
-  };
+  auto next_code = [&]() { return WaitForCode(telnyx_api, "+919845055509", codes_seen++); };
   struct Step {
     json body;
     bool operator_completes;

@@ -271,6 +271,33 @@ class HttpApiTest : public ::testing::Test {
   static inline ServerProcess* server_ = nullptr;
 };
 
+// The codes (`... code is NNNNNN ...`) of the messages the fake Telnyx API
+// was given for `to`, in order.
+inline std::vector<std::string> CodesSentTo(const outbox::testing::HttpSink& telnyx,
+                                            const std::string& to) {
+  std::vector<std::string> codes;
+  for (const auto& r : telnyx.requests()) {
+    json b = json::parse(r.body, nullptr, false);
+    if (!b.is_object() || b.value("to", "") != to) continue;
+    const std::string text = b.value("text", "");
+    const std::size_t at = text.find("code is ");
+    if (at != std::string::npos) codes.push_back(text.substr(at + 8, 6));
+  }
+  return codes;
+}
+
+// The code number `index` (from 0) sent to `to`, once the outbox has
+// delivered it (waits up to 5 s); "" if it never came.
+inline std::string WaitForCode(const outbox::testing::HttpSink& telnyx, const std::string& to,
+                               std::size_t index = 0) {
+  for (int i = 0; i < 500; ++i) {
+    std::vector<std::string> codes = CodesSentTo(telnyx, to);
+    if (codes.size() > index) return codes[index];
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return "";
+}
+
 // Telnyx signs `timestamp|body` with Ed25519; the test plays Telnyx.
 
 }  // namespace custodian

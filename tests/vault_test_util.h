@@ -3,6 +3,7 @@
 // Also an Ed25519 public key in the form channel settings take.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sodium.h>
 #include <stdlib.h>
 
@@ -36,6 +37,26 @@ inline Status CreateExampleTenant(service::Vault& vault, const std::string& tena
       {"test", "admin"}, tenant,
       ReadFile(std::filesystem::path(CUSTODIAN_SOURCE_DIR) / "examples/policies" / file), file);
 }
+
+// A test with a fresh vault in tmp_/data whose clock is now_ (the test moves
+// it), opened with the example tenants it names ({tenant, policy file name}).
+class ClockedVaultTest : public ::testing::Test {
+ protected:
+  void OpenWithTenants(std::initializer_list<std::pair<std::string, std::string>> tenants) {
+    dir_ = tmp_.path() / "data";
+    vault_ = OpenTestVault(dir_, [this] { return now_; });
+    ASSERT_NE(vault_, nullptr);
+    for (const auto& [tenant, policy] : tenants) {
+      ASSERT_TRUE(CreateExampleTenant(*vault_, tenant, policy).ok()) << tenant;
+    }
+  }
+  std::string Db() const { return (dir_ / "custodian.db").string(); }
+
+  TempDir tmp_;
+  std::filesystem::path dir_;
+  int64_t now_ = 0;
+  std::unique_ptr<service::Vault> vault_;
+};
 
 // A fresh Ed25519 public key, standard base64 (a Telnyx account's key).
 inline std::string NewEd25519PublicKey() {

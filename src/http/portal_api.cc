@@ -47,6 +47,12 @@ std::string ReplaceAll(std::string text, std::string_view from, std::string_view
   return text;
 }
 
+// A purpose's label in the policy, else its key.
+std::string PurposeLabel(const policy::Policy& policy, const std::string& key) {
+  const policy::Purpose* p = policy.FindPurpose(key);
+  return p != nullptr && !p->label.empty() ? p->label : key;
+}
+
 // What a request looks like to the person: the API's form without who in
 // the company handles it.
 ordered_json PersonsRequest(const service::RequestView& r) {
@@ -205,8 +211,7 @@ Response Api::PortalMe(Request& req) {
   ordered_json consents = ordered_json::array();
   for (const service::ConsentStatus& c : overview->consents) {
     ordered_json j = service::ConsentStatusJson(c);
-    const policy::Purpose* p = (*policy)->FindPurpose(c.purpose);
-    j["label"] = p != nullptr && !p->label.empty() ? p->label : c.purpose;
+    j["label"] = PurposeLabel(**policy, c.purpose);
     consents.push_back(std::move(j));
   }
   ordered_json requests = ordered_json::array();
@@ -265,8 +270,7 @@ Response Api::PortalConsentPut(Request& req) {
   }
   ordered_json j = service::ConsentStatusJson(*status);
   if (auto policy = vault_.TenantPolicy(session.value->tenant); policy.ok()) {
-    const policy::Purpose* p = (*policy)->FindPurpose(purpose);
-    j["label"] = p != nullptr && !p->label.empty() ? p->label : purpose;
+    j["label"] = PurposeLabel(**policy, purpose);
   }
   return ShapeJson(200, j);
 }

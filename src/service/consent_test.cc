@@ -28,13 +28,12 @@ constexpr int64_t kDay = 86400000;
 constexpr char kMarketingPurpose[] = "marketing.communications";
 constexpr char kImprove[] = "functional.service.improve";
 
-class ConsentTest : public ::testing::Test {
+class ConsentTest : public testing_util::ClockedVaultTest {
  protected:
   void SetUp() override {
-    dir_ = tmp_.path() / "data";
-    vault_ = testing_util::OpenTestVault(dir_, [this] { return now_; });
-    ASSERT_NE(vault_, nullptr);
-    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "interjet").ok());
+    now_ = kMar1;
+    OpenWithTenants({{"interjet", "interjet"}});
+    if (HasFatalFailure()) return;
     subject_ = Add("CUST-1", "+91 88701 00100");
   }
 
@@ -55,12 +54,7 @@ class ConsentTest : public ::testing::Test {
     return vault_->SetConsents(actor, "interjet", subject_, {c});
   }
 
-  std::string Db() const { return (dir_ / "custodian.db").string(); }
 
-  testing_util::TempDir tmp_;
-  fs::path dir_;
-  int64_t now_ = kMar1;
-  std::unique_ptr<Vault> vault_;
   std::string subject_;
 };
 

@@ -24,14 +24,12 @@ constexpr int64_t kMar1 = 1772323200000;  // 2026-03-01T00:00:00Z
 constexpr int64_t kMinute = 60 * 1000;
 constexpr char kPhone[] = "088701 00100";  // Asha's, on file as +918870100100
 
-class PortalTest : public ::testing::Test {
+class PortalTest : public testing_util::ClockedVaultTest {
  protected:
   void SetUp() override {
-    dir_ = tmp_.path() / "data";
-    vault_ = testing_util::OpenTestVault(dir_, [this] { return now_; });
-    ASSERT_NE(vault_, nullptr);
-    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "interjet").ok());
-    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "intnet", "intnet-iq").ok());
+    now_ = kMar1;
+    OpenWithTenants({{"interjet", "interjet"}, {"intnet", "intnet-iq"}});
+    if (HasFatalFailure()) return;
     auto r = vault_->AddSubject(kAdmin, "interjet",
                                 {{"user.name", "Asha Rao"},
                                  {"user.contact.phone_number", "+91 88701 00100"},
@@ -40,7 +38,6 @@ class PortalTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     subject_ = r->subject_id;
   }
-  std::string Db() const { return (dir_ / "custodian.db").string(); }
 
   // The messages the outbox delivers now (each recorded as sent).
   std::vector<Delivery> Sent() {
@@ -73,10 +70,6 @@ class PortalTest : public ::testing::Test {
     return session.ok() ? *session : PortalSession{};
   }
 
-  testing_util::TempDir tmp_;
-  fs::path dir_;
-  int64_t now_ = kMar1;
-  std::unique_ptr<Vault> vault_;
   std::string subject_;
   std::string token_, csrf_;
 };

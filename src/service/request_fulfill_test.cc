@@ -68,15 +68,13 @@ std::string ExamplePolicy(const std::string& name) {
                                 (name + ".yaml"));
 }
 
-class RequestFulfillTest : public ::testing::Test {
+class RequestFulfillTest : public testing_util::ClockedVaultTest {
  protected:
   void SetUp() override {
-    dir_ = tmp_.path() / "data";
-    vault_ = testing_util::OpenTestVault(dir_, [this] { return now_; });
-    ASSERT_NE(vault_, nullptr);
-    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "interjet").ok());
+    now_ = kMar1;
+    OpenWithTenants({{"interjet", "interjet"}});
+    if (HasFatalFailure()) return;
   }
-  std::string Db() const { return (dir_ / "custodian.db").string(); }
 
   std::string AddSubject(const std::vector<FieldInput>& fields,
                          const std::string& tenant = "interjet") {
@@ -135,10 +133,6 @@ class RequestFulfillTest : public ::testing::Test {
     return out;
   }
 
-  testing_util::TempDir tmp_;
-  fs::path dir_;
-  int64_t now_ = kMar1;
-  std::unique_ptr<Vault> vault_;
 };
 
 TEST_F(RequestFulfillTest, TheAccessBundleHoldsEverythingOfTheSubjectAndNothingElse) {

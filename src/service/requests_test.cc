@@ -28,26 +28,19 @@ void BreakAudit(const std::string& db_path) {
   testing_util::FailAuditAppends(db_path);
 }
 
-class RequestsTest : public ::testing::Test {
+class RequestsTest : public testing_util::ClockedVaultTest {
  protected:
   void SetUp() override {
-    dir_ = tmp_.path() / "data";
-    vault_ = testing_util::OpenTestVault(dir_, [this] { return now_; });
-    ASSERT_NE(vault_, nullptr);
-    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "interjet").ok());
-    ASSERT_TRUE(testing_util::CreateExampleTenant(*vault_, "intnet", "intnet-iq").ok());
+    now_ = kMar1;
+    OpenWithTenants({{"interjet", "interjet"}, {"intnet", "intnet-iq"}});
+    if (HasFatalFailure()) return;
     auto r = vault_->AddSubject(
         kAdmin, "interjet",
         {{"user.name", "Asha Rao"}, {"user.contact.phone_number", "+91 88701 00100"}}, "C1");
     ASSERT_TRUE(r.ok());
     subject_ = r->subject_id;
   }
-  std::string Db() const { return (dir_ / "custodian.db").string(); }
 
-  testing_util::TempDir tmp_;
-  fs::path dir_;
-  int64_t now_ = kMar1;
-  std::unique_ptr<Vault> vault_;
   std::string subject_;
 };
 
