@@ -74,51 +74,33 @@ Worker::Worker(service::Vault& vault, WorkerOptions options)
 Worker::~Worker() { Stop(); }
 
 void Worker::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable()) return;
-  stop_ = false;
-  thread_ = std::thread([this] { Run(); });
+  thread_.Start(std::chrono::milliseconds(0), [this] {
+    Round();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(options_.idle);
+  });
 }
 
-void Worker::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void Worker::Stop() { thread_.Stop(); }
 
-void Worker::Wake() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    woken_ = true;
-  }
-  cv_.notify_all();
-}
+void Worker::Wake() { thread_.Wake(); }
 
 DeliveryCounts Worker::totals() const {
   std::lock_guard<std::mutex> lock(mu_);
   return totals_;
 }
 
-void Worker::Run() {
-  while (true) {
-    auto counts = DeliverDue(vault_, options_);
-    std::unique_lock<std::mutex> lock(mu_);
-    if (counts.ok()) {
-      totals_.claimed += counts->claimed;
-      totals_.sent += counts->sent;
-      totals_.retried += counts->retried;
-      totals_.failed += counts->failed;
-      totals_.refused += counts->refused;
-    } else {
-      // The store is failing: say so (no personal data in a Status) and retry later.
-      std::cerr << "custodian: outbox: " << counts.status().message() << "\n";
-    }
-    cv_.wait_for(lock, options_.idle, [&] { return stop_ || woken_; });
-    if (stop_) return;
-    woken_ = false;
+void Worker::Round() {
+  auto counts = DeliverDue(vault_, options_);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (counts.ok()) {
+    totals_.claimed += counts->claimed;
+    totals_.sent += counts->sent;
+    totals_.retried += counts->retried;
+    totals_.failed += counts->failed;
+    totals_.refused += counts->refused;
+  } else {
+    // The store is failing: say so (no personal data in a Status) and retry later.
+    std::cerr << "custodian: outbox: " << counts.status().message() << "\n";
   }
 }
 

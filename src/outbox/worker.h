@@ -20,6 +20,7 @@
 
 #include "custodian/status.h"
 #include "outbox/transport.h"
+#include "common/periodic_thread.h"
 #include "service/vault.h"
 
 namespace custodian::outbox {
@@ -70,16 +71,13 @@ class Worker {
   DeliveryCounts totals() const;
 
  private:
-  void Run();
+  void Round();  // delivers what is due, adds to the totals
 
   service::Vault& vault_;
   WorkerOptions options_;
-  std::thread thread_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  bool woken_ = false;
   DeliveryCounts totals_;
+  PeriodicThread thread_;  // last: stopped before the rest goes
 };
 
 }  // namespace custodian::outbox

@@ -10,22 +10,18 @@ AuditCheckpointer::AuditCheckpointer(Vault& vault, CheckpointerOptions options)
 AuditCheckpointer::~AuditCheckpointer() { Stop(); }
 
 void AuditCheckpointer::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable()) return;
-  stop_ = false;
-  thread_ = std::thread([this] { Run(); });
+  seen_ = vault_.store().AuditEventsCommitted();
+  last_ = std::chrono::steady_clock::now();
+  const std::chrono::milliseconds poll(options_.poll_ms);
+  thread_.Start(poll, [this, poll] {
+    Tick();
+    return poll;
+  });
 }
 
 void AuditCheckpointer::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!thread_.joinable()) return;
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-  thread_ = std::thread();
-  MakeOne();  // what this server committed since the last tick is signed too
+  // What this server committed since the last tick is signed too.
+  if (thread_.Stop()) MakeOne();
 }
 
 int64_t AuditCheckpointer::checkpoints_made() const {
@@ -45,28 +41,19 @@ void AuditCheckpointer::MakeOne() {
   }
 }
 
-void AuditCheckpointer::Run() {
+void AuditCheckpointer::Tick() {
   using SteadyClock = std::chrono::steady_clock;
-  int64_t seen = vault_.store().AuditEventsCommitted();
-  auto last = SteadyClock::now();
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms), [this] { return stop_; });
-    if (stop_) break;
-    int64_t now_count = vault_.store().AuditEventsCommitted();
-    int64_t elapsed =
-        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - last).count();
-    bool by_count = options_.every_events > 0 && now_count - seen >= options_.every_events;
-    bool by_time = options_.every_ms > 0 && elapsed >= options_.every_ms;
-    if (!by_count && !by_time) continue;
-    lock.unlock();
-    // By time, CheckpointAudit signs only when the head moved (other
-    // processes' events count too), so an idle store gets no new checkpoints.
-    MakeOne();
-    lock.lock();
-    seen = now_count;
-    last = SteadyClock::now();
-  }
+  const int64_t now_count = vault_.store().AuditEventsCommitted();
+  const int64_t elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - last_).count();
+  const bool by_count = options_.every_events > 0 && now_count - seen_ >= options_.every_events;
+  const bool by_time = options_.every_ms > 0 && elapsed >= options_.every_ms;
+  if (!by_count && !by_time) return;
+  // By time, CheckpointAudit signs only when the head moved (other
+  // processes' events count too), so an idle store gets no new checkpoints.
+  MakeOne();
+  seen_ = now_count;
+  last_ = SteadyClock::now();
 }
 
 }  // namespace custodian::service

@@ -3,15 +3,16 @@
 // committed since the last checkpoint (docs/audit.md). `custodian serve` runs
 // one. A failed checkpoint is reported through `on_error` and retried at the
 // next tick; it never stops the server (the events stay chained meanwhile).
-// Thread-safety: Start/Stop from one thread; the work runs on its own thread.
+// Thread-safety: Start/Stop from one thread; the work runs on its own thread
+// (a PeriodicThread).
 #pragma once
 
-#include <condition_variable>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <thread>
 
+#include "common/periodic_thread.h"
 #include "service/vault.h"
 
 namespace custodian::service {
@@ -36,15 +37,15 @@ class AuditCheckpointer {
   int64_t checkpoints_made() const;
 
  private:
-  void Run();
+  void Tick();  // one poll: a checkpoint if enough events or time went by
   void MakeOne();
   Vault& vault_;
   CheckpointerOptions options_;
-  std::thread thread_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
   int64_t made_ = 0;
+  int64_t seen_ = 0;  // events committed at the last checkpoint (the thread's own)
+  std::chrono::steady_clock::time_point last_;
+  PeriodicThread thread_;  // last: stopped before the rest goes
 };
 
 }  // namespace custodian::service

@@ -56,20 +56,20 @@ BackupSchedule::BackupSchedule(Vault& vault, BackupScheduleOptions options)
 BackupSchedule::~BackupSchedule() { Stop(); }
 
 void BackupSchedule::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable()) return;
-  stop_ = false;
-  thread_ = std::thread([this] { Run(); });
+  thread_.Start(FirstWait(), [this] {
+    ScheduledBackup round = RunOnce();
+    const bool ok = round.status.ok();
+    if (!ok && options_.on_error) options_.on_error(round.status);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_ = std::move(round);
+    }
+    // A failed backup is tried again sooner than the next regular one.
+    return ok ? options_.interval : std::min(options_.interval, kRetryAfterFailure);
+  });
 }
 
-void BackupSchedule::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void BackupSchedule::Stop() { thread_.Stop(); }
 
 std::optional<ScheduledBackup> BackupSchedule::last() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -132,23 +132,6 @@ ScheduledBackup BackupSchedule::RunOnce() {
     if (fs::remove(fs::path(options_.dir) / names[i], ec)) round.pruned.push_back(names[i]);
   }
   return round;
-}
-
-void BackupSchedule::Run() {
-  std::chrono::milliseconds wait = FirstWait();
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (cv_.wait_for(lock, wait, [&] { return stop_; })) return;
-    }
-    ScheduledBackup round = RunOnce();
-    // A failed backup is tried again sooner than the next regular one.
-    wait = round.status.ok() ? options_.interval
-                             : std::min(options_.interval, kRetryAfterFailure);
-    if (!round.status.ok() && options_.on_error) options_.on_error(round.status);
-    std::lock_guard<std::mutex> lock(mu_);
-    last_ = std::move(round);
-  }
 }
 
 }  // namespace custodian::service

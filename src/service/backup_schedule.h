@@ -13,14 +13,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/periodic_thread.h"
 #include "service/backup.h"
 
 namespace custodian::service {
@@ -67,15 +66,11 @@ class BackupSchedule {
   std::chrono::milliseconds FirstWait() const;
 
  private:
-  void Run();
-
   Vault& vault_;
   BackupScheduleOptions options_;
-  std::thread thread_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
   std::optional<ScheduledBackup> last_;
+  PeriodicThread thread_;  // last: stopped before the rest goes
 };
 
 }  // namespace custodian::service

@@ -8,11 +8,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <thread>
 
+#include "common/periodic_thread.h"
 #include "service/retention.h"
 
 namespace custodian::service {
@@ -46,16 +45,14 @@ class RetentionSchedule {
   std::optional<ScheduledSweep> last() const;
 
  private:
-  void Run();
+  void Round();  // one sweep, then the request expiry
 
   Vault& vault_;
   Retention retention_;
   ScheduleOptions options_;
-  std::thread thread_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
   std::optional<ScheduledSweep> last_;
+  PeriodicThread thread_;  // last: stopped before the rest goes
 };
 
 }  // namespace custodian::service
