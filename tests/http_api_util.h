@@ -50,9 +50,10 @@ using testing_util::TempDir;
 
 class ServerProcess {
  public:
+  // `custodian COMMAND --data-dir D --listen 127.0.0.1:0 EXTRA...` (serve, or demo).
   ServerProcess(const std::string& data_dir, const std::string& log_path,
-                std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {CUSTODIAN_BINARY, "serve",    "--data-dir",
+                std::vector<std::string> extra = {}, const std::string& command = "serve") {
+    std::vector<std::string> args = {CUSTODIAN_BINARY, command,    "--data-dir",
                                      data_dir,         "--listen", "127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;

@@ -81,6 +81,7 @@ int Main(int argc, char** argv) {
   RegisterRetentionCommands(app, exit_code);
   RegisterDisclosureCommands(app, exit_code);
   RegisterServeCommand(app, exit_code);
+  RegisterDemoCommand(app, exit_code);
   RegisterBackupCommands(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -49,6 +49,7 @@ void RegisterRecordCommands(CLI::App& app, int& exit_code);
 void RegisterImportCommands(CLI::App& app, int& exit_code);
 void RegisterAccessCommands(CLI::App& app, int& exit_code);
 void RegisterServeCommand(CLI::App& app, int& exit_code);
+void RegisterDemoCommand(CLI::App& app, int& exit_code);  // demo_command.cc
 void RegisterBackupCommands(CLI::App& app, int& exit_code);  // backup, restore
 void RegisterConsentCommands(CLI::App& app, int& exit_code);
 void RegisterChannelCommands(CLI::App& app, int& exit_code);

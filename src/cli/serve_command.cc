@@ -18,7 +18,6 @@
 #include "service/retention_schedule.h"
 
 namespace custodian::cli {
-namespace {
 
 int Serve(ServeSettings& s, const CLI::App& cmd) {
   // Every setting is read and checked before anything is created or opened.
@@ -86,7 +85,12 @@ int Serve(ServeSettings& s, const CLI::App& cmd) {
   // (STOP confirmations, HELP) are queued to the sender and delivered at once.
   std::unique_ptr<outbox::Worker> worker;
   if (!s.no_outbox) {
-    worker = std::make_unique<outbox::Worker>(v, outbox::WorkerOptions{});
+    outbox::WorkerOptions wo;
+    if (!s.message_file.empty()) {
+      wo.transports = [file = s.message_file](const service::ChannelSettings&, std::string_view)
+          -> Result<std::unique_ptr<outbox::Transport>> { return outbox::NewFileTransport(file); };
+    }
+    worker = std::make_unique<outbox::Worker>(v, wo);
     api_options.on_reply = [&v, w = worker.get()](const std::string& tenant,
                                                   const std::string& channel, const std::string& to,
                                                   const std::string& text) {
@@ -210,8 +214,6 @@ int Serve(ServeSettings& s, const CLI::App& cmd) {
   std::cerr << "custodian: stopped on signal " << sig << "\n";
   return kExitOk;
 }
-
-}  // namespace
 
 void RegisterServeCommand(CLI::App& app, int& exit_code) {
   auto s = std::make_shared<ServeSettings>();

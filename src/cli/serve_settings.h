@@ -21,6 +21,10 @@
 
 #include "custodian/status.h"
 
+namespace CLI {
+class App;
+}
+
 namespace custodian::cli {
 
 // The vault's default probe cache (service::VaultOptions::probe_cache_entries).
@@ -50,6 +54,9 @@ struct ServeSettings {
   int64_t checkpoint_seconds = 60;    // ...or every T seconds when it moved
   bool no_retention = false;
   int64_t retention_minutes = 60;
+  // `custodian demo` only (no flag, no config key): the outbox appends every
+  // message to this file instead of sending it (outbox::NewFileTransport).
+  std::string message_file;
   std::string backup_dir;            // "": no scheduled backups
   int64_t backup_minutes = 24 * 60;  // a backup every N minutes...
   int64_t backup_keep = 7;           // ...keeping the newest N
@@ -82,6 +89,10 @@ Status CheckServeSettings(const ServeSettings& s);
 // "host:port", "[v6]:port" or ":port" (host 127.0.0.1). The error says what
 // is wrong, for the caller to prefix with where the text came from.
 Status ParseListen(std::string_view text, std::string& host, uint16_t& port);
+
+// Runs `custodian serve` with `s` (the config file read and every value
+// checked first); `cmd` says which flags the command line gave. The exit code.
+int Serve(ServeSettings& s, const CLI::App& cmd);
 
 // Each setting's flag, in the table's order (a test checks that `serve`
 // has each of them).

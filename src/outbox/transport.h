@@ -111,4 +111,10 @@ std::unique_ptr<Transport> NewTelnyxTransport(
 std::unique_ptr<Transport> NewSmtpTransport(
     SmtpConfig config, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
+// Sends nothing: appends each message (time, channel, recipient, id, email
+// subject, text) to the file at `path` (created 0600), every channel. For
+// `custodian demo` only, where the people are made up: the file holds what
+// the real transports would have carried, codes included.
+std::unique_ptr<Transport> NewFileTransport(std::string path);
+
 }  // namespace custodian::outbox
