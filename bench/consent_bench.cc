@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_vault.h"
 #include "service/vault.h"
 #include "store/sqlite/statement.h"
 
@@ -35,25 +36,14 @@ constexpr std::size_t kBatch = 1000;
 const service::Actor kAdmin{"bench", "admin"};
 
 struct Fixture {
-  fs::path dir;
-  std::unique_ptr<Vault> vault;
+  BenchVault bench{"consent-bench", ExamplePolicyYaml("interjet")};
+  fs::path& dir = bench.dir;
+  std::unique_ptr<Vault>& vault = bench.vault;
   std::unique_ptr<Db> baseline;
   std::vector<std::string> ids;
 
   Fixture() {
-    std::size_t n = 20000;
-    if (const char* v = std::getenv("CUSTODIAN_BENCH_SUBJECTS")) n = std::strtoull(v, nullptr, 10);
-    dir = fs::temp_directory_path() / ("custodian-consent-bench-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    unsetenv("CUSTODIAN_MASTER_KEY");
-    Must(Vault::Init((dir / "vault").string()));
-    service::VaultOptions o;
-    o.data_dir = (dir / "vault").string();
-    vault = std::move(Vault::Open(o)).value();
-    std::ifstream in(std::string(CUSTODIAN_SOURCE_DIR) + "/examples/policies/interjet.yaml");
-    std::stringstream policy;
-    policy << in.rdbuf();
-    Must(vault->CreateTenant(kAdmin, "bench", policy.str(), "interjet.yaml"));
+    const std::size_t n = BenchSubjects(20000);
     for (std::size_t start = 0; start < n; start += kBatch) {
       std::vector<service::SubjectInput> batch;
       for (std::size_t i = start; i < std::min(n, start + kBatch); ++i) {
@@ -93,10 +83,7 @@ struct Fixture {
     Must(baseline->Exec("COMMIT"));
   }
   ~Fixture() {
-    vault.reset();
-    baseline.reset();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
+    baseline.reset();  // before the vault and its directory
   }
   static void Must(const Status& s) {
     if (!s.ok()) {

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_vault.h"
 #include "service/vault.h"
 #include "store/sqlite/statement.h"
 
@@ -58,28 +59,15 @@ std::string Phone(std::size_t k) {
 }
 
 struct Fixture {
-  fs::path dir;
-  std::unique_ptr<Vault> vault;
+  BenchVault bench{"portal-bench", ExamplePolicyYaml("interjet")};
+  fs::path& dir = bench.dir;
+  std::unique_ptr<Vault>& vault = bench.vault;
   std::unique_ptr<Db> baseline;
-  std::size_t subjects = 100000;
+  std::size_t subjects = BenchSubjects(100000);
   std::size_t next_on_file = 0;   // the next subject's phone to ask for
   std::size_t next_stranger = 0;  // the next number past the subjects'
 
   Fixture() {
-    if (const char* v = std::getenv("CUSTODIAN_BENCH_SUBJECTS")) {
-      subjects = std::strtoull(v, nullptr, 10);
-    }
-    dir = fs::temp_directory_path() / ("custodian-portal-bench-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    unsetenv("CUSTODIAN_MASTER_KEY");
-    Must(Vault::Init((dir / "vault").string()));
-    service::VaultOptions o;
-    o.data_dir = (dir / "vault").string();
-    vault = std::move(Vault::Open(o)).value();
-    std::ifstream in(std::string(CUSTODIAN_SOURCE_DIR) + "/examples/policies/interjet.yaml");
-    std::stringstream policy;
-    policy << in.rdbuf();
-    Must(vault->CreateTenant(kAdmin, "bench", policy.str(), "interjet.yaml"));
     for (std::size_t start = 0; start < subjects; start += kBatch) {
       std::vector<service::SubjectInput> batch;
       for (std::size_t k = start; k < std::min(subjects, start + kBatch); ++k) {
@@ -107,10 +95,7 @@ struct Fixture {
     Must(baseline->Exec("COMMIT"));
   }
   ~Fixture() {
-    vault.reset();
-    baseline.reset();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
+    baseline.reset();  // before the vault and its directory
   }
 };
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_vault.h"
 #include "service/vault.h"
 #include "store/sqlite/statement.h"
 
@@ -48,29 +49,24 @@ std::string Payload(int i) {
          "\",\"amount\":" + std::to_string(299 + i % 700) + ",\"plan\":\"Fiber 100\"}";
 }
 
+// Interjet's policy, its rights verified by `none` (so an access request
+// completes on submit).
+std::string PolicyVerifiedByNone() {
+  std::string yaml = ExamplePolicyYaml("interjet");
+  yaml.replace(yaml.find("verification: otp"), 17, "verification: none");
+  return yaml;
+}
+
 struct Fixture {
-  fs::path dir;
-  std::unique_ptr<Vault> vault;
+  BenchVault bench{"request-bench", PolicyVerifiedByNone()};
+  fs::path& dir = bench.dir;
+  std::unique_ptr<Vault>& vault = bench.vault;
   std::unique_ptr<Db> baseline;
   std::string target;
   std::size_t next_external = 0;
 
   Fixture() {
-    std::size_t n = 100000;
-    if (const char* v = std::getenv("CUSTODIAN_BENCH_SUBJECTS")) n = std::strtoull(v, nullptr, 10);
-    dir = fs::temp_directory_path() / ("custodian-request-bench-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    unsetenv("CUSTODIAN_MASTER_KEY");
-    Must(Vault::Init((dir / "vault").string()));
-    service::VaultOptions o;
-    o.data_dir = (dir / "vault").string();
-    vault = std::move(Vault::Open(o)).value();
-    std::ifstream in(std::string(CUSTODIAN_SOURCE_DIR) + "/examples/policies/interjet.yaml");
-    std::stringstream policy;
-    policy << in.rdbuf();
-    std::string yaml = policy.str();
-    yaml.replace(yaml.find("verification: otp"), 17, "verification: none");
-    Must(vault->CreateTenant(kAdmin, "bench", yaml, "interjet.yaml"));
+    const std::size_t n = BenchSubjects(100000);
     AddSubjects(n, nullptr);
     auto t = vault->AddSubject(kAdmin, "bench",
                                {{"user.name", "Target Customer"},
@@ -114,10 +110,7 @@ struct Fixture {
     Must(baseline->Exec("COMMIT"));
   }
   ~Fixture() {
-    vault.reset();
-    baseline.reset();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
+    baseline.reset();  // before the vault and its directory
   }
   // Adds `n` subjects (ids appended to `ids` when given).
   void AddSubjects(std::size_t n, std::vector<std::string>* ids) {
