@@ -10,12 +10,9 @@
 // quarter never chose (the policy's default applies).
 #include <benchmark/benchmark.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -85,12 +82,7 @@ struct Fixture {
   ~Fixture() {
     baseline.reset();  // before the vault and its directory
   }
-  static void Must(const Status& s) {
-    if (!s.ok()) {
-      std::fprintf(stderr, "consent_bench: %s\n", s.ToString().c_str());
-      std::abort();
-    }
-  }
+  static void Must(const Status& s) { MustOk(s, "consent_bench"); }
   std::vector<std::string> Sample(std::mt19937& rng) const {
     std::vector<std::string> out;
     for (std::size_t i = 0; i < kBatch; ++i) out.push_back(ids[rng() % ids.size()]);

@@ -18,14 +18,10 @@
 //
 //   CUSTODIAN_BENCH_SUBJECTS=100000 build-bench/portal_bench
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -44,12 +40,7 @@ using store::sqlite::Stmt;
 constexpr std::size_t kBatch = 1000;
 const service::Actor kAdmin{"bench", "admin"};
 
-void Must(const Status& s) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "portal_bench: %s\n", s.ToString().c_str());
-    std::abort();
-  }
-}
+void Must(const Status& s) { MustOk(s, "portal_bench"); }
 
 // The phone of subject k (on file for k < subjects), as a person types it.
 std::string Phone(std::size_t k) {

@@ -14,9 +14,7 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -37,12 +35,7 @@ constexpr int kRecords = 1000;
 constexpr std::size_t kEraseBatch = 100000;
 const service::Actor kAdmin{"bench", "admin"};
 
-void Must(const Status& s) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "request_bench: %s\n", s.ToString().c_str());
-    std::abort();
-  }
-}
+void Must(const Status& s) { MustOk(s, "request_bench"); }
 
 std::string Payload(int i) {
   return "{\"invoice\":\"INV-" + std::to_string(100000 + i) +

@@ -9,6 +9,7 @@
 #include "common/fd.h"
 #include "common/time.h"
 #include "outbox/transport.h"
+#include "service/vault.h"
 
 namespace custodian::outbox {
 namespace {
@@ -27,7 +28,7 @@ class FileTransport final : public Transport {
   explicit FileTransport(std::string path) : path_(std::move(path)) {}
 
   Result<DeliveryResult> Send(const OutgoingMessage& m) override {
-    std::string entry = "--- " + FormatTime(SystemMs()) + "  " + ChannelName(m.channel) + " to " +
+    std::string entry = "--- " + FormatTime(service::SystemClockMs()) + "  " + ChannelName(m.channel) + " to " +
                         m.to + "  (" + m.id + ")\n";
     if (!m.subject.empty()) entry += "Subject: " + m.subject + "\n";
     entry += m.text + "\n\n";
@@ -45,11 +46,6 @@ class FileTransport final : public Transport {
   }
 
  private:
-  static int64_t SystemMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
   const std::string path_;
   std::mutex mu_;
 };

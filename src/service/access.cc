@@ -71,13 +71,15 @@ ApiKeyLimit LimitOf(const store::ApiKeyRow& row) {
 
 }  // namespace
 
+bool IsTokenId(std::string_view id) { return id.size() == kTokenIdChars && AllOf(id, kIdAlphabet); }
+
 std::optional<TokenParts> ParseToken(std::string_view token, std::string_view prefix) {
   if (token.size() != prefix.size() + kTokenIdChars + 1 + kTokenSecretChars) return std::nullopt;
   if (token.substr(0, prefix.size()) != prefix) return std::nullopt;
   std::string_view id = token.substr(prefix.size(), kTokenIdChars);
   if (token[prefix.size() + kTokenIdChars] != '_') return std::nullopt;
   std::string_view secret = token.substr(prefix.size() + kTokenIdChars + 1);
-  if (!AllOf(id, kIdAlphabet) || !AllOf(secret, kBase32Lower)) return std::nullopt;
+  if (!IsTokenId(id) || !AllOf(secret, kBase32Lower)) return std::nullopt;
   return TokenParts{id, secret};
 }
 

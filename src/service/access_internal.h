@@ -34,6 +34,8 @@ struct TokenParts {
   std::string_view secret;
 };
 std::optional<TokenParts> ParseToken(std::string_view token, std::string_view prefix);
+// Whether `id` is a token id: kTokenIdChars characters of NewId's alphabet.
+bool IsTokenId(std::string_view id);
 
 // A fresh random secret: kTokenSecretBytes as lower-case base32.
 std::string NewTokenSecret();

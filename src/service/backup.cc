@@ -161,12 +161,7 @@ Result<std::unique_ptr<store::Store>> OpenCopy(const fs::path& db) {
 
 // An audit event by `actor`, now; `tenant` "" for a store-wide one.
 audit::Event EventBy(const Actor& actor, std::string tenant, std::string action) {
-  audit::Event ev;
-  ev.time_ms = SystemClockMs();
-  ev.tenant = std::move(tenant);
-  ev.actor = actor.id;
-  ev.role = actor.role;
-  ev.action = std::move(action);
+  audit::Event ev = NewEvent(SystemClockMs(), actor, tenant, std::move(action));
   ev.outcome = "ok";
   return ev;
 }

@@ -46,13 +46,6 @@ Status WrongCode(int64_t attempts) {
                                  " attempts left)");
 }
 
-bool IsChallengeId(std::string_view id) {
-  static constexpr std::string_view kAlphabet = "abcdefghijkmnpqrstuvwxyz23456789";
-  return id.size() == kTokenIdChars &&
-         std::all_of(id.begin(), id.end(),
-                     [](char c) { return kAlphabet.find(c) != std::string_view::npos; });
-}
-
 }  // namespace
 
 Result<PortalChallenge> Vault::StartPortalSignIn(std::string_view tenant,
@@ -157,7 +150,7 @@ Result<PortalSignIn> Vault::OpenPortalSession(std::string_view tenant, std::stri
                                               std::string_view code) {
   ASSIGN_OR_RETURN(auto t, TenantFor(tenant));
   const Status expired = Status::Unauthenticated("wrong or expired code; ask for a new code");
-  if (!IsChallengeId(challenge)) return expired;
+  if (!IsTokenId(challenge)) return expired;
   const int64_t now = impl_->Now();
   ASSIGN_OR_RETURN(auto tx, impl_->store->Begin(true));
   ASSIGN_OR_RETURN(auto found, tx->FindPortalSession(challenge));

@@ -73,6 +73,19 @@ inline std::string NewId(std::string_view prefix) {
 }  // namespace internal
 using namespace internal;  // NOLINT: private header of one library
 
+// An audit event by `actor` at `time_ms` in `tenant` ("" for a store-wide
+// one); outcome and the rest left for the caller.
+inline audit::Event NewEvent(int64_t time_ms, const Actor& actor, std::string_view tenant,
+                             std::string action) {
+  audit::Event e;
+  e.time_ms = time_ms;
+  e.tenant = std::string(tenant);
+  e.actor = actor.id;
+  e.role = actor.role;
+  e.action = std::move(action);
+  return e;
+}
+
 // Everything the vault needs about one tenant, built once from the store.
 struct TenantContext {
   std::string id;
@@ -117,13 +130,7 @@ struct Vault::Impl {
   int64_t Now() const { return options.clock(); }
 
   audit::Event Event(const Actor& actor, std::string_view tenant, std::string action) const {
-    audit::Event e;
-    e.time_ms = Now();
-    e.tenant = std::string(tenant);
-    e.actor = actor.id;
-    e.role = actor.role;
-    e.action = std::move(action);
-    return e;
+    return NewEvent(Now(), actor, tenant, std::move(action));
   }
 
   // Loads (and caches) the tenant's policy and keys. Uses `tx` to read.
