@@ -130,6 +130,14 @@ Handler Api::Authed(std::function<Response(Request&, const Caller&)> fn) {
   };
 }
 
+Handler Api::Synced(Response (Api::*handler)(Request&)) {
+  return [this, handler](Request& req) {
+    Response r = (this->*handler)(req);
+    SyncAuditAppends();
+    return r;
+  };
+}
+
 Or<std::string> Api::Purpose(const Request& req, std::string_view fallback) {
   auto q = req.QueryParam("purpose");
   auto h = req.Header("X-Purpose");
@@ -339,16 +347,9 @@ Status Api::Register(Router& r) {
   RETURN_IF_ERROR(r.Add("GET", "/privacy/{tenant}", "privacy_notice",
                         [this](Request& req) { return PrivacyNotice(req); }));
   RETURN_IF_ERROR(RegisterPortal(r));
-  RETURN_IF_ERROR(r.Add("GET", "/v1/exports/{token}", "export_download", [this](Request& req) {
-    Response resp = ExportDownload(req);
-    SyncAuditAppends();
-    return resp;
-  }));
-  RETURN_IF_ERROR(r.Add("POST", "/v1/session", "session_create", [this](Request& req) {
-    Response resp = SessionCreate(req);
-    SyncAuditAppends();
-    return resp;
-  }));
+  RETURN_IF_ERROR(
+      r.Add("GET", "/v1/exports/{token}", "export_download", Synced(&Api::ExportDownload)));
+  RETURN_IF_ERROR(r.Add("POST", "/v1/session", "session_create", Synced(&Api::SessionCreate)));
   RETURN_IF_ERROR(r.Add("DELETE", "/v1/session", "session_delete", authed(&Api::SessionDelete)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/policy", "policy_get", authed(&Api::PolicyGet)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/subjects", "subject_create", authed(&Api::SubjectCreate)));

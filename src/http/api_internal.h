@@ -98,6 +98,9 @@ class Api {
   // Wraps an authenticated handler: credentials first, then the handler.
   Handler Authed(std::function<Response(Request&, const Caller&)> fn);
   Or<Caller> Authenticate(Request& req);
+  // Wraps a public handler that reaches the vault: the audit-append counter
+  // is brought up to date after it (Authed does the same for the others).
+  Handler Synced(Response (Api::*handler)(Request&));
   Or<std::string> Purpose(const Request& req, std::string_view fallback = {});
   // A service error as a problem, counting refusals.
   Response Fail(const Status& s, std::optional<std::string_view> pointer = std::nullopt);

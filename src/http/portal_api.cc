@@ -134,7 +134,6 @@ Response Api::PortalCodes(Request& req) {
   int64_t retry_ms = 0;
   auto challenge =
       vault_.StartPortalSignIn(*req.PathParam("tenant"), {kind, **value.value}, &retry_ms);
-  SyncAuditAppends();
   if (!challenge.ok()) {
     if (retry_ms > 0) {
       return TooManyRequests("portal", challenge.status().message(),
@@ -163,7 +162,6 @@ Response Api::PortalSessionCreate(Request& req) {
   if (auto bad = ReadStrings(b, {{"challenge", &challenge}, {"code", &code}})) return *bad;
   const std::string tenant(*req.PathParam("tenant"));
   auto in = vault_.OpenPortalSession(tenant, challenge, code);
-  SyncAuditAppends();
   if (!in.ok()) {
     return Fail(in.status(), in.status().code() == StatusCode::kUnauthenticated
                                  ? std::optional<std::string_view>("/code")
@@ -185,7 +183,6 @@ Response Api::PortalSessionDelete(Request& req) {
   auto session = PortalCaller(req);
   if (!session.ok()) return *session.error;
   Status s = vault_.ClosePortalSession(*session.value);
-  SyncAuditAppends();
   if (!s.ok()) return Fail(s);
   Response r = NoContent();
   r.headers.emplace_back("Set-Cookie", std::string(kPortalCookie) + "=; Path=" +
@@ -198,7 +195,6 @@ Response Api::PortalMe(Request& req) {
   auto session = PortalCaller(req);
   if (!session.ok()) return *session.error;
   auto overview = vault_.ReadPortal(*session.value);
-  SyncAuditAppends();
   if (!overview.ok()) return Fail(overview.status());
   auto policy = vault_.TenantPolicy(session.value->tenant);
   if (!policy.ok()) return Fail(policy.status());
@@ -239,7 +235,6 @@ Response Api::PortalRequestCreate(Request& req) {
   if (!in.ok()) return *in.error;
   const std::string& tenant = session.value->tenant;
   auto r = vault_.SubmitPortalRequest(*session.value, *in.value);
-  SyncAuditAppends();
   if (!r.ok()) {
     service::RequestInput checked = *in.value;
     checked.subject = session.value->subject;
@@ -260,18 +255,18 @@ Response Api::PortalConsentPut(Request& req) {
   if (auto bad = ReadStrings(*body.value, {{"state", &state}})) return *bad;
   const std::string purpose(*req.PathParam("purpose"));
   auto status = vault_.SetPortalConsent(*session.value, purpose, state);
-  SyncAuditAppends();
+  auto policy = vault_.TenantPolicy(session.value->tenant);
+  if (!policy.ok()) return Fail(policy.status());
   if (!status.ok()) {
-    // The purpose is in the path; only the state is the body's.
+    // The purpose is in the path, the state in the body: a bad value of a
+    // declared purpose is the state's.
     const bool state_at_fault = status.status().code() == StatusCode::kInvalidArgument &&
-                                status.status().message().rfind("the state", 0) == 0;
+                                (*policy)->FindPurpose(purpose) != nullptr;
     return Fail(status.status(),
                 state_at_fault ? std::optional<std::string_view>("/state") : std::nullopt);
   }
   ordered_json j = service::ConsentStatusJson(*status);
-  if (auto policy = vault_.TenantPolicy(session.value->tenant); policy.ok()) {
-    j["label"] = PurposeLabel(**policy, purpose);
-  }
+  j["label"] = PurposeLabel(**policy, purpose);
   return ShapeJson(200, j);
 }
 
@@ -286,17 +281,17 @@ Status Api::RegisterPortal(Router& r) {
     return resp;
   }));
   RETURN_IF_ERROR(r.Add("POST", "/v1/portal/{tenant}/codes", "portal_codes",
-                        [this](Request& req) { return PortalCodes(req); }));
+                        Synced(&Api::PortalCodes)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/portal/{tenant}/session", "portal_session_create",
-                        [this](Request& req) { return PortalSessionCreate(req); }));
+                        Synced(&Api::PortalSessionCreate)));
   RETURN_IF_ERROR(r.Add("DELETE", "/v1/portal/{tenant}/session", "portal_session_delete",
-                        [this](Request& req) { return PortalSessionDelete(req); }));
+                        Synced(&Api::PortalSessionDelete)));
   RETURN_IF_ERROR(r.Add("GET", "/v1/portal/{tenant}/me", "portal_me",
-                        [this](Request& req) { return PortalMe(req); }));
+                        Synced(&Api::PortalMe)));
   RETURN_IF_ERROR(r.Add("POST", "/v1/portal/{tenant}/requests", "portal_request_create",
-                        [this](Request& req) { return PortalRequestCreate(req); }));
+                        Synced(&Api::PortalRequestCreate)));
   RETURN_IF_ERROR(r.Add("PUT", "/v1/portal/{tenant}/consents/{purpose}", "portal_consent_put",
-                        [this](Request& req) { return PortalConsentPut(req); }));
+                        Synced(&Api::PortalConsentPut)));
   return Status::Ok();
 }
 
