@@ -1,6 +1,7 @@
 #include "service/backup_schedule.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <regex>
 
@@ -28,8 +29,15 @@ std::string Compact(const std::string& rfc3339) {
   return out;
 }
 
-// The time in a backup's name (ms), or nullopt.
-std::optional<int64_t> NameTime(const std::string& name) {
+// What a backup's name says: its time (ms) and its -N (1 without one).
+struct NameKey {
+  int64_t ms = 0;
+  int64_t n = 1;
+  bool operator<(const NameKey& o) const { return ms != o.ms ? ms < o.ms : n < o.n; }
+};
+
+// The key of a backup's name, or nullopt for any other name.
+std::optional<NameKey> KeyOf(const std::string& name) {
   std::smatch m;
   if (!std::regex_match(name, m, BackupName())) return std::nullopt;
   const std::string t = m[1].str();  // YYYYMMDDTHHMMSSZ
@@ -37,15 +45,9 @@ std::optional<int64_t> NameTime(const std::string& name) {
                           t.substr(9, 2) + ":" + t.substr(11, 2) + ":" + t.substr(13, 2) + "Z";
   auto ms = ParseTime(rfc);
   if (!ms.ok()) return std::nullopt;
-  return *ms;
-}
-
-// Sorts by the time in the name, then the -N suffix.
-bool Older(const std::string& a, const std::string& b) {
-  auto ta = NameTime(a), tb = NameTime(b);
-  if (ta != tb) return ta < tb;
-  if (a.size() != b.size()) return a.size() < b.size();
-  return a < b;
+  NameKey key{*ms, 1};
+  if (m[2].matched) key.n = std::strtoll(m[2].str().c_str() + 1, nullptr, 10);
+  return key;
 }
 
 }  // namespace
@@ -77,20 +79,24 @@ std::optional<ScheduledBackup> BackupSchedule::last() const {
 }
 
 std::vector<std::string> BackupSchedule::List(const std::string& dir) {
-  std::vector<std::string> names;
+  std::vector<std::pair<NameKey, std::string>> found;
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (NameTime(name) && e.is_regular_file(ec)) names.push_back(name);
+    std::string name = e.path().filename().string();
+    auto key = KeyOf(name);
+    if (key && e.is_regular_file(ec)) found.emplace_back(*key, std::move(name));
   }
-  std::sort(names.begin(), names.end(), Older);
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> names;
+  for (auto& [key, name] : found) names.push_back(std::move(name));
   return names;
 }
 
 std::chrono::milliseconds BackupSchedule::FirstWait() const {
   const std::vector<std::string> names = List(options_.dir);
   if (names.empty()) return options_.first_delay;
-  const int64_t due = *NameTime(names.back()) + options_.interval.count();
+  const int64_t due = KeyOf(names.back())->ms + options_.interval.count();
   const int64_t wait = due - options_.clock();
   return std::max(options_.first_delay, std::chrono::milliseconds(wait));
 }
@@ -106,7 +112,7 @@ ScheduledBackup BackupSchedule::RunOnce() {
     const std::string name = e.path().filename().string();
     constexpr std::string_view kPartial = ".partial";
     if (name.size() > kPartial.size() && name.ends_with(kPartial) &&
-        NameTime(name.substr(0, name.size() - kPartial.size()))) {
+        KeyOf(name.substr(0, name.size() - kPartial.size()))) {
       fs::remove(e.path(), ec);
     }
   }
