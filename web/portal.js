@@ -52,6 +52,14 @@
     select.appendChild(o);
   }
 
+  // The one-time link to an access export.
+  function downloadLink(href) {
+    var a = document.createElement('a');
+    a.href = href;
+    text(a, 'Download your data (once)');
+    return a;
+  }
+
   var rights = [];
 
   function render(me) {
@@ -65,12 +73,7 @@
       cell(row, r.state.replace('_', ' '));
       cell(row, r.due_at ? r.due_at.slice(0, 10) : '');
       var last = cell(row, '');
-      if (r.download_url) {
-        var a = document.createElement('a');
-        a.href = r.download_url;
-        text(a, 'Download your data (once)');
-        last.appendChild(a);
-      }
+      if (r.download_url) last.appendChild(downloadLink(r.download_url));
       row.setAttribute('data-request', r.id);
       tbody.appendChild(row);
     });
@@ -225,10 +228,7 @@
         if (!r.body.download_url) return;
         var row = document.querySelector('tr[data-request="' + r.body.id + '"]');
         if (!row || row.querySelector('a')) return;
-        var a = document.createElement('a');
-        a.href = r.body.download_url;
-        text(a, 'Download your data (once)');
-        row.lastChild.appendChild(a);
+        row.lastChild.appendChild(downloadLink(r.body.download_url));
       });
     });
   });
